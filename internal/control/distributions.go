@@ -1,0 +1,505 @@
+package control
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"reflect"
+	"slices"
+	"strings"
+
+	cf "github.com/stagefront/stagefront/internal/cloudfront"
+	"github.com/stagefront/stagefront/internal/model"
+	"github.com/stagefront/stagefront/internal/store"
+)
+
+// DistributionResult is a distribution as the API returns it, with its ETag.
+type DistributionResult struct {
+	Distribution *cf.Distribution
+	ETag         string
+}
+
+// errIllegalCDUpdate is CloudFront's observed message for a change CD forbids.
+var errIllegalCDUpdate = cf.ErrIllegalUpdate.WithMessage("One or more fields updated are not supported for continuous deployment.")
+
+func (s *Service) arn(id string) string {
+	return fmt.Sprintf("arn:aws:cloudfront::%s:distribution/%s", s.opts.AccountID, id)
+}
+
+// wire builds the API shape of a stored distribution.
+func (s *Service) wire(ctx context.Context, d loaded[model.Distribution]) (*DistributionResult, error) {
+	status := "InProgress"
+	if s.opts.Deployment.Deployed(ctx, d.rev) {
+		status = "Deployed"
+	}
+	invs, err := listRecords[model.Invalidation](ctx, s.st, model.InvalidationPrefix+d.rec.ID+"/")
+	if err != nil {
+		return nil, err
+	}
+	inProgress := int32(0)
+	for _, inv := range invs {
+		if !s.opts.Deployment.Deployed(ctx, inv.rev) {
+			inProgress++
+		}
+	}
+	return &DistributionResult{
+		ETag: d.etag(d.rec.ID),
+		Distribution: &cf.Distribution{
+			Id:                            cf.String(d.rec.ID),
+			ARN:                           cf.String(d.rec.ARN),
+			Status:                        cf.String(status),
+			LastModifiedTime:              cf.NewTime(d.rec.LastModified),
+			InProgressInvalidationBatches: cf.Int32(inProgress),
+			DomainName:                    cf.String(d.rec.DomainName),
+			ActiveTrustedSigners:          &cf.ActiveTrustedSigners{Enabled: cf.Bool(false), Quantity: cf.Int32(0)},
+			ActiveTrustedKeyGroups:        &cf.ActiveTrustedKeyGroups{Enabled: cf.Bool(false), Quantity: cf.Int32(0)},
+			DistributionConfig:            d.rec.Config,
+		},
+	}, nil
+}
+
+func (s *Service) lookups(ctx context.Context) cf.Lookups {
+	return cf.Lookups{
+		CachePolicyExists: func(id string) bool {
+			_, ok := cf.ManagedCachePolicyTTLs(id)
+			return ok
+		},
+		OriginAccessControlExists: func(id string) bool {
+			_, err := s.st.Get(ctx, model.OACKey(id))
+			return err == nil
+		},
+	}
+}
+
+// CreateDistribution implements CreateDistribution and CreateDistributionWithTags.
+func (s *Service) CreateDistribution(ctx context.Context, cfg *cf.DistributionConfig, tags *cf.Tags) (*DistributionResult, error) {
+	if cfg == nil {
+		return nil, cf.ErrMissingBody
+	}
+	if cf.Str(cfg.ContinuousDeploymentPolicyId) != "" {
+		return nil, cf.ErrInvalidArgument.WithMessage("Continuous deployment policy is not supported during distribution creation")
+	}
+	if err := checkTags(tags); err != nil {
+		return nil, err
+	}
+	cf.ApplyDistributionDefaults(cfg)
+	if err := cf.ValidateDistributionConfig(cfg, s.lookups(ctx)); err != nil {
+		return nil, err
+	}
+	if cf.IsTrue(cfg.Staging) {
+		if err := s.checkStagingQuota(ctx); err != nil {
+			return nil, err
+		}
+	}
+	rec := &model.Distribution{Config: cfg}
+	if tags != nil {
+		rec.Tags = tags.Items
+	}
+	return s.insertDistribution(ctx, rec)
+}
+
+func (s *Service) checkStagingQuota(ctx context.Context) error {
+	all, err := listRecords[model.Distribution](ctx, s.st, model.DistributionPrefix)
+	if err != nil {
+		return err
+	}
+	n := 0
+	for _, d := range all {
+		if d.rec.IsStaging() {
+			n++
+		}
+	}
+	if n >= cf.MaxStagingDists {
+		return cf.ErrTooManyDistributions.WithMessage("You cannot have more than %d staging distributions.", cf.MaxStagingDists)
+	}
+	return nil
+}
+
+// insertDistribution gives rec an id and domain and writes it with its
+// caller-reference and alias index keys, all in one transaction.
+func (s *Service) insertDistribution(ctx context.Context, rec *model.Distribution) (*DistributionResult, error) {
+	ref := cf.Str(rec.Config.CallerReference)
+	if _, err := s.st.Get(ctx, model.CallerRefKey(ref)); err == nil {
+		return nil, cf.ErrDistributionAlreadyExists.WithMessage("The caller reference %q is already associated with another distribution.", ref)
+	}
+	aliases := aliasesOf(rec.Config)
+	if err := s.checkAliasesFree(ctx, "", aliases); err != nil {
+		return nil, err
+	}
+	id, err := s.randomString(upperAlnum, 13)
+	if err != nil {
+		return nil, err
+	}
+	dom, err := s.randomString(lowerAlnum, 13)
+	if err != nil {
+		return nil, err
+	}
+	rec.ID = "E" + id
+	rec.ARN = s.arn(rec.ID)
+	rec.DomainName = "d" + dom + "." + s.opts.DomainSuffix
+	rec.LastModified = s.now()
+	put, err := putOp(model.DistributionKey(rec.ID), rec)
+	if err != nil {
+		return nil, err
+	}
+	conds := []store.Cond{{Key: model.CallerRefKey(ref)}, {Key: model.DistributionKey(rec.ID)}}
+	ops := []store.Op{put, {Key: model.CallerRefKey(ref), Value: []byte(rec.ID)}}
+	for _, a := range aliases {
+		conds = append(conds, store.Cond{Key: model.AliasKey(a)})
+		ops = append(ops, store.Op{Key: model.AliasKey(a), Value: []byte(rec.ID)})
+	}
+	rev, err := s.st.Txn(ctx, conds, ops)
+	if errors.Is(err, store.ErrConflict) {
+		// A concurrent create took the reference or an alias: report which.
+		if _, err := s.st.Get(ctx, model.CallerRefKey(ref)); err == nil {
+			return nil, cf.ErrDistributionAlreadyExists
+		}
+		return nil, cf.ErrCNAMEAlreadyExists
+	}
+	if err != nil {
+		return nil, fmt.Errorf("create distribution: %w", err)
+	}
+	return s.wire(ctx, loaded[model.Distribution]{rec: rec, rev: rev})
+}
+
+func aliasesOf(c *cf.DistributionConfig) []string {
+	if c.Aliases == nil {
+		return nil
+	}
+	out := make([]string, 0, len(c.Aliases.Items))
+	for _, a := range c.Aliases.Items {
+		out = append(out, strings.ToLower(a))
+	}
+	return out
+}
+
+func (s *Service) checkAliasesFree(ctx context.Context, ownerID string, aliases []string) error {
+	seen := map[string]bool{}
+	for _, a := range aliases {
+		if seen[a] {
+			return cf.ErrInvalidArgument.WithMessage("The CNAME %q is listed twice.", a)
+		}
+		seen[a] = true
+		kv, err := s.st.Get(ctx, model.AliasKey(a))
+		if err == nil && string(kv.Value) != ownerID {
+			return cf.ErrCNAMEAlreadyExists.WithMessage("One or more of the CNAMEs you provided are already associated with a different resource: %s.", a)
+		}
+		if err != nil && !errors.Is(err, store.ErrNotFound) {
+			return fmt.Errorf("alias index: %w", err)
+		}
+	}
+	return nil
+}
+
+// GetDistribution implements GetDistribution and GetDistributionConfig.
+func (s *Service) GetDistribution(ctx context.Context, id string) (*DistributionResult, error) {
+	d, err := s.getDistribution(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	return s.wire(ctx, d)
+}
+
+// ListDistributions implements ListDistributions.
+func (s *Service) ListDistributions(ctx context.Context, marker string, maxItems int) (*cf.DistributionList, error) {
+	all, err := listRecords[model.Distribution](ctx, s.st, model.DistributionPrefix)
+	if err != nil {
+		return nil, err
+	}
+	items, next, _ := page(all, func(d loaded[model.Distribution]) string { return d.rec.ID }, marker, maxItems)
+	list := &cf.DistributionList{
+		Marker:      cf.String(marker),
+		MaxItems:    cf.Int32(int32(maxItems)),
+		IsTruncated: cf.Bool(next != ""),
+		Quantity:    cf.Int32(int32(len(items))),
+	}
+	if next != "" {
+		list.NextMarker = cf.String(next)
+	}
+	for _, d := range items {
+		w, err := s.wire(ctx, d)
+		if err != nil {
+			return nil, err
+		}
+		list.Items = append(list.Items, summary(w))
+	}
+	return list, nil
+}
+
+func summary(w *DistributionResult) cf.DistributionSummary {
+	d, c := w.Distribution, w.Distribution.DistributionConfig
+	return cf.DistributionSummary{
+		Id: d.Id, ARN: d.ARN, ETag: cf.String(w.ETag), Status: d.Status, LastModifiedTime: d.LastModifiedTime,
+		DomainName: d.DomainName, Aliases: c.Aliases, Origins: c.Origins, OriginGroups: c.OriginGroups,
+		DefaultCacheBehavior: c.DefaultCacheBehavior, CacheBehaviors: c.CacheBehaviors,
+		CustomErrorResponses: c.CustomErrorResponses, Comment: c.Comment, PriceClass: c.PriceClass,
+		Enabled: c.Enabled, ViewerCertificate: c.ViewerCertificate, Restrictions: c.Restrictions,
+		WebACLId: c.WebACLId, HttpVersion: c.HttpVersion, IsIPV6Enabled: c.IsIPV6Enabled,
+		Staging: c.Staging, AnycastIpListId: c.AnycastIpListId, ConnectionMode: c.ConnectionMode,
+	}
+}
+
+// UpdateDistribution implements UpdateDistribution: a full replacement, with
+// the continuous-deployment exceptions of spec §2.2.4.
+func (s *Service) UpdateDistribution(ctx context.Context, id, ifMatch string, cfg *cf.DistributionConfig) (*DistributionResult, error) {
+	if cfg == nil {
+		return nil, cf.ErrMissingBody
+	}
+	if strings.TrimSpace(ifMatch) == "" {
+		return nil, cf.ErrInvalidIfMatchVersion
+	}
+	cur, err := s.getDistribution(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	if err := checkIfMatch(ifMatch, cur.etag(id)); err != nil {
+		return nil, err
+	}
+	old := cur.rec.Config
+	if cfg.Staging == nil {
+		cfg.Staging = cf.Bool(cf.IsTrue(old.Staging))
+	}
+	if cfg.ContinuousDeploymentPolicyId == nil { // omitted means "no change" (G2)
+		cfg.ContinuousDeploymentPolicyId = cf.String(cf.Str(old.ContinuousDeploymentPolicyId))
+	}
+	if cf.Str(cfg.CallerReference) != cf.Str(old.CallerReference) {
+		return nil, cf.ErrIllegalUpdate.WithMessage("The CallerReference of a distribution cannot be changed.")
+	}
+	if cf.IsTrue(cfg.Staging) != cf.IsTrue(old.Staging) {
+		return nil, cf.ErrIllegalUpdate.WithMessage("The Staging flag of a distribution cannot be changed.")
+	}
+	cf.ApplyDistributionDefaults(cfg)
+	if err := cf.ValidateDistributionConfig(cfg, s.lookups(ctx)); err != nil {
+		return nil, err
+	}
+	next := *cur.rec
+	next.Config = cfg
+	next.LastModified = s.now()
+	conds := []store.Cond{{Key: model.DistributionKey(id), ModRevision: cur.rev}}
+	var ops []store.Op
+
+	oldPolicy, newPolicy := cf.Str(old.ContinuousDeploymentPolicyId), cf.Str(cfg.ContinuousDeploymentPolicyId)
+	if cur.rec.IsStaging() {
+		if newPolicy != oldPolicy {
+			return nil, cf.ErrIllegalUpdate.WithMessage("The ContinuousDeploymentPolicyId of a staging distribution is set by its primary; send the current value (%q).", oldPolicy)
+		}
+		if !cf.IsTrue(cfg.Enabled) {
+			if pol, err := s.policyNamingStaging(ctx, cur.rec.DomainName); err == nil && pol.rec != nil {
+				return nil, cf.ErrStagingDistributionInUse.WithMessage("The specified staging distribution is currently used by a continuous deployment policy. Please the update policy before deleting.")
+			}
+		}
+		if oldPolicy != "" && cdChanged(old, cfg, false) {
+			return nil, errIllegalCDUpdate
+		}
+	} else {
+		if oldPolicy != "" && cdChanged(old, cfg, true) {
+			return nil, errIllegalCDUpdate
+		}
+		linkConds, linkOps, err := s.relinkStaging(ctx, id, oldPolicy, newPolicy, cfg)
+		if err != nil {
+			return nil, err
+		}
+		conds = append(conds, linkConds...)
+		ops = append(ops, linkOps...)
+	}
+
+	aliasConds, aliasOps, err := s.aliasChanges(ctx, id, aliasesOf(old), aliasesOf(cfg))
+	if err != nil {
+		return nil, err
+	}
+	conds = append(conds, aliasConds...)
+	ops = append(ops, aliasOps...)
+	put, err := putOp(model.DistributionKey(id), &next)
+	if err != nil {
+		return nil, err
+	}
+	ops = append(ops, put)
+	rev, err := s.txn(ctx, conds, ops)
+	if err != nil {
+		return nil, err
+	}
+	return s.wire(ctx, loaded[model.Distribution]{rec: &next, rev: rev})
+}
+
+// cdChanged reports whether an update touches a member that continuous
+// deployment does not allow to change.
+func cdChanged(old, next *cf.DistributionConfig, primary bool) bool {
+	ov, nv := reflect.ValueOf(old).Elem(), reflect.ValueOf(next).Elem()
+	for i := 0; i < ov.NumField(); i++ {
+		name := ov.Type().Field(i).Name
+		if cf.CDAllowedChange(name) || name == "Unknown" || (primary && name == "Enabled") {
+			continue
+		}
+		if !reflect.DeepEqual(ov.Field(i).Interface(), nv.Field(i).Interface()) {
+			return true
+		}
+	}
+	return false
+}
+
+// relinkStaging handles attaching, detaching or switching the policy of a
+// primary, including the reverse pointer on the staging distribution.
+func (s *Service) relinkStaging(ctx context.Context, primaryID, oldPolicy, newPolicy string, cfg *cf.DistributionConfig) ([]store.Cond, []store.Op, error) {
+	if oldPolicy == newPolicy {
+		return nil, nil, nil
+	}
+	var conds []store.Cond
+	var ops []store.Op
+	if oldPolicy != "" {
+		if pol, err := s.getPolicy(ctx, oldPolicy); err == nil {
+			c, o, err := s.setReversePointer(ctx, pol.rec.StagingDNSName(), "")
+			if err != nil {
+				return nil, nil, err
+			}
+			conds, ops = append(conds, c...), append(ops, o...)
+		}
+	}
+	if newPolicy == "" {
+		return conds, ops, nil
+	}
+	pol, err := s.getPolicy(ctx, newPolicy)
+	if err != nil {
+		return nil, nil, err
+	}
+	if hv := cf.Str(cfg.HttpVersion); hv == "http3" || hv == "http2and3" {
+		return nil, nil, cf.ErrInvalidArgument.WithMessage("Continuous deployment cannot be used with a distribution that supports HTTP/3 (HttpVersion %s).", hv)
+	}
+	if owner, err := s.primaryOfPolicy(ctx, newPolicy); err != nil {
+		return nil, nil, err
+	} else if owner != "" && owner != primaryID {
+		return nil, nil, cf.ErrCDPolicyInUse.WithMessage("The continuous deployment policy %s is already attached to distribution %s.", newPolicy, owner)
+	}
+	conds = append(conds, store.Cond{Key: model.PolicyKey(newPolicy), ModRevision: pol.rev})
+	c, o, err := s.setReversePointer(ctx, pol.rec.StagingDNSName(), newPolicy)
+	if err != nil {
+		return nil, nil, err
+	}
+	if len(o) == 0 {
+		return nil, nil, cf.ErrInvalidArgument.WithMessage("The staging distribution %s named by policy %s does not exist.", pol.rec.StagingDNSName(), newPolicy)
+	}
+	return append(conds, c...), append(ops, o...), nil
+}
+
+// setReversePointer writes policyID into the staging distribution's config
+// (the "reverse pointer" CloudFront shows after attach); no-op if absent.
+func (s *Service) setReversePointer(ctx context.Context, stagingDomain, policyID string) ([]store.Cond, []store.Op, error) {
+	stg, err := s.distributionByDomain(ctx, stagingDomain)
+	if err != nil || stg.rec == nil {
+		return nil, nil, err
+	}
+	next := *stg.rec
+	next.Config = deepCopy(stg.rec.Config)
+	next.Config.ContinuousDeploymentPolicyId = cf.String(policyID)
+	next.LastModified = s.now()
+	put, err := putOp(model.DistributionKey(next.ID), &next)
+	if err != nil {
+		return nil, nil, err
+	}
+	return []store.Cond{{Key: model.DistributionKey(next.ID), ModRevision: stg.rev}}, []store.Op{put}, nil
+}
+
+func (s *Service) distributionByDomain(ctx context.Context, domain string) (loaded[model.Distribution], error) {
+	all, err := listRecords[model.Distribution](ctx, s.st, model.DistributionPrefix)
+	if err != nil {
+		return loaded[model.Distribution]{}, err
+	}
+	for _, d := range all {
+		if strings.EqualFold(d.rec.DomainName, domain) {
+			return d, nil
+		}
+	}
+	return loaded[model.Distribution]{}, nil
+}
+
+// primaryOfPolicy returns the id of the primary the policy is attached to, or "".
+func (s *Service) primaryOfPolicy(ctx context.Context, policyID string) (string, error) {
+	all, err := listRecords[model.Distribution](ctx, s.st, model.DistributionPrefix)
+	if err != nil {
+		return "", err
+	}
+	for _, d := range all {
+		if !d.rec.IsStaging() && d.rec.PolicyID() == policyID {
+			return d.rec.ID, nil
+		}
+	}
+	return "", nil
+}
+
+func (s *Service) policyNamingStaging(ctx context.Context, domain string) (loaded[model.Policy], error) {
+	all, err := listRecords[model.Policy](ctx, s.st, model.PolicyPrefix)
+	if err != nil {
+		return loaded[model.Policy]{}, err
+	}
+	for _, p := range all {
+		if strings.EqualFold(p.rec.StagingDNSName(), domain) {
+			return p, nil
+		}
+	}
+	return loaded[model.Policy]{}, nil
+}
+
+func (s *Service) aliasChanges(ctx context.Context, id string, old, next []string) ([]store.Cond, []store.Op, error) {
+	if err := s.checkAliasesFree(ctx, id, next); err != nil {
+		return nil, nil, err
+	}
+	var conds []store.Cond
+	var ops []store.Op
+	for _, a := range old {
+		if !slices.Contains(next, a) {
+			ops = append(ops, store.Op{Key: model.AliasKey(a), Delete: true})
+		}
+	}
+	for _, a := range next {
+		if !slices.Contains(old, a) {
+			conds = append(conds, store.Cond{Key: model.AliasKey(a)})
+			ops = append(ops, store.Op{Key: model.AliasKey(a), Value: []byte(id)})
+		}
+	}
+	return conds, ops, nil
+}
+
+// DeleteDistribution implements DeleteDistribution.
+func (s *Service) DeleteDistribution(ctx context.Context, id, ifMatch string) error {
+	if strings.TrimSpace(ifMatch) == "" {
+		return cf.ErrInvalidIfMatchVersion
+	}
+	cur, err := s.getDistribution(ctx, id)
+	if err != nil {
+		return err
+	}
+	if err := checkIfMatch(ifMatch, cur.etag(id)); err != nil {
+		return err
+	}
+	if cf.IsTrue(cur.rec.Config.Enabled) || !s.opts.Deployment.Deployed(ctx, cur.rev) {
+		return cf.ErrDistributionNotDisabled
+	}
+	if cur.rec.IsStaging() {
+		if pol, err := s.policyNamingStaging(ctx, cur.rec.DomainName); err != nil {
+			return err
+		} else if pol.rec != nil {
+			return cf.ErrResourceInUse.WithMessage("The staging distribution is named by continuous deployment policy %s.", pol.rec.ID)
+		}
+	} else if pid := cur.rec.PolicyID(); pid != "" {
+		if pol, err := s.getPolicy(ctx, pid); err == nil && cf.IsTrue(pol.rec.Config.Enabled) {
+			return cf.ErrResourceInUse.WithMessage("The distribution's continuous deployment policy %s is enabled; disable it first.", pid)
+		}
+	}
+	ops := []store.Op{
+		{Key: model.DistributionKey(id), Delete: true},
+		{Key: model.CallerRefKey(cf.Str(cur.rec.Config.CallerReference)), Delete: true},
+	}
+	for _, a := range aliasesOf(cur.rec.Config) {
+		ops = append(ops, store.Op{Key: model.AliasKey(a), Delete: true})
+	}
+	for _, prefix := range []string{model.InvalidationPrefix + id + "/", model.InvalidationRefPrefix + id + "/"} {
+		kvs, _, err := s.st.List(ctx, prefix)
+		if err != nil {
+			return fmt.Errorf("list %s: %w", prefix, err)
+		}
+		for _, kv := range kvs {
+			ops = append(ops, store.Op{Key: kv.Key, Delete: true})
+		}
+	}
+	_, err = s.txn(ctx, []store.Cond{{Key: model.DistributionKey(id), ModRevision: cur.rev}}, ops)
+	return err
+}

@@ -1,0 +1,222 @@
+package control
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"sort"
+	"strings"
+	"time"
+
+	cf "github.com/stagefront/stagefront/internal/cloudfront"
+	"github.com/stagefront/stagefront/internal/model"
+	"github.com/stagefront/stagefront/internal/store"
+)
+
+// Deployment tells whether the edges serve a store revision yet. A
+// distribution is Deployed, and an invalidation Completed, once the
+// revision that wrote it is served everywhere.
+type Deployment interface {
+	Deployed(ctx context.Context, revision int64) bool
+}
+
+// AlwaysDeployed is the Deployment of a control plane with no edges to wait for.
+type AlwaysDeployed struct{}
+
+// Deployed implements Deployment.
+func (AlwaysDeployed) Deployed(context.Context, int64) bool { return true }
+
+// Options configure a Service. Zero values get sensible defaults.
+type Options struct {
+	// DomainSuffix is appended to generated distribution domain names.
+	DomainSuffix string
+	// AccountID goes into ARNs.
+	AccountID string
+	// Clock and Rand are injected so tests are exact.
+	Clock func() time.Time
+	Rand  io.Reader
+	// Deployment reports what the edges serve.
+	Deployment Deployment
+}
+
+// Service holds the business rules of the control plane. Every mutation is
+// one store transaction guarded by the revisions it read.
+type Service struct {
+	st   store.Store
+	opts Options
+}
+
+// New returns a Service over st.
+func New(st store.Store, opts Options) *Service {
+	if opts.DomainSuffix == "" {
+		opts.DomainSuffix = "cdn.localhost"
+	}
+	opts.DomainSuffix = strings.TrimPrefix(opts.DomainSuffix, ".")
+	if opts.AccountID == "" {
+		opts.AccountID = "123456789012"
+	}
+	if opts.Clock == nil {
+		opts.Clock = time.Now
+	}
+	if opts.Rand == nil {
+		opts.Rand = rand.Reader
+	}
+	if opts.Deployment == nil {
+		opts.Deployment = AlwaysDeployed{}
+	}
+	return &Service{st: st, opts: opts}
+}
+
+// Store returns the store the service writes to.
+func (s *Service) Store() store.Store { return s.st }
+
+func (s *Service) now() time.Time { return s.opts.Clock().UTC().Truncate(time.Millisecond) }
+
+const (
+	upperAlnum = "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789"
+	lowerAlnum = "abcdefghijklmnopqrstuvwxyz0123456789"
+)
+
+func (s *Service) randomString(alphabet string, n int) (string, error) {
+	buf := make([]byte, n)
+	if _, err := io.ReadFull(s.opts.Rand, buf); err != nil {
+		return "", fmt.Errorf("random id: %w", err)
+	}
+	for i, b := range buf {
+		buf[i] = alphabet[int(b)%len(alphabet)]
+	}
+	return string(buf), nil
+}
+
+func (s *Service) newUUID() (string, error) {
+	var b [16]byte
+	if _, err := io.ReadFull(s.opts.Rand, b[:]); err != nil {
+		return "", fmt.Errorf("random uuid: %w", err)
+	}
+	b[6] = b[6]&0x0f | 0x40
+	b[8] = b[8]&0x3f | 0x80
+	return fmt.Sprintf("%x-%x-%x-%x-%x", b[0:4], b[4:6], b[6:8], b[8:10], b[10:16]), nil
+}
+
+// loaded is a record with the revision it was read at.
+type loaded[T any] struct {
+	rec *T
+	rev int64
+}
+
+func (l loaded[T]) etag(id string) string { return model.ETag(id, l.rev) }
+
+func getRecord[T any](ctx context.Context, st store.Store, key string) (loaded[T], error) {
+	kv, err := st.Get(ctx, key)
+	if err != nil {
+		return loaded[T]{}, err
+	}
+	rec, err := model.Decode[T](kv.Value)
+	if err != nil {
+		return loaded[T]{}, err
+	}
+	return loaded[T]{rec: rec, rev: kv.ModRevision}, nil
+}
+
+func listRecords[T any](ctx context.Context, st store.Store, prefix string) ([]loaded[T], error) {
+	kvs, _, err := st.List(ctx, prefix)
+	if err != nil {
+		return nil, fmt.Errorf("list %s: %w", prefix, err)
+	}
+	out := make([]loaded[T], 0, len(kvs))
+	for _, kv := range kvs {
+		rec, err := model.Decode[T](kv.Value)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, loaded[T]{rec: rec, rev: kv.ModRevision})
+	}
+	return out, nil
+}
+
+func (s *Service) getDistribution(ctx context.Context, id string) (loaded[model.Distribution], error) {
+	d, err := getRecord[model.Distribution](ctx, s.st, model.DistributionKey(id))
+	if errors.Is(err, store.ErrNotFound) {
+		return d, cf.ErrNoSuchDistribution.WithMessage("The specified distribution does not exist: %s.", id)
+	}
+	return d, err
+}
+
+func (s *Service) getPolicy(ctx context.Context, id string) (loaded[model.Policy], error) {
+	p, err := getRecord[model.Policy](ctx, s.st, model.PolicyKey(id))
+	if errors.Is(err, store.ErrNotFound) {
+		return p, cf.ErrNoSuchCDPolicy.WithMessage("The continuous deployment policy %s doesn't exist.", id)
+	}
+	return p, err
+}
+
+// checkIfMatch applies spec §2.0: missing → 400, not current → 412.
+func checkIfMatch(ifMatch, current string) error {
+	ifMatch = strings.TrimSpace(ifMatch)
+	if ifMatch == "" {
+		return cf.ErrInvalidIfMatchVersion
+	}
+	if ifMatch != current {
+		return cf.ErrPreconditionFailed
+	}
+	return nil
+}
+
+// putOp encodes a record into a put.
+func putOp(key string, rec any) (store.Op, error) {
+	b, err := model.Encode(rec)
+	if err != nil {
+		return store.Op{}, err
+	}
+	return store.Op{Key: key, Value: b}, nil
+}
+
+// txn runs one transaction; a failed condition means somebody else wrote
+// first, which for an If-Match caller is a stale version.
+func (s *Service) txn(ctx context.Context, conds []store.Cond, ops []store.Op) (int64, error) {
+	rev, err := s.st.Txn(ctx, conds, ops)
+	switch {
+	case errors.Is(err, store.ErrConflict):
+		return 0, cf.ErrPreconditionFailed.WithMessage("The resource changed while the request was processed; read it again and retry.")
+	case errors.Is(err, store.ErrUnavailable):
+		return 0, fmt.Errorf("%w: %w", cf.ErrServiceUnavailable, err)
+	case err != nil:
+		return 0, fmt.Errorf("store transaction: %w", err)
+	}
+	return rev, nil
+}
+
+// deepCopy clones a shape through JSON (the stored form), keeping unknown elements.
+func deepCopy[T any](v *T) *T {
+	b, err := json.Marshal(v)
+	if err != nil {
+		panic(fmt.Sprintf("deepCopy %T: %v", v, err))
+	}
+	out := new(T)
+	if err := json.Unmarshal(b, out); err != nil {
+		panic(fmt.Sprintf("deepCopy %T: %v", v, err))
+	}
+	return out
+}
+
+// page cuts a sorted list after marker; marker must be an id in the list
+// (or empty). It returns the page and the next marker ("" at the end).
+func page[T any](items []T, id func(T) string, marker string, maxItems int) (out []T, next string, found bool) {
+	start := 0
+	if marker != "" {
+		idx := sort.Search(len(items), func(i int) bool { return id(items[i]) > marker })
+		found = idx > 0 && id(items[idx-1]) == marker
+		start = idx
+	} else {
+		found = true
+	}
+	end := min(start+maxItems, len(items))
+	out = items[start:end]
+	if end < len(items) && len(out) > 0 {
+		next = id(out[len(out)-1])
+	}
+	return out, next, found
+}
