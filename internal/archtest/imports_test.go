@@ -1,0 +1,113 @@
+// Package archtest checks DESIGN.md's package table: which stagefront
+// packages may not import which.
+package archtest
+
+import (
+	"go/parser"
+	"go/token"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+const module = "github.com/stagefront/stagefront/"
+
+// forbidden is DESIGN.md's "must not import" column. A rule on a package
+// also covers its sub-packages; a forbidden target covers its sub-packages.
+var forbidden = map[string][]string{
+	"internal/cloudfront": {"internal/"}, // pure: imports nothing of stagefront
+	"internal/model":      {"internal/api", "internal/control", "internal/edge", "internal/store", "internal/routing", "internal/release"},
+	"internal/store":      {"internal/api", "internal/edge", "internal/control", "internal/routing", "internal/release"},
+	"internal/control":    {"internal/api", "internal/edge", "internal/routing", "internal/release"},
+	"internal/api":        {"internal/edge", "internal/routing"},
+	"internal/routing":    {"internal/api", "internal/store", "internal/control"},
+	"internal/edge":       {"internal/api", "internal/control"},
+	"internal/release":    {"internal/edge", "internal/control", "internal/store"},
+}
+
+// allowedInside lists exceptions: a package may import its own sub-packages.
+func allowed(pkg, target string) bool {
+	return target == pkg || strings.HasPrefix(target, pkg+"/")
+}
+
+func TestImportRules(t *testing.T) {
+	root, err := filepath.Abs("../..")
+	if err != nil {
+		t.Fatal(err)
+	}
+	checked := 0
+	err = filepath.WalkDir(filepath.Join(root, "internal"), func(path string, d fs.DirEntry, err error) error {
+		if err != nil || d.IsDir() || !strings.HasSuffix(path, ".go") || strings.HasSuffix(path, "_test.go") {
+			return err
+		}
+		rel, _ := filepath.Rel(root, filepath.Dir(path))
+		rel = filepath.ToSlash(rel)
+		f, err := parser.ParseFile(token.NewFileSet(), path, nil, parser.ImportsOnly)
+		if err != nil {
+			return err
+		}
+		checked++
+		for rule, targets := range forbidden {
+			if !allowed(rule, rel) {
+				continue
+			}
+			for _, imp := range f.Imports {
+				target := strings.Trim(imp.Path.Value, `"`)
+				if !strings.HasPrefix(target, module) {
+					continue
+				}
+				target = strings.TrimPrefix(target, module)
+				if allowed(rule, target) && rule != "internal/cloudfront" {
+					continue
+				}
+				if rule == "internal/cloudfront" && allowed(rule, target) {
+					continue
+				}
+				for _, bad := range targets {
+					if target == strings.TrimSuffix(bad, "/") || strings.HasPrefix(target, strings.TrimSuffix(bad, "/")+"/") {
+						t.Errorf("%s imports %s: DESIGN.md says %s must not import %s", path, target, rule, bad)
+					}
+				}
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if checked == 0 {
+		t.Fatal("no Go files checked: is the test run from internal/archtest?")
+	}
+}
+
+// TestEveryPackageHasDoc enforces STYLE.md habit 10: every package under
+// internal/ says in a doc comment what it owns.
+func TestEveryPackageHasDoc(t *testing.T) {
+	root, _ := filepath.Abs("../..")
+	err := filepath.WalkDir(filepath.Join(root, "internal"), func(path string, d fs.DirEntry, err error) error {
+		if err != nil || !d.IsDir() {
+			return err
+		}
+		entries, _ := os.ReadDir(path)
+		hasGo, hasDoc := false, false
+		for _, e := range entries {
+			n := e.Name()
+			if strings.HasSuffix(n, ".go") && !strings.HasSuffix(n, "_test.go") {
+				hasGo = true
+				f, err := parser.ParseFile(token.NewFileSet(), filepath.Join(path, n), nil, parser.PackageClauseOnly|parser.ParseComments)
+				if err == nil && f.Doc != nil && strings.HasPrefix(f.Doc.Text(), "Package ") {
+					hasDoc = true
+				}
+			}
+		}
+		if hasGo && !hasDoc && !strings.Contains(path, "/gen") {
+			t.Errorf("%s has no package doc comment (doc.go)", path)
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+}
