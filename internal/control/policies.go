@@ -246,7 +246,9 @@ func (s *Service) ListPolicies(ctx context.Context, marker string, maxItems int)
 	}
 	list := &cf.ContinuousDeploymentPolicyList{
 		MaxItems: cf.Int32(int32(maxItems)),
-		Quantity: cf.Int32(int32(len(items))),
+		// Unlike the other lists, Quantity is the total number of policies
+		// in the account, whatever MaxItems is (spec §1.6).
+		Quantity: cf.Int32(int32(len(all))),
 	}
 	if next != "" {
 		list.NextMarker = cf.String(next)

@@ -220,3 +220,23 @@ func page[T any](items []T, id func(T) string, marker string, maxItems int) (out
 	}
 	return out, next, found
 }
+
+// Bootstrap creates what every node expects to find in the store: the key
+// that authenticates sticky-session cookies (shared, so a cookie minted on
+// one edge is honoured on all). It is idempotent and safe to race.
+func (s *Service) Bootstrap(ctx context.Context) error {
+	if _, err := s.st.Get(ctx, model.StickyKeyKey); err == nil {
+		return nil
+	} else if !errors.Is(err, store.ErrNotFound) {
+		return fmt.Errorf("read sticky key: %w", err)
+	}
+	key := make([]byte, 32)
+	if _, err := io.ReadFull(s.opts.Rand, key); err != nil {
+		return fmt.Errorf("sticky key: %w", err)
+	}
+	_, err := s.st.Txn(ctx, []store.Cond{{Key: model.StickyKeyKey}}, []store.Op{{Key: model.StickyKeyKey, Value: key}})
+	if err != nil && !errors.Is(err, store.ErrConflict) {
+		return fmt.Errorf("write sticky key: %w", err)
+	}
+	return nil
+}

@@ -1,0 +1,311 @@
+package cache
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strconv"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/maypok86/otter/v2"
+	"golang.org/x/sync/singleflight"
+)
+
+// DefaultFetchTimeout bounds a fetch when Config.FetchTimeout is 0. It is a
+// backstop above CloudFront's largest origin timeouts (3 connection attempts
+// and a 120 s read timeout); the origin fetcher enforces the real ones.
+const DefaultFetchTimeout = 5 * time.Minute
+
+// ErrNilEntry is returned when a fetch returns neither an entry nor an error.
+var ErrNilEntry = errors.New("cache: fetch returned a nil entry")
+
+// Config configures a Cache.
+type Config struct {
+	// MaxBytes bounds the bytes of all stored entries (body, header and a
+	// small fixed overhead each). Required.
+	MaxBytes int64
+	// MaxEntryBytes is the largest entry that is stored; larger responses
+	// are still returned to their waiters. 0 means MaxBytes/8.
+	MaxEntryBytes int64
+	// Now is the clock; nil means time.Now.
+	Now func() time.Time
+	// FetchTimeout bounds one fetch, which runs detached from any single
+	// caller's cancellation. 0 means DefaultFetchTimeout.
+	FetchTimeout time.Duration
+}
+
+// FetchFunc fetches an object from its origin. It must return a new Entry
+// (the cache takes ownership) with TTL set, usually from TTL(); a TTL of 0
+// serves the response to every waiting request without storing it.
+type FetchFunc func(ctx context.Context) (*Entry, error)
+
+// Stats is a snapshot of the cache's counters, for export as metrics.
+// Counters only grow; Bytes and Entries are gauges.
+type Stats struct {
+	Hits        uint64 // requests answered from the cache
+	Misses      uint64 // requests that waited for a fetch (their own or a coalesced one)
+	Fetches     uint64 // calls of a FetchFunc
+	FetchErrors uint64 // fetches that returned an error or panicked
+	Stores      uint64 // entries stored
+	Evictions   uint64 // entries removed to stay under MaxBytes
+	Expirations uint64 // entries removed because their TTL ran out
+	Purged      uint64 // entries removed by Purge or Invalidate
+	Bytes       int64  // bytes charged by stored entries
+	Entries     int    // approximate number of stored entries
+}
+
+// Cache is the edge's bounded, coalescing object cache. It is safe for
+// concurrent use. Create it with New and release it with Close.
+type Cache struct {
+	now           func() time.Time
+	maxBytes      int64
+	maxEntryBytes int64
+	fetchTimeout  time.Duration
+
+	store  *otter.Cache[string, *Entry]
+	flight singleflight.Group
+
+	// closed is cancelled by Close, aborting in-flight fetches.
+	closed context.Context
+	close  context.CancelFunc
+
+	// epoch is bumped by every Purge. A fetch stores its response only if
+	// the epoch has not moved since the fetch started; epochMu makes that
+	// check and the store atomic with respect to the bump.
+	epochMu sync.RWMutex
+	epoch   atomic.Uint64
+
+	bytes                            atomic.Int64
+	hits, misses, fetches, fetchErrs atomic.Uint64
+	stores, evictions, expirations   atomic.Uint64
+	purged                           atomic.Uint64
+	waiting                          atomic.Int64 // callers blocked on a flight; for tests
+}
+
+// New creates a cache. Its otter store runs a once-a-second clean-up
+// goroutine until Close.
+func New(cfg Config) (*Cache, error) {
+	if cfg.MaxBytes <= 0 {
+		return nil, fmt.Errorf("cache: MaxBytes must be positive, got %d", cfg.MaxBytes)
+	}
+	if cfg.MaxEntryBytes < 0 || cfg.MaxEntryBytes > cfg.MaxBytes {
+		return nil, fmt.Errorf("cache: MaxEntryBytes must be within [0, MaxBytes], got %d", cfg.MaxEntryBytes)
+	}
+	c := &Cache{
+		now:           cfg.Now,
+		maxBytes:      cfg.MaxBytes,
+		maxEntryBytes: cfg.MaxEntryBytes,
+		fetchTimeout:  cfg.FetchTimeout,
+	}
+	if c.now == nil {
+		c.now = time.Now
+	}
+	if c.maxEntryBytes == 0 {
+		c.maxEntryBytes = max(cfg.MaxBytes/8, 1)
+	}
+	if c.fetchTimeout <= 0 {
+		c.fetchTimeout = DefaultFetchTimeout
+	}
+	c.closed, c.close = context.WithCancel(context.Background())
+
+	store, err := otter.New(&otter.Options[string, *Entry]{
+		MaximumWeight: uint64(cfg.MaxBytes),
+		Weigher:       func(_ string, e *Entry) uint32 { return e.weight },
+		// Expire exactly at StoredAt+TTL, measured on the injected clock.
+		ExpiryCalculator: otter.ExpiryWritingFunc(func(oe otter.Entry[string, *Entry]) time.Duration {
+			return oe.Value.Expires().Sub(time.Unix(0, oe.SnapshotAtNano))
+		}),
+		// Runs under a bucket lock: atomics only.
+		OnAtomicDeletion: func(ev otter.DeletionEvent[string, *Entry]) {
+			c.bytes.Add(-int64(ev.Value.weight))
+			switch ev.Cause {
+			case otter.CauseOverflow:
+				c.evictions.Add(1)
+			case otter.CauseExpiration:
+				c.expirations.Add(1)
+			}
+		},
+		Clock: clock{c.now},
+	})
+	if err != nil {
+		c.close()
+		return nil, fmt.Errorf("cache: %w", err)
+	}
+	c.store = store
+	return c, nil
+}
+
+// Close aborts in-flight fetches and stops the clean-up goroutine. Lookups
+// keep working afterwards; new fetches fail with context.Canceled.
+func (c *Cache) Close() {
+	c.close()
+	c.store.StopAllGoroutines()
+}
+
+// Get returns the fresh entry stored under key, if any.
+func (c *Cache) Get(key Key) (*Entry, bool) {
+	if e, ok := c.lookup(key); ok {
+		c.hits.Add(1)
+		return e, true
+	}
+	c.misses.Add(1)
+	return nil, false
+}
+
+func (c *Cache) lookup(key Key) (*Entry, bool) {
+	e, ok := c.store.GetIfPresent(key.str)
+	if !ok || !e.Fresh(c.now()) {
+		return nil, false
+	}
+	return e, true
+}
+
+// flightResult is what one coalesced fetch hands to all its waiters.
+type flightResult struct {
+	entry  *Entry
+	cached bool // found stored when the flight started: no fetch was made
+}
+
+// GetOrFetch returns the fresh entry for key, calling fetch on a miss.
+// Concurrent misses for one key make one call to fetch and all get its
+// result; hit reports whether the entry came from the cache without waiting
+// for an origin fetch.
+//
+// The fetch runs detached from the cancellation of the caller that started
+// it (keeping its context values), bounded by Config.FetchTimeout and Close.
+// Each caller stops waiting when its own ctx is done and gets ctx.Err(),
+// without disturbing the others.
+func (c *Cache) GetOrFetch(ctx context.Context, key Key, fetch FetchFunc) (entry *Entry, hit bool, err error) {
+	if e, ok := c.lookup(key); ok {
+		c.hits.Add(1)
+		return e, true, nil
+	}
+	if err := ctx.Err(); err != nil {
+		c.misses.Add(1)
+		return nil, false, err
+	}
+
+	epoch := c.epoch.Load()
+	// The epoch is part of the flight key, so requests that arrive after a
+	// Purge never join a fetch that started before it.
+	flightKey := key.str + "\x00" + strconv.FormatUint(epoch, 10)
+	ch := c.flight.DoChan(flightKey, func() (any, error) {
+		return c.fetchAndStore(ctx, key, epoch, fetch)
+	})
+
+	c.waiting.Add(1)
+	defer c.waiting.Add(-1)
+	select {
+	case res := <-ch:
+		if res.Err != nil {
+			c.misses.Add(1)
+			return nil, false, res.Err
+		}
+		fr := res.Val.(flightResult)
+		if fr.cached {
+			c.hits.Add(1)
+		} else {
+			c.misses.Add(1)
+		}
+		return fr.entry, fr.cached, nil
+	case <-ctx.Done():
+		c.misses.Add(1)
+		return nil, false, ctx.Err()
+	}
+}
+
+// fetchAndStore is the body of one flight.
+func (c *Cache) fetchAndStore(callerCtx context.Context, key Key, epoch uint64, fetch FetchFunc) (flightResult, error) {
+	// A flight that ended just before this one started may have stored the
+	// entry after our caller's lookup missed.
+	if e, ok := c.lookup(key); ok {
+		return flightResult{entry: e, cached: true}, nil
+	}
+
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(callerCtx), c.fetchTimeout)
+	defer cancel()
+	stop := context.AfterFunc(c.closed, cancel)
+	defer stop()
+
+	c.fetches.Add(1)
+	e, err := callFetch(ctx, fetch)
+	if err == nil && e == nil {
+		err = ErrNilEntry
+	}
+	if err != nil {
+		c.fetchErrs.Add(1)
+		return flightResult{}, err
+	}
+
+	if e.StoredAt.IsZero() {
+		e.StoredAt = c.now()
+	}
+	e.OriginIdentity = key.identity
+	e.Path = key.purgePath
+	e.weight = computeWeight(key, e)
+	c.maybeStore(key, e, epoch)
+	return flightResult{entry: e}, nil
+}
+
+// callFetch turns a panic in fetch into an error: singleflight would
+// otherwise re-panic it on a goroutine of its own and end the process.
+func callFetch(ctx context.Context, fetch FetchFunc) (e *Entry, err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			e, err = nil, fmt.Errorf("cache: fetch panicked: %v", r)
+		}
+	}()
+	return fetch(ctx)
+}
+
+func (c *Cache) maybeStore(key Key, e *Entry, epoch uint64) {
+	if e.TTL <= 0 || int64(e.weight) > c.maxEntryBytes || !e.Fresh(c.now()) {
+		return
+	}
+	c.epochMu.RLock()
+	stored := c.epoch.Load() == epoch
+	if stored {
+		// Count before inserting, so the deletion listener can never
+		// subtract the weight before it was added.
+		c.bytes.Add(int64(e.weight))
+		c.store.Set(key.str, e)
+	}
+	c.epochMu.RUnlock()
+	if !stored {
+		return
+	}
+	c.stores.Add(1)
+	// otter evicts on its maintenance goroutine; run it now when over the
+	// bound, so the bound holds when the store returns (only misses pay).
+	if c.bytes.Load() > c.maxBytes {
+		c.store.CleanUp()
+	}
+}
+
+// Stats returns a snapshot of the counters.
+func (c *Cache) Stats() Stats {
+	return Stats{
+		Hits:        c.hits.Load(),
+		Misses:      c.misses.Load(),
+		Fetches:     c.fetches.Load(),
+		FetchErrors: c.fetchErrs.Load(),
+		Stores:      c.stores.Load(),
+		Evictions:   c.evictions.Load(),
+		Expirations: c.expirations.Load(),
+		Purged:      c.purged.Load(),
+		Bytes:       c.bytes.Load(),
+		Entries:     c.store.EstimatedSize(),
+	}
+}
+
+// clock adapts the injected clock to otter. Its ticks only wake otter's
+// clean-up; expiry decisions read Now, so a fake clock stays exact.
+type clock struct{ now func() time.Time }
+
+func (c clock) NowNano() int64 { return c.now().UnixNano() }
+
+// Tick returns a ticker that is collected with the clean-up goroutine
+// (Go 1.23+ timers need no Stop).
+func (c clock) Tick(d time.Duration) <-chan time.Time { return time.Tick(d) }

@@ -1,0 +1,337 @@
+package cache
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"testing/synctest"
+	"time"
+)
+
+// fakeClock is a settable clock, safe for concurrent use.
+type fakeClock struct{ nanos atomic.Int64 }
+
+func newFakeClock() *fakeClock {
+	c := &fakeClock{}
+	c.nanos.Store(time.Date(2025, 6, 1, 12, 0, 0, 0, time.UTC).UnixNano())
+	return c
+}
+
+func (c *fakeClock) Now() time.Time          { return time.Unix(0, c.nanos.Load()).UTC() }
+func (c *fakeClock) Advance(d time.Duration) { c.nanos.Add(int64(d)) }
+
+func newTestCache(t testing.TB, cfg Config) *Cache {
+	t.Helper()
+	if cfg.MaxBytes == 0 {
+		cfg.MaxBytes = 1 << 20
+	}
+	c, err := New(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(c.Close)
+	return c
+}
+
+func testKey(path string) Key { return NewKeyBuilder(testIdentity, path).Key() }
+
+// staticFetch returns a fetch that counts its calls and returns body with ttl.
+func staticFetch(calls *atomic.Int32, body string, ttl time.Duration) FetchFunc {
+	return func(context.Context) (*Entry, error) {
+		calls.Add(1)
+		return &Entry{Status: 200, Body: []byte(body), TTL: ttl}, nil
+	}
+}
+
+func TestNewValidates(t *testing.T) {
+	for _, cfg := range []Config{{}, {MaxBytes: -1}, {MaxBytes: 10, MaxEntryBytes: 11}} {
+		if _, err := New(cfg); err == nil {
+			t.Errorf("New(%+v) = nil error; want an error", cfg)
+		}
+	}
+}
+
+func TestHitAfterStoreMissAfterExpiry(t *testing.T) {
+	clk := newFakeClock()
+	c := newTestCache(t, Config{Now: clk.Now})
+	ctx := context.Background()
+	key := testKey("/a.png")
+	var calls atomic.Int32
+	fetch := staticFetch(&calls, "v1", 10*time.Second)
+	start := clk.Now()
+
+	steps := []struct {
+		at        time.Duration // since start
+		wantHit   bool
+		wantCalls int32
+		wantAge   int64
+	}{
+		{0, false, 1, 0},
+		{time.Second, true, 1, 1},
+		{9*time.Second + 999*time.Millisecond, true, 1, 9},
+		{10 * time.Second, false, 2, 0}, // expired exactly at StoredAt+TTL: refetched
+		{11 * time.Second, true, 2, 1},
+	}
+	for _, st := range steps {
+		clk.nanos.Store(start.Add(st.at).UnixNano())
+		e, hit, err := c.GetOrFetch(ctx, key, fetch)
+		if err != nil {
+			t.Fatalf("at +%v: GetOrFetch error %v", st.at, err)
+		}
+		if hit != st.wantHit || calls.Load() != st.wantCalls {
+			t.Errorf("at +%v: hit=%v calls=%d; want hit=%v calls=%d", st.at, hit, calls.Load(), st.wantHit, st.wantCalls)
+		}
+		if got := e.Age(clk.Now()); got != st.wantAge {
+			t.Errorf("at +%v: Age = %d; want %d", st.at, got, st.wantAge)
+		}
+		if e.OriginIdentity != testIdentity.String() || e.Path != "/a.png" {
+			t.Errorf("entry identity/path = %q, %q; want %q, %q", e.OriginIdentity, e.Path, testIdentity.String(), "/a.png")
+		}
+	}
+	st := c.Stats()
+	if st.Hits != 3 || st.Misses != 2 || st.Fetches != 2 || st.Stores != 2 {
+		t.Errorf("Stats = %+v; want 3 hits, 2 misses, 2 fetches, 2 stores", st)
+	}
+
+	// Get sees the same thing without fetching.
+	if _, ok := c.Get(key); !ok {
+		t.Errorf("Get after store: miss; want hit")
+	}
+	clk.Advance(time.Hour)
+	if _, ok := c.Get(key); ok {
+		t.Errorf("Get after expiry: hit; want miss")
+	}
+}
+
+func TestUncacheableNotStored(t *testing.T) {
+	tests := []struct {
+		name  string
+		entry func() *Entry
+	}{
+		{"ttl 0", func() *Entry { return &Entry{Status: 200, Body: []byte("x")} }},
+		{"larger than MaxEntryBytes", func() *Entry { return &Entry{Status: 200, Body: make([]byte, 4096), TTL: time.Minute} }},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			c := newTestCache(t, Config{MaxBytes: 1 << 20, MaxEntryBytes: 1024})
+			var calls atomic.Int32
+			fetch := func(context.Context) (*Entry, error) { calls.Add(1); return tt.entry(), nil }
+			for range 2 {
+				e, hit, err := c.GetOrFetch(context.Background(), testKey("/x"), fetch)
+				if err != nil || hit || e == nil {
+					t.Fatalf("GetOrFetch = %v, %v, %v; want an entry, miss, no error", e, hit, err)
+				}
+			}
+			if got := calls.Load(); got != 2 {
+				t.Errorf("fetch calls = %d; want 2 (nothing stored)", got)
+			}
+			if st := c.Stats(); st.Stores != 0 || st.Bytes != 0 {
+				t.Errorf("Stats = %+v; want no stores, 0 bytes", st)
+			}
+		})
+	}
+}
+
+func TestSizeBoundEvicts(t *testing.T) {
+	const maxBytes = 64 << 10
+	c := newTestCache(t, Config{MaxBytes: maxBytes, MaxEntryBytes: 8 << 10})
+	body := strings.Repeat("x", 4<<10)
+	var calls atomic.Int32
+	for i := range 200 {
+		key := testKey(fmt.Sprintf("/obj/%d", i))
+		if _, _, err := c.GetOrFetch(context.Background(), key, staticFetch(&calls, body, time.Hour)); err != nil {
+			t.Fatal(err)
+		}
+		if got := c.Stats().Bytes; got > maxBytes {
+			t.Fatalf("after %d inserts: Bytes = %d; want <= %d", i+1, got, maxBytes)
+		}
+	}
+	st := c.Stats()
+	if st.Evictions == 0 || st.Stores != 200 {
+		t.Errorf("Stats = %+v; want 200 stores and some evictions", st)
+	}
+	// Bytes is exact: it equals the weight of what is still stored.
+	var sum int64
+	n := 0
+	for _, e := range c.store.All() {
+		sum += int64(e.weight)
+		n++
+	}
+	if sum != st.Bytes || sum > maxBytes || n >= 200 {
+		t.Errorf("stored %d entries of %d bytes, Stats.Bytes = %d; want fewer than 200 entries, bytes equal and <= %d", n, sum, st.Bytes, maxBytes)
+	}
+}
+
+func TestFetchErrorsAreNotStored(t *testing.T) {
+	c := newTestCache(t, Config{})
+	boom := errors.New("origin down")
+	tests := []struct {
+		name    string
+		fetch   FetchFunc
+		wantErr func(error) bool
+	}{
+		{"error", func(context.Context) (*Entry, error) { return nil, boom }, func(err error) bool { return errors.Is(err, boom) }},
+		{"nil entry", func(context.Context) (*Entry, error) { return nil, nil }, func(err error) bool { return errors.Is(err, ErrNilEntry) }},
+		{"panic", func(context.Context) (*Entry, error) { panic("bug") }, func(err error) bool { return err != nil && strings.Contains(err.Error(), "panicked: bug") }},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			e, hit, err := c.GetOrFetch(context.Background(), testKey("/"+tt.name), tt.fetch)
+			if e != nil || hit || !tt.wantErr(err) {
+				t.Errorf("GetOrFetch = %v, %v, %v; want nil, false, matching error", e, hit, err)
+			}
+		})
+	}
+	if st := c.Stats(); st.FetchErrors != 3 || st.Stores != 0 {
+		t.Errorf("Stats = %+v; want 3 fetch errors, no stores", st)
+	}
+}
+
+// TestCoalescing runs in a synctest bubble, so synctest.Wait tells exactly
+// when every goroutine is blocked waiting on the one fetch.
+func TestCoalescing(t *testing.T) {
+	for _, ttl := range []time.Duration{time.Minute, 0} {
+		t.Run(fmt.Sprintf("ttl=%v", ttl), func(t *testing.T) {
+			synctest.Test(t, func(t *testing.T) {
+				c := newTestCache(t, Config{})
+				defer c.Close() // inside the bubble: stop otter's goroutine
+				key := testKey("/hot")
+				release := make(chan struct{})
+				var calls atomic.Int32
+				fetch := func(context.Context) (*Entry, error) {
+					calls.Add(1)
+					<-release
+					return &Entry{Status: 200, Body: []byte("hot"), TTL: ttl}, nil
+				}
+
+				const n = 100
+				entries := make([]*Entry, n)
+				var wg sync.WaitGroup
+				for i := range n {
+					wg.Go(func() {
+						e, hit, err := c.GetOrFetch(context.Background(), key, fetch)
+						if err != nil || hit {
+							t.Errorf("GetOrFetch: hit=%v err=%v; want a miss without error", hit, err)
+						}
+						entries[i] = e
+					})
+				}
+				synctest.Wait()
+				if got := c.waiting.Load(); got != n {
+					t.Fatalf("waiting = %d; want %d", got, n)
+				}
+				close(release)
+				wg.Wait()
+
+				if got := calls.Load(); got != 1 {
+					t.Errorf("fetch calls = %d; want 1", got)
+				}
+				for i, e := range entries {
+					if e != entries[0] || e == nil {
+						t.Fatalf("waiter %d got %p; want the shared entry %p", i, e, entries[0])
+					}
+				}
+				_, stored := c.Get(key)
+				if wantStored := ttl > 0; stored != wantStored {
+					t.Errorf("stored = %v; want %v", stored, wantStored)
+				}
+			})
+		})
+	}
+}
+
+func TestWaiterCancelDoesNotBreakOthers(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		c := newTestCache(t, Config{})
+		defer c.Close()
+		key := testKey("/slow")
+		release := make(chan struct{})
+		var fetchErr error
+		fetch := func(ctx context.Context) (*Entry, error) {
+			<-release
+			fetchErr = ctx.Err()
+			return &Entry{Status: 200, Body: []byte("ok"), TTL: time.Minute}, nil
+		}
+
+		// The first caller starts the fetch, then gives up.
+		leaderCtx, cancelLeader := context.WithCancel(context.Background())
+		leaderDone := make(chan error, 1)
+		go func() {
+			_, _, err := c.GetOrFetch(leaderCtx, key, fetch)
+			leaderDone <- err
+		}()
+		synctest.Wait()
+
+		var wg sync.WaitGroup
+		for range 3 {
+			wg.Go(func() {
+				e, _, err := c.GetOrFetch(context.Background(), key, fetch)
+				if err != nil || string(e.Body) != "ok" {
+					t.Errorf("other waiter: %v, %v; want body ok", e, err)
+				}
+			})
+		}
+		synctest.Wait()
+		cancelLeader()
+		synctest.Wait()
+		select {
+		case err := <-leaderDone:
+			if !errors.Is(err, context.Canceled) {
+				t.Errorf("leader err = %v; want context.Canceled", err)
+			}
+		default:
+			t.Fatal("leader still waiting after its ctx was cancelled")
+		}
+
+		close(release)
+		wg.Wait()
+		if fetchErr != nil {
+			t.Errorf("fetch ctx err = %v; want nil (detached from the leader)", fetchErr)
+		}
+		if _, ok := c.Get(key); !ok {
+			t.Errorf("entry not stored after the leader left")
+		}
+	})
+}
+
+func TestFetchTimeout(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		c := newTestCache(t, Config{FetchTimeout: 30 * time.Second})
+		defer c.Close()
+		fetch := func(ctx context.Context) (*Entry, error) {
+			<-ctx.Done()
+			return nil, ctx.Err()
+		}
+		start := time.Now()
+		_, _, err := c.GetOrFetch(context.Background(), testKey("/stuck"), fetch)
+		if !errors.Is(err, context.DeadlineExceeded) {
+			t.Errorf("err = %v; want context.DeadlineExceeded", err)
+		}
+		if got := time.Since(start); got != 30*time.Second {
+			t.Errorf("gave up after %v; want 30s", got)
+		}
+	})
+}
+
+func TestCloseAbortsFetches(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		c := newTestCache(t, Config{})
+		errc := make(chan error, 1)
+		go func() {
+			_, _, err := c.GetOrFetch(context.Background(), testKey("/x"), func(ctx context.Context) (*Entry, error) {
+				<-ctx.Done()
+				return nil, ctx.Err()
+			})
+			errc <- err
+		}()
+		synctest.Wait()
+		c.Close()
+		if err := <-errc; !errors.Is(err, context.Canceled) {
+			t.Errorf("err = %v; want context.Canceled", err)
+		}
+	})
+}

@@ -1,0 +1,53 @@
+// Package cache is the edge's object cache: the bounded in-memory store of
+// origin responses, the cache keys, CloudFront's TTL rules, request
+// coalescing and invalidation.
+//
+// # What it owns
+//
+//   - Keys. KeyBuilder turns an origin Identity (domain, origin path,
+//     access-control id), the viewer path and the query parameters, headers
+//     and cookies that the cache policy includes into a canonical Key. Parts
+//     are sorted, so the key never depends on query-parameter order. Objects
+//     are keyed by origin identity, not by distribution: a primary and its
+//     staging distribution share objects exactly when they share an origin.
+//   - TTLs. TTL applies a TTLPolicy (a cache policy's Min/Default/Max, a
+//     managed policy's from ManagedTTLPolicy, or a legacy behavior's from
+//     LegacyTTLPolicy) to the origin's Cache-Control and Expires headers.
+//   - Storage. Cache holds Entries, bounded by their size in bytes, and
+//     expires each one StoredAt+TTL by the injected clock.
+//   - Coalescing. GetOrFetch makes concurrent misses for one key share one
+//     origin fetch (golang.org/x/sync/singleflight); the fetch is detached
+//     from any single caller's cancellation and bounded by a timeout.
+//   - Invalidation. Purge removes entries by origin identity and path, with
+//     PathMatcher implementing CloudFront's exact and trailing-"*" paths. An
+//     epoch makes sure a fetch in flight during a Purge cannot store stale
+//     content after it.
+//   - Counters (Stats) that the edge exports; this package does not import
+//     Prometheus.
+//
+// Deciding which status codes are cacheable, which request parts the cache
+// policy includes, and fetching from the origin belong to the edge and to
+// edge/origin.
+//
+// # Lifecycle
+//
+// main (through the edge) creates one Cache per edge process with New and
+// shares it across routing-table swaps, so a config change does not empty
+// it; after a promotion the primary finds what staging already cached under
+// the same origin identity. Close on shutdown aborts in-flight fetches and
+// stops otter's clean-up goroutine. Entries handed out are shared and
+// read-only.
+//
+// # Why otter
+//
+// The store is github.com/maypok86/otter/v2 rather than
+// github.com/dgraph-io/ristretto/v2. otter's Set is synchronous: the entry is
+// visible to the next Get, and nothing is dropped. ristretto buffers Sets and
+// may drop or refuse them (admission policy, contention), so "hit after
+// store" needs Wait() and can still fail, which makes exact tests flaky and
+// wastes origin fetches. otter also provides what we need directly: a
+// weigher with a maximum weight (bytes), a per-entry ExpiryCalculator driven
+// by an injectable Clock (ristretto reads the wall clock), an atomic deletion
+// listener with the cause (evictions vs expirations), and CleanUp to enforce
+// the bound synchronously.
+package cache

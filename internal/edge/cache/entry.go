@@ -1,0 +1,62 @@
+package cache
+
+import (
+	"math"
+	"net/http"
+	"time"
+)
+
+// Entry is one cached response. Once a fetch hands an Entry to the cache it
+// is shared by every request that gets it and must be treated as read-only:
+// copy Header before changing it, never write to Body.
+type Entry struct {
+	Status int
+	Header http.Header
+	Body   []byte
+
+	// StoredAt is when the response was received; the cache sets it from its
+	// clock when the fetch leaves it zero.
+	StoredAt time.Time
+	// TTL is how long the entry stays fresh after StoredAt, as computed by
+	// TTL(); 0 means the response is served to its waiters but not stored.
+	TTL time.Duration
+
+	// OriginIdentity and Path are filled in by the cache from the Key (Path
+	// is Key.PurgePath) and are what Purge matches against.
+	OriginIdentity string
+	Path           string
+
+	weight uint32 // bytes charged against Config.MaxBytes
+}
+
+// Expires returns the end of the entry's freshness.
+func (e *Entry) Expires() time.Time { return e.StoredAt.Add(e.TTL) }
+
+// Fresh reports whether the entry may still be served at now.
+func (e *Entry) Fresh(now time.Time) bool { return now.Before(e.Expires()) }
+
+// Age returns the entry's age at now in whole seconds, for the Age header
+// (never negative).
+func (e *Entry) Age(now time.Time) int64 {
+	age := now.Sub(e.StoredAt)
+	if age <= 0 {
+		return 0
+	}
+	return int64(age / time.Second)
+}
+
+// entryOverhead approximates the fixed memory of an Entry and its cache
+// node, so that many tiny objects still count against the byte bound.
+const entryOverhead = 256
+
+// computeWeight is the number of bytes e is charged for under key.
+func computeWeight(key Key, e *Entry) uint32 {
+	n := int64(entryOverhead + len(e.Body) + len(key.str) + len(e.OriginIdentity) + len(e.Path))
+	for name, values := range e.Header {
+		n += int64(len(name))
+		for _, v := range values {
+			n += int64(len(v)) + 16 // a string header per value
+		}
+	}
+	return uint32(min(n, math.MaxUint32))
+}

@@ -1,0 +1,184 @@
+package cache
+
+import (
+	"cmp"
+	"net/url"
+	"slices"
+	"strconv"
+	"strings"
+)
+
+// Identity names where an object comes from. Two cache behaviors, or a
+// primary and its staging distribution, share cached objects exactly when
+// their identities are equal (DESIGN.md: the cache is keyed by origin
+// identity, not by distribution).
+type Identity struct {
+	OriginDomain    string // Origin.DomainName
+	OriginPath      string // Origin.OriginPath, prefixed to the forwarded path
+	AccessControlID string // OriginAccessControlId or OAI; "" for none
+}
+
+// String returns the identity's canonical, unambiguous encoding. This is the
+// originIdentity that Purge match functions receive.
+func (id Identity) String() string {
+	buf := make([]byte, 0, len(id.OriginDomain)+len(id.OriginPath)+len(id.AccessControlID)+12)
+	buf = appendField(buf, id.OriginDomain)
+	buf = appendField(buf, id.OriginPath)
+	buf = appendField(buf, id.AccessControlID)
+	return string(buf)
+}
+
+// Key is a built cache key. Build it with KeyBuilder; the zero Key is valid
+// but names nothing useful.
+type Key struct {
+	str       string // the full canonical key: identity, path and all parts
+	identity  string // Identity.String()
+	purgePath string // path, plus "?"+canonical query when the key has query parts
+}
+
+// String returns the canonical key.
+func (k Key) String() string { return k.str }
+
+// OriginIdentity returns the encoded Identity the key was built from.
+func (k Key) OriginIdentity() string { return k.identity }
+
+// PurgePath returns the path invalidations are matched against: the viewer
+// path, plus "?" and the key's query parameters sorted, when the policy puts
+// query strings in the key (CloudFront then requires invalidation paths to
+// name the query string, or to end with "*").
+func (k Key) PurgePath() string { return k.purgePath }
+
+type keyPart struct{ name, value string }
+
+// KeyBuilder assembles a Key from an origin Identity, the viewer path and
+// whichever query parameters, headers and cookies the cache policy includes.
+// The caller selects the parts; the builder makes the result independent of
+// the order they arrived in: parameters, headers and cookies are each sorted
+// by name and then value, so ?a=1&b=2 and ?b=2&a=1 give the same Key.
+// A KeyBuilder is not safe for concurrent use.
+type KeyBuilder struct {
+	identity string
+	path     string
+	query    []keyPart
+	headers  []keyPart
+	cookies  []keyPart
+}
+
+// NewKeyBuilder starts a key for the object at path (the viewer's request
+// path, in its escaped form, without the query) from origin id.
+func NewKeyBuilder(id Identity, path string) *KeyBuilder {
+	return &KeyBuilder{identity: id.String(), path: path}
+}
+
+// Query adds one query parameter (decoded name and value). Names are
+// case-sensitive, as in CloudFront.
+func (b *KeyBuilder) Query(name, value string) *KeyBuilder {
+	b.query = append(b.query, keyPart{name, value})
+	return b
+}
+
+// QueryValues adds every value of every parameter in v.
+func (b *KeyBuilder) QueryValues(v url.Values) *KeyBuilder {
+	for name, values := range v {
+		for _, value := range values {
+			b.Query(name, value)
+		}
+	}
+	return b
+}
+
+// Header adds one header value; the name is case-insensitive.
+func (b *KeyBuilder) Header(name, value string) *KeyBuilder {
+	b.headers = append(b.headers, keyPart{strings.ToLower(name), value})
+	return b
+}
+
+// Cookie adds one cookie; names are case-sensitive.
+func (b *KeyBuilder) Cookie(name, value string) *KeyBuilder {
+	b.cookies = append(b.cookies, keyPart{name, value})
+	return b
+}
+
+// Key returns the canonical key. The builder may be reused afterwards.
+func (b *KeyBuilder) Key() Key {
+	sortParts(b.query)
+	sortParts(b.headers)
+	sortParts(b.cookies)
+
+	purgePath := b.path
+	if len(b.query) > 0 {
+		purgePath = b.path + "?" + canonicalQuery(b.query)
+	}
+
+	// Every variable field is length-prefixed, so no choice of values can
+	// make two different part lists encode alike.
+	buf := make([]byte, 0, 64+len(b.identity)+len(b.path))
+	buf = append(buf, "v1|"...)
+	buf = appendField(buf, b.identity)
+	buf = appendField(buf, b.path)
+	buf = appendParts(buf, 'q', b.query)
+	buf = appendParts(buf, 'h', b.headers)
+	buf = appendParts(buf, 'c', b.cookies)
+	return Key{str: string(buf), identity: b.identity, purgePath: purgePath}
+}
+
+func sortParts(parts []keyPart) {
+	slices.SortFunc(parts, func(x, y keyPart) int {
+		return cmp.Or(strings.Compare(x.name, y.name), strings.Compare(x.value, y.value))
+	})
+}
+
+func appendField(buf []byte, s string) []byte {
+	buf = strconv.AppendInt(buf, int64(len(s)), 10)
+	buf = append(buf, ':')
+	return append(buf, s...)
+}
+
+func appendParts(buf []byte, tag byte, parts []keyPart) []byte {
+	buf = append(buf, '|', tag)
+	buf = strconv.AppendInt(buf, int64(len(parts)), 10)
+	for _, p := range parts {
+		buf = appendField(buf, p.name)
+		buf = appendField(buf, p.value)
+	}
+	return buf
+}
+
+// canonicalQuery encodes sorted parts as name=value pairs joined by "&".
+func canonicalQuery(parts []keyPart) string {
+	var sb strings.Builder
+	for i, p := range parts {
+		if i > 0 {
+			sb.WriteByte('&')
+		}
+		sb.WriteString(url.QueryEscape(p.name))
+		sb.WriteByte('=')
+		sb.WriteString(url.QueryEscape(p.value))
+	}
+	return sb.String()
+}
+
+// normalizeQueryPath puts the query of an exact invalidation path into the
+// same canonical order as Key.PurgePath, so "/a?b=2&a=1" matches an object
+// cached from "/a?a=1&b=2". A query that does not parse is left as written.
+func normalizeQueryPath(p string) string {
+	path, rawQuery, ok := strings.Cut(p, "?")
+	if !ok {
+		return p
+	}
+	values, err := url.ParseQuery(rawQuery)
+	if err != nil {
+		return p
+	}
+	var parts []keyPart
+	for name, vs := range values {
+		for _, v := range vs {
+			parts = append(parts, keyPart{name, v})
+		}
+	}
+	if len(parts) == 0 {
+		return path
+	}
+	sortParts(parts)
+	return path + "?" + canonicalQuery(parts)
+}

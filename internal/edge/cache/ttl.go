@@ -1,0 +1,154 @@
+package cache
+
+import (
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// TTLPolicy is the Minimum, Default and Maximum TTL of a cache policy (or of
+// a legacy cache behavior's MinTTL/DefaultTTL/MaxTTL).
+type TTLPolicy struct {
+	Min, Default, Max time.Duration
+}
+
+// IDs of CloudFront's managed cache policies (spec §1.4).
+const (
+	CachingOptimizedID                       = "658327ea-f89d-4fab-a63d-7e88639e58f6"
+	CachingDisabledID                        = "4135ea2d-6df8-44a3-9df3-4b5a84be39ad"
+	CachingOptimizedForUncompressedObjectsID = "b2884449-e4de-46a7-ac36-70bc7f1ddd6d"
+	AmplifyID                                = "2e54312d-136d-493c-8eb9-b001f22f67d2"
+	UseOriginCacheControlHeadersID           = "83da9c7e-98b4-4e11-a168-04f0df8e2c65"
+	UseOriginCacheControlHeadersQSID         = "4cc15a8a-d715-48a4-82b8-cc0b614638fe"
+	ElementalMediaPackageID                  = "08627262-05a9-4f76-9ded-b50ca2e3a84f"
+)
+
+// oneYear is CloudFront's usual MaxTTL, 31536000 s.
+const oneYear = 31536000 * time.Second
+
+// ManagedTTLPolicy returns the TTLs of a managed cache policy by its id, and
+// false for an id that is not a managed policy (a custom policy's TTLs come
+// from its stored config).
+func ManagedTTLPolicy(cachePolicyID string) (TTLPolicy, bool) {
+	switch cachePolicyID {
+	case CachingOptimizedID, CachingOptimizedForUncompressedObjectsID:
+		return TTLPolicy{Min: time.Second, Default: 86400 * time.Second, Max: oneYear}, true
+	case CachingDisabledID:
+		return TTLPolicy{}, true
+	case AmplifyID:
+		return TTLPolicy{Min: 2 * time.Second, Default: 2 * time.Second, Max: 600 * time.Second}, true
+	case UseOriginCacheControlHeadersID, UseOriginCacheControlHeadersQSID:
+		return TTLPolicy{Max: oneYear}, true
+	case ElementalMediaPackageID:
+		return TTLPolicy{Default: 86400 * time.Second, Max: oneYear}, true
+	}
+	return TTLPolicy{}, false
+}
+
+// LegacyTTLPolicy converts a cache behavior's legacy MinTTL, DefaultTTL and
+// MaxTTL (seconds, as on the wire) into a TTLPolicy. Negative values count as 0.
+func LegacyTTLPolicy(minTTL, defaultTTL, maxTTL int64) TTLPolicy {
+	return TTLPolicy{Min: seconds(minTTL), Default: seconds(defaultTTL), Max: seconds(maxTTL)}
+}
+
+// maxDeltaSeconds caps delta-seconds values; RFC 9111 §1.2.2 lets a cache
+// treat anything larger as 2^31, and it keeps the Duration from overflowing.
+const maxDeltaSeconds = 1 << 31
+
+func seconds(s int64) time.Duration {
+	return time.Duration(min(max(s, 0), maxDeltaSeconds)) * time.Second
+}
+
+// TTL decides whether, and for how long, the edge may keep a response with
+// header hdr, received at now, under policy, following CloudFront's rules
+// ("Manage how long content stays in the cache"):
+//
+//   - Max 0 never stores (CachingDisabled is 0/0/0).
+//   - Cache-Control no-store, no-cache or private: stored for Min only, so
+//     not at all when Min is 0. These win over max-age.
+//   - s-maxage, else max-age, else Expires (minus now): clamped to [Min, Max].
+//     An unparsable Expires is already expired (RFC 9111 §5.3).
+//   - none of these: Default, clamped to [Min, Max].
+//
+// store is false when the resulting TTL is 0. Which status codes are cacheable
+// at all is the caller's decision.
+func TTL(policy TTLPolicy, hdr http.Header, now time.Time) (ttl time.Duration, store bool) {
+	if policy.Max <= 0 {
+		return 0, false
+	}
+	clamp := func(d time.Duration) time.Duration { return min(max(d, policy.Min), policy.Max) }
+	cc := parseCacheControl(hdr.Values("Cache-Control"))
+	switch {
+	case cc.noStore || cc.noCache || cc.private:
+		ttl = min(policy.Min, policy.Max)
+	case cc.sMaxAge >= 0:
+		ttl = clamp(cc.sMaxAge)
+	case cc.maxAge >= 0:
+		ttl = clamp(cc.maxAge)
+	case hdr.Get("Expires") != "":
+		var lifetime time.Duration
+		if expires, err := http.ParseTime(hdr.Get("Expires")); err == nil {
+			lifetime = expires.Sub(now)
+		}
+		ttl = clamp(lifetime)
+	default:
+		ttl = clamp(policy.Default)
+	}
+	if ttl <= 0 {
+		return 0, false
+	}
+	return ttl, true
+}
+
+// cacheControl holds the response directives TTL looks at; maxAge and
+// sMaxAge are -1 when absent or malformed.
+type cacheControl struct {
+	noStore, noCache, private bool
+	maxAge, sMaxAge           time.Duration
+}
+
+// parseCacheControl reads all Cache-Control field lines. Directive names are
+// case-insensitive; a repeated max-age keeps its first value; qualified forms
+// such as no-cache="Set-Cookie" count as the plain directive (conservative).
+func parseCacheControl(lines []string) cacheControl {
+	cc := cacheControl{maxAge: -1, sMaxAge: -1}
+	for _, line := range lines {
+		for line != "" {
+			var directive string
+			directive, line, _ = strings.Cut(line, ",")
+			name, value, _ := strings.Cut(directive, "=")
+			name = strings.TrimSpace(name)
+			value = strings.Trim(strings.TrimSpace(value), `"`)
+			switch {
+			case strings.EqualFold(name, "no-store"):
+				cc.noStore = true
+			case strings.EqualFold(name, "no-cache"):
+				cc.noCache = true
+			case strings.EqualFold(name, "private"):
+				cc.private = true
+			case strings.EqualFold(name, "max-age"):
+				if cc.maxAge < 0 {
+					cc.maxAge = parseDeltaSeconds(value)
+				}
+			case strings.EqualFold(name, "s-maxage"):
+				if cc.sMaxAge < 0 {
+					cc.sMaxAge = parseDeltaSeconds(value)
+				}
+			}
+		}
+	}
+	return cc
+}
+
+// parseDeltaSeconds parses a non-negative integer of seconds; -1 if malformed.
+func parseDeltaSeconds(value string) time.Duration {
+	if value == "" || strings.TrimLeft(value, "0123456789") != "" {
+		return -1
+	}
+	n, err := strconv.ParseInt(value, 10, 64)
+	if err != nil { // only a range error is left: all digits, too large
+		n = maxDeltaSeconds
+	}
+	return seconds(n)
+}

@@ -1,0 +1,97 @@
+package cache
+
+import (
+	"net/http"
+	"testing"
+	"time"
+)
+
+func TestTTL(t *testing.T) {
+	now := time.Date(2025, 6, 1, 12, 0, 0, 0, time.UTC)
+	optimized, _ := ManagedTTLPolicy(CachingOptimizedID)
+	disabled, _ := ManagedTTLPolicy(CachingDisabledID)
+	originCC, _ := ManagedTTLPolicy(UseOriginCacheControlHeadersID)
+	legacy := LegacyTTLPolicy(0, 86400, 31536000)
+	minTen := TTLPolicy{Min: 10 * time.Second, Default: 60 * time.Second, Max: 300 * time.Second}
+	httpDate := func(d time.Duration) string { return now.Add(d).Format(http.TimeFormat) }
+
+	tests := []struct {
+		name      string
+		policy    TTLPolicy
+		hdr       http.Header
+		wantTTL   time.Duration
+		wantStore bool
+	}{
+		{"no headers: default", optimized, http.Header{}, 86400 * time.Second, true},
+		{"max-age within bounds", optimized, http.Header{"Cache-Control": {"public, max-age=600"}}, 600 * time.Second, true},
+		{"max-age clamped up to min", minTen, http.Header{"Cache-Control": {"max-age=3"}}, 10 * time.Second, true},
+		{"max-age clamped down to max", minTen, http.Header{"Cache-Control": {"max-age=3600"}}, 300 * time.Second, true},
+		{"max-age=0 with min 1 stores for min", optimized, http.Header{"Cache-Control": {"max-age=0"}}, time.Second, true},
+		{"max-age=0 with min 0 does not store", legacy, http.Header{"Cache-Control": {"max-age=0"}}, 0, false},
+		{"s-maxage wins over max-age", optimized, http.Header{"Cache-Control": {"max-age=60, s-maxage=120"}}, 120 * time.Second, true},
+		{"s-maxage clamped", minTen, http.Header{"Cache-Control": {"s-maxage=100000", "max-age=5"}}, 300 * time.Second, true},
+		{"directives case-insensitive, quoted value", legacy, http.Header{"Cache-Control": {`Max-Age="42"`}}, 42 * time.Second, true},
+		{"first max-age wins", legacy, http.Header{"Cache-Control": {"max-age=5, max-age=50"}}, 5 * time.Second, true},
+		{"malformed max-age ignored: default", legacy, http.Header{"Cache-Control": {"max-age=abc"}}, 86400 * time.Second, true},
+		{"negative max-age ignored: default", legacy, http.Header{"Cache-Control": {"max-age=-5"}}, 86400 * time.Second, true},
+		{"huge max-age clamped to max", legacy, http.Header{"Cache-Control": {"max-age=99999999999999999999999"}}, 31536000 * time.Second, true},
+		{"no-store, min 0: not stored", legacy, http.Header{"Cache-Control": {"no-store"}}, 0, false},
+		{"no-cache, min 0: not stored", legacy, http.Header{"Cache-Control": {"no-cache"}}, 0, false},
+		{"private wins over max-age, min 0", legacy, http.Header{"Cache-Control": {"private, max-age=600"}}, 0, false},
+		{"qualified no-cache counts", legacy, http.Header{"Cache-Control": {`no-cache="Set-Cookie", max-age=60`}}, 0, false},
+		{"no-store with min > 0: stored for min", minTen, http.Header{"Cache-Control": {"no-store"}}, 10 * time.Second, true},
+		{"private with min > 0: stored for min", optimized, http.Header{"Cache-Control": {"private"}}, time.Second, true},
+		{"Expires in the future", legacy, http.Header{"Expires": {httpDate(90 * time.Second)}}, 90 * time.Second, true},
+		{"Expires clamped to max", minTen, http.Header{"Expires": {httpDate(time.Hour)}}, 300 * time.Second, true},
+		{"Expires in the past, min 0", legacy, http.Header{"Expires": {httpDate(-time.Hour)}}, 0, false},
+		{"Expires in the past, min > 0", minTen, http.Header{"Expires": {httpDate(-time.Hour)}}, 10 * time.Second, true},
+		{"invalid Expires is expired", legacy, http.Header{"Expires": {"0"}}, 0, false},
+		{"max-age wins over Expires", legacy, http.Header{"Cache-Control": {"max-age=30"}, "Expires": {httpDate(time.Hour)}}, 30 * time.Second, true},
+		{"CachingDisabled never stores: default", disabled, http.Header{}, 0, false},
+		{"CachingDisabled never stores: max-age", disabled, http.Header{"Cache-Control": {"max-age=600"}}, 0, false},
+		{"CachingDisabled never stores: Expires", disabled, http.Header{"Expires": {httpDate(time.Hour)}}, 0, false},
+		{"origin headers policy: none means no store", originCC, http.Header{}, 0, false},
+		{"origin headers policy: max-age honoured", originCC, http.Header{"Cache-Control": {"max-age=120"}}, 120 * time.Second, true},
+		{"default raised to min", TTLPolicy{Min: 100 * time.Second, Default: 10 * time.Second, Max: time.Hour}, http.Header{}, 100 * time.Second, true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			gotTTL, gotStore := TTL(tt.policy, tt.hdr, now)
+			if gotTTL != tt.wantTTL || gotStore != tt.wantStore {
+				t.Errorf("TTL(%+v, %v) = %v, %v; want %v, %v", tt.policy, tt.hdr, gotTTL, gotStore, tt.wantTTL, tt.wantStore)
+			}
+		})
+	}
+}
+
+func TestManagedTTLPolicy(t *testing.T) {
+	s := func(n int64) time.Duration { return time.Duration(n) * time.Second }
+	tests := []struct {
+		id     string
+		want   TTLPolicy
+		wantOK bool
+	}{
+		{CachingOptimizedID, TTLPolicy{s(1), s(86400), s(31536000)}, true},
+		{CachingDisabledID, TTLPolicy{0, 0, 0}, true},
+		{CachingOptimizedForUncompressedObjectsID, TTLPolicy{s(1), s(86400), s(31536000)}, true},
+		{AmplifyID, TTLPolicy{s(2), s(2), s(600)}, true},
+		{UseOriginCacheControlHeadersID, TTLPolicy{0, 0, s(31536000)}, true},
+		{UseOriginCacheControlHeadersQSID, TTLPolicy{0, 0, s(31536000)}, true},
+		{ElementalMediaPackageID, TTLPolicy{0, s(86400), s(31536000)}, true},
+		{"00000000-0000-0000-0000-000000000000", TTLPolicy{}, false},
+	}
+	for _, tt := range tests {
+		got, ok := ManagedTTLPolicy(tt.id)
+		if got != tt.want || ok != tt.wantOK {
+			t.Errorf("ManagedTTLPolicy(%q) = %+v, %v; want %+v, %v", tt.id, got, ok, tt.want, tt.wantOK)
+		}
+	}
+}
+
+func TestLegacyTTLPolicy(t *testing.T) {
+	got := LegacyTTLPolicy(-1, 86400, 31536000)
+	want := TTLPolicy{Min: 0, Default: 86400 * time.Second, Max: 31536000 * time.Second}
+	if got != want {
+		t.Errorf("LegacyTTLPolicy = %+v; want %+v", got, want)
+	}
+}

@@ -1,0 +1,115 @@
+package origin
+
+import (
+	"net/http"
+	"net/textproto"
+	"strings"
+)
+
+const (
+	// CDCookie is the continuous-deployment session cookie. It is the edge's
+	// routing state, never the origin's business, so Fetch strips it.
+	CDCookie = "x-amz-continuous-deployment-state"
+	// Via is what Fetch adds to (or appends to) the Via header.
+	Via = "1.1 stagefront"
+	// userAgent is sent when the viewer's User-Agent is not forwarded, as
+	// CloudFront does, instead of Go's default.
+	userAgent = "Amazon CloudFront"
+)
+
+// isHopByHop reports the RFC 9110 §7.6.1 connection-specific headers that a
+// proxy must not forward (plus the non-standard Proxy-Connection and
+// Keep-Alive), for a canonical key.
+func isHopByHop(key string) bool {
+	switch key {
+	case "Connection", "Proxy-Connection", "Keep-Alive", "Proxy-Authenticate",
+		"Proxy-Authorization", "Te", "Trailer", "Transfer-Encoding", "Upgrade":
+		return true
+	}
+	return false
+}
+
+// originHeader builds the header of the origin request from the viewer
+// headers the caller selected. It never modifies in. viewerHost is the
+// forwarded Host header, if the caller included one.
+func originHeader(in http.Header, spec *Spec, clientIP string) (out http.Header, viewerHost string) {
+	out = make(http.Header, len(in)+len(spec.CustomHeaders)+3)
+	var connectionTokens []string
+	for key, values := range in {
+		key = http.CanonicalHeaderKey(key)
+		switch {
+		case key == "Connection":
+			connectionTokens = append(connectionTokens, values...)
+			continue
+		case isHopByHop(key), key == "Content-Length":
+			continue
+		case key == "Host":
+			if len(values) > 0 {
+				viewerHost = values[0]
+			}
+			continue
+		case key == "Cookie":
+			if cookie := stripCDCookie(values); cookie != "" {
+				out["Cookie"] = []string{cookie}
+			}
+			continue
+		}
+		out[key] = append(out[key], values...) // a copy: in stays untouched
+	}
+	// Headers the viewer named in Connection are hop-by-hop too.
+	for _, list := range connectionTokens {
+		for token := range strings.SplitSeq(list, ",") {
+			if token = textproto.TrimString(token); token != "" {
+				delete(out, http.CanonicalHeaderKey(token))
+			}
+		}
+	}
+	// Origin custom headers replace viewer headers of the same name.
+	for _, h := range spec.CustomHeaders {
+		delete(out, http.CanonicalHeaderKey(h[0]))
+	}
+	for _, h := range spec.CustomHeaders {
+		key := http.CanonicalHeaderKey(h[0])
+		out[key] = append(out[key], h[1])
+	}
+	appendList(out, "Via", Via)
+	if clientIP != "" {
+		appendList(out, "X-Forwarded-For", clientIP)
+	}
+	if _, ok := out["User-Agent"]; !ok {
+		out["User-Agent"] = []string{userAgent}
+	}
+	return out, viewerHost
+}
+
+// appendList appends value to the comma-separated list header key.
+func appendList(h http.Header, key, value string) {
+	if prior := h[key]; len(prior) > 0 {
+		value = strings.Join(prior, ", ") + ", " + value
+	}
+	h[key] = []string{value}
+}
+
+// stripCDCookie returns the Cookie header values joined into one (HTTP/1.1
+// allows a single Cookie header) without the CDCookie pair, or "" when
+// nothing is left. Other pairs are kept byte for byte.
+func stripCDCookie(values []string) string {
+	if len(values) == 1 && !strings.Contains(values[0], CDCookie) {
+		return values[0]
+	}
+	var b strings.Builder
+	for _, v := range values {
+		for pair := range strings.SplitSeq(v, ";") {
+			pair = textproto.TrimString(pair)
+			name, _, _ := strings.Cut(pair, "=")
+			if pair == "" || textproto.TrimString(name) == CDCookie {
+				continue
+			}
+			if b.Len() > 0 {
+				b.WriteString("; ")
+			}
+			b.WriteString(pair)
+		}
+	}
+	return b.String()
+}

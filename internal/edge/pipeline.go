@@ -1,0 +1,252 @@
+package edge
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/stagefront/stagefront/internal/model"
+	"github.com/stagefront/stagefront/internal/routing"
+	"github.com/stagefront/stagefront/internal/store"
+)
+
+// state is the edge's copy of the store under model.Root, kept current by
+// the watch. Only the pipeline goroutine touches it.
+type state struct {
+	dists        map[string]routing.DistributionRecord
+	policies     map[string]routing.PolicyRecord
+	stickyKey    []byte
+	invalidation map[string]bool // keys of invalidations already applied
+}
+
+func newState() *state {
+	return &state{
+		dists:        map[string]routing.DistributionRecord{},
+		policies:     map[string]routing.PolicyRecord{},
+		invalidation: map[string]bool{},
+	}
+}
+
+// apply folds one store change into the state. It returns the invalidation
+// the change created, if any, so the caller can purge before publishing.
+func (st *state) apply(ev store.Event) (*model.Invalidation, error) {
+	key := ev.KV.Key
+	del := ev.Type == store.EventDelete
+	switch {
+	case strings.HasPrefix(key, model.DistributionPrefix):
+		if del {
+			delete(st.dists, key)
+			return nil, nil
+		}
+		d, err := model.Decode[model.Distribution](ev.KV.Value)
+		if err != nil {
+			return nil, err
+		}
+		st.dists[key] = routing.DistributionRecord{Distribution: d, ModRevision: ev.KV.ModRevision}
+	case strings.HasPrefix(key, model.PolicyPrefix):
+		if del {
+			delete(st.policies, key)
+			return nil, nil
+		}
+		p, err := model.Decode[model.Policy](ev.KV.Value)
+		if err != nil {
+			return nil, err
+		}
+		st.policies[key] = routing.PolicyRecord{Policy: p, ModRevision: ev.KV.ModRevision}
+	case key == model.StickyKeyKey:
+		if !del {
+			st.stickyKey = append([]byte(nil), ev.KV.Value...)
+		}
+	case strings.HasPrefix(key, model.InvalidationPrefix):
+		if del {
+			delete(st.invalidation, key)
+			return nil, nil
+		}
+		if st.invalidation[key] {
+			return nil, nil
+		}
+		st.invalidation[key] = true
+		return model.Decode[model.Invalidation](ev.KV.Value)
+	}
+	return nil, nil
+}
+
+func (st *state) snapshot(rev int64) routing.Snapshot {
+	snap := routing.Snapshot{Revision: rev, StickyKey: st.stickyKey}
+	for _, d := range st.dists {
+		snap.Distributions = append(snap.Distributions, d)
+	}
+	for _, p := range st.policies {
+		snap.Policies = append(snap.Policies, p)
+	}
+	return snap
+}
+
+// Run follows the store until ctx ends: list, compile, publish, then watch
+// from the next revision. When the store fails (or the watch is compacted)
+// the edge keeps serving its last table and resyncs with backoff.
+func (s *Server) Run(ctx context.Context) error {
+	backoff := 100 * time.Millisecond
+	for {
+		err := s.follow(ctx)
+		if ctx.Err() != nil {
+			return nil
+		}
+		s.log.Warn("config watch interrupted; serving the last table and resyncing", "err", err, "retry_in", backoff)
+		select {
+		case <-ctx.Done():
+			return nil
+		case <-time.After(backoff):
+		}
+		backoff = min(backoff*2, 5*time.Second)
+	}
+}
+
+func (s *Server) follow(ctx context.Context) error {
+	kvs, rev, err := s.store.List(ctx, model.Root)
+	if err != nil {
+		return fmt.Errorf("list config: %w", err)
+	}
+	st := newState()
+	first := s.table.Load().Revision == 0
+	var pending []*model.Invalidation
+	for _, kv := range kvs {
+		inv, err := st.apply(store.Event{Type: store.EventPut, KV: kv})
+		if err != nil {
+			s.log.Error("undecodable record", "key", kv.Key, "err", err)
+			continue
+		}
+		// On a resync, invalidations this edge has not applied yet still
+		// need their purge; on the first start the cache is empty.
+		if inv != nil && !first && !s.applied(kv.Key) {
+			pending = append(pending, inv)
+		}
+	}
+	s.publish(st, rev, pending)
+	watch := s.store.Watch(ctx, model.Root, rev+1)
+	for resp := range watch {
+		if resp.Err != nil {
+			return resp.Err
+		}
+		last := resp.Revision
+		pending = pending[:0]
+		batch := []store.WatchResponse{resp}
+		// Fold every response already waiting into one compile.
+	drain:
+		for {
+			select {
+			case more, ok := <-watch:
+				if !ok {
+					break drain
+				}
+				if more.Err != nil {
+					return more.Err
+				}
+				batch = append(batch, more)
+				last = more.Revision
+			default:
+				break drain
+			}
+		}
+		for _, r := range batch {
+			for _, ev := range r.Events {
+				inv, err := st.apply(ev)
+				if err != nil {
+					s.log.Error("undecodable record", "key", ev.KV.Key, "err", err)
+					continue
+				}
+				if inv != nil {
+					pending = append(pending, inv)
+				}
+			}
+		}
+		s.publish(st, last, pending)
+	}
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	return errors.New("config watch closed")
+}
+
+// applied reports whether the current table's edge already purged for the
+// invalidation key (used on resync).
+func (s *Server) applied(key string) bool {
+	s.appliedMu.Lock()
+	defer s.appliedMu.Unlock()
+	return s.appliedInvalidations[key]
+}
+
+// publish purges for new invalidations, compiles and swaps the table, and
+// only then reports the revision as served: "Deployed" and "Completed" mean
+// every request from now on sees the change.
+func (s *Server) publish(st *state, rev int64, invalidations []*model.Invalidation) {
+	start := time.Now()
+	prev := s.table.Load()
+	for _, inv := range invalidations {
+		s.purge(prev, inv)
+	}
+	table, errs := routing.Compile(prev, st.snapshot(rev))
+	for _, e := range errs {
+		s.log.Error("distribution config did not compile; keeping its last good entry",
+			"distribution", e.DistributionID, "policy", e.PolicyID, "revision", e.Revision, "err", e.Err)
+		s.metrics.compileErrors.WithLabelValues(e.DistributionID).Inc()
+	}
+	s.table.Store(table)
+	s.appliedMu.Lock()
+	for key := range st.invalidation {
+		s.appliedInvalidations[key] = true
+	}
+	s.appliedMu.Unlock()
+	s.served.Store(rev)
+	s.metrics.tableRevision.Set(float64(rev))
+	s.metrics.swapSeconds.Observe(time.Since(start).Seconds())
+	s.notifyServed()
+}
+
+// purge removes the cached objects an invalidation names, for every origin
+// of its distribution.
+func (s *Server) purge(t *routing.Table, inv *model.Invalidation) {
+	d := t.Dist(inv.DistributionID)
+	if d == nil || inv.Batch == nil || inv.Batch.Paths == nil {
+		return
+	}
+	var identities []string
+	for _, o := range d.Origins {
+		identities = append(identities, originIdentity(o).String())
+	}
+	n := s.cache.Invalidate(identities, inv.Batch.Paths.Items)
+	s.log.Info("invalidation applied", "distribution", inv.DistributionID, "invalidation", inv.ID, "purged", n)
+}
+
+// ServedRevision is the store revision of the table in use.
+func (s *Server) ServedRevision() int64 { return s.served.Load() }
+
+// Deployed implements control.Deployment for a single-node deployment: a
+// revision is deployed once this edge serves it.
+func (s *Server) Deployed(_ context.Context, rev int64) bool { return s.served.Load() >= rev }
+
+// WaitServed blocks until the edge serves rev or ctx ends.
+func (s *Server) WaitServed(ctx context.Context, rev int64) error {
+	for {
+		s.servedMu.Lock()
+		ch := s.servedCh
+		s.servedMu.Unlock()
+		if s.served.Load() >= rev {
+			return nil
+		}
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-ch:
+		}
+	}
+}
+
+func (s *Server) notifyServed() {
+	s.servedMu.Lock()
+	close(s.servedCh)
+	s.servedCh = make(chan struct{})
+	s.servedMu.Unlock()
+}

@@ -1,0 +1,398 @@
+package edge
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"io"
+	"log/slog"
+	"math/rand/v2"
+	"net"
+	"net/http"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/stagefront/stagefront/internal/edge/cache"
+	"github.com/stagefront/stagefront/internal/routing"
+	"github.com/stagefront/stagefront/internal/store"
+)
+
+// DebugHeader names the serving distribution and variant on every response
+// when Options.DebugHeader is set.
+const DebugHeader = "X-Stagefront-Distribution"
+
+// Options configure a Server.
+type Options struct {
+	Store    store.Store
+	Fetcher  Fetcher
+	Logger   *slog.Logger
+	Registry prometheus.Registerer
+	// CacheBytes bounds the object cache (default 256 MiB).
+	CacheBytes int64
+	// DebugHeader adds X-Stagefront-Distribution: <id> <primary|staging>.
+	DebugHeader bool
+	// HTTPS tells the edge a TLS listener exists, so redirect-to-https redirects.
+	HTTPS bool
+	// Clock and Draw are injected for exact tests; nil means real ones.
+	Clock func() time.Time
+	Draw  func() uint32
+	// MaxBodyBytes bounds a cached object (default 64 MiB); larger
+	// responses are streamed uncached.
+	MaxBodyBytes int64
+}
+
+// Server is the viewer-facing edge: it follows the store, publishes an
+// immutable routing table and serves every distribution from it.
+type Server struct {
+	store   store.Store
+	fetcher Fetcher
+	cache   *cache.Cache
+	log     *slog.Logger
+	metrics *metrics
+	opts    Options
+
+	table    atomic.Pointer[routing.Table]
+	served   atomic.Int64
+	servedMu sync.Mutex
+	servedCh chan struct{}
+
+	appliedMu            sync.Mutex
+	appliedInvalidations map[string]bool
+	cookieBufs           sync.Pool
+}
+
+// New builds a Server. Call Run to follow the store; it serves 503 until
+// the first table is published.
+func New(opts Options) (*Server, error) {
+	if opts.Logger == nil {
+		opts.Logger = slog.Default()
+	}
+	if opts.CacheBytes <= 0 {
+		opts.CacheBytes = 256 << 20
+	}
+	if opts.MaxBodyBytes <= 0 {
+		opts.MaxBodyBytes = 64 << 20
+	}
+	if opts.Clock == nil {
+		opts.Clock = time.Now
+	}
+	if opts.Draw == nil {
+		opts.Draw = rand.Uint32
+	}
+	if opts.Registry == nil {
+		opts.Registry = prometheus.NewRegistry()
+	}
+	c, err := cache.New(cache.Config{MaxBytes: opts.CacheBytes, Now: opts.Clock})
+	if err != nil {
+		return nil, fmt.Errorf("edge cache: %w", err)
+	}
+	m, err := newMetrics(opts.Registry, c)
+	if err != nil {
+		c.Close()
+		return nil, err
+	}
+	s := &Server{
+		store: opts.Store, fetcher: opts.Fetcher, cache: c, log: opts.Logger, metrics: m, opts: opts,
+		servedCh:             make(chan struct{}),
+		appliedInvalidations: map[string]bool{},
+	}
+	s.table.Store(&routing.Table{})
+	s.cookieBufs.New = func() any { b := make([]byte, 0, 160); return &b }
+	return s, nil
+}
+
+// Close releases the cache.
+func (s *Server) Close() { s.cache.Close() }
+
+// Table returns the table in use (for tests and the admin endpoint).
+func (s *Server) Table() *routing.Table { return s.table.Load() }
+
+// ServeHTTP serves one viewer request from the table of this instant.
+func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	start := time.Now()
+	t := s.table.Load()
+	rec := &statusRecorder{ResponseWriter: w}
+	distID, variant := s.serve(rec, r, t)
+	s.metrics.observe(distID, variant, rec.status(), time.Since(start))
+	s.access(r, rec, distID, variant, start)
+}
+
+func (s *Server) serve(w *statusRecorder, r *http.Request, t *routing.Table) (distID, variant string) {
+	if t.Revision == 0 {
+		errorPage(w, http.StatusServiceUnavailable, "The edge has not loaded its configuration yet.")
+		return "", ""
+	}
+	primary, status := t.Lookup(r.Host)
+	switch status {
+	case routing.StatusNotFound:
+		errorPage(w, http.StatusForbidden, "Bad request. No distribution is configured for this host name.")
+		return "", ""
+	case routing.StatusStaging:
+		errorPage(w, http.StatusForbidden, "A staging distribution cannot be reached directly; send requests to its primary distribution.")
+		return primary.ID, "staging"
+	case routing.StatusDisabled:
+		errorPage(w, http.StatusForbidden, "The distribution is disabled.")
+		return primary.ID, "primary"
+	}
+	dec := primary.Decide(routing.DecideInput{
+		Header: r.Header, Cookie: routing.StickyCookieValue(r.Header),
+		Now: s.opts.Clock(), Draw: s.opts.Draw(),
+	})
+	d := dec.Dist
+	variant = dec.Variant.String()
+	if dec.SetCookie {
+		bp := s.cookieBufs.Get().(*[]byte)
+		*bp = dec.AppendSetCookie((*bp)[:0])
+		w.Header().Add("Set-Cookie", string(*bp))
+		s.cookieBufs.Put(bp)
+	}
+	if s.opts.DebugHeader {
+		w.Header().Set(DebugHeader, d.ID+" "+variant)
+	}
+
+	path := r.URL.EscapedPath()
+	if path == "/" && d.DefaultRootObject != "" {
+		path = "/" + d.DefaultRootObject
+	}
+	b := d.Behavior(path)
+	if !b.AllowedMethods.Has(r.Method) {
+		errorPage(w, http.StatusForbidden, "This distribution is not configured to allow the HTTP request method that was used for this request.")
+		return primary.ID, variant
+	}
+	if r.TLS == nil {
+		switch b.ViewerProtocolPolicy {
+		case "https-only":
+			errorPage(w, http.StatusForbidden, "This distribution only accepts HTTPS requests.")
+			return primary.ID, variant
+		case "redirect-to-https":
+			if s.opts.HTTPS {
+				http.Redirect(w, r, "https://"+r.Host+r.URL.RequestURI(), http.StatusMovedPermanently)
+				return primary.ID, variant
+			}
+		}
+	}
+	if b.Origin == nil {
+		errorPage(w, http.StatusBadGateway, "The behavior has no origin to fetch from.")
+		return primary.ID, variant
+	}
+	s.respond(w, r, d, b, path)
+	return primary.ID, variant
+}
+
+// respond serves from the cache (GET/HEAD of a cached method) or proxies.
+func (s *Server) respond(w *statusRecorder, r *http.Request, d *routing.Dist, b *routing.Behavior, path string) {
+	cacheable := (r.Method == http.MethodGet || r.Method == http.MethodHead) && b.CachedMethods.Has(r.Method) && b.TTL.Max > 0
+	if !cacheable {
+		s.proxy(w, r, d, b, path)
+		return
+	}
+	key := cacheKey(b, path, r)
+	entry, hit, err := s.cache.GetOrFetch(r.Context(), key, func(ctx context.Context) (*cache.Entry, error) {
+		return s.fetchEntry(ctx, r, b, path)
+	})
+	if err != nil {
+		s.originError(w, d, err)
+		return
+	}
+	now := s.opts.Clock()
+	h := w.Header()
+	for k, v := range entry.Header {
+		h[k] = v
+	}
+	h.Set("Age", strconv.FormatInt(entry.Age(now), 10))
+	if hit {
+		h.Set("X-Cache", "Hit from stagefront")
+	} else {
+		h.Set("X-Cache", "Miss from stagefront")
+	}
+	s.writeBody(w, r, d, b, entry.Status, entry.Body)
+}
+
+// fetchEntry fetches a whole object for the cache.
+func (s *Server) fetchEntry(ctx context.Context, r *http.Request, b *routing.Behavior, path string) (*cache.Entry, error) {
+	resp, err := s.fetch(ctx, r, b, path, http.MethodGet)
+	if err != nil {
+		return nil, err
+	}
+	defer resp.Body.Close()
+	body, err := io.ReadAll(io.LimitReader(resp.Body, s.opts.MaxBodyBytes+1))
+	if err != nil {
+		return nil, fmt.Errorf("read origin body: %w", err)
+	}
+	ttl, store := cache.TTL(cache.TTLPolicy{Min: b.TTL.Min, Default: b.TTL.Default, Max: b.TTL.Max}, resp.Header, s.opts.Clock())
+	if !store || int64(len(body)) > s.opts.MaxBodyBytes || !cacheableStatus(resp.StatusCode) {
+		ttl = 0
+	}
+	return &cache.Entry{Status: resp.StatusCode, Header: responseHeader(resp.Header), Body: body, TTL: ttl}, nil
+}
+
+func cacheableStatus(code int) bool {
+	switch code {
+	case 200, 203, 204, 206, 300, 301, 404, 405, 410, 414, 501:
+		return true
+	}
+	return false
+}
+
+// proxy streams a non-cacheable request through to the origin.
+func (s *Server) proxy(w *statusRecorder, r *http.Request, d *routing.Dist, b *routing.Behavior, path string) {
+	resp, err := s.fetch(r.Context(), r, b, path, r.Method)
+	if err != nil {
+		s.originError(w, d, err)
+		return
+	}
+	defer resp.Body.Close()
+	h := w.Header()
+	for k, v := range responseHeader(resp.Header) {
+		h[k] = v
+	}
+	h.Set("X-Cache", "Miss from stagefront")
+	if er := d.ErrorResponse(resp.StatusCode); er != nil {
+		body, _ := io.ReadAll(io.LimitReader(resp.Body, s.opts.MaxBodyBytes))
+		s.writeBody(w, r, d, b, resp.StatusCode, body)
+		return
+	}
+	w.WriteHeader(resp.StatusCode)
+	if r.Method != http.MethodHead {
+		_, _ = io.Copy(w, resp.Body)
+	}
+}
+
+// writeBody writes a complete response, applying custom error responses and compression.
+func (s *Server) writeBody(w *statusRecorder, r *http.Request, d *routing.Dist, b *routing.Behavior, status int, body []byte) {
+	if er := d.ErrorResponse(status); er != nil && er.ResponsePagePath != "" {
+		if page, code, ok := s.errorPageFromOrigin(r, d, er); ok {
+			body, status = page, code
+		}
+	} else if er != nil && er.ResponseCode != 0 {
+		status = er.ResponseCode
+	}
+	h := w.Header()
+	if b.Compress && len(body) >= 1000 && compressible(h.Get("Content-Type")) && h.Get("Content-Encoding") == "" {
+		if enc, zipped, ok := compress(r.Header.Get("Accept-Encoding"), body); ok {
+			body = zipped
+			h.Set("Content-Encoding", enc)
+			h.Add("Vary", "Accept-Encoding")
+		}
+	}
+	h.Set("Content-Length", strconv.Itoa(len(body)))
+	w.WriteHeader(status)
+	if r.Method != http.MethodHead {
+		_, _ = w.Write(body)
+	}
+}
+
+// errorPageFromOrigin fetches a custom error response's page through the
+// distribution's behaviors.
+func (s *Server) errorPageFromOrigin(r *http.Request, d *routing.Dist, er *routing.ErrorResponse) ([]byte, int, bool) {
+	b := d.Behavior(er.ResponsePagePath)
+	if b.Origin == nil {
+		return nil, 0, false
+	}
+	resp, err := s.fetch(r.Context(), r, b, er.ResponsePagePath, http.MethodGet)
+	if err != nil {
+		return nil, 0, false
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		return nil, 0, false
+	}
+	page, err := io.ReadAll(io.LimitReader(resp.Body, 1<<20))
+	if err != nil {
+		return nil, 0, false
+	}
+	code := er.ResponseCode
+	if code == 0 {
+		code = er.ErrorCode
+	}
+	return page, code, true
+}
+
+func (s *Server) originError(w *statusRecorder, d *routing.Dist, err error) {
+	code := originStatus(err)
+	s.metrics.originErrors.WithLabelValues(d.ID, strconv.Itoa(code)).Inc()
+	s.log.Warn("origin fetch failed", "distribution", d.ID, "status", code, "err", err)
+	msg := "The edge could not connect to the origin."
+	if code == http.StatusGatewayTimeout {
+		msg = "The origin did not respond in time."
+	}
+	errorPage(w, code, msg)
+}
+
+// errorPage writes a CloudFront-style error page.
+func errorPage(w http.ResponseWriter, code int, msg string) {
+	h := w.Header()
+	h.Set("Content-Type", "text/html; charset=utf-8")
+	h.Set("X-Cache", "Error from stagefront")
+	h.Del("Content-Length")
+	w.WriteHeader(code)
+	var b bytes.Buffer
+	fmt.Fprintf(&b, "<!DOCTYPE html><html><head><title>%d %s</title></head><body><h1>%d %s</h1><p>%s</p><hr><p>Generated by stagefront.</p></body></html>\n",
+		code, http.StatusText(code), code, http.StatusText(code), msg)
+	_, _ = w.Write(b.Bytes())
+}
+
+// responseHeader copies an origin response's end-to-end headers.
+func responseHeader(h http.Header) http.Header {
+	out := make(http.Header, len(h)+4)
+	for k, v := range h {
+		switch k {
+		case "Connection", "Keep-Alive", "Proxy-Connection", "Transfer-Encoding", "Upgrade", "Trailer", "Content-Length":
+			continue
+		}
+		out[k] = v
+	}
+	out.Set("Via", "1.1 stagefront")
+	return out
+}
+
+func (s *Server) access(r *http.Request, w *statusRecorder, distID, variant string, start time.Time) {
+	if !s.log.Enabled(r.Context(), slog.LevelDebug) {
+		return
+	}
+	host, _, _ := net.SplitHostPort(r.RemoteAddr)
+	s.log.Debug("access", "client", host, "method", r.Method, "host", r.Host, "uri", r.URL.RequestURI(),
+		"status", w.status(), "bytes", w.bytes, "distribution", distID, "variant", variant,
+		"cache", w.Header().Get("X-Cache"), "duration_ms", float64(time.Since(start).Microseconds())/1000)
+}
+
+type statusRecorder struct {
+	http.ResponseWriter
+	code  int
+	bytes int64
+}
+
+func (r *statusRecorder) WriteHeader(code int) {
+	if r.code == 0 {
+		r.code = code
+	}
+	r.ResponseWriter.WriteHeader(code)
+}
+
+func (r *statusRecorder) Write(b []byte) (int, error) {
+	if r.code == 0 {
+		r.code = http.StatusOK
+	}
+	n, err := r.ResponseWriter.Write(b)
+	r.bytes += int64(n)
+	return n, err
+}
+
+func (r *statusRecorder) status() int {
+	if r.code == 0 {
+		return http.StatusOK
+	}
+	return r.code
+}
+
+func hostOnly(host string) string {
+	if h, _, err := net.SplitHostPort(host); err == nil {
+		return h
+	}
+	return strings.TrimSuffix(host, ".")
+}

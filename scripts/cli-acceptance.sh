@@ -1,0 +1,236 @@
+#!/usr/bin/env bash
+# Spec §5 acceptance rows 1–9, 11–13, 15–20: the real `aws` CLI (and boto3)
+# against a freshly started `stagefront serve` with SigV4 auth on.
+# Usage: scripts/cli-acceptance.sh   (builds the binary, uses loopback only)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+WORK=$(mktemp -d)
+BIN="$WORK/stagefront"
+go build -o "$BIN" ./cmd/stagefront
+
+free_port() { python3 -c 'import socket;s=socket.socket();s.bind(("127.0.0.1",0));print(s.getsockname()[1])'; }
+API_PORT=$(free_port); EDGE_PORT=$(free_port); ADMIN_PORT=$(free_port)
+export STAGEFRONT_ACCESS_KEY_ID=AKSFACCEPTANCE00001 STAGEFRONT_SECRET_ACCESS_KEY=acceptance-secret-key-0123456789abcdefgh
+export AWS_ACCESS_KEY_ID=$STAGEFRONT_ACCESS_KEY_ID AWS_SECRET_ACCESS_KEY=$STAGEFRONT_SECRET_ACCESS_KEY AWS_DEFAULT_REGION=us-east-1
+unset AWS_PROFILE AWS_SESSION_TOKEN || true
+
+"$BIN" serve --data-dir "$WORK/data" --api-addr 127.0.0.1:$API_PORT --edge-addr 127.0.0.1:$EDGE_PORT \
+  --admin-addr 127.0.0.1:$ADMIN_PORT >"$WORK/server.log" 2>&1 &
+SERVER=$!
+cleanup() { kill "$SERVER" 2>/dev/null || true; wait "$SERVER" 2>/dev/null || true; rm -rf "$WORK"; }
+trap cleanup EXIT
+for _ in $(seq 100); do
+  curl -fs "http://127.0.0.1:$ADMIN_PORT/healthz" >/dev/null 2>&1 && break
+  sleep 0.1
+done
+curl -fs "http://127.0.0.1:$ADMIN_PORT/healthz" >/dev/null || { cat "$WORK/server.log"; echo "server did not start"; exit 1; }
+
+EP=http://127.0.0.1:$API_PORT
+CF="aws cloudfront --endpoint-url $EP"
+cd "$WORK"
+PASS=0; FAIL=0
+ok() { PASS=$((PASS+1)); echo "ok   $*"; }
+bad() { FAIL=$((FAIL+1)); echo "FAIL $*"; }
+check() { local name=$1; shift; if "$@"; then ok "$name"; else bad "$name"; fi; }
+expect_err() {
+  local name=$1 code=$2; shift 2
+  local out
+  if out=$("$@" 2>&1); then bad "$name: expected $code, got success"; return 0; fi
+  if grep -q "($code)" <<<"$out"; then ok "$name ($code)"; else bad "$name: expected $code: $out"; fi
+}
+
+cat > primary.json <<'EOF'
+{"CallerReference":"primary-1","Comment":"primary","Enabled":true,"HttpVersion":"http2","DefaultRootObject":"index.html",
+ "Aliases":{"Quantity":1,"Items":["www.acceptance.test"]},
+ "Origins":{"Quantity":1,"Items":[{"Id":"web","DomainName":"127.0.0.1","OriginPath":"/v1",
+   "CustomOriginConfig":{"HTTPPort":8081,"HTTPSPort":443,"OriginProtocolPolicy":"http-only"}}]},
+ "DefaultCacheBehavior":{"TargetOriginId":"web","ViewerProtocolPolicy":"allow-all",
+   "CachePolicyId":"4135ea2d-6df8-44a3-9df3-4b5a84be39ad"}}
+EOF
+
+# 1 CreateDistribution
+$CF create-distribution --distribution-config file://primary.json > p.json
+P=$(jq -r .Distribution.Id p.json); PDOM=$(jq -r .Distribution.DomainName p.json)
+check "1 create: Location present" test -n "$(jq -r '.Location // empty' p.json)"
+check "1 create: ETag present" test -n "$(jq -r '.ETag // empty' p.json)"
+check "1 create: Staging=false" test "$(jq -r .Distribution.DistributionConfig.Staging p.json)" = false
+check "1 create: policy id empty" test "$(jq -r .Distribution.DistributionConfig.ContinuousDeploymentPolicyId p.json)" = ""
+check "1 create: id shape" grep -Eq '^E[A-Z0-9]{13}$' <<<"$P"
+# 1b
+expect_err "1b duplicate caller reference" DistributionAlreadyExists $CF create-distribution --distribution-config file://primary.json
+# 1c
+$CF create-distribution --origin-domain-name 127.0.0.1 --default-root-object index.html > c.json
+check "1c create with shorthand" test -n "$(jq -r .Distribution.Id c.json)"
+
+# 2 waiter / Get
+timeout 30 $CF wait distribution-deployed --id "$P"
+check "2 Deployed on first poll" test "$($CF get-distribution --id "$P" --query Distribution.Status --output text)" = Deployed
+
+# 3 GetDistributionConfig ETag equals GetDistribution ETag
+PE=$($CF get-distribution-config --id "$P" --query ETag --output text)
+check "3 config ETag = distribution ETag" test "$PE" = "$($CF get-distribution --id "$P" --query ETag --output text)"
+
+# 4 CopyDistribution
+$CF copy-distribution --primary-distribution-id "$P" --if-match "$PE" --staging --caller-reference stg-1 > s.json
+S=$(jq -r .Distribution.Id s.json); SDOM=$(jq -r .Distribution.DomainName s.json)
+check "4 copy: new id" test "$S" != "$P"
+check "4 copy: Staging=true" test "$(jq -r .Distribution.DistributionConfig.Staging s.json)" = true
+check "4 copy: no aliases" test "$(jq -r .Distribution.DistributionConfig.Aliases.Quantity s.json)" = 0
+check "4 copy: policy id empty" test "$(jq -r .Distribution.DistributionConfig.ContinuousDeploymentPolicyId s.json)" = ""
+check "4 copy: origin path copied" test "$(jq -r '.Distribution.DistributionConfig.Origins.Items[0].OriginPath' s.json)" = /v1
+check "4 copy: Location" test -n "$(jq -r '.Location // empty' s.json)"
+expect_err "4b copy duplicate reference" DistributionAlreadyExists $CF copy-distribution --primary-distribution-id "$P" --if-match "$PE" --staging --caller-reference stg-1
+expect_err "4c copy wrong ETag" PreconditionFailed $CF copy-distribution --primary-distribution-id "$P" --if-match EAAAAAAAAAAAAA --staging --caller-reference stg-2
+expect_err "4d copy unknown primary" NoSuchDistribution $CF copy-distribution --primary-distribution-id E000000000000 --if-match X --staging --caller-reference stg-3
+$CF copy-distribution --primary-distribution-id "$P" --if-match "$PE" --staging --no-enabled --caller-reference stg-4 > s4.json
+check "4e copy disabled" test "$(jq -r .Distribution.DistributionConfig.Enabled s4.json)" = false
+S4=$(jq -r .Distribution.Id s4.json); S4E=$(jq -r .ETag s4.json)
+$CF delete-distribution --id "$S4" --if-match "$S4E" && ok "4e delete disabled copy" || bad "4e delete disabled copy"
+
+# 5 Update staging OriginPath /v2
+$CF get-distribution-config --id "$S" > sc.json; SE=$(jq -r .ETag sc.json)
+jq '.DistributionConfig.Origins.Items[0].OriginPath="/v2" | .DistributionConfig' sc.json > sc2.json
+$CF update-distribution --id "$S" --if-match "$SE" --distribution-config file://sc2.json > su.json
+check "5 update: new ETag" test "$(jq -r .ETag su.json)" != "$SE"
+check "5 update: OriginPath /v2" test "$(jq -r '.Distribution.DistributionConfig.Origins.Items[0].OriginPath' su.json)" = /v2
+expect_err "5b update without If-Match" InvalidIfMatchVersion $CF update-distribution --id "$S" --distribution-config file://sc2.json
+expect_err "5c update with stale If-Match" PreconditionFailed $CF update-distribution --id "$S" --if-match "$SE" --distribution-config file://sc2.json
+
+# 6 policies
+jq -n --arg d "$SDOM" '{StagingDistributionDnsNames:{Quantity:1,Items:[$d]},Enabled:true,TrafficConfig:{Type:"SingleHeader",SingleHeaderConfig:{Header:"aws-cf-cd-test",Value:"blue"}}}' > cdp-h.json
+$CF create-continuous-deployment-policy --continuous-deployment-policy-config file://cdp-h.json > cdp.json
+CDP=$(jq -r .ContinuousDeploymentPolicy.Id cdp.json)
+check "6 create policy: ETag" test -n "$(jq -r '.ETag // empty' cdp.json)"
+check "6 create policy: Location" test -n "$(jq -r '.Location // empty' cdp.json)"
+expect_err "6b same staging twice" StagingDistributionInUse $CF create-continuous-deployment-policy --continuous-deployment-policy-config file://cdp-h.json
+jq '.TrafficConfig.SingleHeaderConfig.Header="x-test"' cdp-h.json > bad1.json
+expect_err "6c bad header prefix" InvalidArgument $CF create-continuous-deployment-policy --continuous-deployment-policy-config file://bad1.json
+jq '.TrafficConfig={Type:"SingleWeight",SingleWeightConfig:{Weight:0.2}}' cdp-h.json > bad2.json
+expect_err "6d weight over 0.15" InvalidArgument $CF create-continuous-deployment-policy --continuous-deployment-policy-config file://bad2.json
+jq '.TrafficConfig={Type:"SingleWeight",SingleWeightConfig:{Weight:0.1,SessionStickinessConfig:{IdleTTL:200,MaximumTTL:600}}}' cdp-h.json > bad3.json
+expect_err "6e idle TTL under 300" InvalidArgument $CF create-continuous-deployment-policy --continuous-deployment-policy-config file://bad3.json
+jq '.TrafficConfig={Type:"SingleWeight",SingleWeightConfig:{Weight:0.1,SessionStickinessConfig:{IdleTTL:900,MaximumTTL:600}}}' cdp-h.json > bad4.json
+expect_err "6e idle TTL over max" InvalidArgument $CF create-continuous-deployment-policy --continuous-deployment-policy-config file://bad4.json
+jq '.StagingDistributionDnsNames.Quantity=2' cdp-h.json > bad5.json
+expect_err "6f quantity mismatch" InconsistentQuantities $CF create-continuous-deployment-policy --continuous-deployment-policy-config file://bad5.json
+jq '.StagingDistributionDnsNames.Items=["dzzzzzzzzzzzzz.cloudfront.net"]' cdp-h.json > bad6.json
+expect_err "6g unknown staging dns" InvalidArgument $CF create-continuous-deployment-policy --continuous-deployment-policy-config file://bad6.json
+jq --arg d "$PDOM" '.StagingDistributionDnsNames.Items=[$d]' cdp-h.json > bad7.json
+expect_err "6g primary's dns" InvalidArgument $CF create-continuous-deployment-policy --continuous-deployment-policy-config file://bad7.json
+
+# 7 get / getconfig / list
+E1=$($CF get-continuous-deployment-policy --id "$CDP" --query ETag --output text)
+E2=$($CF get-continuous-deployment-policy-config --id "$CDP" --query ETag --output text)
+check "7 policy Get and GetConfig ETags equal" test "$E1" = "$E2"
+# a second policy on a second staging, so that listing pages
+$CF copy-distribution --primary-distribution-id "$P" --if-match "$PE" --staging --caller-reference stg-5 > s5.json
+S5DOM=$(jq -r .Distribution.DomainName s5.json)
+jq --arg d "$S5DOM" '.StagingDistributionDnsNames.Items=[$d]' cdp-h.json > cdp2.json
+$CF create-continuous-deployment-policy --continuous-deployment-policy-config file://cdp2.json > cdp2out.json
+$CF list-continuous-deployment-policies --max-items 1 > lp.json
+check "7 list: MaxItems=1" test "$(jq -r .ContinuousDeploymentPolicyList.MaxItems lp.json)" = 1
+check "7 list: NextMarker" test -n "$(jq -r '.ContinuousDeploymentPolicyList.NextMarker // empty' lp.json)"
+expect_err "7b unknown policy" NoSuchContinuousDeploymentPolicy $CF get-continuous-deployment-policy --id 00000000-0000-0000-0000-000000000000
+
+# 8 policy id at create is rejected
+jq --arg c "$CDP" '.CallerReference="p2" | .Aliases={Quantity:0} | .ContinuousDeploymentPolicyId=$c' primary.json > p2.json
+expect_err "8 policy id at create" InvalidArgument $CF create-distribution --distribution-config file://p2.json
+
+# 9 attach
+$CF get-distribution-config --id "$P" > pc.json; PE=$(jq -r .ETag pc.json)
+jq --arg c "$CDP" '.DistributionConfig.ContinuousDeploymentPolicyId=$c | .DistributionConfig' pc.json > pc2.json
+$CF update-distribution --id "$P" --if-match "$PE" --distribution-config file://pc2.json > pu.json
+check "9 attach: primary shows policy" test "$(jq -r .Distribution.DistributionConfig.ContinuousDeploymentPolicyId pu.json)" = "$CDP"
+check "9 attach: reverse pointer on staging" test "$($CF get-distribution-config --id "$S" --query DistributionConfig.ContinuousDeploymentPolicyId --output text)" = "$CDP"
+
+# 11 IllegalUpdate, 11b omitted id keeps it
+PE=$(jq -r .ETag pu.json)
+jq '.PriceClass="PriceClass_100"' pc2.json > pc3.json
+expect_err "11 IllegalUpdate (PriceClass under CD)" IllegalUpdate $CF update-distribution --id "$P" --if-match "$PE" --distribution-config file://pc3.json
+jq 'del(.ContinuousDeploymentPolicyId) | .Comment="omitted id"' pc2.json > pc4.json
+$CF update-distribution --id "$P" --if-match "$PE" --distribution-config file://pc4.json > pu2.json
+check "11b omitted policy id is kept" test "$(jq -r .Distribution.DistributionConfig.ContinuousDeploymentPolicyId pu2.json)" = "$CDP"
+
+# 12 staging cannot be disabled while in use
+$CF get-distribution-config --id "$S" > sc3.json; SE=$(jq -r .ETag sc3.json)
+jq '.DistributionConfig.Enabled=false | .DistributionConfig' sc3.json > sc4.json
+expect_err "12 disable staging in use" StagingDistributionInUse $CF update-distribution --id "$S" --if-match "$SE" --distribution-config file://sc4.json
+
+# 13 policy cannot be deleted while attached
+CE=$($CF get-continuous-deployment-policy --id "$CDP" --query ETag --output text)
+expect_err "13 delete attached policy" ContinuousDeploymentPolicyInUse $CF delete-continuous-deployment-policy --id "$CDP" --if-match "$CE"
+
+# 15 promote
+PE=$($CF get-distribution --id "$P" --query ETag --output text); SE=$($CF get-distribution --id "$S" --query ETag --output text)
+expect_err "15 promote with one ETag" InvalidIfMatchVersion $CF update-distribution-with-staging-config --id "$P" --staging-distribution-id "$S" --if-match "$PE"
+expect_err "15 promote with stale primary ETag" PreconditionFailed $CF update-distribution-with-staging-config --id "$P" --staging-distribution-id "$S" --if-match "EAAAAAAAAAAAAA,$SE"
+$CF update-distribution-with-staging-config --id "$P" --staging-distribution-id "$S" --if-match "$PE, $SE" > promo.json
+check "15b promote: new ETag" test "$(jq -r .ETag promo.json)" != "$PE"
+check "15b promote: OriginPath /v2" test "$(jq -r '.Distribution.DistributionConfig.Origins.Items[0].OriginPath' promo.json)" = /v2
+check "15b promote: Aliases kept" test "$(jq -r '.Distribution.DistributionConfig.Aliases.Items[0]' promo.json)" = www.acceptance.test
+check "15b promote: policy id kept" test "$(jq -r .Distribution.DistributionConfig.ContinuousDeploymentPolicyId promo.json)" = "$CDP"
+check "15b promote: Staging=false" test "$(jq -r .Distribution.DistributionConfig.Staging promo.json)" = false
+check "15c policy disabled" test "$($CF get-continuous-deployment-policy --id "$CDP" --query ContinuousDeploymentPolicy.ContinuousDeploymentPolicyConfig.Enabled --output text)" = False
+check "15c staging still staging" test "$($CF get-distribution --id "$S" --query Distribution.DistributionConfig.Staging --output text)" = True
+# the comma form without a space works too (promote again, same staging)
+PE=$($CF get-distribution --id "$P" --query ETag --output text); SE=$($CF get-distribution --id "$S" --query ETag --output text)
+check "15 promote with \"a,b\" If-Match" $CF update-distribution-with-staging-config --id "$P" --staging-distribution-id "$S" --if-match "$PE,$SE" --query ETag --output text >/dev/null
+
+# 16 re-enable for the next cycle
+$CF get-continuous-deployment-policy-config --id "$CDP" > cc.json; CE=$(jq -r .ETag cc.json)
+jq '.ContinuousDeploymentPolicyConfig.Enabled=true | .ContinuousDeploymentPolicyConfig' cc.json > cc2.json
+$CF update-continuous-deployment-policy --id "$CDP" --if-match "$CE" --continuous-deployment-policy-config file://cc2.json > cu.json
+check "16 re-enable: new ETag" test "$(jq -r .ETag cu.json)" != "$CE"
+check "16 re-enable: Enabled" test "$(jq -r .ContinuousDeploymentPolicy.ContinuousDeploymentPolicyConfig.Enabled cu.json)" = true
+
+# 17 invalidations
+$CF create-invalidation --distribution-id "$P" --paths '/*' > inv.json
+I=$(jq -r .Invalidation.Id inv.json)
+check "17 invalidation: Location" test -n "$(jq -r '.Location // empty' inv.json)"
+timeout 30 $CF wait invalidation-completed --distribution-id "$P" --id "$I"
+check "17 invalidation Completed" test "$($CF get-invalidation --distribution-id "$P" --id "$I" --query Invalidation.Status --output text)" = Completed
+check "17 list shows it first" test "$($CF list-invalidations --distribution-id "$P" --query 'InvalidationList.Items[0].Id' --output text)" = "$I"
+expect_err "17 unknown invalidation" NoSuchInvalidation $CF get-invalidation --distribution-id "$P" --id I0000000000000
+
+# 18 lists
+$CF list-distributions --query 'DistributionList.Items[].[Id,Staging]' --output text > ld.txt
+check "18 list: primary with Staging=False" grep -Eq "^$P[[:space:]]+False" ld.txt
+check "18 list: staging with Staging=True" grep -Eq "^$S[[:space:]]+True" ld.txt
+N=$($CF list-distributions --page-size 1 --output json | jq '.DistributionList.Items | length')
+check "18 list with --page-size 1 pages through all ($N)" test "$N" -ge 4
+
+# 19 teardown (G6), with 19b and 19c on the way
+PE=$($CF get-distribution --id "$P" --query ETag --output text)
+expect_err "19b delete enabled primary" DistributionNotDisabled $CF delete-distribution --id "$P" --if-match "$PE"
+STALE=$PE
+$CF get-continuous-deployment-policy-config --id "$CDP" > cc.json; CE=$(jq -r .ETag cc.json)
+jq '.ContinuousDeploymentPolicyConfig.Enabled=false | .ContinuousDeploymentPolicyConfig' cc.json > cc3.json
+$CF update-continuous-deployment-policy --id "$CDP" --if-match "$CE" --continuous-deployment-policy-config file://cc3.json >/dev/null && ok "19.1 disable policy" || bad "19.1 disable policy"
+$CF get-distribution-config --id "$P" > pc.json; PE=$(jq -r .ETag pc.json)
+jq '.DistributionConfig.ContinuousDeploymentPolicyId="" | .DistributionConfig' pc.json > pc5.json
+$CF update-distribution --id "$P" --if-match "$PE" --distribution-config file://pc5.json >/dev/null && ok "19.2 detach policy" || bad "19.2 detach policy"
+CE=$($CF get-continuous-deployment-policy --id "$CDP" --query ETag --output text)
+$CF delete-continuous-deployment-policy --id "$CDP" --if-match "$CE" && ok "19.3 delete policy" || bad "19.3 delete policy"
+$CF get-distribution-config --id "$S" > sc.json; SE=$(jq -r .ETag sc.json)
+jq '.DistributionConfig.Enabled=false | .DistributionConfig' sc.json > sc5.json
+$CF update-distribution --id "$S" --if-match "$SE" --distribution-config file://sc5.json > sd.json && ok "19.4 disable staging" || bad "19.4 disable staging"
+timeout 30 $CF wait distribution-deployed --id "$S"
+$CF delete-distribution --id "$S" --if-match "$(jq -r .ETag sd.json)" && ok "19.5 delete staging" || bad "19.5 delete staging"
+$CF get-distribution-config --id "$P" > pc.json; PE=$(jq -r .ETag pc.json)
+jq '.DistributionConfig.Enabled=false | .DistributionConfig' pc.json > pc6.json
+$CF update-distribution --id "$P" --if-match "$PE" --distribution-config file://pc6.json > pd.json && ok "19.6 disable primary" || bad "19.6 disable primary"
+expect_err "19c delete with stale ETag" PreconditionFailed $CF delete-distribution --id "$P" --if-match "$STALE"
+timeout 30 $CF wait distribution-deployed --id "$P"
+$CF delete-distribution --id "$P" --if-match "$(jq -r .ETag pd.json)" && ok "19.6 delete primary" || bad "19.6 delete primary"
+expect_err "19 primary is gone" NoSuchDistribution $CF get-distribution --id "$P"
+
+# 20 boto3 parity
+check "20 boto3 parses the policy list" python3 -c "
+import sys
+import boto3
+c = boto3.client('cloudfront', endpoint_url='$EP')
+print(c.list_continuous_deployment_policies()['ContinuousDeploymentPolicyList']['Quantity'])"
+
+echo "cli-acceptance: $PASS passed, $FAIL failed"
+if [ "$FAIL" -ne 0 ]; then echo "--- server log"; tail -50 "$WORK/server.log"; exit 1; fi
