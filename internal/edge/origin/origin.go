@@ -72,7 +72,7 @@ type Request struct {
 	// (a policy that forwards Host); otherwise Host is the origin's.
 	Header http.Header
 	// Body and ContentLength (-1 if unknown) are the request body; nil for
-	// GET and HEAD.
+	// GET and HEAD. Fetch closes Body if it is an io.ReadCloser.
 	Body          io.Reader
 	ContentLength int64
 	// ViewerScheme is "http" or "https", for MatchViewer.
