@@ -143,7 +143,6 @@ func serve(ctx context.Context, f serveFlags) error {
 
 	apiHandler := api.New(svc, api.Options{
 		Verifier: verifier,
-		BaseURL:  "http://" + f.apiAddr,
 		Logger:   log,
 	})
 

@@ -270,7 +270,7 @@ func TestContinuousDeploymentLifecycle(t *testing.T) {
 			Id: aws.String(fx.primaryID), IfMatch: aws.String(primaryETag + "," + stagingETag)})
 		wantAPIError(t, err, "InvalidArgument", 400)
 	})
-	promoted := must(promote(primaryETag+", "+stagingETag))(t)
+	promoted := must(promote(primaryETag + ", " + stagingETag))(t)
 	if httpStatus(t, promoted.ResultMetadata) != 200 {
 		t.Errorf("promote status = %d", httpStatus(t, promoted.ResultMetadata))
 	}
@@ -308,7 +308,7 @@ func TestContinuousDeploymentLifecycle(t *testing.T) {
 	sc := e.getConfig(fx.stagingID)
 	sc.DistributionConfig.Origins.Items[0].OriginPath = aws.String("/v3")
 	must(e.cf.UpdateDistribution(ctx, &cfsdk.UpdateDistributionInput{Id: aws.String(fx.stagingID), IfMatch: sc.ETag, DistributionConfig: sc.DistributionConfig}))(t)
-	must(promote(e.etag(fx.primaryID)+","+e.etag(fx.stagingID)))(t)
+	must(promote(e.etag(fx.primaryID) + "," + e.etag(fx.stagingID)))(t)
 	checkPromoted(t, "/v3")
 
 	// Teardown in Terraform's order.
@@ -354,4 +354,65 @@ func TestDeleteDisabledAttachedPolicy(t *testing.T) {
 	}
 	// The staging distribution is free for a new policy.
 	e.createPolicy(headerPolicy(fx.stagingDomain))
+}
+
+func TestContinuousDeploymentAttachRules(t *testing.T) {
+	e := newEnv(t)
+	ctx := context.Background()
+	fx := e.cdFixture("rules", "rules.example.com")
+	other := e.cdFixture("rules2", "rules2.example.com")
+	policyID := aws.ToString(e.createPolicy(headerPolicy(fx.stagingDomain)).ContinuousDeploymentPolicy.Id)
+
+	t.Run("promote without an attached policy", func(t *testing.T) {
+		_, err := e.cf.UpdateDistributionWithStagingConfig(ctx, &cfsdk.UpdateDistributionWithStagingConfigInput{
+			Id: aws.String(fx.primaryID), StagingDistributionId: aws.String(fx.stagingID),
+			IfMatch: aws.String(e.etag(fx.primaryID) + "," + e.etag(fx.stagingID))})
+		wantAPIError(t, err, "InvalidArgument", 400)
+	})
+	t.Run("HTTP/3 primary", func(t *testing.T) {
+		c := e.getConfig(other.primaryID)
+		c.DistributionConfig.HttpVersion = types.HttpVersionHttp2and3
+		c.DistributionConfig.ContinuousDeploymentPolicyId = aws.String(policyID)
+		_, err := e.cf.UpdateDistribution(ctx, &cfsdk.UpdateDistributionInput{Id: aws.String(other.primaryID), IfMatch: c.ETag, DistributionConfig: c.DistributionConfig})
+		wantAPIError(t, err, "InvalidArgument", 400)
+	})
+	t.Run("policy on a staging distribution", func(t *testing.T) {
+		c := e.getConfig(fx.stagingID)
+		c.DistributionConfig.ContinuousDeploymentPolicyId = aws.String(policyID)
+		_, err := e.cf.UpdateDistribution(ctx, &cfsdk.UpdateDistributionInput{Id: aws.String(fx.stagingID), IfMatch: c.ETag, DistributionConfig: c.DistributionConfig})
+		wantAPIError(t, err, "IllegalUpdate", 400)
+	})
+
+	e.attach(fx.primaryID, policyID)
+	t.Run("policy attached to another primary", func(t *testing.T) {
+		c := e.getConfig(other.primaryID)
+		c.DistributionConfig.ContinuousDeploymentPolicyId = aws.String(policyID)
+		_, err := e.cf.UpdateDistribution(ctx, &cfsdk.UpdateDistributionInput{Id: aws.String(other.primaryID), IfMatch: c.ETag, DistributionConfig: c.DistributionConfig})
+		wantAPIError(t, err, "ContinuousDeploymentPolicyInUse", 409)
+	})
+	t.Run("promote a staging the policy does not name", func(t *testing.T) {
+		_, err := e.cf.UpdateDistributionWithStagingConfig(ctx, &cfsdk.UpdateDistributionWithStagingConfigInput{
+			Id: aws.String(fx.primaryID), StagingDistributionId: aws.String(other.stagingID),
+			IfMatch: aws.String(e.etag(fx.primaryID) + "," + e.etag(other.stagingID))})
+		wantAPIError(t, err, "InvalidArgument", 400)
+	})
+	t.Run("policy update moves the reverse pointer and touches the primary", func(t *testing.T) {
+		primaryETag := e.etag(fx.primaryID)
+		newStaging := e.copyStaging(fx.primaryID, "rules-staging-2")
+		pc := e.policyConfig(policyID)
+		pc.ContinuousDeploymentPolicyConfig.StagingDistributionDnsNames.Items = []string{aws.ToString(newStaging.DomainName)}
+		must(e.cf.UpdateContinuousDeploymentPolicy(ctx, &cfsdk.UpdateContinuousDeploymentPolicyInput{
+			Id: aws.String(policyID), IfMatch: pc.ETag, ContinuousDeploymentPolicyConfig: pc.ContinuousDeploymentPolicyConfig}))(t)
+		if e.etag(fx.primaryID) == primaryETag {
+			t.Error("the primary kept its ETag after its policy changed")
+		}
+		if got := aws.ToString(e.getConfig(fx.stagingID).DistributionConfig.ContinuousDeploymentPolicyId); got != "" {
+			t.Errorf("old staging still points at the policy: %q", got)
+		}
+		if got := aws.ToString(e.getConfig(aws.ToString(newStaging.Id)).DistributionConfig.ContinuousDeploymentPolicyId); got != policyID {
+			t.Errorf("new staging policy id = %q, want %q", got, policyID)
+		}
+		// The old staging is free again.
+		e.createPolicy(headerPolicy(fx.stagingDomain))
+	})
 }

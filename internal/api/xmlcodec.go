@@ -190,6 +190,9 @@ func encodeXML(root string, v any) ([]byte, error) {
 	for rv.Kind() == reflect.Pointer && !rv.IsNil() {
 		rv = rv.Elem()
 	}
+	if !rv.IsValid() || rv.Kind() == reflect.Pointer {
+		return nil, fmt.Errorf("encode %s: no document (%T)", root, v)
+	}
 	if err := writeElement(enc, start, rv); err != nil {
 		return nil, fmt.Errorf("encode %s: %w", root, err)
 	}
