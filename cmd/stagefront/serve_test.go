@@ -122,12 +122,11 @@ func TestDurabilityAfterSIGKILL(t *testing.T) {
 		lastID = id
 		break
 	}
-	cfg := distributionConfig("ref-x")
 	got, err := cf.GetDistributionConfig(ctx, &cloudfront.GetDistributionConfigInput{Id: &lastID})
 	if err != nil {
 		t.Fatal(err)
 	}
-	cfg = got.DistributionConfig
+	cfg := got.DistributionConfig
 	cfg.Comment = aws.String("updated before the kill")
 	upd, err := cf.UpdateDistribution(ctx, &cloudfront.UpdateDistributionInput{Id: &lastID, IfMatch: got.ETag, DistributionConfig: cfg})
 	if err != nil {

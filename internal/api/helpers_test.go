@@ -107,16 +107,6 @@ func newEnv(t *testing.T) *env {
 	return &env{t: t, url: srv.URL, cf: newClient(srv.URL, testKeyID, testSecret), svc: svc, errLog: errLog}
 }
 
-// expectServerErrors drops the error records logged so far (for tests that
-// provoke a 500 on purpose).
-func (e *env) expectServerErrors() int {
-	e.errLog.mu.Lock()
-	defer e.errLog.mu.Unlock()
-	n := len(e.errLog.records)
-	e.errLog.records = nil
-	return n
-}
-
 func newClient(url, keyID, secret string) *cfsdk.Client {
 	return cfsdk.New(cfsdk.Options{
 		BaseEndpoint: aws.String(url),
