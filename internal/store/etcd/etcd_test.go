@@ -1,0 +1,427 @@
+package etcd
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"net/url"
+	"path/filepath"
+	"runtime"
+	"testing"
+	"time"
+
+	clientv3 "go.etcd.io/etcd/client/v3"
+	"go.etcd.io/etcd/server/v3/embed"
+	"go.uber.org/zap"
+
+	"github.com/stagefront/stagefront/internal/store"
+	"github.com/stagefront/stagefront/internal/store/storetest"
+)
+
+// server is one embedded etcd member in t.TempDir() on loopback. It can be
+// stopped and started again on the same data dir and ports.
+type server struct {
+	t        *testing.T
+	cfg      *embed.Config
+	etcd     *embed.Etcd
+	endpoint string
+}
+
+func startServer(t *testing.T) *server {
+	t.Helper()
+	cfg := embed.NewConfig()
+	cfg.Dir = filepath.Join(t.TempDir(), "etcd")
+	peerURL, clientURL := freeURL(t), freeURL(t)
+	cfg.ListenPeerUrls = []url.URL{peerURL}
+	cfg.AdvertisePeerUrls = []url.URL{peerURL}
+	cfg.ListenClientUrls = []url.URL{clientURL}
+	cfg.AdvertiseClientUrls = []url.URL{clientURL}
+	cfg.InitialCluster = cfg.InitialClusterFromName(cfg.Name)
+	cfg.LogLevel = "error"
+	cfg.ZapLoggerBuilder = embed.NewZapLoggerBuilder(zap.NewNop())
+	// Durability is etcd's business, not this package's; skip fsync so the
+	// suite's few hundred writes stay fast on slow disks.
+	cfg.UnsafeNoFsync = true
+	s := &server{t: t, cfg: cfg, endpoint: clientURL.String()}
+	s.start()
+	t.Cleanup(s.stop)
+	return s
+}
+
+// freeURL returns a loopback URL on a port that was free a moment ago. The
+// port must be fixed up front (not :0) so a restarted member keeps its
+// identity and clients find it again.
+func freeURL(t *testing.T) url.URL {
+	t.Helper()
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatalf("listen: %v", err)
+	}
+	defer l.Close()
+	return url.URL{Scheme: "http", Host: l.Addr().String()}
+}
+
+func (s *server) start() {
+	s.t.Helper()
+	e, err := embed.StartEtcd(s.cfg)
+	if err != nil {
+		s.t.Fatalf("start embedded etcd: %v", err)
+	}
+	select {
+	case <-e.Server.ReadyNotify():
+	case err := <-e.Err():
+		e.Close()
+		s.t.Fatalf("embedded etcd failed: %v", err)
+	case <-time.After(30 * time.Second):
+		e.Close()
+		s.t.Fatalf("embedded etcd not ready within 30s")
+	}
+	s.etcd = e
+}
+
+func (s *server) stop() {
+	if s.etcd != nil {
+		s.etcd.Close()
+		s.etcd = nil
+	}
+}
+
+func (s *server) open(t *testing.T, cfg Config) *Store {
+	t.Helper()
+	cfg.Endpoints = []string{s.endpoint}
+	st, err := Open(t.Context(), cfg)
+	if err != nil {
+		t.Fatalf("Open: %v", err)
+	}
+	return st
+}
+
+func TestConformance(t *testing.T) {
+	srv := startServer(t)
+	n := 0
+	storetest.Run(t, func(t *testing.T) store.Store {
+		// One member for the whole suite; each subtest gets a fresh,
+		// empty namespace.
+		n++
+		return srv.open(t, Config{Prefix: fmt.Sprintf("/conformance/%d/", n)})
+	})
+}
+
+func mustPut(t *testing.T, s store.Store, key, value string) int64 {
+	t.Helper()
+	rev, err := s.Txn(t.Context(), nil, []store.Op{{Key: key, Value: []byte(value)}})
+	if err != nil {
+		t.Fatalf("Txn put %q: %v", key, err)
+	}
+	return rev
+}
+
+// readUntilClosed collects every response until the channel closes.
+func readUntilClosed(t *testing.T, ch <-chan store.WatchResponse) []store.WatchResponse {
+	t.Helper()
+	timer := time.NewTimer(10 * time.Second)
+	defer timer.Stop()
+	var got []store.WatchResponse
+	for {
+		select {
+		case resp, ok := <-ch:
+			if !ok {
+				return got
+			}
+			got = append(got, resp)
+		case <-timer.C:
+			t.Fatalf("watch channel still open after 10s; got %d responses", len(got))
+		}
+	}
+}
+
+func recvN(t *testing.T, ch <-chan store.WatchResponse, n int) []store.WatchResponse {
+	t.Helper()
+	timer := time.NewTimer(10 * time.Second)
+	defer timer.Stop()
+	var got []store.WatchResponse
+	for len(got) < n {
+		select {
+		case resp, ok := <-ch:
+			if !ok {
+				t.Fatalf("watch channel closed after %d of %d responses", len(got), n)
+			}
+			if resp.Err != nil {
+				t.Fatalf("response %d: %v", len(got), resp.Err)
+			}
+			got = append(got, resp)
+		case <-timer.C:
+			t.Fatalf("got %d of %d responses within 10s", len(got), n)
+		}
+	}
+	return got
+}
+
+func wantRevisions(t *testing.T, resps []store.WatchResponse, first int64) {
+	t.Helper()
+	for i, resp := range resps {
+		if want := first + int64(i); resp.Revision != want {
+			t.Fatalf("response %d: revision = %d; want %d", i, resp.Revision, want)
+		}
+	}
+}
+
+func TestWatchCompacted(t *testing.T) {
+	srv := startServer(t)
+	s := srv.open(t, Config{})
+	defer s.Close()
+	var revs []int64
+	for i := range 20 {
+		revs = append(revs, mustPut(t, s, fmt.Sprintf("c/%d", i), "v"))
+	}
+	compactAt := revs[14]
+	if _, err := s.Client().Compact(t.Context(), compactAt, clientv3.WithCompactPhysical()); err != nil {
+		t.Fatalf("Compact(%d): %v", compactAt, err)
+	}
+	tests := []struct {
+		fromRev       int64
+		wantCompacted bool
+	}{
+		{revs[0], true},
+		{compactAt - 1, true},
+		{compactAt, false},
+		{revs[19], false},
+	}
+	for _, tc := range tests {
+		ctx, cancel := context.WithCancel(t.Context())
+		ch := s.Watch(ctx, "c/", tc.fromRev)
+		if tc.wantCompacted {
+			got := readUntilClosed(t, ch)
+			if len(got) != 1 || !errors.Is(got[0].Err, store.ErrCompacted) {
+				t.Errorf("Watch(from %d) after Compact(%d) = %+v; want one response with ErrCompacted, then close",
+					tc.fromRev, compactAt, got)
+			}
+		} else {
+			wantRevisions(t, recvN(t, ch, int(revs[19]-tc.fromRev+1)), tc.fromRev)
+		}
+		cancel()
+	}
+}
+
+// TestUnavailable stops etcd under a live Store: calls fail with
+// ErrUnavailable within the request timeout instead of hanging, and a live
+// watch resumes without a gap once etcd is back.
+func TestUnavailable(t *testing.T) {
+	srv := startServer(t)
+	const timeout = time.Second
+	s := srv.open(t, Config{RequestTimeout: timeout})
+	defer s.Close()
+	mustPut(t, s, "k", "v")
+	live := s.Watch(t.Context(), "", 0)
+
+	stopStart := time.Now()
+	srv.stop()
+	t.Logf("stopping etcd took %v", time.Since(stopStart))
+	calls := []struct {
+		name string
+		call func(ctx context.Context) error
+	}{
+		{"Get", func(ctx context.Context) error { _, err := s.Get(ctx, "k"); return err }},
+		{"List", func(ctx context.Context) error { _, _, err := s.List(ctx, ""); return err }},
+		{"Revision", func(ctx context.Context) error { _, err := s.Revision(ctx); return err }},
+		{"Txn", func(ctx context.Context) error {
+			_, err := s.Txn(ctx, nil, []store.Op{{Key: "k", Value: []byte("down")}})
+			return err
+		}},
+		{"Watch from now", func(ctx context.Context) error {
+			got := readUntilClosed(t, s.Watch(ctx, "", 0))
+			if len(got) != 1 {
+				return fmt.Errorf("%d responses; want 1", len(got))
+			}
+			return got[0].Err
+		}},
+	}
+	for _, tc := range calls {
+		start := time.Now()
+		err := tc.call(t.Context())
+		elapsed := time.Since(start)
+		t.Logf("%s with etcd stopped: %v after %v", tc.name, err, elapsed)
+		if !errors.Is(err, store.ErrUnavailable) {
+			t.Errorf("%s with etcd stopped: error = %v; want ErrUnavailable", tc.name, err)
+		}
+		if elapsed > timeout+2*time.Second {
+			t.Errorf("%s with etcd stopped took %v; want about the request timeout %v", tc.name, elapsed, timeout)
+		}
+	}
+
+	// The caller's own, shorter deadline wins, and still says unavailable.
+	ctx, cancel := context.WithTimeout(t.Context(), 200*time.Millisecond)
+	start := time.Now()
+	_, err := s.Get(ctx, "k")
+	cancel()
+	if !errors.Is(err, store.ErrUnavailable) || !errors.Is(err, context.DeadlineExceeded) {
+		t.Errorf("Get with a 200ms deadline: error = %v; want ErrUnavailable and DeadlineExceeded", err)
+	}
+	if elapsed := time.Since(start); elapsed > timeout {
+		t.Errorf("Get with a 200ms deadline took %v", elapsed)
+	}
+
+	restart := time.Now()
+	srv.start()
+	t.Logf("restarting etcd took %v", time.Since(restart))
+	var rev int64
+	deadline := time.Now().Add(15 * time.Second)
+	for {
+		rev, err = s.Txn(t.Context(), nil, []store.Op{{Key: "k", Value: []byte("back")}})
+		if err == nil {
+			break
+		}
+		if !errors.Is(err, store.ErrUnavailable) || time.Now().After(deadline) {
+			t.Fatalf("Txn after restart: %v", err)
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	got := recvN(t, live, 1)
+	t.Logf("first write and its live watch response %v after restart", time.Since(restart))
+	if got[0].Revision != rev || len(got[0].Events) != 1 || string(got[0].Events[0].KV.Value) != "back" {
+		t.Errorf("live watch after restart = %+v; want the write at revision %d", got[0], rev)
+	}
+}
+
+func TestOpenUnreachable(t *testing.T) {
+	dead := freeURL(t) // nothing listens there any more
+	start := time.Now()
+	_, err := Open(t.Context(), Config{Endpoints: []string{dead.String()}, DialTimeout: 500 * time.Millisecond})
+	if !errors.Is(err, store.ErrUnavailable) {
+		t.Errorf("Open(%s): error = %v; want ErrUnavailable", dead.String(), err)
+	}
+	if elapsed := time.Since(start); elapsed > 3*time.Second {
+		t.Errorf("Open of an unreachable endpoint took %v; want about the 500ms dial timeout", elapsed)
+	}
+}
+
+func TestCloseEndsWatchesAndCalls(t *testing.T) {
+	srv := startServer(t)
+	ctx := t.Context()
+	s := srv.open(t, Config{})
+	mustPut(t, s, "k", "v")
+	live := s.Watch(ctx, "", 0)
+	replaying := s.Watch(ctx, "", 1)
+	recvN(t, replaying, 1)
+	if err := s.Close(); err != nil {
+		t.Fatalf("Close: %v", err)
+	}
+	for name, ch := range map[string]<-chan store.WatchResponse{"live": live, "replaying": replaying} {
+		got := readUntilClosed(t, ch)
+		if len(got) == 0 || !errors.Is(got[len(got)-1].Err, store.ErrUnavailable) {
+			t.Errorf("%s watch after Close = %+v; want last response with ErrUnavailable", name, got)
+		}
+	}
+	if got := readUntilClosed(t, s.Watch(ctx, "", 0)); len(got) != 1 || !errors.Is(got[0].Err, store.ErrUnavailable) {
+		t.Errorf("Watch after Close = %+v; want one response with ErrUnavailable", got)
+	}
+	_, errGet := s.Get(ctx, "k")
+	_, _, errList := s.List(ctx, "")
+	_, errTxn := s.Txn(ctx, nil, []store.Op{{Key: "k"}})
+	_, errRev := s.Revision(ctx)
+	for name, err := range map[string]error{"Get": errGet, "List": errList, "Txn": errTxn, "Revision": errRev} {
+		if !errors.Is(err, store.ErrUnavailable) {
+			t.Errorf("%s after Close: error = %v; want ErrUnavailable", name, err)
+		}
+	}
+	if err := s.Close(); err != nil {
+		t.Errorf("second Close = %v; want nil", err)
+	}
+}
+
+// TestNamespaces: two Stores with different prefixes on one cluster see only
+// their own keys, and keys come back without the prefix.
+func TestNamespaces(t *testing.T) {
+	srv := startServer(t)
+	a := srv.open(t, Config{Prefix: "/a/"})
+	defer a.Close()
+	b := srv.open(t, Config{Prefix: "/b/"})
+	defer b.Close()
+	watchA := a.Watch(t.Context(), "", 0)
+	mustPut(t, b, "k", "from b")
+	revA := mustPut(t, a, "k", "from a")
+
+	kvs, _, err := a.List(t.Context(), "")
+	if err != nil || len(kvs) != 1 || kvs[0].Key != "k" || string(kvs[0].Value) != "from a" {
+		t.Errorf("a.List(\"\") = %+v, %v; want only k = \"from a\"", kvs, err)
+	}
+	got := recvN(t, watchA, 1)
+	if got[0].Revision != revA || len(got[0].Events) != 1 || got[0].Events[0].KV.Key != "k" {
+		t.Errorf("a's watch = %+v; want only a's write at revision %d", got[0], revA)
+	}
+	raw, err := a.Client().Get(t.Context(), "/a/k")
+	if err != nil || len(raw.Kvs) != 1 || string(raw.Kvs[0].Value) != "from a" {
+		t.Errorf("raw etcd Get(/a/k) = %v, %v; want the namespaced key", raw, err)
+	}
+}
+
+// TestTxnRepeatedKey: etcd rejects a transaction that writes one key twice;
+// the Store applies the last op per key, which leaves the same state.
+func TestTxnRepeatedKey(t *testing.T) {
+	srv := startServer(t)
+	s := srv.open(t, Config{})
+	defer s.Close()
+	mustPut(t, s, "gone", "v")
+	ops := []store.Op{
+		{Key: "k", Value: []byte("1")},
+		{Key: "gone", Delete: true},
+		{Key: "k", Value: []byte("2")},
+		{Key: "gone", Value: []byte("back")},
+		{Key: "x", Value: []byte("x")},
+		{Key: "x", Delete: true},
+	}
+	rev, err := s.Txn(t.Context(), nil, ops)
+	if err != nil {
+		t.Fatalf("Txn: %v", err)
+	}
+	want := map[string]string{"k": "2", "gone": "back"}
+	for key, value := range want {
+		kv, err := s.Get(t.Context(), key)
+		if err != nil || string(kv.Value) != value || kv.ModRevision != rev {
+			t.Errorf("Get(%q) = %+v, %v; want %q at revision %d", key, kv, err, value, rev)
+		}
+	}
+	if _, err := s.Get(t.Context(), "x"); !errors.Is(err, store.ErrNotFound) {
+		t.Errorf("Get(x) error = %v; want ErrNotFound", err)
+	}
+	if _, err := s.Txn(t.Context(), nil, []store.Op{{Key: ""}}); err == nil || errors.Is(err, store.ErrUnavailable) {
+		t.Errorf("Txn with an empty key: error = %v; want a plain error", err)
+	}
+}
+
+func TestWatchCancelLeaksNoGoroutine(t *testing.T) {
+	srv := startServer(t)
+	s := srv.open(t, Config{})
+	defer s.Close()
+	for i := range 20 {
+		mustPut(t, s, fmt.Sprintf("k/%d", i), "v")
+	}
+	before := runtime.NumGoroutine()
+	ctx, cancel := context.WithCancel(t.Context())
+	var chans []<-chan store.WatchResponse
+	for i := range 30 {
+		switch i % 3 {
+		case 0: // idle, live
+			chans = append(chans, s.Watch(ctx, "k/", 0))
+		case 1: // blocked sending a replayed response
+			chans = append(chans, s.Watch(ctx, "k/", 1))
+		case 2: // live with undelivered responses queued
+			chans = append(chans, s.Watch(ctx, "", 0))
+		}
+	}
+	for i := range 5 {
+		mustPut(t, s, fmt.Sprintf("k/more%d", i), "v")
+	}
+	cancel()
+	for _, ch := range chans {
+		readUntilClosed(t, ch)
+	}
+	deadline := time.Now().Add(5 * time.Second)
+	for runtime.NumGoroutine() > before {
+		if time.Now().After(deadline) {
+			t.Fatalf("goroutines: %d after cancelling every watch; want <= %d", runtime.NumGoroutine(), before)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}
