@@ -7,6 +7,7 @@ import (
 	"net/http"
 
 	cf "github.com/stagefront/stagefront/internal/cloudfront"
+	"github.com/stagefront/stagefront/internal/store"
 )
 
 // errorResponse is CloudFront's error document, the form botocore's
@@ -33,6 +34,11 @@ func (s *server) writeError(w http.ResponseWriter, r *http.Request, err error) {
 	id := requestID(ctx)
 	var apiErr *cf.Error
 	switch {
+	case !errors.As(err, &apiErr) && errors.Is(err, store.ErrUnavailable):
+		// The store (etcd) is unreachable: answer at once, never hang.
+		s.log.LogAttrs(ctx, slog.LevelWarn, "api: store unavailable",
+			slog.String("request_id", id), slog.String("method", r.Method), slog.String("path", r.URL.Path), slog.Any("err", err))
+		apiErr = cf.ErrServiceUnavailable
 	case !errors.As(err, &apiErr):
 		s.log.LogAttrs(ctx, slog.LevelError, "api: internal error",
 			slog.String("request_id", id), slog.String("method", r.Method), slog.String("path", r.URL.Path), slog.Any("err", err))

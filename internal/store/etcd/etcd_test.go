@@ -4,92 +4,28 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"net"
-	"net/url"
-	"path/filepath"
 	"runtime"
 	"testing"
 	"time"
 
 	clientv3 "go.etcd.io/etcd/client/v3"
-	"go.etcd.io/etcd/server/v3/embed"
-	"go.uber.org/zap"
 
 	"github.com/stagefront/stagefront/internal/store"
+	"github.com/stagefront/stagefront/internal/store/etcd/etcdtest"
 	"github.com/stagefront/stagefront/internal/store/storetest"
 )
 
-// server is one embedded etcd member in t.TempDir() on loopback. It can be
-// stopped and started again on the same data dir and ports.
-type server struct {
-	t        *testing.T
-	cfg      *embed.Config
-	etcd     *embed.Etcd
-	endpoint string
-}
+type server struct{ *etcdtest.Server }
 
-func startServer(t *testing.T) *server {
-	t.Helper()
-	cfg := embed.NewConfig()
-	cfg.Dir = filepath.Join(t.TempDir(), "etcd")
-	peerURL, clientURL := freeURL(t), freeURL(t)
-	cfg.ListenPeerUrls = []url.URL{peerURL}
-	cfg.AdvertisePeerUrls = []url.URL{peerURL}
-	cfg.ListenClientUrls = []url.URL{clientURL}
-	cfg.AdvertiseClientUrls = []url.URL{clientURL}
-	cfg.InitialCluster = cfg.InitialClusterFromName(cfg.Name)
-	cfg.LogLevel = "error"
-	cfg.ZapLoggerBuilder = embed.NewZapLoggerBuilder(zap.NewNop())
-	// Durability is etcd's business, not this package's; skip fsync so the
-	// suite's few hundred writes stay fast on slow disks.
-	cfg.UnsafeNoFsync = true
-	s := &server{t: t, cfg: cfg, endpoint: clientURL.String()}
-	s.start()
-	t.Cleanup(s.stop)
-	return s
-}
+func startServer(t *testing.T) *server { return &server{etcdtest.Start(t)} }
 
-// freeURL returns a loopback URL on a port that was free a moment ago. The
-// port must be fixed up front (not :0) so a restarted member keeps its
-// identity and clients find it again.
-func freeURL(t *testing.T) url.URL {
-	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatalf("listen: %v", err)
-	}
-	defer l.Close()
-	return url.URL{Scheme: "http", Host: l.Addr().String()}
-}
+func (s *server) start() { s.Restart() }
 
-func (s *server) start() {
-	s.t.Helper()
-	e, err := embed.StartEtcd(s.cfg)
-	if err != nil {
-		s.t.Fatalf("start embedded etcd: %v", err)
-	}
-	select {
-	case <-e.Server.ReadyNotify():
-	case err := <-e.Err():
-		e.Close()
-		s.t.Fatalf("embedded etcd failed: %v", err)
-	case <-time.After(30 * time.Second):
-		e.Close()
-		s.t.Fatalf("embedded etcd not ready within 30s")
-	}
-	s.etcd = e
-}
-
-func (s *server) stop() {
-	if s.etcd != nil {
-		s.etcd.Close()
-		s.etcd = nil
-	}
-}
+func (s *server) stop() { s.Stop() }
 
 func (s *server) open(t *testing.T, cfg Config) *Store {
 	t.Helper()
-	cfg.Endpoints = []string{s.endpoint}
+	cfg.Endpoints = []string{s.Endpoint}
 	st, err := Open(t.Context(), cfg)
 	if err != nil {
 		t.Fatalf("Open: %v", err)
@@ -285,7 +221,7 @@ func TestUnavailable(t *testing.T) {
 }
 
 func TestOpenUnreachable(t *testing.T) {
-	dead := freeURL(t) // nothing listens there any more
+	dead := etcdtest.FreeURL(t) // nothing listens there any more
 	start := time.Now()
 	_, err := Open(t.Context(), Config{Endpoints: []string{dead.String()}, DialTimeout: 500 * time.Millisecond})
 	if !errors.Is(err, store.ErrUnavailable) {

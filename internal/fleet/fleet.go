@@ -1,0 +1,152 @@
+// Package fleet owns what makes several stagefront processes one CDN on a
+// shared etcd: edges announce themselves under a lease with the store
+// revision they serve, and the control plane asks the registry whether a
+// revision is deployed (every live edge serves it). A dead edge drops out
+// when its lease expires, so it never delays Deployed for longer than that.
+// Lifecycle: NewRegistry over the etcd store's client; each edge runs
+// Announce in an owned goroutine until its context ends.
+package fleet
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"log/slog"
+	"time"
+
+	clientv3 "go.etcd.io/etcd/client/v3"
+)
+
+// DefaultLeaseTTL is how long a silent edge stays a member.
+const DefaultLeaseTTL = 5 * time.Second
+
+// Member is one live edge.
+type Member struct {
+	Node     string    `json:"node"`
+	Addr     string    `json:"addr"`
+	Revision int64     `json:"revision"`
+	Updated  time.Time `json:"updated"`
+}
+
+// Registry reads and writes fleet membership in etcd.
+type Registry struct {
+	cli    *clientv3.Client
+	prefix string
+	log    *slog.Logger
+}
+
+// NewRegistry keeps members under keyPrefix+"fleet/edges/" (pass the etcd
+// store's Prefix so all of stagefront shares one namespace).
+func NewRegistry(cli *clientv3.Client, keyPrefix string, log *slog.Logger) *Registry {
+	if log == nil {
+		log = slog.Default()
+	}
+	return &Registry{cli: cli, prefix: keyPrefix + "fleet/edges/", log: log}
+}
+
+// Members lists the live edges.
+func (r *Registry) Members(ctx context.Context) ([]Member, error) {
+	ctx, cancel := context.WithTimeout(ctx, 2*time.Second)
+	defer cancel()
+	resp, err := r.cli.Get(ctx, r.prefix, clientv3.WithPrefix())
+	if err != nil {
+		return nil, fmt.Errorf("list fleet members: %w", err)
+	}
+	out := make([]Member, 0, len(resp.Kvs))
+	for _, kv := range resp.Kvs {
+		var m Member
+		if err := json.Unmarshal(kv.Value, &m); err != nil {
+			return nil, fmt.Errorf("fleet member %s: %w", kv.Key, err)
+		}
+		out = append(out, m)
+	}
+	return out, nil
+}
+
+// Deployed implements control.Deployment: rev is deployed once every live
+// edge serves it. With no live edge there is nothing to wait for. When
+// etcd cannot be read the answer is "not yet".
+func (r *Registry) Deployed(ctx context.Context, rev int64) bool {
+	members, err := r.Members(ctx)
+	if err != nil {
+		return false
+	}
+	for _, m := range members {
+		if m.Revision < rev {
+			return false
+		}
+	}
+	return true
+}
+
+// Announce keeps node registered while ctx lives: it holds a lease of ttl,
+// and writes served() whenever it changes (polled every 10 ms, so the
+// registry lags the edge by at most that). When etcd is unreachable it
+// retries with backoff; the edge keeps serving meanwhile.
+func (r *Registry) Announce(ctx context.Context, node, addr string, served func() int64, ttl time.Duration) error {
+	if ttl <= 0 {
+		ttl = DefaultLeaseTTL
+	}
+	backoff := 100 * time.Millisecond
+	for {
+		err := r.announce(ctx, node, addr, served, ttl)
+		if ctx.Err() != nil {
+			r.revoke(node)
+			return nil
+		}
+		r.log.Warn("fleet registration lost; retrying", "node", node, "err", err, "retry_in", backoff)
+		select {
+		case <-ctx.Done():
+			return nil
+		case <-time.After(backoff):
+		}
+		backoff = min(backoff*2, 2*time.Second)
+	}
+}
+
+func (r *Registry) announce(ctx context.Context, node, addr string, served func() int64, ttl time.Duration) error {
+	grantCtx, cancel := context.WithTimeout(ctx, 2*time.Second)
+	lease, err := r.cli.Grant(grantCtx, int64(ttl/time.Second))
+	cancel()
+	if err != nil {
+		return fmt.Errorf("grant lease: %w", err)
+	}
+	keepCtx, stopKeep := context.WithCancel(ctx)
+	defer stopKeep()
+	alive, err := r.cli.KeepAlive(keepCtx, lease.ID)
+	if err != nil {
+		return fmt.Errorf("keep lease alive: %w", err)
+	}
+	last := int64(-1)
+	tick := time.NewTicker(10 * time.Millisecond)
+	defer tick.Stop()
+	for {
+		if rev := served(); rev != last {
+			m := Member{Node: node, Addr: addr, Revision: rev, Updated: time.Now().UTC()}
+			b, _ := json.Marshal(m)
+			putCtx, cancel := context.WithTimeout(ctx, 2*time.Second)
+			_, err := r.cli.Put(putCtx, r.prefix+node, string(b), clientv3.WithLease(lease.ID))
+			cancel()
+			if err != nil {
+				return fmt.Errorf("announce revision %d: %w", rev, err)
+			}
+			last = rev
+		}
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case _, ok := <-alive:
+			if !ok {
+				return fmt.Errorf("lease %x expired or keep-alive stopped", lease.ID)
+			}
+		case <-tick.C:
+		}
+	}
+}
+
+// revoke removes node at shutdown so the fleet does not wait for its lease.
+func (r *Registry) revoke(node string) {
+	ctx, cancel := context.WithTimeout(context.Background(), time.Second)
+	defer cancel()
+	_, _ = r.cli.Delete(ctx, r.prefix+node)
+}
