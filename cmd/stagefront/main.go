@@ -29,7 +29,8 @@ func newRootCmd() *cobra.Command {
 		SilenceUsage:  true,
 		SilenceErrors: true,
 	}
-	root.AddCommand(newServeCmd())
+	root.AddCommand(newServeCmd(), newAPICmd(), newEdgeCmd())
+	root.AddCommand(newReleaseCmd(), newCredentialsCmd()) // issue 4: release.go, credentials.go
 	return root
 }
 

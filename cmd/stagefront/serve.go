@@ -24,7 +24,7 @@ import (
 	"github.com/stagefront/stagefront/internal/control"
 	"github.com/stagefront/stagefront/internal/edge"
 	"github.com/stagefront/stagefront/internal/edge/origin"
-	"github.com/stagefront/stagefront/internal/store/bolt"
+	"github.com/stagefront/stagefront/internal/store"
 )
 
 type serveFlags struct {
@@ -38,28 +38,53 @@ type serveFlags struct {
 	s3Endpoint   string
 	debugHeader  bool
 	cacheBytes   int64
+	storeFlags
+	nodeName string
+	leaseTTL time.Duration
 }
 
+// roles says which parts a process runs: serve = both, api, edge.
+type roles struct{ api, edge bool }
+
 func newServeCmd() *cobra.Command {
+	return newRoleCmd("serve", "Run the control plane, the edge and the admin endpoints in one process (embedded store by default)", roles{api: true, edge: true})
+}
+
+func newAPICmd() *cobra.Command {
+	return newRoleCmd("api", "Run the control plane only (CloudFront API, releases, admin); use with --store etcd://… for a fleet", roles{api: true})
+}
+
+func newEdgeCmd() *cobra.Command {
+	return newRoleCmd("edge", "Run an edge only (viewer server, admin); use with --store etcd://… to join a fleet", roles{edge: true})
+}
+
+func newRoleCmd(use, short string, r roles) *cobra.Command {
 	var f serveFlags
 	cmd := &cobra.Command{
-		Use:   "serve",
-		Short: "Run the control plane, the edge and the admin endpoints in one process on an embedded store",
+		Use:   use,
+		Short: short,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			return serve(cmd.Context(), f)
+			return run(cmd.Context(), f, r)
 		},
 	}
 	fl := cmd.Flags()
 	fl.StringVar(&f.dataDir, "data-dir", "stagefront-data", "directory for the embedded store and credentials")
-	fl.StringVar(&f.apiAddr, "api-addr", "127.0.0.1:4566", "CloudFront API listen address")
-	fl.StringVar(&f.edgeAddr, "edge-addr", "127.0.0.1:8080", "edge (viewer) HTTP listen address")
-	fl.StringVar(&f.adminAddr, "admin-addr", "127.0.0.1:9090", "admin listen address (/healthz, /metrics)")
-	fl.StringVar(&f.domainSuffix, "domain-suffix", "cdn.localhost", "suffix of generated distribution domain names")
-	fl.StringVar(&f.authMode, "auth", "sigv4", "API authentication: sigv4, or none (only when the API listens on loopback)")
+	fl.StringVar(&f.adminAddr, "admin-addr", "127.0.0.1:9090", "admin listen address (/healthz, /metrics, /debug/pprof)")
 	fl.StringVar(&f.logLevel, "log-level", "info", "log level: debug, info, warn, error (debug includes the access log)")
-	fl.StringVar(&f.s3Endpoint, "s3-endpoint", "", "send S3 origins to this S3-compatible server, path style (e.g. http://127.0.0.1:9000)")
-	fl.BoolVar(&f.debugHeader, "debug-header", false, "add X-Stagefront-Distribution: <id> <primary|staging> to viewer responses")
-	fl.Int64Var(&f.cacheBytes, "cache-bytes", 256<<20, "size bound of the edge object cache in bytes")
+	f.storeFlags.register(fl)
+	fl.StringVar(&f.nodeName, "node-name", "", "this node's name in the fleet (default: hostname:edge-port)")
+	fl.DurationVar(&f.leaseTTL, "lease-ttl", 5*time.Second, "fleet membership lease: a dead edge stops delaying Deployed after this")
+	if r.api {
+		fl.StringVar(&f.apiAddr, "api-addr", "127.0.0.1:4566", "CloudFront API listen address")
+		fl.StringVar(&f.domainSuffix, "domain-suffix", "cdn.localhost", "suffix of generated distribution domain names")
+		fl.StringVar(&f.authMode, "auth", "sigv4", "API authentication: sigv4, or none (only when the API listens on loopback)")
+	}
+	if r.edge {
+		fl.StringVar(&f.edgeAddr, "edge-addr", "127.0.0.1:8080", "edge (viewer) HTTP listen address")
+		fl.StringVar(&f.s3Endpoint, "s3-endpoint", "", "send S3 origins to this S3-compatible server, path style (e.g. http://127.0.0.1:9000)")
+		fl.BoolVar(&f.debugHeader, "debug-header", false, "add X-Stagefront-Distribution: <id> <primary|staging> to viewer responses")
+		fl.Int64Var(&f.cacheBytes, "cache-bytes", 256<<20, "size bound of the edge object cache in bytes")
+	}
 	return cmd
 }
 
@@ -76,81 +101,88 @@ func isLoopback(addr string) bool {
 	return ip != nil && ip.IsLoopback()
 }
 
-func serve(ctx context.Context, f serveFlags) error {
+// serve runs everything in one process (kept for tests and callers).
+func serve(ctx context.Context, f serveFlags) error { return run(ctx, f, roles{api: true, edge: true}) }
+
+func run(ctx context.Context, f serveFlags, r roles) error {
 	log := newLogger(f.logLevel)
 	if err := os.MkdirAll(f.dataDir, 0o700); err != nil {
 		return fmt.Errorf("data dir: %w", err)
 	}
-
 	var verifier *auth.Verifier
-	switch f.authMode {
-	case "none":
-		if !isLoopback(f.apiAddr) {
-			return fmt.Errorf("--auth none is refused unless --api-addr is a loopback address (got %s)", f.apiAddr)
-		}
-		verifier = auth.None()
-		log.Warn("API authentication is off (--auth none); any request is accepted")
-	case "sigv4":
-		creds, created, err := auth.LoadOrCreate(filepath.Join(f.dataDir, "credentials.json"), os.Getenv)
+	if r.api {
+		v, err := newVerifier(f, log)
 		if err != nil {
-			return fmt.Errorf("credentials: %w", err)
+			return err
 		}
-		if created {
-			admin, _ := creds.Get("admin")
-			fmt.Fprintf(os.Stderr, "stagefront: generated API credentials (stored 0600 in %s). Use them with:\n"+
-				"export AWS_ACCESS_KEY_ID=%s\nexport AWS_SECRET_ACCESS_KEY=%s\nexport AWS_DEFAULT_REGION=us-east-1\n",
-				filepath.Join(f.dataDir, "credentials.json"), admin.AccessKeyID, admin.SecretAccessKey)
-		}
-		verifier = auth.NewVerifier(creds, time.Now, 15*time.Minute)
-	default:
-		return fmt.Errorf("--auth must be sigv4 or none, not %q", f.authMode)
+		verifier = v
 	}
 
-	st, err := bolt.Open(filepath.Join(f.dataDir, "stagefront.db"), bolt.Options{})
+	st, fleetRegistry, err := openStore(ctx, f.storeFlags, f.dataDir, log)
 	if err != nil {
-		return fmt.Errorf("open store: %w", err)
+		return err
 	}
 	defer st.Close()
 
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
-
-	fetchOpts := origin.Options{Logger: log}
-	if f.s3Endpoint != "" {
-		u, err := url.Parse(f.s3Endpoint)
-		if err != nil || u.Scheme == "" || u.Host == "" {
-			return fmt.Errorf("--s3-endpoint %q is not a URL", f.s3Endpoint)
-		}
-		fetchOpts.S3Endpoint = u
-	}
-	fetcher, err := origin.New(ctx, fetchOpts)
-	if err != nil {
-		return fmt.Errorf("origin fetcher: %w", err)
-	}
-	defer fetcher.Close()
-	viewer, err := edge.New(edge.Options{
-		Store: st, Fetcher: fetcher, Logger: log, Registry: reg,
-		CacheBytes: f.cacheBytes, DebugHeader: f.debugHeader,
-	})
-	if err != nil {
-		return err
-	}
-	defer viewer.Close()
-
-	svc := control.New(st, control.Options{DomainSuffix: f.domainSuffix, Deployment: viewer})
-	if err := svc.Bootstrap(ctx); err != nil {
-		return err
-	}
-
-	apiHandler := api.New(svc, api.Options{
-		Verifier: verifier,
-		Logger:   log,
-	})
-
 	admin := http.NewServeMux()
+	var servers []*namedServer
+	var loops []func(context.Context) error
+	ready := func() bool { return true }
+
+	var viewer *edge.Server
+	if r.edge {
+		v, closeEdge, err := newEdge(ctx, f, st, reg, log)
+		if err != nil {
+			return err
+		}
+		defer closeEdge()
+		viewer = v
+		ready = func() bool { return viewer.ServedRevision() > 0 }
+		servers = append(servers, &namedServer{name: "edge", srv: &http.Server{Addr: f.edgeAddr, Handler: viewer,
+			ReadHeaderTimeout: 10 * time.Second, IdleTimeout: 2 * time.Minute}})
+		loops = append(loops, viewer.Run)
+		if fleetRegistry != nil {
+			node := f.nodeName
+			if node == "" {
+				host, _ := os.Hostname()
+				node = host + ":" + f.edgeAddr
+			}
+			loops = append(loops, func(ctx context.Context) error {
+				return fleetRegistry.Announce(ctx, node, f.edgeAddr, viewer.ServedRevision, f.leaseTTL)
+			})
+		}
+	}
+
+	if r.api {
+		var deployment control.Deployment = control.AlwaysDeployed{}
+		switch {
+		case fleetRegistry != nil:
+			deployment = fleetRegistry // every live edge of the fleet
+		case viewer != nil:
+			deployment = viewer // the one in-process edge
+		}
+		svc := control.New(st, control.Options{DomainSuffix: f.domainSuffix, Deployment: deployment})
+		if err := svc.Bootstrap(ctx); err != nil {
+			return err
+		}
+		apiHandler := api.New(svc, api.Options{Verifier: verifier, Logger: log})
+
+		// Releases (issue 4, cmd/stagefront/release_serve.go): the controller
+		// loop, and the JSON API under /stagefront/v1/ on the API address.
+		releases, err := startReleases(f, st, reg, log)
+		if err != nil {
+			return err
+		}
+		apiHandler = releases.mount(apiHandler, verifier)
+		servers = append(servers, &namedServer{name: "api", srv: &http.Server{Addr: f.apiAddr, Handler: apiHandler, ReadHeaderTimeout: 10 * time.Second}})
+		loops = append(loops, releases.Run)
+	}
+
 	admin.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) {
 		w.Header().Set("Content-Type", "text/plain")
-		if viewer.ServedRevision() == 0 {
+		if !ready() {
 			w.WriteHeader(http.StatusServiceUnavailable)
 			_, _ = w.Write([]byte("loading configuration\n"))
 			return
@@ -162,13 +194,56 @@ func serve(ctx context.Context, f serveFlags) error {
 	admin.HandleFunc("GET /debug/pprof/", pprof.Index)
 	admin.HandleFunc("GET /debug/pprof/profile", pprof.Profile)
 	admin.HandleFunc("GET /debug/pprof/trace", pprof.Trace)
+	servers = append(servers, &namedServer{name: "admin", srv: &http.Server{Addr: f.adminAddr, Handler: admin, ReadHeaderTimeout: 10 * time.Second}})
+	return runServers(ctx, log, servers, loops...)
+}
 
-	servers := []*namedServer{
-		{name: "api", srv: &http.Server{Addr: f.apiAddr, Handler: apiHandler, ReadHeaderTimeout: 10 * time.Second}},
-		{name: "admin", srv: &http.Server{Addr: f.adminAddr, Handler: admin, ReadHeaderTimeout: 10 * time.Second}},
-		{name: "edge", srv: &http.Server{Addr: f.edgeAddr, Handler: viewer, ReadHeaderTimeout: 10 * time.Second, IdleTimeout: 2 * time.Minute}},
+func newVerifier(f serveFlags, log *slog.Logger) (*auth.Verifier, error) {
+	switch f.authMode {
+	case "none":
+		if !isLoopback(f.apiAddr) {
+			return nil, fmt.Errorf("--auth none is refused unless --api-addr is a loopback address (got %s)", f.apiAddr)
+		}
+		log.Warn("API authentication is off (--auth none); any request is accepted")
+		return auth.None(), nil
+	case "sigv4":
+		creds, created, err := auth.LoadOrCreate(filepath.Join(f.dataDir, "credentials.json"), os.Getenv)
+		if err != nil {
+			return nil, fmt.Errorf("credentials: %w", err)
+		}
+		if created {
+			admin, _ := creds.Get("admin")
+			fmt.Fprintf(os.Stderr, "stagefront: generated API credentials (stored 0600 in %s). Use them with:\n"+
+				"export AWS_ACCESS_KEY_ID=%s\nexport AWS_SECRET_ACCESS_KEY=%s\nexport AWS_DEFAULT_REGION=us-east-1\n",
+				filepath.Join(f.dataDir, "credentials.json"), admin.AccessKeyID, admin.SecretAccessKey)
+		}
+		return auth.NewVerifier(creds, time.Now, 15*time.Minute), nil
 	}
-	return runServers(ctx, log, servers, viewer.Run)
+	return nil, fmt.Errorf("--auth must be sigv4 or none, not %q", f.authMode)
+}
+
+func newEdge(ctx context.Context, f serveFlags, st store.Store, reg prometheus.Registerer, log *slog.Logger) (*edge.Server, func(), error) {
+	fetchOpts := origin.Options{Logger: log}
+	if f.s3Endpoint != "" {
+		u, err := url.Parse(f.s3Endpoint)
+		if err != nil || u.Scheme == "" || u.Host == "" {
+			return nil, nil, fmt.Errorf("--s3-endpoint %q is not a URL", f.s3Endpoint)
+		}
+		fetchOpts.S3Endpoint = u
+	}
+	fetcher, err := origin.New(ctx, fetchOpts)
+	if err != nil {
+		return nil, nil, fmt.Errorf("origin fetcher: %w", err)
+	}
+	viewer, err := edge.New(edge.Options{
+		Store: st, Fetcher: fetcher, Logger: log, Registry: reg,
+		CacheBytes: f.cacheBytes, DebugHeader: f.debugHeader,
+	})
+	if err != nil {
+		fetcher.Close()
+		return nil, nil, err
+	}
+	return viewer, func() { viewer.Close(); fetcher.Close() }, nil
 }
 
 type namedServer struct {

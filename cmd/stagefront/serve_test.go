@@ -20,7 +20,7 @@ import (
 )
 
 // buildBinary compiles stagefront once per test binary run.
-func buildBinary(t *testing.T) string {
+func buildBinary(t testing.TB) string {
 	t.Helper()
 	bin := filepath.Join(t.TempDir(), "stagefront")
 	cmd := exec.Command("go", "build", "-o", bin, ".")
@@ -31,7 +31,7 @@ func buildBinary(t *testing.T) string {
 	return bin
 }
 
-func freePort(t *testing.T) string {
+func freePort(t testing.TB) string {
 	t.Helper()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {

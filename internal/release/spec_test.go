@@ -1,0 +1,145 @@
+package release
+
+import (
+	"encoding/json"
+	"errors"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/cloudfront/types"
+)
+
+func TestParseIssueExample(t *testing.T) {
+	spec := issueSpec(t)
+	if got := len(spec.Steps); got != 6 {
+		t.Fatalf("%d steps, want 6", got)
+	}
+	if w := spec.Steps[3].Weight; w.Percent != 15 || w.Stickiness == nil || w.Stickiness.Max != 10*time.Minute {
+		t.Errorf("second weight step = %+v, want 15%% inheriting stickiness 5m/10m", w)
+	}
+	if a := spec.Analysis; a.MaxErrorRate != 0.01 || a.MinRequests != 100 || a.MaxP95LatencyRatio != 1.5 || a.Interval != 30*time.Second {
+		t.Errorf("analysis = %+v", a)
+	}
+	if spec.Steps[1].Approve.Timeout != 24*time.Hour {
+		t.Errorf("approve timeout = %v", spec.Steps[1].Approve.Timeout)
+	}
+	// The JSON form the CLI sends validates the same.
+	raw, err := json.Marshal(spec)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var back Spec
+	if err := json.Unmarshal(raw, &back); err != nil {
+		t.Fatal(err)
+	}
+	if err := back.Validate(); err != nil {
+		t.Fatalf("round-tripped spec: %v", err)
+	}
+}
+
+func TestParseErrorsNameLineAndField(t *testing.T) {
+	cases := []struct {
+		name, yaml, want string
+	}{
+		{"weight over 15", "name: a\nprimary: E1\nstaging: {set: {Comment: x}}\nsteps:\n  - weight: {percent: 20}\n  - promote\n",
+			"f.yaml:5: steps[0].weight.percent: 20 is outside 0–15"},
+		{"unknown field", "name: a\nprimary: E1\nstagin: {}\n", "f.yaml:3: stagin: unknown field"},
+		{"bad member path", "name: a\nprimary: E1\nstaging:\n  set:\n    Origins.Items[Id=web].OrignPath: /v2\nsteps: [promote]\n",
+			`f.yaml:5: staging.set.Origins.Items[Id=web].OrignPath: Origin has no member "OrignPath"`},
+		{"own member", "name: a\nprimary: E1\nstaging: {set: {Aliases: x}}\nsteps: [promote]\n",
+			"f.yaml:3: staging.set.Aliases: Aliases cannot be changed"},
+		{"header prefix", "name: a\nprimary: E1\nstaging: {set: {Comment: x}}\nsteps:\n  - header: {name: x-env, value: s}\n  - promote\n",
+			`f.yaml:5: steps[0].header.name: "x-env" must start with "aws-cf-cd-"`},
+		{"promote not last", "name: a\nprimary: E1\nstaging: {set: {Comment: x}}\nsteps:\n  - promote\n  - approve\n",
+			"f.yaml:6: steps[1]: the last step must be `promote`"},
+		{"bad duration", "name: a\nprimary: E1\nstaging: {set: {Comment: x}}\nsteps:\n  - approve: {timeout: tomorrow}\n  - promote\n",
+			`f.yaml:5: steps[0].approve.timeout: "tomorrow" is not a duration`},
+		{"stickiness too short", "name: a\nprimary: E1\nstaging: {set: {Comment: x}}\nsteps:\n  - weight:\n      percent: 5\n      stickiness: {idle: 1m, max: 10m}\n  - promote\n",
+			"f.yaml:7: steps[0].weight.stickiness.idle: 1m0s is outside 5m–1h"},
+		{"missing primary", "name: a\nstaging: {set: {Comment: x}}\nsteps: [promote]\n", "f.yaml: primary: is required"},
+		{"config from the server", "name: a\nprimary: E1\nstaging: {config: c.json}\nsteps: [promote]\n", "f.yaml:3: staging.config: a config file can only be read by the CLI"},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			_, err := Parse([]byte(tc.yaml), "f.yaml", nil)
+			if err == nil || !strings.Contains(err.Error(), tc.want) {
+				t.Fatalf("got %v\nwant an error containing %q", err, tc.want)
+			}
+			if !errors.Is(err, ErrInvalidSpec) {
+				t.Errorf("%v does not wrap ErrInvalidSpec", err)
+			}
+		})
+	}
+}
+
+func primaryConfig() *types.DistributionConfig {
+	return &types.DistributionConfig{
+		CallerReference: aws.String("p"), Comment: aws.String("site"), Enabled: aws.Bool(true), Staging: aws.Bool(false),
+		Aliases: &types.Aliases{Quantity: aws.Int32(1), Items: []string{"www.example.com"}},
+		Origins: &types.Origins{Quantity: aws.Int32(2), Items: []types.Origin{
+			{Id: aws.String("assets"), DomainName: aws.String("a.example.com"), OriginPath: aws.String("")},
+			{Id: aws.String("web"), DomainName: aws.String("w.example.com"), OriginPath: aws.String("/v1")},
+		}},
+		DefaultCacheBehavior: &types.DefaultCacheBehavior{TargetOriginId: aws.String("web")},
+	}
+}
+
+func TestDesiredStaging(t *testing.T) {
+	staging := &types.DistributionConfig{CallerReference: aws.String("s"), Staging: aws.Bool(true),
+		Aliases: &types.Aliases{Quantity: aws.Int32(0)}, ContinuousDeploymentPolicyId: aws.String("pol")}
+	change := StagingChange{Set: []Assignment{
+		{Path: "Origins.Items[Id=web].OriginPath", Value: "/v2"},
+		{Path: "Origins[Id=assets].OriginPath", Value: 3}, // shorthand for .Items, number as text
+		{Path: "DefaultRootObject", Value: "index.html"},
+		{Path: "Restrictions.GeoRestriction.RestrictionType", Value: "none"}, // allocates on the way
+	}}
+	primary := primaryConfig()
+	got, err := DesiredStaging(primary, staging, change)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if p := aws.ToString(got.Origins.Items[1].OriginPath); p != "/v2" {
+		t.Errorf("web OriginPath = %q", p)
+	}
+	if p := aws.ToString(got.Origins.Items[0].OriginPath); p != "3" {
+		t.Errorf("assets OriginPath = %q", p)
+	}
+	if got.Restrictions.GeoRestriction.RestrictionType != types.GeoRestrictionTypeNone {
+		t.Errorf("restriction = %v", got.Restrictions.GeoRestriction.RestrictionType)
+	}
+	if aws.ToString(got.CallerReference) != "s" || !aws.ToBool(got.Staging) || aws.ToInt32(got.Aliases.Quantity) != 0 ||
+		aws.ToString(got.ContinuousDeploymentPolicyId) != "pol" {
+		t.Errorf("staging lost its own members: %+v", got)
+	}
+	if aws.ToString(primary.Origins.Items[1].OriginPath) != "/v1" {
+		t.Error("the primary's config was modified")
+	}
+	if ConfigDigest(got) == ConfigDigest(primary) {
+		t.Error("digest ignores the change")
+	}
+	reset := withOwnMembers(primary, staging)
+	if ConfigDigest(reset) != ConfigDigest(primary) {
+		t.Error("digest depends on own members")
+	}
+	if _, err := DesiredStaging(primary, staging, StagingChange{Set: []Assignment{{Path: "Origins.Items[Id=nope].OriginPath", Value: "/x"}}}); err == nil ||
+		!strings.Contains(err.Error(), "have: assets, web") {
+		t.Errorf("missing item: %v", err)
+	}
+}
+
+func TestQuantile(t *testing.T) {
+	buckets := []Bucket{{0.01, 50}, {0.1, 90}, {1, 100}}
+	if got := quantile(0.5, buckets, 100); got != 0.01 {
+		t.Errorf("p50 = %v, want 0.01", got)
+	}
+	if got := quantile(0.95, buckets, 100); got < 0.1 || got > 1 {
+		t.Errorf("p95 = %v, want inside (0.1, 1]", got)
+	}
+	base := Snapshot{Staging: Counters{Requests: 100, Errors: 1}}
+	cur := Snapshot{Staging: Counters{Requests: 40, Errors: 40}} // restarted: counters went down
+	if w := WindowSince(base, cur); w.Staging.Requests != 40 || w.Staging.ErrorRate != 1 {
+		t.Errorf("after a counter reset the window is %+v, want the 40 requests since", w.Staging)
+	}
+}
