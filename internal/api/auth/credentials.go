@@ -54,6 +54,10 @@ type CredentialFile struct {
 	stored   []Credential          // what the file holds, in order
 	envAdmin *Credential           // from the environment; shadows a stored "admin"
 	byKey    map[string]Credential // the active credentials by access key ID
+	// reloaded is when an unknown key last made Lookup re-read the file
+	// (so `stagefront credentials add` works without a restart, and an
+	// unknown key cannot make every request read the disk).
+	reloaded time.Time
 }
 
 // FileOption configures LoadOrCreate.
@@ -110,11 +114,36 @@ func adminFromEnv(env func(string) string) (*Credential, error) {
 }
 
 // Lookup implements Credentials.
+// An unknown key re-reads the file, at most once a second, so keys added by
+// another process (`stagefront credentials add`) work without a restart.
 func (f *CredentialFile) Lookup(accessKeyID string) (secret, name string, ok bool) {
 	f.mu.RLock()
-	defer f.mu.RUnlock()
 	c, ok := f.byKey[accessKeyID]
+	f.mu.RUnlock()
+	if !ok && f.reload() {
+		f.mu.RLock()
+		c, ok = f.byKey[accessKeyID]
+		f.mu.RUnlock()
+	}
 	return c.SecretAccessKey, c.Name, ok
+}
+
+// reload re-reads the file unless it did so less than a second ago.
+func (f *CredentialFile) reload() bool {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	now := f.now()
+	if now.Sub(f.reloaded) < time.Second {
+		return false
+	}
+	f.reloaded = now
+	stored, err := readCredentialFile(f.path)
+	if err != nil {
+		return false
+	}
+	f.stored = stored
+	f.byKey = f.index(stored)
+	return true
 }
 
 // Get returns the active credential with the given name.

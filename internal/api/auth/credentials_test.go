@@ -274,3 +274,29 @@ func TestLoadOrCreateEmptyFile(t *testing.T) {
 		t.Errorf("Lookup(\"\") succeeded")
 	}
 }
+
+// TestLookupSeesKeysAddedByAnotherProcess: `stagefront credentials add`
+// writes the file from another process; the server accepts the new key
+// without a restart.
+func TestLookupSeesKeysAddedByAnotherProcess(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "credentials.json")
+	server, _, err := LoadOrCreate(path, func(string) string { return "" })
+	if err != nil {
+		t.Fatal(err)
+	}
+	cli, _, err := LoadOrCreate(path, func(string) string { return "" })
+	if err != nil {
+		t.Fatal(err)
+	}
+	added, err := cli.Add("alice")
+	if err != nil {
+		t.Fatal(err)
+	}
+	secret, name, ok := server.Lookup(added.AccessKeyID)
+	if !ok || name != "alice" || secret != added.SecretAccessKey {
+		t.Fatalf("Lookup(new key) = %q, %q, %v; want alice's pair", secret, name, ok)
+	}
+	if _, _, ok := server.Lookup("AKSFNOSUCHKEY0000000"); ok {
+		t.Fatal("an unknown key was accepted")
+	}
+}
