@@ -71,6 +71,16 @@ func (m *metrics) observe(distID, variant string, status int, d time.Duration) {
 	if variant == "" {
 		variant = "none"
 	}
-	m.requests.WithLabelValues(distID, variant, strconv.Itoa(status/100)+"xx").Inc()
+	m.requests.WithLabelValues(distID, variant, statusClass(status)).Inc()
 	m.latency.WithLabelValues(distID, variant).Observe(d.Seconds())
+}
+
+var statusClasses = [...]string{"0xx", "1xx", "2xx", "3xx", "4xx", "5xx"}
+
+// statusClass is "2xx" for 200 and so on, without building the string.
+func statusClass(status int) string {
+	if c := status / 100; c >= 0 && c < len(statusClasses) {
+		return statusClasses[c]
+	}
+	return strconv.Itoa(status/100) + "xx"
 }

@@ -42,9 +42,13 @@ func (st *state) apply(ev store.Event) (*model.Invalidation, error) {
 		}
 		d, err := model.Decode[model.Distribution](ev.KV.Value)
 		if err != nil {
-			return nil, err
+			// Keep the key with no config: the compiler reports it and
+			// keeps the distribution's last good entry, on a resync too
+			// (skipping the record there would drop the distribution).
+			d = &model.Distribution{ID: strings.TrimPrefix(key, model.DistributionPrefix)}
 		}
 		st.dists[key] = routing.DistributionRecord{Distribution: d, ModRevision: ev.KV.ModRevision}
+		return nil, err
 	case strings.HasPrefix(key, model.PolicyPrefix):
 		if del {
 			delete(st.policies, key)
@@ -52,9 +56,11 @@ func (st *state) apply(ev store.Event) (*model.Invalidation, error) {
 		}
 		p, err := model.Decode[model.Policy](ev.KV.Value)
 		if err != nil {
-			return nil, err
+			// As above: the compiler reports the primary's policy as invalid.
+			p = &model.Policy{ID: strings.TrimPrefix(key, model.PolicyPrefix)}
 		}
 		st.policies[key] = routing.PolicyRecord{Policy: p, ModRevision: ev.KV.ModRevision}
+		return nil, err
 	case key == model.StickyKeyKey:
 		if !del {
 			st.stickyKey = append([]byte(nil), ev.KV.Value...)
@@ -88,11 +94,17 @@ func (st *state) snapshot(rev int64) routing.Snapshot {
 // from the next revision. When the store fails (or the watch is compacted)
 // the edge keeps serving its last table and resyncs with backoff.
 func (s *Server) Run(ctx context.Context) error {
-	backoff := 100 * time.Millisecond
+	const firstBackoff = 100 * time.Millisecond
+	backoff := firstBackoff
 	for {
-		err := s.follow(ctx)
+		synced, err := s.follow(ctx)
 		if ctx.Err() != nil {
 			return nil
+		}
+		if synced {
+			// The store was reachable: this is a new outage, not the
+			// next failure of the last one.
+			backoff = firstBackoff
 		}
 		s.log.Warn("config watch interrupted; serving the last table and resyncing", "err", err, "retry_in", backoff)
 		select {
@@ -104,31 +116,48 @@ func (s *Server) Run(ctx context.Context) error {
 	}
 }
 
-func (s *Server) follow(ctx context.Context) error {
+// pendingPurge is an invalidation to apply before the next swap.
+type pendingPurge struct {
+	key string
+	inv *model.Invalidation
+}
+
+// follow lists the config, publishes it and follows the watch until it
+// fails. synced reports whether the list succeeded (and a table was
+// published from it).
+func (s *Server) follow(ctx context.Context) (synced bool, err error) {
 	kvs, rev, err := s.store.List(ctx, model.Root)
 	if err != nil {
-		return fmt.Errorf("list config: %w", err)
+		return false, fmt.Errorf("list config: %w", err)
 	}
 	st := newState()
-	first := s.table.Load().Revision == 0
-	var pending []*model.Invalidation
+	first := s.table.Load() == nil
+	var pending []pendingPurge
+	// The applied set is rebuilt from the invalidations that still exist.
+	applied := make(map[string]bool, len(s.appliedInvalidations))
 	for _, kv := range kvs {
 		inv, err := st.apply(store.Event{Type: store.EventPut, KV: kv})
 		if err != nil {
 			s.log.Error("undecodable record", "key", kv.Key, "err", err)
 			continue
 		}
+		if inv == nil {
+			continue
+		}
 		// On a resync, invalidations this edge has not applied yet still
 		// need their purge; on the first start the cache is empty.
-		if inv != nil && !first && !s.applied(kv.Key) {
-			pending = append(pending, inv)
+		if first || s.appliedInvalidations[kv.Key] {
+			applied[kv.Key] = true
+		} else {
+			pending = append(pending, pendingPurge{kv.Key, inv})
 		}
 	}
+	s.appliedInvalidations = applied
 	s.publish(st, rev, pending)
 	watch := s.store.Watch(ctx, model.Root, rev+1)
 	for resp := range watch {
 		if resp.Err != nil {
-			return resp.Err
+			return true, resp.Err
 		}
 		last := resp.Revision
 		pending = pending[:0]
@@ -142,7 +171,7 @@ func (s *Server) follow(ctx context.Context) error {
 					break drain
 				}
 				if more.Err != nil {
-					return more.Err
+					return true, more.Err
 				}
 				batch = append(batch, more)
 				last = more.Revision
@@ -158,47 +187,42 @@ func (s *Server) follow(ctx context.Context) error {
 					continue
 				}
 				if inv != nil {
-					pending = append(pending, inv)
+					pending = append(pending, pendingPurge{ev.KV.Key, inv})
+				}
+				if ev.Type == store.EventDelete {
+					delete(s.appliedInvalidations, ev.KV.Key)
 				}
 			}
 		}
 		s.publish(st, last, pending)
 	}
 	if err := ctx.Err(); err != nil {
-		return err
+		return true, err
 	}
-	return errors.New("config watch closed")
-}
-
-// applied reports whether the current table's edge already purged for the
-// invalidation key (used on resync).
-func (s *Server) applied(key string) bool {
-	s.appliedMu.Lock()
-	defer s.appliedMu.Unlock()
-	return s.appliedInvalidations[key]
+	return true, errors.New("config watch closed")
 }
 
 // publish purges for new invalidations, compiles and swaps the table, and
 // only then reports the revision as served: "Deployed" and "Completed" mean
 // every request from now on sees the change.
-func (s *Server) publish(st *state, rev int64, invalidations []*model.Invalidation) {
+func (s *Server) publish(st *state, rev int64, invalidations []pendingPurge) {
 	start := time.Now()
 	prev := s.table.Load()
-	for _, inv := range invalidations {
-		s.purge(prev, inv)
-	}
 	table, errs := routing.Compile(prev, st.snapshot(rev))
 	for _, e := range errs {
 		s.log.Error("distribution config did not compile; keeping its last good entry",
 			"distribution", e.DistributionID, "policy", e.PolicyID, "revision", e.Revision, "err", e.Err)
 		s.metrics.compileErrors.WithLabelValues(e.DistributionID).Inc()
 	}
-	s.table.Store(table)
-	s.appliedMu.Lock()
-	for key := range st.invalidation {
-		s.appliedInvalidations[key] = true
+	// Purge before the swap, for the origins of both tables: the batch
+	// that carries the invalidation may also have changed them.
+	for _, p := range invalidations {
+		s.purge(p.inv, prev, table)
 	}
-	s.appliedMu.Unlock()
+	s.table.Store(table)
+	for _, p := range invalidations {
+		s.appliedInvalidations[p.key] = true
+	}
 	s.served.Store(rev)
 	s.metrics.tableRevision.Set(float64(rev))
 	s.metrics.swapSeconds.Observe(time.Since(start).Seconds())
@@ -206,15 +230,21 @@ func (s *Server) publish(st *state, rev int64, invalidations []*model.Invalidati
 }
 
 // purge removes the cached objects an invalidation names, for every origin
-// of its distribution.
-func (s *Server) purge(t *routing.Table, inv *model.Invalidation) {
-	d := t.Dist(inv.DistributionID)
-	if d == nil || inv.Batch == nil || inv.Batch.Paths == nil {
+// its distribution has in any of the tables.
+func (s *Server) purge(inv *model.Invalidation, tables ...*routing.Table) {
+	if inv.Batch == nil || inv.Batch.Paths == nil {
 		return
 	}
 	var identities []string
-	for _, o := range d.Origins {
-		identities = append(identities, originIdentity(o).String())
+	for _, t := range tables {
+		if d := t.Dist(inv.DistributionID); d != nil {
+			for _, o := range d.Origins {
+				identities = append(identities, originIdentity(o).String())
+			}
+		}
+	}
+	if len(identities) == 0 {
+		return
 	}
 	n := s.cache.Invalidate(identities, inv.Batch.Paths.Items)
 	s.log.Info("invalidation applied", "distribution", inv.DistributionID, "invalidation", inv.ID, "purged", n)

@@ -6,6 +6,8 @@ import (
 	"context"
 	"fmt"
 	"net/http"
+	"net/textproto"
+	"net/url"
 	"slices"
 	"strings"
 
@@ -52,7 +54,7 @@ func cacheKey(b *routing.Behavior, path string, r *http.Request) cache.Key {
 		}
 	case routing.SelectAllowList:
 		for _, name := range ck.HeaderNames {
-			for _, v := range r.Header.Values(name) {
+			for _, v := range viewerHeader(r, name) {
 				kb.Header(name, v)
 			}
 		}
@@ -64,8 +66,11 @@ func cacheKey(b *routing.Behavior, path string, r *http.Request) cache.Key {
 			}
 		}
 	}
-	if ck.Gzip || ck.Brotli {
-		kb.Header("x-stagefront-encoding", acceptedEncoding(r.Header.Get("Accept-Encoding"), ck.Gzip, ck.Brotli))
+	// With Compress the edge stores the compressed object (fetchEntry), so
+	// the encoding the viewer accepts must be part of the key even when the
+	// cache policy leaves Accept-Encoding out.
+	if ck.Gzip || ck.Brotli || b.Compress {
+		kb.Header("x-stagefront-encoding", acceptedEncoding(r.Header.Get("Accept-Encoding"), ck.Gzip || b.Compress, ck.Brotli))
 	}
 	return kb.Key()
 }
@@ -82,13 +87,20 @@ func selected(sel routing.Selection, names []string, name string) bool {
 	return false
 }
 
-// acceptedEncoding normalizes Accept-Encoding as CloudFront does for the key.
+// acceptedEncoding normalizes Accept-Encoding for the key: the encodings
+// of interest that the viewer accepts. Both are kept when both are
+// accepted, since the object stored may be gzip-encoded (Compress) and a
+// viewer accepting only br must not share its entry.
 func acceptedEncoding(ae string, gz, br bool) string {
 	ae = strings.ToLower(ae)
+	br = br && strings.Contains(ae, "br")
+	gz = gz && strings.Contains(ae, "gzip")
 	switch {
-	case br && strings.Contains(ae, "br"):
+	case br && gz:
+		return "br,gzip"
+	case br:
 		return "br"
-	case gz && strings.Contains(ae, "gzip"):
+	case gz:
 		return "gzip"
 	}
 	return ""
@@ -142,28 +154,101 @@ func originSpec(o *routing.Origin) *origin.Spec {
 	return spec
 }
 
-// forwardHeaders are the viewer headers a fetch sends on: what the cache
-// key includes (so the origin sees what the object varies on) plus the
-// conditional and range headers of a pass-through request.
+// viewerHeader returns a request header's values; Host, which net/http
+// keeps out of r.Header, comes from r.Host.
+func viewerHeader(r *http.Request, canonicalName string) []string {
+	if canonicalName == "Host" {
+		if r.Host == "" {
+			return nil
+		}
+		return []string{r.Host}
+	}
+	return r.Header.Values(canonicalName)
+}
+
+// forwardHeaders are the viewer headers a fetch sends on. A GET (the
+// cache's fetch, or a GET passed through) sends exactly the headers and
+// cookies the cache key holds: were the origin to see a header, cookie or
+// query parameter the key lacks, it could vary the object on it and one
+// viewer's response would be served to others. Other methods are never
+// cached and send every header.
 func forwardHeaders(b *routing.Behavior, r *http.Request, method string) http.Header {
 	h := http.Header{}
-	if b.CacheKey.Headers == routing.SelectAll || method != http.MethodGet {
+	if method != http.MethodGet {
 		for k, v := range r.Header {
 			h[k] = v
 		}
 		return h
 	}
-	for _, name := range b.CacheKey.HeaderNames {
-		if v := r.Header.Values(name); len(v) > 0 {
-			h[name] = v
+	ck := &b.CacheKey
+	if ck.Headers == routing.SelectAll {
+		for k, v := range r.Header {
+			if k != "Cookie" {
+				h[k] = v
+			}
+		}
+	} else {
+		for _, name := range ck.HeaderNames {
+			if v := viewerHeader(r, name); len(v) > 0 {
+				h[name] = v
+			}
 		}
 	}
-	if b.CacheKey.Cookies != routing.SelectNone {
+	switch ck.Cookies {
+	case routing.SelectNone:
+	case routing.SelectAll:
 		if v := r.Header.Values("Cookie"); len(v) > 0 {
-			h["Cookie"] = v
+			h["Cookie"] = v // the origin package strips the CD cookie
+		}
+	default:
+		if c := selectedCookies(ck, r.Header["Cookie"]); c != "" {
+			h["Cookie"] = []string{c}
 		}
 	}
 	return h
+}
+
+// selectedCookies joins the viewer's cookie pairs that the key selects.
+func selectedCookies(ck *routing.CacheKey, lines []string) string {
+	var out strings.Builder
+	for _, line := range lines {
+		for pair := range strings.SplitSeq(line, ";") {
+			pair = textproto.TrimString(pair)
+			name, _, _ := strings.Cut(pair, "=")
+			if name == "" || name == stickyCookie || !selected(ck.Cookies, ck.CookieNames, name) {
+				continue
+			}
+			if out.Len() > 0 {
+				out.WriteString("; ")
+			}
+			out.WriteString(pair)
+		}
+	}
+	return out.String()
+}
+
+// forwardedQuery is the part of the viewer's query the key selects, in the
+// viewer's order and encoding.
+func forwardedQuery(ck *routing.CacheKey, rawQuery string) string {
+	switch {
+	case rawQuery == "" || ck.QueryStrings == routing.SelectNone:
+		return ""
+	case ck.QueryStrings == routing.SelectAll:
+		return rawQuery
+	}
+	var out strings.Builder
+	for param := range strings.SplitSeq(rawQuery, "&") {
+		rawName, _, _ := strings.Cut(param, "=")
+		name, err := url.QueryUnescape(rawName)
+		if err != nil || param == "" || !selected(ck.QueryStrings, ck.QueryStringNames, name) {
+			continue
+		}
+		if out.Len() > 0 {
+			out.WriteByte('&')
+		}
+		out.WriteString(param)
+	}
+	return out.String()
 }
 
 // fetch asks the behavior's origin for path.
@@ -178,8 +263,10 @@ func (s *Server) fetch(ctx context.Context, r *http.Request, b *routing.Behavior
 	if r.TLS != nil {
 		req.ViewerScheme = "https"
 	}
-	if b.CacheKey.QueryStrings != routing.SelectNone || method != http.MethodGet {
+	if method != http.MethodGet {
 		req.RawQuery = r.URL.RawQuery
+	} else {
+		req.RawQuery = forwardedQuery(&b.CacheKey, r.URL.RawQuery)
 	}
 	if method != http.MethodGet && method != http.MethodHead {
 		req.Body, req.ContentLength = r.Body, r.ContentLength

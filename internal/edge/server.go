@@ -9,6 +9,7 @@ import (
 	"math/rand/v2"
 	"net"
 	"net/http"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -61,7 +62,9 @@ type Server struct {
 	servedMu sync.Mutex
 	servedCh chan struct{}
 
-	appliedMu            sync.Mutex
+	// appliedInvalidations holds the keys of the stored invalidations this
+	// edge has purged for, so a resync purges only for the others. Only
+	// the config pipeline (Run) touches it.
 	appliedInvalidations map[string]bool
 	cookieBufs           sync.Pool
 }
@@ -101,7 +104,6 @@ func New(opts Options) (*Server, error) {
 		servedCh:             make(chan struct{}),
 		appliedInvalidations: map[string]bool{},
 	}
-	s.table.Store(&routing.Table{})
 	s.cookieBufs.New = func() any { b := make([]byte, 0, 160); return &b }
 	return s, nil
 }
@@ -109,7 +111,8 @@ func New(opts Options) (*Server, error) {
 // Close releases the cache.
 func (s *Server) Close() { s.cache.Close() }
 
-// Table returns the table in use (for tests and the admin endpoint).
+// Table returns the table in use (for tests and the admin endpoint), or
+// nil before the first one is published.
 func (s *Server) Table() *routing.Table { return s.table.Load() }
 
 // ServeHTTP serves one viewer request from the table of this instant.
@@ -123,7 +126,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Server) serve(w *statusRecorder, r *http.Request, t *routing.Table) (distID, variant string) {
-	if t.Revision == 0 {
+	if t == nil {
 		errorPage(w, http.StatusServiceUnavailable, "The edge has not loaded its configuration yet.")
 		return "", ""
 	}
@@ -196,24 +199,45 @@ func (s *Server) respond(w *statusRecorder, r *http.Request, d *routing.Dist, b 
 		return s.fetchEntry(ctx, r, b, path)
 	})
 	if err != nil {
-		s.originError(w, d, err)
+		s.originError(w, r, d, err)
 		return
 	}
 	now := s.opts.Clock()
 	h := w.Header()
-	for k, v := range entry.Header {
-		h[k] = v
-	}
-	h.Set("Age", strconv.FormatInt(entry.Age(now), 10))
+	copyOriginHeader(h, entry.Header)
+	h["Age"] = []string{strconv.FormatInt(entry.Age(now), 10)}
 	if hit {
-		h.Set("X-Cache", "Hit from stagefront")
+		h["X-Cache"] = xCacheHit
 	} else {
-		h.Set("X-Cache", "Miss from stagefront")
+		h["X-Cache"] = xCacheMiss
 	}
 	s.writeBody(w, r, d, b, entry.Status, entry.Body)
 }
 
-// fetchEntry fetches a whole object for the cache.
+// copyOriginHeader puts the origin's response header into the viewer's.
+// The values may be a cached entry's, shared by every response that serves
+// it: they are assigned, never appended to. Set-Cookie adds to the sticky
+// session cookie the edge may have set already instead of replacing it.
+func copyOriginHeader(dst, src http.Header) {
+	for k, v := range src {
+		if k == "Set-Cookie" && len(dst[k]) > 0 {
+			dst[k] = append(slices.Clip(dst[k]), v...)
+			continue
+		}
+		dst[k] = v
+	}
+}
+
+// X-Cache values. Each has len == cap, so appending to one copies it.
+var (
+	xCacheHit  = []string{"Hit from stagefront"}
+	xCacheMiss = []string{"Miss from stagefront"}
+)
+
+// fetchEntry fetches a whole object for the cache. A behavior with Compress
+// gets the object compressed here, once, rather than on every hit: the
+// cache key holds the viewer's normalized Accept-Encoding (see cacheKey),
+// so every request that shares the entry accepts the same encoding.
 func (s *Server) fetchEntry(ctx context.Context, r *http.Request, b *routing.Behavior, path string) (*cache.Entry, error) {
 	resp, err := s.fetch(ctx, r, b, path, http.MethodGet)
 	if err != nil {
@@ -228,8 +252,25 @@ func (s *Server) fetchEntry(ctx context.Context, r *http.Request, b *routing.Beh
 	if !store || int64(len(body)) > s.opts.MaxBodyBytes || !cacheableStatus(resp.StatusCode) {
 		ttl = 0
 	}
-	return &cache.Entry{Status: resp.StatusCode, Header: responseHeader(resp.Header), Body: body, TTL: ttl}, nil
+	header := responseHeader(resp.Header)
+	if b.Compress && len(body) >= minCompressBytes && compressible(header.Get("Content-Type")) && header.Get("Content-Encoding") == "" {
+		if enc, zipped, ok := compress(r.Header.Get("Accept-Encoding"), body); ok {
+			body = zipped
+			header.Set("Content-Encoding", enc)
+			header.Add("Vary", "Accept-Encoding")
+			// Other bytes than the origin's: a strong validator becomes weak,
+			// as CloudFront does.
+			if etag := header.Get("ETag"); etag != "" && !strings.HasPrefix(etag, "W/") {
+				header.Set("ETag", "W/"+etag)
+			}
+		}
+	}
+	header.Set("Content-Length", strconv.Itoa(len(body)))
+	return &cache.Entry{Status: resp.StatusCode, Header: header, Body: body, TTL: ttl}, nil
 }
+
+// minCompressBytes is the smallest object CloudFront compresses.
+const minCompressBytes = 1000
 
 func cacheableStatus(code int) bool {
 	switch code {
@@ -243,15 +284,13 @@ func cacheableStatus(code int) bool {
 func (s *Server) proxy(w *statusRecorder, r *http.Request, d *routing.Dist, b *routing.Behavior, path string) {
 	resp, err := s.fetch(r.Context(), r, b, path, r.Method)
 	if err != nil {
-		s.originError(w, d, err)
+		s.originError(w, r, d, err)
 		return
 	}
 	defer resp.Body.Close()
 	h := w.Header()
-	for k, v := range responseHeader(resp.Header) {
-		h[k] = v
-	}
-	h.Set("X-Cache", "Miss from stagefront")
+	copyOriginHeader(h, responseHeader(resp.Header))
+	h["X-Cache"] = xCacheMiss
 	if er := d.ErrorResponse(resp.StatusCode); er != nil {
 		body, _ := io.ReadAll(io.LimitReader(resp.Body, s.opts.MaxBodyBytes))
 		s.writeBody(w, r, d, b, resp.StatusCode, body)
@@ -265,55 +304,90 @@ func (s *Server) proxy(w *statusRecorder, r *http.Request, d *routing.Dist, b *r
 
 // writeBody writes a complete response, applying custom error responses and compression.
 func (s *Server) writeBody(w *statusRecorder, r *http.Request, d *routing.Dist, b *routing.Behavior, status int, body []byte) {
+	h := w.Header()
 	if er := d.ErrorResponse(status); er != nil && er.ResponsePagePath != "" {
 		if page, code, ok := s.errorPageFromOrigin(r, d, er); ok {
-			body, status = page, code
+			body, status = page.body, code
+			// The page replaces the error's representation entirely.
+			setOrDelete(h, "Content-Type", page.contentType)
+			setOrDelete(h, "Content-Encoding", page.contentEncoding)
 		}
 	} else if er != nil && er.ResponseCode != 0 {
 		status = er.ResponseCode
 	}
-	h := w.Header()
-	if b.Compress && len(body) >= 1000 && compressible(h.Get("Content-Type")) && h.Get("Content-Encoding") == "" {
+	if b.Compress && len(body) >= minCompressBytes && compressible(h.Get("Content-Type")) && h.Get("Content-Encoding") == "" {
 		if enc, zipped, ok := compress(r.Header.Get("Accept-Encoding"), body); ok {
 			body = zipped
 			h.Set("Content-Encoding", enc)
-			h.Add("Vary", "Accept-Encoding")
+			h["Vary"] = append(slices.Clip(h["Vary"]), "Accept-Encoding")
 		}
 	}
-	h.Set("Content-Length", strconv.Itoa(len(body)))
+	// A cached entry carries its Content-Length already.
+	if cl := h["Content-Length"]; len(cl) != 1 || !lengthIs(cl[0], len(body)) {
+		h.Set("Content-Length", strconv.Itoa(len(body)))
+	}
 	w.WriteHeader(status)
 	if r.Method != http.MethodHead {
 		_, _ = w.Write(body)
 	}
 }
 
+func lengthIs(s string, n int) bool {
+	v, err := strconv.Atoi(s)
+	return err == nil && v == n
+}
+
+func setOrDelete(h http.Header, key, value string) {
+	if value == "" {
+		h.Del(key)
+		return
+	}
+	h.Set(key, value)
+}
+
+// customPage is a custom error response's page as the origin sent it.
+type customPage struct {
+	body                         []byte
+	contentType, contentEncoding string
+}
+
 // errorPageFromOrigin fetches a custom error response's page through the
 // distribution's behaviors.
-func (s *Server) errorPageFromOrigin(r *http.Request, d *routing.Dist, er *routing.ErrorResponse) ([]byte, int, bool) {
+func (s *Server) errorPageFromOrigin(r *http.Request, d *routing.Dist, er *routing.ErrorResponse) (customPage, int, bool) {
 	b := d.Behavior(er.ResponsePagePath)
 	if b.Origin == nil {
-		return nil, 0, false
+		return customPage{}, 0, false
 	}
 	resp, err := s.fetch(r.Context(), r, b, er.ResponsePagePath, http.MethodGet)
 	if err != nil {
-		return nil, 0, false
+		return customPage{}, 0, false
 	}
 	defer resp.Body.Close()
 	if resp.StatusCode != http.StatusOK {
-		return nil, 0, false
+		return customPage{}, 0, false
 	}
 	page, err := io.ReadAll(io.LimitReader(resp.Body, 1<<20))
 	if err != nil {
-		return nil, 0, false
+		return customPage{}, 0, false
 	}
 	code := er.ResponseCode
 	if code == 0 {
 		code = er.ErrorCode
 	}
-	return page, code, true
+	return customPage{body: page, contentType: resp.Header.Get("Content-Type"), contentEncoding: resp.Header.Get("Content-Encoding")}, code, true
 }
 
-func (s *Server) originError(w *statusRecorder, d *routing.Dist, err error) {
+// statusClientClosed is what a request the viewer abandoned while the
+// edge waited for the origin is recorded as (nginx's convention), so it
+// counts neither as an origin error nor as a 5xx.
+const statusClientClosed = 499
+
+func (s *Server) originError(w *statusRecorder, r *http.Request, d *routing.Dist, err error) {
+	if r.Context().Err() != nil {
+		s.log.Debug("viewer went away while the origin was fetched", "distribution", d.ID, "err", err)
+		w.WriteHeader(statusClientClosed)
+		return
+	}
 	code := originStatus(err)
 	s.metrics.originErrors.WithLabelValues(d.ID, strconv.Itoa(code)).Inc()
 	s.log.Warn("origin fetch failed", "distribution", d.ID, "status", code, "err", err)
