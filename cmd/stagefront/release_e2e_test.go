@@ -123,7 +123,7 @@ func TestReleaseHeaderThenWeight(t *testing.T) {
 		t.Fatal(err)
 	}
 	s.waitEdge()
-	live = wantPhase(t, s, "site-3.0.0", release.PhasePromoted)
+	wantPhase(t, s, "site-3.0.0", release.PhasePromoted)
 	if got := s.share(domain, 50); got["v3"] < 0.999 {
 		t.Fatalf("after promotion viewers get %v, want only v3", got)
 	}

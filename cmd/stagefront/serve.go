@@ -151,6 +151,9 @@ func run(ctx context.Context, f serveFlags, r roles) error {
 			}
 			loops = append(loops, func(ctx context.Context) error {
 				return fleetRegistry.Announce(ctx, node, f.edgeAddr, viewer.ServedRevision, f.leaseTTL)
+			}, func(ctx context.Context) error {
+				// Per-variant request metrics for the release analysis, fleet-wide.
+				return fleetRegistry.PublishMetrics(ctx, node, reg, time.Second)
 			})
 		}
 	}
@@ -171,13 +174,31 @@ func run(ctx context.Context, f serveFlags, r roles) error {
 
 		// Releases (issue 4, cmd/stagefront/release_serve.go): the controller
 		// loop, and the JSON API under /stagefront/v1/ on the API address.
-		releases, err := startReleases(f, st, reg, log)
+		// In a fleet the analysis reads every edge's published metrics, and
+		// the controller runs only on the elected leader.
+		var analysis prometheus.Gatherer = reg
+		var runReleases func(context.Context) error
+		if fleetRegistry != nil {
+			analysis = fleetRegistry.Gatherer()
+		}
+		releases, err := startReleases(f, st, analysis, log)
 		if err != nil {
 			return err
 		}
 		apiHandler = releases.mount(apiHandler, verifier)
 		servers = append(servers, &namedServer{name: "api", srv: &http.Server{Addr: f.apiAddr, Handler: apiHandler, ReadHeaderTimeout: 10 * time.Second}})
-		loops = append(loops, releases.Run)
+		runReleases = releases.Run
+		if fleetRegistry != nil {
+			node := f.nodeName
+			if node == "" {
+				host, _ := os.Hostname()
+				node = host + ":" + f.apiAddr
+			}
+			runReleases = func(ctx context.Context) error {
+				return fleetRegistry.Lead(ctx, "releases", node, f.leaseTTL, releases.Run)
+			}
+		}
+		loops = append(loops, runReleases)
 	}
 
 	admin.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) {
