@@ -1,3 +1,5 @@
+//lint:file-ignore SA1019 legacy ForwardedValues/MinTTL behaviors are still valid CloudFront input and are tested on purpose
+
 package edge_test
 
 import (
