@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -41,6 +42,9 @@ type serveFlags struct {
 	storeFlags
 	nodeName string
 	leaseTTL time.Duration
+	tlsAddr  string
+	tlsCert  string
+	tlsKey   string
 }
 
 // roles says which parts a process runs: serve = both, api, edge.
@@ -84,6 +88,9 @@ func newRoleCmd(use, short string, r roles) *cobra.Command {
 		fl.StringVar(&f.s3Endpoint, "s3-endpoint", "", "send S3 origins to this S3-compatible server, path style (e.g. http://127.0.0.1:9000)")
 		fl.BoolVar(&f.debugHeader, "debug-header", false, "add X-Stagefront-Distribution: <id> <primary|staging> to viewer responses")
 		fl.Int64Var(&f.cacheBytes, "cache-bytes", 256<<20, "size bound of the edge object cache in bytes")
+		fl.StringVar(&f.tlsAddr, "tls-addr", "127.0.0.1:8443", "edge HTTPS listen address (used when --tls-cert and --tls-key are set)")
+		fl.StringVar(&f.tlsCert, "tls-cert", "", "edge HTTPS certificate (PEM); enables the HTTPS listener and redirect-to-https")
+		fl.StringVar(&f.tlsKey, "tls-key", "", "edge HTTPS private key (PEM)")
 	}
 	return cmd
 }
@@ -142,6 +149,15 @@ func run(ctx context.Context, f serveFlags, r roles) error {
 		ready = func() bool { return viewer.ServedRevision() > 0 }
 		servers = append(servers, &namedServer{name: "edge", srv: &http.Server{Addr: f.edgeAddr, Handler: viewer,
 			ReadHeaderTimeout: 10 * time.Second, IdleTimeout: 2 * time.Minute}})
+		if f.tlsCert != "" {
+			cert, err := tls.LoadX509KeyPair(f.tlsCert, f.tlsKey)
+			if err != nil {
+				return fmt.Errorf("--tls-cert/--tls-key: %w", err)
+			}
+			servers = append(servers, &namedServer{name: "edge-https", tls: true, srv: &http.Server{Addr: f.tlsAddr, Handler: viewer,
+				ReadHeaderTimeout: 10 * time.Second, IdleTimeout: 2 * time.Minute,
+				TLSConfig: &tls.Config{MinVersion: tls.VersionTLS12, Certificates: []tls.Certificate{cert}, NextProtos: []string{"h2", "http/1.1"}}}})
+		}
 		loops = append(loops, viewer.Run)
 		if fleetRegistry != nil {
 			node := f.nodeName
@@ -258,7 +274,7 @@ func newEdge(ctx context.Context, f serveFlags, st store.Store, reg prometheus.R
 	}
 	viewer, err := edge.New(edge.Options{
 		Store: st, Fetcher: fetcher, Logger: log, Registry: reg,
-		CacheBytes: f.cacheBytes, DebugHeader: f.debugHeader,
+		CacheBytes: f.cacheBytes, DebugHeader: f.debugHeader, HTTPS: f.tlsCert != "",
 	})
 	if err != nil {
 		fetcher.Close()
@@ -270,6 +286,7 @@ func newEdge(ctx context.Context, f serveFlags, st store.Store, reg prometheus.R
 type namedServer struct {
 	name string
 	srv  *http.Server
+	tls  bool // serve TLS with srv.TLSConfig
 }
 
 // runServers listens on every address first (so a port clash fails fast),
@@ -294,7 +311,11 @@ func runServers(ctx context.Context, log *slog.Logger, servers []*namedServer, l
 	for i, s := range servers {
 		ln := listeners[i]
 		g.Go(func() error {
-			if err := s.srv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
+			serveFn := s.srv.Serve
+			if s.tls {
+				serveFn = func(ln net.Listener) error { return s.srv.ServeTLS(ln, "", "") }
+			}
+			if err := serveFn(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
 				return fmt.Errorf("%s: %w", s.name, err)
 			}
 			return nil
