@@ -34,65 +34,6 @@ func openTemp(t testing.TB, opts Options) *Store {
 	return s
 }
 
-func mustPut(t testing.TB, s *Store, key, value string) int64 {
-	t.Helper()
-	rev, err := s.Txn(context.Background(), nil, []store.Op{{Key: key, Value: []byte(value)}})
-	if err != nil {
-		t.Fatalf("Txn put %q: %v", key, err)
-	}
-	return rev
-}
-
-// readUntilClosed collects every response until the channel closes.
-func readUntilClosed(t *testing.T, ch <-chan store.WatchResponse) []store.WatchResponse {
-	t.Helper()
-	timer := time.NewTimer(10 * time.Second)
-	defer timer.Stop()
-	var got []store.WatchResponse
-	for {
-		select {
-		case resp, ok := <-ch:
-			if !ok {
-				return got
-			}
-			got = append(got, resp)
-		case <-timer.C:
-			t.Fatalf("watch channel still open after 10s; got %d responses", len(got))
-		}
-	}
-}
-
-func recvN(t *testing.T, ch <-chan store.WatchResponse, n int) []store.WatchResponse {
-	t.Helper()
-	timer := time.NewTimer(10 * time.Second)
-	defer timer.Stop()
-	var got []store.WatchResponse
-	for len(got) < n {
-		select {
-		case resp, ok := <-ch:
-			if !ok {
-				t.Fatalf("watch channel closed after %d of %d responses", len(got), n)
-			}
-			if resp.Err != nil {
-				t.Fatalf("response %d: %v", len(got), resp.Err)
-			}
-			got = append(got, resp)
-		case <-timer.C:
-			t.Fatalf("got %d of %d responses within 10s", len(got), n)
-		}
-	}
-	return got
-}
-
-func wantRevisions(t *testing.T, resps []store.WatchResponse, first int64) {
-	t.Helper()
-	for i, resp := range resps {
-		if want := first + int64(i); resp.Revision != want {
-			t.Fatalf("response %d: revision = %d; want %d", i, resp.Revision, want)
-		}
-	}
-}
-
 func TestReopenKeepsDataAndRevision(t *testing.T) {
 	ctx := t.Context()
 	path := filepath.Join(t.TempDir(), "store.db")
@@ -101,7 +42,7 @@ func TestReopenKeepsDataAndRevision(t *testing.T) {
 		t.Fatalf("Open: %v", err)
 	}
 	for i := range 5 {
-		mustPut(t, s, fmt.Sprintf("k/%d", i), fmt.Sprint(i))
+		storetest.MustPut(t, s, fmt.Sprintf("k/%d", i), fmt.Sprint(i))
 	}
 	if _, err := s.Txn(ctx, nil, []store.Op{{Key: "k/0", Delete: true}}); err != nil {
 		t.Fatalf("Txn delete: %v", err)
@@ -128,11 +69,11 @@ func TestReopenKeepsDataAndRevision(t *testing.T) {
 	if kv, err := s.Get(ctx, "k/3"); err != nil || string(kv.Value) != "3" || kv.ModRevision != 4 || kv.CreateRevision != 4 {
 		t.Errorf("Get(k/3) after reopen = %+v, %v; want value 3 at mod/create 4", kv, err)
 	}
-	if got := mustPut(t, s, "k/new", "v"); got != 7 {
+	if got := storetest.MustPut(t, s, "k/new", "v"); got != 7 {
 		t.Errorf("first Txn after reopen = revision %d; want 7", got)
 	}
 	// The change log survives too: replay everything from revision 1.
-	wantRevisions(t, recvN(t, s.Watch(ctx, "k/", 1), 7), 1)
+	storetest.WantRevisions(t, storetest.RecvN(t, s.Watch(ctx, "k/", 1), 7), 1)
 }
 
 func TestWatchCompacted(t *testing.T) {
@@ -143,7 +84,7 @@ func TestWatchCompacted(t *testing.T) {
 		t.Fatalf("Open: %v", err)
 	}
 	for i := range 20 {
-		mustPut(t, s, fmt.Sprintf("c/%d", i), "v")
+		storetest.MustPut(t, s, fmt.Sprintf("c/%d", i), "v")
 	}
 	check := func(s *Store) {
 		t.Helper()
@@ -161,12 +102,12 @@ func TestWatchCompacted(t *testing.T) {
 			wctx, cancel := context.WithCancel(ctx)
 			ch := s.Watch(wctx, "c/", tc.fromRev)
 			if tc.wantCompacted {
-				got := readUntilClosed(t, ch)
+				got := storetest.ReadUntilClosed(t, ch)
 				if len(got) != 1 || !errors.Is(got[0].Err, store.ErrCompacted) {
 					t.Errorf("Watch(from %d) = %+v; want one response with ErrCompacted, then close", tc.fromRev, got)
 				}
 			} else {
-				wantRevisions(t, recvN(t, ch, int(20-tc.wantFirst+1)), tc.wantFirst)
+				storetest.WantRevisions(t, storetest.RecvN(t, ch, int(20-tc.wantFirst+1)), tc.wantFirst)
 			}
 			cancel()
 		}
@@ -191,11 +132,11 @@ func TestSlowWatcherCatchesUp(t *testing.T) {
 	defer s.Close()
 	ch := s.Watch(t.Context(), "", 0)
 	for i := range 50 {
-		mustPut(t, s, fmt.Sprintf("k/%d", i), "v")
+		storetest.MustPut(t, s, fmt.Sprintf("k/%d", i), "v")
 	}
-	wantRevisions(t, recvN(t, ch, 50), 1)
-	rev := mustPut(t, s, "k/live", "v")
-	wantRevisions(t, recvN(t, ch, 1), rev)
+	storetest.WantRevisions(t, storetest.RecvN(t, ch, 50), 1)
+	rev := storetest.MustPut(t, s, "k/live", "v")
+	storetest.WantRevisions(t, storetest.RecvN(t, ch, 1), rev)
 }
 
 // TestSlowWatcherCompacted: a watcher that falls behind the log's retention
@@ -205,31 +146,31 @@ func TestSlowWatcherCompacted(t *testing.T) {
 	defer s.Close()
 	ch := s.Watch(t.Context(), "", 0)
 	for i := range 50 {
-		mustPut(t, s, fmt.Sprintf("k/%d", i), "v")
+		storetest.MustPut(t, s, fmt.Sprintf("k/%d", i), "v")
 	}
-	got := readUntilClosed(t, ch)
+	got := storetest.ReadUntilClosed(t, ch)
 	if len(got) == 0 || !errors.Is(got[len(got)-1].Err, store.ErrCompacted) {
 		t.Fatalf("got %d responses, last %+v; want the last to carry ErrCompacted", len(got), got[len(got)-1])
 	}
-	wantRevisions(t, got[:len(got)-1], 1)
+	storetest.WantRevisions(t, got[:len(got)-1], 1)
 }
 
 func TestCloseEndsWatchesAndCalls(t *testing.T) {
 	ctx := t.Context()
 	s := openTemp(t, Options{})
-	mustPut(t, s, "k", "v")
+	storetest.MustPut(t, s, "k", "v")
 	live := s.Watch(ctx, "", 0)
 	replaying := s.Watch(ctx, "", 1)
 	if err := s.Close(); err != nil {
 		t.Fatalf("Close: %v", err)
 	}
 	for name, ch := range map[string]<-chan store.WatchResponse{"live": live, "replaying": replaying} {
-		got := readUntilClosed(t, ch)
+		got := storetest.ReadUntilClosed(t, ch)
 		if len(got) == 0 || !errors.Is(got[len(got)-1].Err, store.ErrUnavailable) {
 			t.Errorf("%s watch after Close = %+v; want last response with ErrUnavailable", name, got)
 		}
 	}
-	if got := readUntilClosed(t, s.Watch(ctx, "", 0)); len(got) != 1 || !errors.Is(got[0].Err, store.ErrUnavailable) {
+	if got := storetest.ReadUntilClosed(t, s.Watch(ctx, "", 0)); len(got) != 1 || !errors.Is(got[0].Err, store.ErrUnavailable) {
 		t.Errorf("Watch after Close = %+v; want one response with ErrUnavailable", got)
 	}
 	_, errGet := s.Get(ctx, "k")
@@ -251,7 +192,7 @@ func TestWatchCancelLeaksNoGoroutine(t *testing.T) {
 	s := openTemp(t, Options{WatchBuffer: 2})
 	defer s.Close()
 	for i := range 20 {
-		mustPut(t, s, fmt.Sprintf("k/%d", i), "v")
+		storetest.MustPut(t, s, fmt.Sprintf("k/%d", i), "v")
 	}
 	before := runtime.NumGoroutine()
 	ctx, cancel := context.WithCancel(t.Context())
@@ -267,11 +208,11 @@ func TestWatchCancelLeaksNoGoroutine(t *testing.T) {
 		}
 	}
 	for i := range 5 {
-		mustPut(t, s, fmt.Sprintf("k/more%d", i), "v")
+		storetest.MustPut(t, s, fmt.Sprintf("k/more%d", i), "v")
 	}
 	cancel()
 	for _, ch := range chans {
-		readUntilClosed(t, ch)
+		storetest.ReadUntilClosed(t, ch)
 	}
 	deadline := time.Now().Add(5 * time.Second)
 	for runtime.NumGoroutine() > before {
@@ -372,7 +313,7 @@ func TestCrashDurability(t *testing.T) {
 	if err != nil || cur < maxRev {
 		t.Errorf("Revision() after crash = %d, %v; want >= %d (last acknowledged)", cur, err, maxRev)
 	}
-	if got := mustPut(t, s, "after-crash", "v"); got != cur+1 {
+	if got := storetest.MustPut(t, s, "after-crash", "v"); got != cur+1 {
 		t.Errorf("first Txn after crash = revision %d; want %d", got, cur+1)
 	}
 	t.Logf("%d acknowledged writes survived SIGKILL; store at revision %d", len(acked), cur)

@@ -44,72 +44,13 @@ func TestConformance(t *testing.T) {
 	})
 }
 
-func mustPut(t *testing.T, s store.Store, key, value string) int64 {
-	t.Helper()
-	rev, err := s.Txn(t.Context(), nil, []store.Op{{Key: key, Value: []byte(value)}})
-	if err != nil {
-		t.Fatalf("Txn put %q: %v", key, err)
-	}
-	return rev
-}
-
-// readUntilClosed collects every response until the channel closes.
-func readUntilClosed(t *testing.T, ch <-chan store.WatchResponse) []store.WatchResponse {
-	t.Helper()
-	timer := time.NewTimer(10 * time.Second)
-	defer timer.Stop()
-	var got []store.WatchResponse
-	for {
-		select {
-		case resp, ok := <-ch:
-			if !ok {
-				return got
-			}
-			got = append(got, resp)
-		case <-timer.C:
-			t.Fatalf("watch channel still open after 10s; got %d responses", len(got))
-		}
-	}
-}
-
-func recvN(t *testing.T, ch <-chan store.WatchResponse, n int) []store.WatchResponse {
-	t.Helper()
-	timer := time.NewTimer(10 * time.Second)
-	defer timer.Stop()
-	var got []store.WatchResponse
-	for len(got) < n {
-		select {
-		case resp, ok := <-ch:
-			if !ok {
-				t.Fatalf("watch channel closed after %d of %d responses", len(got), n)
-			}
-			if resp.Err != nil {
-				t.Fatalf("response %d: %v", len(got), resp.Err)
-			}
-			got = append(got, resp)
-		case <-timer.C:
-			t.Fatalf("got %d of %d responses within 10s", len(got), n)
-		}
-	}
-	return got
-}
-
-func wantRevisions(t *testing.T, resps []store.WatchResponse, first int64) {
-	t.Helper()
-	for i, resp := range resps {
-		if want := first + int64(i); resp.Revision != want {
-			t.Fatalf("response %d: revision = %d; want %d", i, resp.Revision, want)
-		}
-	}
-}
-
 func TestWatchCompacted(t *testing.T) {
 	srv := startServer(t)
 	s := srv.open(t, Config{})
 	defer s.Close()
 	var revs []int64
 	for i := range 20 {
-		revs = append(revs, mustPut(t, s, fmt.Sprintf("c/%d", i), "v"))
+		revs = append(revs, storetest.MustPut(t, s, fmt.Sprintf("c/%d", i), "v"))
 	}
 	compactAt := revs[14]
 	if _, err := s.Client().Compact(t.Context(), compactAt, clientv3.WithCompactPhysical()); err != nil {
@@ -128,13 +69,13 @@ func TestWatchCompacted(t *testing.T) {
 		ctx, cancel := context.WithCancel(t.Context())
 		ch := s.Watch(ctx, "c/", tc.fromRev)
 		if tc.wantCompacted {
-			got := readUntilClosed(t, ch)
+			got := storetest.ReadUntilClosed(t, ch)
 			if len(got) != 1 || !errors.Is(got[0].Err, store.ErrCompacted) {
 				t.Errorf("Watch(from %d) after Compact(%d) = %+v; want one response with ErrCompacted, then close",
 					tc.fromRev, compactAt, got)
 			}
 		} else {
-			wantRevisions(t, recvN(t, ch, int(revs[19]-tc.fromRev+1)), tc.fromRev)
+			storetest.WantRevisions(t, storetest.RecvN(t, ch, int(revs[19]-tc.fromRev+1)), tc.fromRev)
 		}
 		cancel()
 	}
@@ -148,7 +89,7 @@ func TestUnavailable(t *testing.T) {
 	const timeout = time.Second
 	s := srv.open(t, Config{RequestTimeout: timeout})
 	defer s.Close()
-	mustPut(t, s, "k", "v")
+	storetest.MustPut(t, s, "k", "v")
 	live := s.Watch(t.Context(), "", 0)
 
 	stopStart := time.Now()
@@ -166,7 +107,7 @@ func TestUnavailable(t *testing.T) {
 			return err
 		}},
 		{"Watch from now", func(ctx context.Context) error {
-			got := readUntilClosed(t, s.Watch(ctx, "", 0))
+			got := storetest.ReadUntilClosed(t, s.Watch(ctx, "", 0))
 			if len(got) != 1 {
 				return fmt.Errorf("%d responses; want 1", len(got))
 			}
@@ -213,7 +154,7 @@ func TestUnavailable(t *testing.T) {
 		}
 		time.Sleep(100 * time.Millisecond)
 	}
-	got := recvN(t, live, 1)
+	got := storetest.RecvN(t, live, 1)
 	t.Logf("first write and its live watch response %v after restart", time.Since(restart))
 	if got[0].Revision != rev || len(got[0].Events) != 1 || string(got[0].Events[0].KV.Value) != "back" {
 		t.Errorf("live watch after restart = %+v; want the write at revision %d", got[0], rev)
@@ -236,20 +177,20 @@ func TestCloseEndsWatchesAndCalls(t *testing.T) {
 	srv := startServer(t)
 	ctx := t.Context()
 	s := srv.open(t, Config{})
-	mustPut(t, s, "k", "v")
+	storetest.MustPut(t, s, "k", "v")
 	live := s.Watch(ctx, "", 0)
 	replaying := s.Watch(ctx, "", 1)
-	recvN(t, replaying, 1)
+	storetest.RecvN(t, replaying, 1)
 	if err := s.Close(); err != nil {
 		t.Fatalf("Close: %v", err)
 	}
 	for name, ch := range map[string]<-chan store.WatchResponse{"live": live, "replaying": replaying} {
-		got := readUntilClosed(t, ch)
+		got := storetest.ReadUntilClosed(t, ch)
 		if len(got) == 0 || !errors.Is(got[len(got)-1].Err, store.ErrUnavailable) {
 			t.Errorf("%s watch after Close = %+v; want last response with ErrUnavailable", name, got)
 		}
 	}
-	if got := readUntilClosed(t, s.Watch(ctx, "", 0)); len(got) != 1 || !errors.Is(got[0].Err, store.ErrUnavailable) {
+	if got := storetest.ReadUntilClosed(t, s.Watch(ctx, "", 0)); len(got) != 1 || !errors.Is(got[0].Err, store.ErrUnavailable) {
 		t.Errorf("Watch after Close = %+v; want one response with ErrUnavailable", got)
 	}
 	_, errGet := s.Get(ctx, "k")
@@ -275,14 +216,14 @@ func TestNamespaces(t *testing.T) {
 	b := srv.open(t, Config{Prefix: "/b/"})
 	defer b.Close()
 	watchA := a.Watch(t.Context(), "", 0)
-	mustPut(t, b, "k", "from b")
-	revA := mustPut(t, a, "k", "from a")
+	storetest.MustPut(t, b, "k", "from b")
+	revA := storetest.MustPut(t, a, "k", "from a")
 
 	kvs, _, err := a.List(t.Context(), "")
 	if err != nil || len(kvs) != 1 || kvs[0].Key != "k" || string(kvs[0].Value) != "from a" {
 		t.Errorf("a.List(\"\") = %+v, %v; want only k = \"from a\"", kvs, err)
 	}
-	got := recvN(t, watchA, 1)
+	got := storetest.RecvN(t, watchA, 1)
 	if got[0].Revision != revA || len(got[0].Events) != 1 || got[0].Events[0].KV.Key != "k" {
 		t.Errorf("a's watch = %+v; want only a's write at revision %d", got[0], revA)
 	}
@@ -298,7 +239,7 @@ func TestTxnRepeatedKey(t *testing.T) {
 	srv := startServer(t)
 	s := srv.open(t, Config{})
 	defer s.Close()
-	mustPut(t, s, "gone", "v")
+	storetest.MustPut(t, s, "gone", "v")
 	ops := []store.Op{
 		{Key: "k", Value: []byte("1")},
 		{Key: "gone", Delete: true},
@@ -331,7 +272,7 @@ func TestWatchCancelLeaksNoGoroutine(t *testing.T) {
 	s := srv.open(t, Config{})
 	defer s.Close()
 	for i := range 20 {
-		mustPut(t, s, fmt.Sprintf("k/%d", i), "v")
+		storetest.MustPut(t, s, fmt.Sprintf("k/%d", i), "v")
 	}
 	before := runtime.NumGoroutine()
 	ctx, cancel := context.WithCancel(t.Context())
@@ -347,11 +288,11 @@ func TestWatchCancelLeaksNoGoroutine(t *testing.T) {
 		}
 	}
 	for i := range 5 {
-		mustPut(t, s, fmt.Sprintf("k/more%d", i), "v")
+		storetest.MustPut(t, s, fmt.Sprintf("k/more%d", i), "v")
 	}
 	cancel()
 	for _, ch := range chans {
-		readUntilClosed(t, ch)
+		storetest.ReadUntilClosed(t, ch)
 	}
 	deadline := time.Now().Add(5 * time.Second)
 	for runtime.NumGoroutine() > before {
