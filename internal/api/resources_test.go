@@ -220,7 +220,8 @@ func TestCachePolicies(t *testing.T) {
 func TestTagging(t *testing.T) {
 	e := newEnv(t)
 	ctx := context.Background()
-	arn := e.createDistribution(distConfig("tagged")).Distribution.ARN
+	created := e.createDistribution(distConfig("tagged"))
+	arn := created.Distribution.ARN
 	list := func() map[string]string {
 		t.Helper()
 		out := map[string]string{}
@@ -247,6 +248,16 @@ func TestTagging(t *testing.T) {
 	}
 	if got := list(); len(got) != 1 || got["team"] != "edge" {
 		t.Errorf("after untagging: %v", got)
+	}
+	// Tags are not part of the config: tagging keeps the ETag, so a
+	// client's If-Match stays valid.
+	if got := must(e.cf.GetDistribution(ctx, &cfsdk.GetDistributionInput{Id: created.Distribution.Id}))(t).ETag; aws.ToString(got) != aws.ToString(created.ETag) {
+		t.Errorf("ETag after tagging = %s, want the unchanged %s", aws.ToString(got), aws.ToString(created.ETag))
+	}
+	withTags := must(e.cf.CreateDistributionWithTags(ctx, &cfsdk.CreateDistributionWithTagsInput{DistributionConfigWithTags: &types.DistributionConfigWithTags{
+		DistributionConfig: distConfig("born-tagged"), Tags: &types.Tags{Items: []types.Tag{{Key: aws.String("k"), Value: aws.String("v")}}}}}))(t)
+	if got := must(e.cf.ListTagsForResource(ctx, &cfsdk.ListTagsForResourceInput{Resource: withTags.Distribution.ARN}))(t).Tags.Items; len(got) != 1 || aws.ToString(got[0].Key) != "k" {
+		t.Errorf("tags of a distribution created with tags: %+v", got)
 	}
 
 	_, err := e.cf.ListTagsForResource(ctx, &cfsdk.ListTagsForResourceInput{Resource: aws.String("arn:aws:cloudfront::123456789012:distribution/E000000000000")})

@@ -92,10 +92,11 @@ func (s *Service) CreateDistribution(ctx context.Context, cfg *cf.DistributionCo
 		}
 	}
 	rec := &model.Distribution{Config: cfg}
+	var tagItems []cf.Tag
 	if tags != nil {
-		rec.Tags = tags.Items
+		tagItems = tags.Items
 	}
-	return s.insertDistribution(ctx, rec)
+	return s.insertDistribution(ctx, rec, tagItems)
 }
 
 func (s *Service) checkStagingQuota(ctx context.Context) error {
@@ -117,7 +118,7 @@ func (s *Service) checkStagingQuota(ctx context.Context) error {
 
 // insertDistribution gives rec an id and domain and writes it with its
 // caller-reference and alias index keys, all in one transaction.
-func (s *Service) insertDistribution(ctx context.Context, rec *model.Distribution) (*DistributionResult, error) {
+func (s *Service) insertDistribution(ctx context.Context, rec *model.Distribution, tags []cf.Tag) (*DistributionResult, error) {
 	ref := cf.Str(rec.Config.CallerReference)
 	if _, err := s.st.Get(ctx, model.CallerRefKey(ref)); err == nil {
 		return nil, cf.ErrDistributionAlreadyExists.WithMessage("The caller reference %q is already associated with another distribution.", ref)
@@ -144,6 +145,13 @@ func (s *Service) insertDistribution(ctx context.Context, rec *model.Distributio
 	}
 	conds := []store.Cond{{Key: model.CallerRefKey(ref)}, {Key: model.DistributionKey(rec.ID)}}
 	ops := []store.Op{put, {Key: model.CallerRefKey(ref), Value: []byte(rec.ID)}}
+	if len(tags) > 0 {
+		tagOp, err := putOp(model.TagsKey(rec.ID), tags)
+		if err != nil {
+			return nil, err
+		}
+		ops = append(ops, tagOp)
+	}
 	for _, a := range aliases {
 		conds = append(conds, store.Cond{Key: model.AliasKey(a)})
 		ops = append(ops, store.Op{Key: model.AliasKey(a), Value: []byte(rec.ID)})
@@ -487,6 +495,7 @@ func (s *Service) DeleteDistribution(ctx context.Context, id, ifMatch string) er
 	ops := []store.Op{
 		{Key: model.DistributionKey(id), Delete: true},
 		{Key: model.CallerRefKey(cf.Str(cur.rec.Config.CallerReference)), Delete: true},
+		{Key: model.TagsKey(id), Delete: true},
 	}
 	for _, a := range aliasesOf(cur.rec.Config) {
 		ops = append(ops, store.Op{Key: model.AliasKey(a), Delete: true})

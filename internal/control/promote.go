@@ -43,7 +43,7 @@ func (s *Service) CopyDistribution(ctx context.Context, primaryID, stagingHeader
 	cfg.Enabled = cf.Bool(req.Enabled == nil || *req.Enabled)
 	cfg.Aliases = &cf.Aliases{Quantity: cf.Int32(0)}
 	cfg.ContinuousDeploymentPolicyId = cf.String("")
-	return s.insertDistribution(ctx, &model.Distribution{Config: cfg})
+	return s.insertDistribution(ctx, &model.Distribution{Config: cfg}, nil) // tags are not copied
 }
 
 // PromoteStaging implements UpdateDistributionWithStagingConfig (spec

@@ -2,6 +2,9 @@ package control
 
 import (
 	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
 	"regexp"
 	"slices"
 	"strings"
@@ -41,17 +44,35 @@ func (s *Service) distributionOfARN(ctx context.Context, arn string) (loaded[mod
 	return s.getDistribution(ctx, strings.TrimPrefix(arn, prefix))
 }
 
-// Tags are kept in the distribution record; writing them does not change
-// what the edge serves, but it does create a new revision (and ETag), as a
-// tag change does in CloudFront's own bookkeeping of the resource.
-func (s *Service) writeTags(ctx context.Context, d loaded[model.Distribution], tags []cf.Tag) error {
-	next := *d.rec
-	next.Tags = tags
-	put, err := putOp(model.DistributionKey(next.ID), &next)
-	if err != nil {
-		return err
+// readTags returns a distribution's tags and the revision they were read at
+// (0 when it has none).
+func (s *Service) readTags(ctx context.Context, id string) ([]cf.Tag, int64, error) {
+	kv, err := s.st.Get(ctx, model.TagsKey(id))
+	if errors.Is(err, store.ErrNotFound) {
+		return nil, 0, nil
 	}
-	_, err = s.txn(ctx, []store.Cond{{Key: model.DistributionKey(next.ID), ModRevision: d.rev}}, []store.Op{put})
+	if err != nil {
+		return nil, 0, err
+	}
+	var tags []cf.Tag
+	if err := json.Unmarshal(kv.Value, &tags); err != nil {
+		return nil, 0, fmt.Errorf("decode tags of %s: %w", id, err)
+	}
+	return tags, kv.ModRevision, nil
+}
+
+// writeTags replaces the tags if nobody changed them since rev, and only
+// while the distribution still exists.
+func (s *Service) writeTags(ctx context.Context, d loaded[model.Distribution], rev int64, tags []cf.Tag) error {
+	op := store.Op{Key: model.TagsKey(d.rec.ID), Delete: true}
+	if len(tags) > 0 {
+		put, err := putOp(model.TagsKey(d.rec.ID), tags)
+		if err != nil {
+			return err
+		}
+		op = put
+	}
+	_, err := s.txn(ctx, []store.Cond{{Key: model.DistributionKey(d.rec.ID), ModRevision: d.rev}, {Key: model.TagsKey(d.rec.ID), ModRevision: rev}}, []store.Op{op})
 	return err
 }
 
@@ -67,7 +88,11 @@ func (s *Service) TagResource(ctx context.Context, arn string, tags *cf.Tags) er
 	if err != nil {
 		return err
 	}
-	merged := slices.Clone(d.rec.Tags)
+	current, rev, err := s.readTags(ctx, d.rec.ID)
+	if err != nil {
+		return err
+	}
+	merged := slices.Clone(current)
 	for _, t := range tags.Items {
 		i := slices.IndexFunc(merged, func(x cf.Tag) bool { return cf.Str(x.Key) == cf.Str(t.Key) })
 		if i >= 0 {
@@ -79,7 +104,7 @@ func (s *Service) TagResource(ctx context.Context, arn string, tags *cf.Tags) er
 	if err := checkTags(&cf.Tags{Items: merged}); err != nil {
 		return err
 	}
-	return s.writeTags(ctx, d, merged)
+	return s.writeTags(ctx, d, rev, merged)
 }
 
 // UntagResource implements UntagResource.
@@ -91,8 +116,12 @@ func (s *Service) UntagResource(ctx context.Context, arn string, keys *cf.TagKey
 	if err != nil {
 		return err
 	}
-	kept := slices.DeleteFunc(slices.Clone(d.rec.Tags), func(t cf.Tag) bool { return slices.Contains(keys.Items, cf.Str(t.Key)) })
-	return s.writeTags(ctx, d, kept)
+	current, rev, err := s.readTags(ctx, d.rec.ID)
+	if err != nil {
+		return err
+	}
+	kept := slices.DeleteFunc(slices.Clone(current), func(t cf.Tag) bool { return slices.Contains(keys.Items, cf.Str(t.Key)) })
+	return s.writeTags(ctx, d, rev, kept)
 }
 
 // ListTags implements ListTagsForResource.
@@ -101,5 +130,9 @@ func (s *Service) ListTags(ctx context.Context, arn string) (*cf.Tags, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &cf.Tags{Items: d.rec.Tags}, nil
+	tags, _, err := s.readTags(ctx, d.rec.ID)
+	if err != nil {
+		return nil, err
+	}
+	return &cf.Tags{Items: tags}, nil
 }

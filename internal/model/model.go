@@ -46,6 +46,10 @@ func InvalidationRefKey(distID, ref string) string {
 }
 func OACNameKey(name string) string { return OACNamePrefix + name }
 
+// TagsKey holds a distribution's tags, apart from its record (and outside
+// Root): tagging changes neither what the edge serves nor the ETag.
+func TagsKey(distributionID string) string { return "tags/distribution/" + distributionID }
+
 // StagingPolicyKey indexes the one policy that may name a staging domain.
 func StagingPolicyKey(domain string) string { return StagingPolicyPrefix + strings.ToLower(domain) }
 
@@ -56,7 +60,6 @@ type Distribution struct {
 	DomainName   string                         `json:"domainName"`
 	LastModified time.Time                      `json:"lastModified"`
 	Config       *cloudfront.DistributionConfig `json:"config"`
-	Tags         []cloudfront.Tag               `json:"tags,omitempty"`
 }
 
 // IsStaging reports whether the distribution is a staging distribution.
