@@ -500,15 +500,25 @@ func (s *Service) DeleteDistribution(ctx context.Context, id, ifMatch string) er
 	for _, a := range aliasesOf(cur.rec.Config) {
 		ops = append(ops, store.Op{Key: model.AliasKey(a), Delete: true})
 	}
+	if _, err := s.txn(ctx, []store.Cond{{Key: model.DistributionKey(id), ModRevision: cur.rev}}, ops); err != nil {
+		return err
+	}
+	// The distribution is gone atomically above; its invalidation history
+	// follows in bounded batches (etcd caps a transaction at 128 ops).
 	for _, prefix := range []string{model.InvalidationPrefix + id + "/", model.InvalidationRefPrefix + id + "/"} {
 		kvs, _, err := s.st.List(ctx, prefix)
 		if err != nil {
 			return fmt.Errorf("list %s: %w", prefix, err)
 		}
-		for _, kv := range kvs {
-			ops = append(ops, store.Op{Key: kv.Key, Delete: true})
+		for start := 0; start < len(kvs); start += 100 {
+			var batch []store.Op
+			for _, kv := range kvs[start:min(start+100, len(kvs))] {
+				batch = append(batch, store.Op{Key: kv.Key, Delete: true})
+			}
+			if _, err := s.st.Txn(ctx, nil, batch); err != nil {
+				return fmt.Errorf("delete invalidations of %s: %w", id, err)
+			}
 		}
 	}
-	_, err = s.txn(ctx, []store.Cond{{Key: model.DistributionKey(id), ModRevision: cur.rev}}, ops)
-	return err
+	return nil
 }
