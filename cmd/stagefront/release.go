@@ -213,5 +213,6 @@ func newReleaseCmd() *cobra.Command {
 		decide("reject", "Reject the release: routing off, staging reset"),
 		decide("abort", "Abort the release at any step: routing off, staging reset"),
 		list, history, rollback)
+	cmd.AddCommand(newReleaseWatchGitCmd()) // release_git.go
 	return cmd
 }
