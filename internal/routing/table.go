@@ -47,6 +47,9 @@ type Snapshot struct {
 	// StickyKey authenticates sticky-session cookies (HMAC-SHA256). Every
 	// edge node reads the same key, so any node honours any node's cookie.
 	StickyKey []byte
+	// OACs are the origin access controls; their SigningBehavior decides
+	// whether the edge signs requests to the origins that name them.
+	OACs []*model.OriginAccessControl
 }
 
 // CompileError reports a record that did not compile. The distribution
@@ -103,6 +106,17 @@ type Table struct {
 	wildcard map[string]*Dist // "*.example.com" is stored as "example.com"
 	errs     []CompileError
 	sign     *signer // nil without a sticky key
+	// signing is each origin access control's SigningBehavior by id.
+	signing map[string]string
+}
+
+// OACSigning returns the SigningBehavior (always | never | no-override) of
+// an origin access control, or "" when the table does not know it.
+func (t *Table) OACSigning(id string) string {
+	if t == nil {
+		return ""
+	}
+	return t.signing[id]
 }
 
 // maxHostLen is the longest DNS name.
@@ -227,6 +241,12 @@ func Compile(prev *Table, snap Snapshot) (*Table, []CompileError) {
 			continue
 		}
 		t.byID[id] = d
+	}
+	t.signing = make(map[string]string, len(snap.OACs))
+	for _, oac := range snap.OACs {
+		if oac != nil && oac.Config != nil {
+			t.signing[oac.ID] = cloudfront.Str(oac.Config.SigningBehavior)
+		}
 	}
 	t.ids = slices.Sorted(maps.Keys(t.byID))
 	for _, id := range t.ids {

@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/stagefront/stagefront/internal/cloudfront"
+	"github.com/stagefront/stagefront/internal/model"
 )
 
 func lookupSnapshot() Snapshot {
@@ -301,5 +302,21 @@ func TestLegacyBehaviorAndErrorResponses(t *testing.T) {
 		if (got == nil) != (tt.want == nil) || (got != nil && *got != *tt.want) {
 			t.Errorf("ErrorResponse(%d) = %+v; want %+v", tt.code, got, tt.want)
 		}
+	}
+}
+
+func TestOACSigning(t *testing.T) {
+	snap := Snapshot{Revision: 1, OACs: []*model.OriginAccessControl{
+		{ID: "EOACALWAYS", Config: &cloudfront.OriginAccessControlConfig{SigningBehavior: cloudfront.String("always")}},
+		{ID: "EOACNEVER", Config: &cloudfront.OriginAccessControlConfig{SigningBehavior: cloudfront.String("never")}},
+	}}
+	table, _ := Compile(nil, snap)
+	for id, want := range map[string]string{"EOACALWAYS": "always", "EOACNEVER": "never", "EUNKNOWN": ""} {
+		if got := table.OACSigning(id); got != want {
+			t.Errorf("OACSigning(%s) = %q, want %q", id, got, want)
+		}
+	}
+	if got := (*Table)(nil).OACSigning("EOACALWAYS"); got != "" {
+		t.Errorf("nil table: %q", got)
 	}
 }
