@@ -4,6 +4,12 @@
 #   1. a 1 KiB object cached by the edge   vs  nginx serving the same file
 #   2. the edge's cache-miss proxy path     vs  nginx proxy_pass to the same origin
 # The origin is an nginx serving the file. Needs wrk and nginx (apt-get install wrk nginx-light).
+# Besides requests/s, each line shows the CPU the servers spent per request
+# (stagefront + every nginx worker, user+system), which is less sensitive to
+# other load on the machine than requests/s, and the miss run counts the
+# edge's connections to the origin (pooled: at most one per viewer connection).
+# Knobs: DURATION, CONNS, THREADS (wrk); EDGE_ENV="GOGC=400" runs the edge
+# with extra environment; PROFILE=dir saves a CPU profile of each edge run.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 command -v wrk >/dev/null && command -v nginx >/dev/null || { echo "needs wrk and nginx: apt-get install -y wrk nginx-light"; exit 1; }
@@ -35,7 +41,7 @@ http {
 NGX
 nginx -c "$WORK/nginx/nginx.conf"
 export AWS_ACCESS_KEY_ID=bench AWS_SECRET_ACCESS_KEY=bench AWS_DEFAULT_REGION=us-east-1
-"$WORK/stagefront" serve --auth none --data-dir "$WORK/data" --api-addr "127.0.0.1:$API" --edge-addr "127.0.0.1:$EDGE" \
+env ${EDGE_ENV:-} "$WORK/stagefront" serve --auth none --data-dir "$WORK/data" --api-addr "127.0.0.1:$API" --edge-addr "127.0.0.1:$EDGE" \
   --admin-addr "127.0.0.1:$ADMIN" --log-level error 2>"$WORK/sf.log" &
 SF=$!
 trap 'kill $SF 2>/dev/null || true; nginx -c "$WORK/nginx/nginx.conf" -s stop 2>/dev/null || true; rm -rf "$WORK"' EXIT
@@ -53,11 +59,48 @@ for _ in $(seq 100); do [ "$(curl -s -o /dev/null -w '%{http_code}' -H "Host: $U
 curl -s -o /dev/null -H "Host: $CACHED" "http://127.0.0.1:$EDGE/obj.txt"
 curl -s -D - -o /dev/null -H "Host: $CACHED" "http://127.0.0.1:$EDGE/obj.txt" | grep -qi "X-Cache: Hit" || { echo "edge did not cache the object:"; curl -s -D - -H "Host: $CACHED" "http://127.0.0.1:$EDGE/obj.txt"; exit 1; }
 
-rps() { wrk -t"$THREADS" -c"$CONNS" -d"$DURATION" "$@" | awk '/Requests\/sec/ {print $2}'; }
-echo "wrk -t$THREADS -c$CONNS -d$DURATION, 1 KiB object, loopback, $(nproc) cores"
-E1=$(rps -H "Host: $CACHED" "http://127.0.0.1:$EDGE/obj.txt")
-N1=$(rps "http://127.0.0.1:$NGX_STATIC/v1/obj.txt")
-E2=$(rps -H "Host: $UNCACHED" "http://127.0.0.1:$EDGE/obj.txt")
-N2=$(rps "http://127.0.0.1:$NGX_PROXY/v1/obj.txt")
-printf '%-34s %12s req/s\n' "edge, cached object" "$E1" "nginx, static file" "$N1" "edge, cache miss (CachingDisabled)" "$E2" "nginx, proxy_pass" "$N2"
-python3 -c "print('cached: edge/nginx = %.2fx (goal >= 1.0x); proxy: edge/nginx = %.2fx' % ($E1/$N1, $E2/$N2))"
+HZ=$(getconf CLK_TCK)
+cpu_ticks() { # utime+stime of stagefront and the nginx workers
+  local p
+  for p in $SF $(pgrep -P "$(cat "$WORK/nginx/nginx.pid")"); do awk '{print $14+$15}' "/proc/$p/stat"; done | awk '{s+=$1} END {print s}'
+}
+# measure NAME [wrk args...] prints "NAME req/s server-CPU-us/req".
+measure() {
+  local name=$1 before after out prof=""; shift
+  if [ -n "${PROFILE:-}" ] && [[ $name == edge* ]]; then
+    mkdir -p "$PROFILE"
+    curl -s "http://127.0.0.1:$ADMIN/debug/pprof/profile?seconds=$(( ${DURATION%s} > 2 ? ${DURATION%s} - 1 : 1 ))" > "$PROFILE/$name.pprof" &
+    prof=$!
+  fi
+  before=$(cpu_ticks)
+  out=$(wrk -t"$THREADS" -c"$CONNS" -d"$DURATION" "$@")
+  after=$(cpu_ticks)
+  [ -z "$prof" ] || wait "$prof"
+  awk -v name="$name" -v b="$before" -v a="$after" -v hz="$HZ" '
+    /requests in/ {n = $1} /Requests\/sec/ {rps = $2}
+    END {printf "%s %s %.1f\n", name, rps, (a - b) * 1e6 / hz / n}' <<<"$out"
+}
+echo "wrk -t$THREADS -c$CONNS -d$DURATION, 1 KiB object, HTTP/1.1 keep-alive, loopback, $(nproc) cores${EDGE_ENV:+, edge env $EDGE_ENV}"
+R1=$(measure edge-cached -H "Host: $CACHED" "http://127.0.0.1:$EDGE/obj.txt")
+R2=$(measure nginx-static "http://127.0.0.1:$NGX_STATIC/v1/obj.txt")
+# Halfway through the miss run, count the edge's connections to the origin.
+( sleep "$(( ${DURATION%s} / 2 ))"; ss -Htn state established "( sport = :$ORIGIN )" | wc -l > "$WORK/origin-conns" ) &
+COUNTER=$!
+R3=$(measure edge-miss -H "Host: $UNCACHED" "http://127.0.0.1:$EDGE/obj.txt")
+wait "$COUNTER"
+R4=$(measure nginx-proxy "http://127.0.0.1:$NGX_PROXY/v1/obj.txt")
+label() {
+  case $1 in
+  edge-cached) echo "edge, cached object" ;; nginx-static) echo "nginx, static file" ;;
+  edge-miss) echo "edge, cache miss (CachingDisabled)" ;; nginx-proxy) echo "nginx, proxy_pass" ;;
+  esac
+}
+printf '%-34s %12s %20s\n' "" "req/s" "server CPU us/req"
+for r in "$R1" "$R2" "$R3" "$R4"; do set -- $r; printf '%-34s %12s %20s\n' "$(label "$1")" "$2" "$3"; done
+echo "edge connections to the origin during the miss run: $(cat "$WORK/origin-conns") (wrk holds $CONNS)"
+printf '%s\n' "$R1" "$R2" "$R3" "$R4" | awk '
+  {rps[$1] = $2; cpu[$1] = $3}
+  END {
+    printf "cached: edge/nginx = %.2fx req/s (goal >= 1.0x), %.2fx CPU per request\n", rps["edge-cached"] / rps["nginx-static"], cpu["edge-cached"] / cpu["nginx-static"]
+    printf "proxy:  edge/nginx = %.2fx req/s (goal >= 0.8x), %.2fx CPU per request\n", rps["edge-miss"] / rps["nginx-proxy"], cpu["edge-miss"] / cpu["nginx-proxy"]
+  }'

@@ -177,3 +177,28 @@ func BenchmarkServeCached(b *testing.B) {
 		})
 	}
 }
+
+// BenchmarkServeProxy: a 1 KiB object through the cache-miss proxy path
+// (CachingDisabled), fetched from a loopback origin on a pooled connection.
+func BenchmarkServeProxy(b *testing.B) {
+	h := newHarness(b, harnessOptions{})
+	body := strings.Repeat("<p>stagefront</p>\n", 57)[:1024]
+	o := h.newTestOrigin("bench-proxy.origin.test", func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "text/html; charset=utf-8")
+		w.Write([]byte(body))
+	})
+	d := h.createDistribution(customOriginConfig("bench-proxy", o.host, "", cachingDisabled))
+	h.waitServed()
+	req := httptest.NewRequest(http.MethodGet, "http://"+d.domain+"/obj.html", nil)
+	req.RemoteAddr = "127.0.0.1:40000"
+	w := &discardWriter{h: http.Header{}}
+	b.ReportAllocs()
+	for b.Loop() {
+		clear(w.h)
+		w.n = 0
+		h.edge.ServeHTTP(w, req)
+		if w.n != len(body) {
+			b.Fatalf("status %d, %d bytes", w.status, w.n)
+		}
+	}
+}

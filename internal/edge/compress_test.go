@@ -8,9 +8,23 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/andybalholm/brotli"
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/cloudfront/types"
 )
+
+// decode undoes a Content-Encoding of the edge.
+func decode(t *testing.T, encoding, s string) string {
+	t.Helper()
+	if encoding == "gzip" {
+		return gunzip(t, s)
+	}
+	out, err := io.ReadAll(brotli.NewReader(strings.NewReader(s)))
+	if err != nil {
+		t.Fatalf("br body: %v", err)
+	}
+	return string(out)
+}
 
 func gunzip(t *testing.T, s string) string {
 	t.Helper()
@@ -25,8 +39,9 @@ func gunzip(t *testing.T, s string) string {
 	return string(out)
 }
 
-// TestCompressedObjects: with Compress the edge stores the gzip encoding
-// once per accepted-encoding key and serves each viewer what it accepts.
+// TestCompressedObjects: with Compress the edge stores the encoding it
+// serves (br when accepted, as the policy enables it, else gzip) once per
+// encoding and serves each viewer what it accepts.
 func TestCompressedObjects(t *testing.T) {
 	h := newHarness(t, harnessOptions{})
 	page := strings.Repeat("<p>compress me</p>\n", 100)
@@ -63,14 +78,15 @@ func TestCompressedObjects(t *testing.T) {
 			compresses := policy.id != cachingDisabled
 			for i, tc := range []struct {
 				acceptEncoding string
-				gzipped        bool
+				encoding       string // served when the behavior compresses
 			}{
-				{"br, gzip, deflate", true}, // stores the gzip object
-				{"br", false},               // must not get it
-				{"gzip", true},
-				{"", false},
-				{"br, gzip, deflate", true},
-				{"identity", false},
+				{"br, gzip, deflate", "br"}, // stores the br object
+				{"br", "br"},                // shares it
+				{"gzip", "gzip"},            // stores the gzip object
+				{"", ""},
+				{"br, gzip, deflate", "br"},
+				{"identity", ""},
+				{"gzip, br;q=0", "gzip"}, // br refused
 			} {
 				var hdr http.Header
 				if tc.acceptEncoding != "" {
@@ -85,9 +101,12 @@ func TestCompressedObjects(t *testing.T) {
 						t.Fatalf("request %d: status %d", i, r.status)
 					}
 					enc := r.header.Get("Content-Encoding")
-					wantGzip := tc.gzipped && compresses
-					if got := enc == "gzip"; got != wantGzip {
-						t.Fatalf("request %d %s (Accept-Encoding %q): Content-Encoding %q, want gzip=%v", i, method, tc.acceptEncoding, enc, wantGzip)
+					wantEnc := tc.encoding
+					if !compresses {
+						wantEnc = ""
+					}
+					if enc != wantEnc {
+						t.Fatalf("request %d %s (Accept-Encoding %q): Content-Encoding %q, want %q", i, method, tc.acceptEncoding, enc, wantEnc)
 					}
 					cl, _ := strconv.Atoi(r.header.Get("Content-Length"))
 					if method == http.MethodHead {
@@ -101,14 +120,14 @@ func TestCompressedObjects(t *testing.T) {
 					}
 					body := r.body
 					wantETag := `"page-v1"`
-					if wantGzip {
+					if wantEnc != "" {
 						wantETag = `W/"page-v1"`
 					}
 					if got := r.header.Get("ETag"); got != wantETag {
 						t.Errorf("request %d: ETag %q, want %q", i, got, wantETag)
 					}
-					if wantGzip {
-						body = gunzip(t, body)
+					if wantEnc != "" {
+						body = decode(t, wantEnc, body)
 						if !strings.Contains(r.header.Get("Vary"), "Accept-Encoding") {
 							t.Errorf("request %d: compressed response without Vary: Accept-Encoding", i)
 						}

@@ -2,7 +2,10 @@ package edge
 
 import (
 	"fmt"
+	"maps"
 	"strconv"
+	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -11,6 +14,13 @@ import (
 )
 
 type metrics struct {
+	// byDist caches the children of requests and latency per
+	// distribution, so the hot path does not hash label values: a map
+	// replaced, never modified, under mu (copy on write; distributions
+	// are few and new ones rare).
+	mu     sync.Mutex
+	byDist atomic.Pointer[map[string]*distMetrics]
+
 	requests      *prometheus.CounterVec
 	latency       *prometheus.HistogramVec
 	originErrors  *prometheus.CounterVec
@@ -68,11 +78,82 @@ func (m *metrics) observe(distID, variant string, status int, d time.Duration) {
 	if distID == "" {
 		distID = "none"
 	}
-	if variant == "" {
-		variant = "none"
+	vm := m.forDist(distID).variant(variant)
+	c := status / 100
+	if c < 0 || c >= len(statusClasses) {
+		m.requests.WithLabelValues(distID, vm.name, statusClass(status)).Inc()
+	} else {
+		vm.counter(m, distID, c).Inc()
 	}
-	m.requests.WithLabelValues(distID, variant, statusClass(status)).Inc()
-	m.latency.WithLabelValues(distID, variant).Observe(d.Seconds())
+	vm.latencyOf(m, distID).Observe(d.Seconds())
+}
+
+// distMetrics are one distribution's metric children, created on first use.
+type distMetrics struct {
+	primary, staging, none variantMetrics
+}
+
+type variantMetrics struct {
+	name     string
+	latency  atomic.Pointer[observer]
+	requests [len(statusClasses)]atomic.Pointer[counter]
+}
+
+type observer struct{ prometheus.Observer }
+type counter struct{ prometheus.Counter }
+
+func (m *metrics) forDist(distID string) *distMetrics {
+	if p := m.byDist.Load(); p != nil {
+		if dm := (*p)[distID]; dm != nil {
+			return dm
+		}
+	}
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	var old map[string]*distMetrics
+	if p := m.byDist.Load(); p != nil {
+		old = *p
+	}
+	if dm := old[distID]; dm != nil {
+		return dm
+	}
+	dm := &distMetrics{}
+	dm.primary.name, dm.staging.name, dm.none.name = "primary", "staging", "none"
+	next := make(map[string]*distMetrics, len(old)+1)
+	maps.Copy(next, old)
+	next[distID] = dm
+	m.byDist.Store(&next)
+	return dm
+}
+
+func (dm *distMetrics) variant(v string) *variantMetrics {
+	switch v {
+	case "primary":
+		return &dm.primary
+	case "staging":
+		return &dm.staging
+	}
+	return &dm.none
+}
+
+// counter returns the requests child of status class c (racing first uses
+// store the same child: WithLabelValues returns one per label set).
+func (vm *variantMetrics) counter(m *metrics, distID string, c int) prometheus.Counter {
+	if p := vm.requests[c].Load(); p != nil {
+		return p.Counter
+	}
+	p := &counter{m.requests.WithLabelValues(distID, vm.name, statusClasses[c])}
+	vm.requests[c].Store(p)
+	return p.Counter
+}
+
+func (vm *variantMetrics) latencyOf(m *metrics, distID string) prometheus.Observer {
+	if p := vm.latency.Load(); p != nil {
+		return p.Observer
+	}
+	p := &observer{m.latency.WithLabelValues(distID, vm.name)}
+	vm.latency.Store(p)
+	return p.Observer
 }
 
 var statusClasses = [...]string{"0xx", "1xx", "2xx", "3xx", "4xx", "5xx"}

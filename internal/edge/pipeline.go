@@ -19,6 +19,7 @@ type state struct {
 	policies     map[string]routing.PolicyRecord
 	stickyKey    []byte
 	invalidation map[string]bool // keys of invalidations already applied
+	oacs         map[string]*model.OriginAccessControl
 }
 
 func newState() *state {
@@ -26,6 +27,7 @@ func newState() *state {
 		dists:        map[string]routing.DistributionRecord{},
 		policies:     map[string]routing.PolicyRecord{},
 		invalidation: map[string]bool{},
+		oacs:         map[string]*model.OriginAccessControl{},
 	}
 }
 
@@ -49,6 +51,16 @@ func (st *state) apply(ev store.Event) (*model.Invalidation, error) {
 		}
 		st.dists[key] = routing.DistributionRecord{Distribution: d, ModRevision: ev.KV.ModRevision}
 		return nil, err
+	case strings.HasPrefix(key, model.OACPrefix):
+		if del {
+			delete(st.oacs, key)
+			return nil, nil
+		}
+		o, err := model.Decode[model.OriginAccessControl](ev.KV.Value)
+		if err != nil {
+			return nil, err
+		}
+		st.oacs[key] = o
 	case strings.HasPrefix(key, model.PolicyPrefix):
 		if del {
 			delete(st.policies, key)
@@ -81,6 +93,9 @@ func (st *state) apply(ev store.Event) (*model.Invalidation, error) {
 
 func (st *state) snapshot(rev int64) routing.Snapshot {
 	snap := routing.Snapshot{Revision: rev, StickyKey: st.stickyKey}
+	for _, o := range st.oacs {
+		snap.OACs = append(snap.OACs, o)
+	}
 	for _, d := range st.dists {
 		snap.Distributions = append(snap.Distributions, d)
 	}
@@ -131,7 +146,7 @@ func (s *Server) follow(ctx context.Context) (synced bool, err error) {
 		return false, fmt.Errorf("list config: %w", err)
 	}
 	st := newState()
-	first := s.table.Load() == nil
+	first := s.live.Load() == nil
 	var pending []pendingPurge
 	// The applied set is rebuilt from the invalidations that still exist.
 	applied := make(map[string]bool, len(s.appliedInvalidations))
@@ -207,7 +222,11 @@ func (s *Server) follow(ctx context.Context) (synced bool, err error) {
 // every request from now on sees the change.
 func (s *Server) publish(st *state, rev int64, invalidations []pendingPurge) {
 	start := time.Now()
-	prev := s.table.Load()
+	prevLive := s.live.Load()
+	var prev *routing.Table
+	if prevLive != nil {
+		prev = prevLive.table
+	}
 	table, errs := routing.Compile(prev, st.snapshot(rev))
 	for _, e := range errs {
 		s.log.Error("distribution config did not compile; keeping its last good entry",
@@ -219,7 +238,7 @@ func (s *Server) publish(st *state, rev int64, invalidations []pendingPurge) {
 	for _, p := range invalidations {
 		s.purge(p.inv, prev, table)
 	}
-	s.table.Store(table)
+	s.live.Store(newLiveTable(table, prevLive))
 	for _, p := range invalidations {
 		s.appliedInvalidations[p.key] = true
 	}

@@ -1,8 +1,6 @@
 package edge
 
 import (
-	"bytes"
-	"compress/gzip"
 	"context"
 	"fmt"
 	"net/http"
@@ -29,9 +27,10 @@ func originIdentity(o *routing.Origin) cache.Identity {
 	return cache.Identity{OriginDomain: strings.ToLower(o.DomainName), OriginPath: o.OriginPath, AccessControlID: ac}
 }
 
-// cacheKey builds the key from the origin identity and the cache policy's parts.
-func cacheKey(b *routing.Behavior, path string, r *http.Request) cache.Key {
-	kb := cache.NewKeyBuilder(originIdentity(b.Origin), path)
+// buildCacheKey builds into kb the key from the origin identity (encoded,
+// see upstream) and the cache policy's parts.
+func buildCacheKey(kb *cache.KeyBuilder, identity string, b *routing.Behavior, path string, r *http.Request) {
+	kb.Reset(identity, path)
 	ck := &b.CacheKey
 	if ck.QueryStrings != routing.SelectNone && r.URL.RawQuery != "" {
 		for name, values := range r.URL.Query() {
@@ -66,13 +65,16 @@ func cacheKey(b *routing.Behavior, path string, r *http.Request) cache.Key {
 			}
 		}
 	}
-	// With Compress the edge stores the compressed object (fetchEntry), so
-	// the encoding the viewer accepts must be part of the key even when the
-	// cache policy leaves Accept-Encoding out.
-	if ck.Gzip || ck.Brotli || b.Compress {
-		kb.Header("x-stagefront-encoding", acceptedEncoding(r.Header.Get("Accept-Encoding"), ck.Gzip || b.Compress, ck.Brotli))
+	// With Compress the edge stores the object compressed with the
+	// encoding it serves the viewer (fetchEntry), so that encoding is part
+	// of the key even when the cache policy leaves Accept-Encoding out;
+	// viewers served the same encoding share one entry, compressed once.
+	switch {
+	case b.Compress:
+		kb.Header("x-stagefront-encoding", servedEncoding(r.Header.Get("Accept-Encoding"), ck.Brotli))
+	case ck.Gzip || ck.Brotli:
+		kb.Header("x-stagefront-encoding", acceptedEncoding(r.Header.Get("Accept-Encoding"), ck.Gzip, ck.Brotli))
 	}
-	return kb.Key()
 }
 
 func selected(sel routing.Selection, names []string, name string) bool {
@@ -85,52 +87,6 @@ func selected(sel routing.Selection, names []string, name string) bool {
 		return !slices.Contains(names, name)
 	}
 	return false
-}
-
-// acceptedEncoding normalizes Accept-Encoding for the key: the encodings
-// of interest that the viewer accepts. Both are kept when both are
-// accepted, since the object stored may be gzip-encoded (Compress) and a
-// viewer accepting only br must not share its entry.
-func acceptedEncoding(ae string, gz, br bool) string {
-	ae = strings.ToLower(ae)
-	br = br && strings.Contains(ae, "br")
-	gz = gz && strings.Contains(ae, "gzip")
-	switch {
-	case br && gz:
-		return "br,gzip"
-	case br:
-		return "br"
-	case gz:
-		return "gzip"
-	}
-	return ""
-}
-
-func compressible(contentType string) bool {
-	ct := strings.ToLower(contentType)
-	for _, p := range []string{"text/", "application/json", "application/javascript", "application/xml", "image/svg+xml", "application/x-javascript"} {
-		if strings.HasPrefix(ct, p) {
-			return true
-		}
-	}
-	return false
-}
-
-// compress gzips body when the viewer accepts gzip. (Brotli would need a
-// third-party encoder; gzip is what every client accepts.)
-func compress(acceptEncoding string, body []byte) (string, []byte, bool) {
-	if !strings.Contains(strings.ToLower(acceptEncoding), "gzip") {
-		return "", nil, false
-	}
-	var buf bytes.Buffer
-	zw, _ := gzip.NewWriterLevel(&buf, gzip.DefaultCompression)
-	if _, err := zw.Write(body); err != nil {
-		return "", nil, false
-	}
-	if err := zw.Close(); err != nil {
-		return "", nil, false
-	}
-	return "gzip", buf.Bytes(), true
 }
 
 func originStatus(err error) int { return origin.StatusFor(err) }
@@ -172,25 +128,31 @@ func viewerHeader(r *http.Request, canonicalName string) []string {
 // query parameter the key lacks, it could vary the object on it and one
 // viewer's response would be served to others. Other methods are never
 // cached and send every header.
+//
+// The result may be nil (nothing to forward) and shares the viewer's
+// values; the origin package never modifies it.
 func forwardHeaders(b *routing.Behavior, r *http.Request, method string) http.Header {
-	h := http.Header{}
 	if method != http.MethodGet {
-		for k, v := range r.Header {
-			h[k] = v
+		return r.Header
+	}
+	var h http.Header
+	set := func(name string, v []string) {
+		if h == nil {
+			h = make(http.Header, len(b.CacheKey.HeaderNames)+1)
 		}
-		return h
+		h[name] = v
 	}
 	ck := &b.CacheKey
 	if ck.Headers == routing.SelectAll {
 		for k, v := range r.Header {
 			if k != "Cookie" {
-				h[k] = v
+				set(k, v)
 			}
 		}
 	} else {
 		for _, name := range ck.HeaderNames {
 			if v := viewerHeader(r, name); len(v) > 0 {
-				h[name] = v
+				set(name, v)
 			}
 		}
 	}
@@ -198,11 +160,11 @@ func forwardHeaders(b *routing.Behavior, r *http.Request, method string) http.He
 	case routing.SelectNone:
 	case routing.SelectAll:
 		if v := r.Header.Values("Cookie"); len(v) > 0 {
-			h["Cookie"] = v // the origin package strips the CD cookie
+			set("Cookie", v) // the origin package strips the CD cookie
 		}
 	default:
 		if c := selectedCookies(ck, r.Header["Cookie"]); c != "" {
-			h["Cookie"] = []string{c}
+			set("Cookie", []string{c})
 		}
 	}
 	return h
@@ -252,7 +214,7 @@ func forwardedQuery(ck *routing.CacheKey, rawQuery string) string {
 }
 
 // fetch asks the behavior's origin for path.
-func (s *Server) fetch(ctx context.Context, r *http.Request, b *routing.Behavior, path, method string) (*http.Response, error) {
+func (s *Server) fetch(ctx context.Context, r *http.Request, b *routing.Behavior, up *upstream, path, method string) (*http.Response, error) {
 	if s.fetcher == nil {
 		return nil, fmt.Errorf("no origin fetcher configured: %w", origin.ErrOriginUnreachable)
 	}
@@ -271,5 +233,5 @@ func (s *Server) fetch(ctx context.Context, r *http.Request, b *routing.Behavior
 	if method != http.MethodGet && method != http.MethodHead {
 		req.Body, req.ContentLength = r.Body, r.ContentLength
 	}
-	return s.fetcher.Fetch(ctx, originSpec(b.Origin), req)
+	return s.fetcher.Fetch(ctx, up.spec, req)
 }

@@ -57,7 +57,7 @@ type Server struct {
 	metrics *metrics
 	opts    Options
 
-	table    atomic.Pointer[routing.Table]
+	live     atomic.Pointer[liveTable]
 	served   atomic.Int64
 	servedMu sync.Mutex
 	servedCh chan struct{}
@@ -67,6 +67,12 @@ type Server struct {
 	// the config pipeline (Run) touches it.
 	appliedInvalidations map[string]bool
 	cookieBufs           sync.Pool
+	exchanges            exchanges
+	copyBufs             copyBuffers
+	compressors          compressors
+	// realClock is set when Clock is time.Now: the request's start time
+	// then serves as its "now" too.
+	realClock bool
 }
 
 // New builds a Server. Call Run to follow the store; it serves 503 until
@@ -81,7 +87,8 @@ func New(opts Options) (*Server, error) {
 	if opts.MaxBodyBytes <= 0 {
 		opts.MaxBodyBytes = 64 << 20
 	}
-	if opts.Clock == nil {
+	realClock := opts.Clock == nil
+	if realClock {
 		opts.Clock = time.Now
 	}
 	if opts.Draw == nil {
@@ -103,6 +110,7 @@ func New(opts Options) (*Server, error) {
 		store: opts.Store, fetcher: opts.Fetcher, cache: c, log: opts.Logger, metrics: m, opts: opts,
 		servedCh:             make(chan struct{}),
 		appliedInvalidations: map[string]bool{},
+		realClock:            realClock,
 	}
 	s.cookieBufs.New = func() any { b := make([]byte, 0, 160); return &b }
 	return s, nil
@@ -113,24 +121,36 @@ func (s *Server) Close() { s.cache.Close() }
 
 // Table returns the table in use (for tests and the admin endpoint), or
 // nil before the first one is published.
-func (s *Server) Table() *routing.Table { return s.table.Load() }
+func (s *Server) Table() *routing.Table {
+	if lt := s.live.Load(); lt != nil {
+		return lt.table
+	}
+	return nil
+}
 
 // ServeHTTP serves one viewer request from the table of this instant.
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	start := time.Now()
-	t := s.table.Load()
-	rec := &statusRecorder{ResponseWriter: w}
-	distID, variant := s.serve(rec, r, t)
-	s.metrics.observe(distID, variant, rec.status(), time.Since(start))
-	s.access(r, rec, distID, variant, start)
+	lt := s.live.Load()
+	x := s.exchanges.get()
+	x.rec.ResponseWriter = w
+	distID, variant := s.serve(x, r, lt, start)
+	s.metrics.observe(distID, variant, x.rec.status(), time.Since(start))
+	s.access(r, &x.rec, distID, variant, start)
+	s.exchanges.put(x)
 }
 
-func (s *Server) serve(w *statusRecorder, r *http.Request, t *routing.Table) (distID, variant string) {
-	if t == nil {
+func (s *Server) serve(x *exchange, r *http.Request, lt *liveTable, start time.Time) (distID, variant string) {
+	w := &x.rec
+	if lt == nil {
 		errorPage(w, http.StatusServiceUnavailable, "The edge has not loaded its configuration yet.")
 		return "", ""
 	}
-	primary, status := t.Lookup(r.Host)
+	now := start
+	if !s.realClock {
+		now = s.opts.Clock()
+	}
+	primary, status := lt.table.Lookup(r.Host)
 	switch status {
 	case routing.StatusNotFound:
 		errorPage(w, http.StatusForbidden, "Bad request. No distribution is configured for this host name.")
@@ -144,7 +164,7 @@ func (s *Server) serve(w *statusRecorder, r *http.Request, t *routing.Table) (di
 	}
 	dec := primary.Decide(routing.DecideInput{
 		Header: r.Header, Cookie: routing.StickyCookieValue(r.Header),
-		Now: s.opts.Clock(), Draw: s.opts.Draw(),
+		Now: now, Draw: s.opts.Draw(),
 	})
 	d := dec.Dist
 	variant = dec.Variant.String()
@@ -155,7 +175,7 @@ func (s *Server) serve(w *statusRecorder, r *http.Request, t *routing.Table) (di
 		s.cookieBufs.Put(bp)
 	}
 	if s.opts.DebugHeader {
-		w.Header().Set(DebugHeader, d.ID+" "+variant)
+		w.Header()[DebugHeader] = lt.debugHeader(d, dec.Variant, variant)
 	}
 
 	path := r.URL.EscapedPath()
@@ -183,35 +203,47 @@ func (s *Server) serve(w *statusRecorder, r *http.Request, t *routing.Table) (di
 		errorPage(w, http.StatusBadGateway, "The behavior has no origin to fetch from.")
 		return primary.ID, variant
 	}
-	s.respond(w, r, d, b, path)
+	s.respond(x, r, lt, d, b, path, now)
 	return primary.ID, variant
 }
 
 // respond serves from the cache (GET/HEAD of a cached method) or proxies.
-func (s *Server) respond(w *statusRecorder, r *http.Request, d *routing.Dist, b *routing.Behavior, path string) {
+func (s *Server) respond(x *exchange, r *http.Request, lt *liveTable, d *routing.Dist, b *routing.Behavior, path string, now time.Time) {
+	w := &x.rec
+	up := lt.upstream(b.Origin)
 	cacheable := (r.Method == http.MethodGet || r.Method == http.MethodHead) && b.CachedMethods.Has(r.Method) && b.TTL.Max > 0
 	if !cacheable {
-		s.proxy(w, r, d, b, path)
+		s.proxy(w, r, lt, d, b, up, path)
 		return
 	}
-	key := cacheKey(b, path, r)
-	entry, hit, err := s.cache.GetOrFetch(r.Context(), key, func(ctx context.Context) (*cache.Entry, error) {
-		return s.fetchEntry(ctx, r, b, path)
-	})
-	if err != nil {
-		s.originError(w, r, d, err)
-		return
+	kb := &x.key
+	buildCacheKey(kb, up.identity, b, path, r)
+	entry, hit := s.cache.GetBuilt(kb)
+	if !hit {
+		// A miss: only now build the key to keep and the fetch closure.
+		var err error
+		entry, hit, err = s.cache.GetOrFetch(r.Context(), kb.Key(), func(ctx context.Context) (*cache.Entry, error) {
+			return s.fetchEntry(ctx, r, b, up, path)
+		})
+		if err != nil {
+			s.originError(w, r, d, err)
+			return
+		}
+		if !s.realClock {
+			now = s.opts.Clock()
+		} else {
+			now = time.Now() // the fetch took time
+		}
 	}
-	now := s.opts.Clock()
 	h := w.Header()
 	copyOriginHeader(h, entry.Header)
-	h["Age"] = []string{strconv.FormatInt(entry.Age(now), 10)}
+	h["Age"] = entry.AgeHeader(now)
 	if hit {
 		h["X-Cache"] = xCacheHit
 	} else {
 		h["X-Cache"] = xCacheMiss
 	}
-	s.writeBody(w, r, d, b, entry.Status, entry.Body)
+	s.writeBody(w, r, lt, d, b, entry.Status, entry.Body)
 }
 
 // copyOriginHeader puts the origin's response header into the viewer's.
@@ -236,15 +268,15 @@ var (
 
 // fetchEntry fetches a whole object for the cache. A behavior with Compress
 // gets the object compressed here, once, rather than on every hit: the
-// cache key holds the viewer's normalized Accept-Encoding (see cacheKey),
-// so every request that shares the entry accepts the same encoding.
-func (s *Server) fetchEntry(ctx context.Context, r *http.Request, b *routing.Behavior, path string) (*cache.Entry, error) {
-	resp, err := s.fetch(ctx, r, b, path, http.MethodGet)
+// cache key holds the encoding served (see buildCacheKey), so every
+// request that shares the entry is served the same encoding.
+func (s *Server) fetchEntry(ctx context.Context, r *http.Request, b *routing.Behavior, up *upstream, path string) (*cache.Entry, error) {
+	resp, err := s.fetch(ctx, r, b, up, path, http.MethodGet)
 	if err != nil {
 		return nil, err
 	}
 	defer resp.Body.Close()
-	body, err := io.ReadAll(io.LimitReader(resp.Body, s.opts.MaxBodyBytes+1))
+	body, err := s.readBody(resp)
 	if err != nil {
 		return nil, fmt.Errorf("read origin body: %w", err)
 	}
@@ -254,7 +286,8 @@ func (s *Server) fetchEntry(ctx context.Context, r *http.Request, b *routing.Beh
 	}
 	header := responseHeader(resp.Header)
 	if b.Compress && len(body) >= minCompressBytes && compressible(header.Get("Content-Type")) && header.Get("Content-Encoding") == "" {
-		if enc, zipped, ok := compress(r.Header.Get("Accept-Encoding"), body); ok {
+		enc := servedEncoding(r.Header.Get("Accept-Encoding"), b.CacheKey.Brotli)
+		if zipped, ok := s.compressors.compress(enc, body); ok {
 			body = zipped
 			header.Set("Content-Encoding", enc)
 			header.Add("Vary", "Accept-Encoding")
@@ -269,6 +302,19 @@ func (s *Server) fetchEntry(ctx context.Context, r *http.Request, b *routing.Beh
 	return &cache.Entry{Status: resp.StatusCode, Header: header, Body: body, TTL: ttl}, nil
 }
 
+// readBody reads up to MaxBodyBytes+1 bytes of an origin body, in one
+// allocation when the origin announced the length.
+func (s *Server) readBody(resp *http.Response) ([]byte, error) {
+	if n := resp.ContentLength; n >= 0 && n <= s.opts.MaxBodyBytes {
+		body := make([]byte, n)
+		if _, err := io.ReadFull(resp.Body, body); err != nil {
+			return nil, err
+		}
+		return body, nil
+	}
+	return io.ReadAll(io.LimitReader(resp.Body, s.opts.MaxBodyBytes+1))
+}
+
 // minCompressBytes is the smallest object CloudFront compresses.
 const minCompressBytes = 1000
 
@@ -281,32 +327,41 @@ func cacheableStatus(code int) bool {
 }
 
 // proxy streams a non-cacheable request through to the origin.
-func (s *Server) proxy(w *statusRecorder, r *http.Request, d *routing.Dist, b *routing.Behavior, path string) {
-	resp, err := s.fetch(r.Context(), r, b, path, r.Method)
+func (s *Server) proxy(w *statusRecorder, r *http.Request, lt *liveTable, d *routing.Dist, b *routing.Behavior, up *upstream, path string) {
+	resp, err := s.fetch(r.Context(), r, b, up, path, r.Method)
 	if err != nil {
 		s.originError(w, r, d, err)
 		return
 	}
 	defer resp.Body.Close()
 	h := w.Header()
-	copyOriginHeader(h, responseHeader(resp.Header))
+	copyResponseHeader(h, resp.Header)
 	h["X-Cache"] = xCacheMiss
 	if er := d.ErrorResponse(resp.StatusCode); er != nil {
 		body, _ := io.ReadAll(io.LimitReader(resp.Body, s.opts.MaxBodyBytes))
-		s.writeBody(w, r, d, b, resp.StatusCode, body)
+		s.writeBody(w, r, lt, d, b, resp.StatusCode, body)
 		return
+	}
+	// The origin's length, when it sent one, saves a chunked response.
+	// (net/http dropped it from resp.Header for a chunked body.)
+	if cl := resp.Header["Content-Length"]; len(cl) == 1 && resp.ContentLength >= 0 {
+		h["Content-Length"] = cl
 	}
 	w.WriteHeader(resp.StatusCode)
 	if r.Method != http.MethodHead {
-		_, _ = io.Copy(w, resp.Body)
+		buf := s.copyBufs.get()
+		// w has no ReadFrom, so the copy goes through buf and w's
+		// buffered writer: a small body leaves in one write with the header.
+		_, _ = io.CopyBuffer(w, resp.Body, *buf)
+		s.copyBufs.put(buf)
 	}
 }
 
 // writeBody writes a complete response, applying custom error responses and compression.
-func (s *Server) writeBody(w *statusRecorder, r *http.Request, d *routing.Dist, b *routing.Behavior, status int, body []byte) {
+func (s *Server) writeBody(w *statusRecorder, r *http.Request, lt *liveTable, d *routing.Dist, b *routing.Behavior, status int, body []byte) {
 	h := w.Header()
 	if er := d.ErrorResponse(status); er != nil && er.ResponsePagePath != "" {
-		if page, code, ok := s.errorPageFromOrigin(r, d, er); ok {
+		if page, code, ok := s.errorPageFromOrigin(r, lt, d, er); ok {
 			body, status = page.body, code
 			// The page replaces the error's representation entirely.
 			setOrDelete(h, "Content-Type", page.contentType)
@@ -316,7 +371,8 @@ func (s *Server) writeBody(w *statusRecorder, r *http.Request, d *routing.Dist, 
 		status = er.ResponseCode
 	}
 	if b.Compress && len(body) >= minCompressBytes && compressible(h.Get("Content-Type")) && h.Get("Content-Encoding") == "" {
-		if enc, zipped, ok := compress(r.Header.Get("Accept-Encoding"), body); ok {
+		enc := servedEncoding(r.Header.Get("Accept-Encoding"), b.CacheKey.Brotli)
+		if zipped, ok := s.compressors.compress(enc, body); ok {
 			body = zipped
 			h.Set("Content-Encoding", enc)
 			h["Vary"] = append(slices.Clip(h["Vary"]), "Accept-Encoding")
@@ -353,12 +409,12 @@ type customPage struct {
 
 // errorPageFromOrigin fetches a custom error response's page through the
 // distribution's behaviors.
-func (s *Server) errorPageFromOrigin(r *http.Request, d *routing.Dist, er *routing.ErrorResponse) (customPage, int, bool) {
+func (s *Server) errorPageFromOrigin(r *http.Request, lt *liveTable, d *routing.Dist, er *routing.ErrorResponse) (customPage, int, bool) {
 	b := d.Behavior(er.ResponsePagePath)
 	if b.Origin == nil {
 		return customPage{}, 0, false
 	}
-	resp, err := s.fetch(r.Context(), r, b, er.ResponsePagePath, http.MethodGet)
+	resp, err := s.fetch(r.Context(), r, b, lt.upstream(b.Origin), er.ResponsePagePath, http.MethodGet)
 	if err != nil {
 		return customPage{}, 0, false
 	}
@@ -414,16 +470,31 @@ func errorPage(w http.ResponseWriter, code int, msg string) {
 // responseHeader copies an origin response's end-to-end headers.
 func responseHeader(h http.Header) http.Header {
 	out := make(http.Header, len(h)+4)
-	for k, v := range h {
+	copyResponseHeader(out, h)
+	return out
+}
+
+// copyResponseHeader puts an origin response's end-to-end headers into
+// dst, as copyOriginHeader does (values shared, Set-Cookie added to), and
+// sets Via.
+func copyResponseHeader(dst, src http.Header) {
+	for k, v := range src {
 		switch k {
 		case "Connection", "Keep-Alive", "Proxy-Connection", "Transfer-Encoding", "Upgrade", "Trailer", "Content-Length":
 			continue
+		case "Set-Cookie":
+			if len(dst[k]) > 0 {
+				dst[k] = append(slices.Clip(dst[k]), v...)
+				continue
+			}
 		}
-		out[k] = v
+		dst[k] = v
 	}
-	out.Set("Via", "1.1 stagefront")
-	return out
+	dst["Via"] = viaValue
 }
+
+// viaValue is the Via header of every response (read-only, len == cap).
+var viaValue = []string{"1.1 stagefront"}
 
 func (s *Server) access(r *http.Request, w *statusRecorder, distID, variant string, start time.Time) {
 	if !s.log.Enabled(r.Context(), slog.LevelDebug) {

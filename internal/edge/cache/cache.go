@@ -8,6 +8,7 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+	"unsafe"
 
 	"github.com/maypok86/otter/v2"
 	"golang.org/x/sync/singleflight"
@@ -154,8 +155,10 @@ func (c *Cache) Get(key Key) (*Entry, bool) {
 	return nil, false
 }
 
-func (c *Cache) lookup(key Key) (*Entry, bool) {
-	e, ok := c.store.GetIfPresent(key.str)
+func (c *Cache) lookup(key Key) (*Entry, bool) { return c.lookupString(key.str) }
+
+func (c *Cache) lookupString(key string) (*Entry, bool) {
+	e, ok := c.store.GetIfPresent(key)
 	if !ok || !e.Fresh(c.now()) {
 		return nil, false
 	}
@@ -214,6 +217,24 @@ func (c *Cache) GetOrFetch(ctx context.Context, key Key, fetch FetchFunc) (entry
 		c.misses.Add(1)
 		return nil, false, ctx.Err()
 	}
+}
+
+// GetBuilt returns the fresh entry stored under the key b builds, without
+// allocating: the lookup uses the key encoded in b's buffer. A hit is
+// counted; a miss is not, because the caller goes on with
+// GetOrFetch(ctx, b.Key(), fetch), which counts it (and builds the fetch
+// closure only then). b may be reused once GetBuilt returns.
+func (c *Cache) GetBuilt(b *KeyBuilder) (*Entry, bool) {
+	b.encode()
+	// The string aliases b.buf, which the caller will overwrite. That is
+	// safe because otter's GetIfPresent only hashes and compares the key
+	// and keeps no reference to it (a hit records the stored node, a miss
+	// nothing), and the string does not outlive this call.
+	if e, ok := c.lookupString(unsafe.String(unsafe.SliceData(b.buf), len(b.buf))); ok {
+		c.hits.Add(1)
+		return e, true
+	}
+	return nil, false
 }
 
 // fetchAndStore is the body of one flight.

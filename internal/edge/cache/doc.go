@@ -10,6 +10,8 @@
 //     are sorted, so the key never depends on query-parameter order. Objects
 //     are keyed by origin identity, not by distribution: a primary and its
 //     staging distribution share objects exactly when they share an origin.
+//     A KeyBuilder can be Reset and reused, and GetBuilt looks its key up
+//     without allocating, for the edge's hot path.
 //   - TTLs. TTL applies a TTLPolicy (a cache policy's Min/Default/Max, a
 //     managed policy's from ManagedTTLPolicy, or a legacy behavior's from
 //     LegacyTTLPolicy) to the origin's Cache-Control and Expires headers.

@@ -3,6 +3,8 @@ package cache
 import (
 	"math"
 	"net/http"
+	"strconv"
+	"sync/atomic"
 	"time"
 )
 
@@ -27,6 +29,15 @@ type Entry struct {
 	Path           string
 
 	weight uint32 // bytes charged against Config.MaxBytes
+
+	// age is the last Age header value built, shared by the hits of one
+	// second instead of formatted for each.
+	age atomic.Pointer[ageHeader]
+}
+
+type ageHeader struct {
+	seconds int64
+	value   []string
 }
 
 // Expires returns the end of the entry's freshness.
@@ -43,6 +54,19 @@ func (e *Entry) Age(now time.Time) int64 {
 		return 0
 	}
 	return int64(age / time.Second)
+}
+
+// AgeHeader returns the Age header's value at now. The slice is shared by
+// every response of the same second and must not be modified (its len is
+// its cap, so an append copies it).
+func (e *Entry) AgeHeader(now time.Time) []string {
+	age := e.Age(now)
+	if a := e.age.Load(); a != nil && a.seconds == age {
+		return a.value
+	}
+	a := &ageHeader{seconds: age, value: []string{strconv.FormatInt(age, 10)}}
+	e.age.Store(a)
+	return a.value
 }
 
 // entryOverhead approximates the fixed memory of an Entry and its cache

@@ -55,19 +55,32 @@ type keyPart struct{ name, value string }
 // The caller selects the parts; the builder makes the result independent of
 // the order they arrived in: parameters, headers and cookies are each sorted
 // by name and then value, so ?a=1&b=2 and ?b=2&a=1 give the same Key.
-// A KeyBuilder is not safe for concurrent use.
+// A KeyBuilder is not safe for concurrent use. Reset makes it reusable (a
+// sync.Pool of builders lets the hot path build keys without allocating).
 type KeyBuilder struct {
 	identity string
 	path     string
 	query    []keyPart
 	headers  []keyPart
 	cookies  []keyPart
+	buf      []byte // the encoded key, after encode
 }
 
 // NewKeyBuilder starts a key for the object at path (the viewer's request
 // path, in its escaped form, without the query) from origin id.
 func NewKeyBuilder(id Identity, path string) *KeyBuilder {
 	return &KeyBuilder{identity: id.String(), path: path}
+}
+
+// Reset starts a new key on b, keeping its storage. encodedIdentity is
+// Identity.String(), which callers compute once per origin rather than
+// once per request.
+func (b *KeyBuilder) Reset(encodedIdentity, path string) {
+	b.identity, b.path = encodedIdentity, path
+	clear(b.query) // drop references to the last request's strings
+	clear(b.headers)
+	clear(b.cookies)
+	b.query, b.headers, b.cookies, b.buf = b.query[:0], b.headers[:0], b.cookies[:0], b.buf[:0]
 }
 
 // Query adds one query parameter (decoded name and value). Names are
@@ -87,9 +100,11 @@ func (b *KeyBuilder) QueryValues(v url.Values) *KeyBuilder {
 	return b
 }
 
-// Header adds one header value; the name is case-insensitive.
+// Header adds one header value; the name is case-insensitive (ASCII, as
+// header names are): it is lowercased when the key is encoded, so adding
+// a header costs no allocation.
 func (b *KeyBuilder) Header(name, value string) *KeyBuilder {
-	b.headers = append(b.headers, keyPart{strings.ToLower(name), value})
+	b.headers = append(b.headers, keyPart{name, value})
 	return b
 }
 
@@ -101,25 +116,55 @@ func (b *KeyBuilder) Cookie(name, value string) *KeyBuilder {
 
 // Key returns the canonical key. The builder may be reused afterwards.
 func (b *KeyBuilder) Key() Key {
-	sortParts(b.query)
-	sortParts(b.headers)
-	sortParts(b.cookies)
-
+	b.encode()
 	purgePath := b.path
 	if len(b.query) > 0 {
 		purgePath = b.path + "?" + canonicalQuery(b.query)
 	}
+	return Key{str: string(b.buf), identity: b.identity, purgePath: purgePath}
+}
+
+// encode sorts the parts and writes the canonical key into b.buf.
+func (b *KeyBuilder) encode() {
+	sortParts(b.query)
+	sortHeaderParts(b.headers)
+	sortParts(b.cookies)
 
 	// Every variable field is length-prefixed, so no choice of values can
 	// make two different part lists encode alike.
-	buf := make([]byte, 0, 64+len(b.identity)+len(b.path))
+	buf := b.buf[:0]
 	buf = append(buf, "v1|"...)
 	buf = appendField(buf, b.identity)
 	buf = appendField(buf, b.path)
-	buf = appendParts(buf, 'q', b.query)
-	buf = appendParts(buf, 'h', b.headers)
-	buf = appendParts(buf, 'c', b.cookies)
-	return Key{str: string(buf), identity: b.identity, purgePath: purgePath}
+	buf = appendParts(buf, 'q', b.query, false)
+	buf = appendParts(buf, 'h', b.headers, true)
+	buf = appendParts(buf, 'c', b.cookies, false)
+	b.buf = buf
+}
+
+// sortHeaderParts sorts header parts by lowercased name, then value.
+func sortHeaderParts(parts []keyPart) {
+	slices.SortFunc(parts, func(x, y keyPart) int {
+		return cmp.Or(compareLower(x.name, y.name), strings.Compare(x.value, y.value))
+	})
+}
+
+// compareLower compares ASCII-lowercased a and b.
+func compareLower(a, b string) int {
+	for i := 0; i < len(a) && i < len(b); i++ {
+		ca, cb := lower(a[i]), lower(b[i])
+		if ca != cb {
+			return cmp.Compare(ca, cb)
+		}
+	}
+	return cmp.Compare(len(a), len(b))
+}
+
+func lower(c byte) byte {
+	if 'A' <= c && c <= 'Z' {
+		return c + 'a' - 'A'
+	}
+	return c
 }
 
 func sortParts(parts []keyPart) {
@@ -134,11 +179,19 @@ func appendField(buf []byte, s string) []byte {
 	return append(buf, s...)
 }
 
-func appendParts(buf []byte, tag byte, parts []keyPart) []byte {
+func appendParts(buf []byte, tag byte, parts []keyPart, lowerNames bool) []byte {
 	buf = append(buf, '|', tag)
 	buf = strconv.AppendInt(buf, int64(len(parts)), 10)
 	for _, p := range parts {
-		buf = appendField(buf, p.name)
+		if lowerNames {
+			buf = strconv.AppendInt(buf, int64(len(p.name)), 10)
+			buf = append(buf, ':')
+			for i := 0; i < len(p.name); i++ {
+				buf = append(buf, lower(p.name[i]))
+			}
+		} else {
+			buf = appendField(buf, p.name)
+		}
 		buf = appendField(buf, p.value)
 	}
 	return buf

@@ -17,13 +17,21 @@
 //     With an OAC (always, or no-override when the viewer sent no
 //     Authorization) they are signed for service s3 with credentials from the
 //     standard AWS chain, loaded once by New.
-//   - Connections. One tuned, pooled http.Transport per distinct tuple of
-//     (connect timeout, attempts, read timeout, keepalive), created on first
-//     use and shared by every origin with that tuple. ConnectionAttempts
-//     retries connecting only (each attempt bounded by ConnectTimeout), never
-//     a request; ReadTimeout bounds the wait for the response header;
-//     KeepaliveTimeout is the idle-connection timeout. HTTP/1.1, no proxy
-//     from the environment, no transparent gzip.
+//   - Connections. GET and HEAD, the cache's and almost every viewer's
+//     methods, run on this package's own keep-alive pools (conn.go): one per
+//     (connect timeout, attempts, read timeout, keepalive) tuple and origin
+//     address; the calling goroutine writes the request and reads the
+//     response on a pooled connection, which returns to the pool when the
+//     body has been read to its end (a body closed early closes it). That
+//     avoids http.Transport's per-request hand-offs between its read and
+//     write goroutines, which cost more than the HTTP work on small objects.
+//     A request that fails on a reused connection before any response byte
+//     (the origin closed it while idle) is retried on another connection.
+//     Requests with a body use one tuned http.Transport per tuple, created
+//     on first use. ConnectionAttempts retries connecting only (each attempt
+//     bounded by ConnectTimeout), never a request; ReadTimeout bounds the
+//     wait for the response header; KeepaliveTimeout is the idle-connection
+//     timeout. HTTP/1.1, no proxy from the environment, no transparent gzip.
 //   - Failure kinds. An *Error wraps ErrOriginUnreachable or ErrOriginTimeout
 //     with the cause; StatusFor maps them to 502 and 504.
 //
@@ -38,5 +46,5 @@
 // safe for concurrent use; its ctx bounds the whole exchange, body reading
 // included, and the caller closes the response body. Close on shutdown
 // closes idle connections; no goroutine of this package outlives a fetch
-// except the pooled idle connections themselves.
+// (an idle pooled connection holds only a timer that closes it).
 package origin

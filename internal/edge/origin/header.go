@@ -3,6 +3,7 @@ package origin
 import (
 	"net/http"
 	"net/textproto"
+	"slices"
 	"strings"
 )
 
@@ -54,7 +55,13 @@ func originHeader(in http.Header, spec *Spec, clientIP string) (out http.Header,
 			}
 			continue
 		}
-		out[key] = append(out[key], values...) // a copy: in stays untouched
+		if prior, ok := out[key]; ok { // keys that differ only in case
+			out[key] = append(prior, values...)
+			continue
+		}
+		// Shared with in, clipped so that any append below copies: in
+		// stays untouched without copying every value.
+		out[key] = slices.Clip(values)
 	}
 	// Headers the viewer named in Connection are hop-by-hop too.
 	for _, list := range connectionTokens {
@@ -72,22 +79,30 @@ func originHeader(in http.Header, spec *Spec, clientIP string) (out http.Header,
 		key := http.CanonicalHeaderKey(h[0])
 		out[key] = append(out[key], h[1])
 	}
-	appendList(out, "Via", Via)
+	appendList(out, "Via", viaValues)
 	if clientIP != "" {
-		appendList(out, "X-Forwarded-For", clientIP)
+		appendList(out, "X-Forwarded-For", []string{clientIP})
 	}
 	if _, ok := out["User-Agent"]; !ok {
-		out["User-Agent"] = []string{userAgent}
+		out["User-Agent"] = userAgentValues
 	}
 	return out, viewerHost
 }
 
-// appendList appends value to the comma-separated list header key.
-func appendList(h http.Header, key, value string) {
+// Read-only header values, shared by every request (len == cap, so an
+// append copies them).
+var (
+	viaValues       = []string{Via}
+	userAgentValues = []string{userAgent}
+)
+
+// appendList appends value (one element) to the comma-separated list
+// header key.
+func appendList(h http.Header, key string, value []string) {
 	if prior := h[key]; len(prior) > 0 {
-		value = strings.Join(prior, ", ") + ", " + value
+		value = []string{strings.Join(prior, ", ") + ", " + value[0]}
 	}
-	h[key] = []string{value}
+	h[key] = value
 }
 
 // stripCDCookie returns the Cookie header values joined into one (HTTP/1.1

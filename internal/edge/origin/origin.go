@@ -120,7 +120,8 @@ type Fetcher struct {
 	maxIdlePerHost int
 
 	mu         sync.RWMutex
-	transports map[transportKey]*http.Transport
+	transports map[transportKey]*http.Transport // requests with a body
+	pools      map[poolKey]*connPool            // GET and HEAD
 }
 
 // New returns a Fetcher. Without Options.Credentials it loads the default
@@ -137,6 +138,7 @@ func New(ctx context.Context, opts Options) (*Fetcher, error) {
 		tlsConfig:      opts.TLSClientConfig,
 		maxIdlePerHost: opts.MaxIdleConnsPerHost,
 		transports:     make(map[transportKey]*http.Transport),
+		pools:          make(map[poolKey]*connPool),
 	}
 	if f.s3Endpoint != nil && (f.s3Endpoint.Scheme == "" || f.s3Endpoint.Host == "") {
 		return nil, fmt.Errorf("origin: S3 endpoint %q: want scheme://host[:port]", f.s3Endpoint)
@@ -207,8 +209,6 @@ func (f *Fetcher) Fetch(ctx context.Context, spec *Spec, req *Request) (*http.Re
 			hreq.Body = rc
 		}
 	}
-	hreq = hreq.WithContext(ctx)
-
 	sign, err := shouldSign(spec, header)
 	if err != nil {
 		return nil, fmt.Errorf("origin %q: %w", spec.ID, err)
@@ -219,7 +219,12 @@ func (f *Fetcher) Fetch(ctx context.Context, spec *Spec, req *Request) (*http.Re
 		}
 	}
 
-	resp, err := f.transport(keyOf(spec)).RoundTrip(hreq)
+	var resp *http.Response
+	if hreq.Body == nil && (method == http.MethodGet || method == http.MethodHead) && asciiHost(hreq.Host) {
+		resp, err = f.roundTrip(ctx, keyOf(spec), hreq)
+	} else {
+		resp, err = f.transport(keyOf(spec)).RoundTrip(hreq.WithContext(ctx))
+	}
 	if err != nil {
 		return nil, fetchError(spec.ID, err)
 	}
@@ -233,6 +238,9 @@ func (f *Fetcher) Close() {
 	defer f.mu.RUnlock()
 	for _, t := range f.transports {
 		t.CloseIdleConnections()
+	}
+	for _, p := range f.pools {
+		p.closeIdle()
 	}
 }
 

@@ -1,0 +1,408 @@
+package origin
+
+import (
+	"bufio"
+	"context"
+	"crypto/tls"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"slices"
+	"sync"
+	"time"
+)
+
+// The fetch path for GET and HEAD, the methods the cache and almost every
+// viewer request use. http.Transport serves one request with three
+// goroutines (the caller, a per-connection writeLoop and readLoop) handing
+// it over through channels; on a loopback benchmark with a 1 KiB object
+// those hand-offs cost more than the HTTP work itself. Here the caller's
+// goroutine writes the request and reads the response on a pooled
+// connection, and the connection goes back to the pool when the body has
+// been read to its end. Requests with a body (no retry is possible, and
+// Expect: 100-continue) keep using the Transport of their transportKey.
+
+// connPool holds the idle keep-alive connections to one address with one
+// transportKey.
+type connPool struct {
+	key       transportKey
+	addr      string      // host:port dialed
+	tlsConfig *tls.Config // nil for http
+	dial      func(ctx context.Context, network, addr string) (net.Conn, error)
+	maxIdle   int
+
+	mu   sync.Mutex
+	idle []*persistConn // most recently used last
+}
+
+// poolKey names a connPool: the Transport settings and the URL's scheme
+// and host (as in the URL, port optional).
+type poolKey struct {
+	transportKey
+	scheme, host string
+}
+
+// persistConn is one connection of a connPool. It is used by one fetch at
+// a time: from get until its response body reaches EOF or is closed.
+type persistConn struct {
+	pool *connPool
+	conn net.Conn
+	br   *bufio.Reader
+	bw   *bufio.Writer
+	// idleTimer closes the connection once it has been idle for the
+	// keep-alive timeout; created on the first release.
+	idleTimer *time.Timer
+}
+
+// pool returns the connPool for k, scheme and host, creating it on first use.
+func (f *Fetcher) pool(k transportKey, scheme, host string) *connPool {
+	pk := poolKey{transportKey: k, scheme: scheme, host: host}
+	f.mu.RLock()
+	p := f.pools[pk]
+	f.mu.RUnlock()
+	if p != nil {
+		return p
+	}
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if p = f.pools[pk]; p == nil {
+		p = &connPool{key: k, addr: host, dial: f.dialFunc(k.connectTimeout, k.attempts), maxIdle: f.maxIdlePerHost}
+		hostname, _, err := net.SplitHostPort(host)
+		if err != nil { // no port in the URL
+			hostname = host
+			port := "80"
+			if scheme == "https" {
+				port = "443"
+			}
+			p.addr = net.JoinHostPort(hostname, port)
+		}
+		if scheme == "https" {
+			p.tlsConfig = f.tlsConfig.Clone()
+			if p.tlsConfig == nil {
+				p.tlsConfig = &tls.Config{}
+			}
+			if p.tlsConfig.ServerName == "" {
+				p.tlsConfig.ServerName = hostname
+			}
+		}
+		f.pools[pk] = p
+	}
+	return p
+}
+
+// roundTrip sends a GET or HEAD without a body on a pooled connection.
+// A request that fails on a reused connection before any byte of a
+// response arrived (the origin closed it while it was idle) is retried on
+// another one, as http.Transport does.
+func (f *Fetcher) roundTrip(ctx context.Context, k transportKey, req *http.Request) (*http.Response, error) {
+	p := f.pool(k, req.URL.Scheme, req.URL.Host)
+	for {
+		if err := ctx.Err(); err != nil {
+			return nil, err
+		}
+		pc, reused, err := p.get(ctx)
+		if err != nil {
+			return nil, err
+		}
+		resp, err := pc.roundTrip(ctx, req, k.readTimeout)
+		if err == nil {
+			return resp, nil
+		}
+		var stale *staleConnError
+		if reused && errors.As(err, &stale) && ctx.Err() == nil {
+			continue
+		}
+		return nil, err
+	}
+}
+
+// get returns an idle connection (reused) or dials a new one.
+func (p *connPool) get(ctx context.Context) (pc *persistConn, reused bool, err error) {
+	p.mu.Lock()
+	if n := len(p.idle); n > 0 {
+		pc = p.idle[n-1]
+		p.idle[n-1] = nil
+		p.idle = p.idle[:n-1]
+		pc.idleTimer.Stop()
+		p.mu.Unlock()
+		return pc, true, nil
+	}
+	p.mu.Unlock()
+
+	conn, err := p.dial(ctx, "tcp", p.addr)
+	if err != nil {
+		return nil, false, err
+	}
+	if p.tlsConfig != nil {
+		tc := tls.Client(conn, p.tlsConfig)
+		hctx, cancel := context.WithTimeout(ctx, p.key.connectTimeout)
+		err := tc.HandshakeContext(hctx)
+		cancel()
+		if err != nil {
+			conn.Close()
+			return nil, false, fmt.Errorf("tls handshake: %w", err)
+		}
+		conn = tc
+	}
+	return &persistConn{pool: p, conn: conn, br: bufio.NewReaderSize(conn, 4<<10), bw: bufio.NewWriterSize(conn, 4<<10)}, false, nil
+}
+
+// release puts a connection whose exchange ended cleanly back in the pool.
+func (pc *persistConn) release() {
+	p := pc.pool
+	// Bytes after the end of the response are not an answer to anything
+	// we sent: the connection is out of step.
+	if pc.br.Buffered() > 0 {
+		pc.conn.Close()
+		return
+	}
+	p.mu.Lock()
+	if len(p.idle) >= p.maxIdle {
+		p.mu.Unlock()
+		pc.conn.Close()
+		return
+	}
+	p.idle = append(p.idle, pc)
+	if pc.idleTimer == nil {
+		pc.idleTimer = time.AfterFunc(p.key.keepalive, pc.expire)
+	} else {
+		pc.idleTimer.Reset(p.key.keepalive)
+	}
+	p.mu.Unlock()
+}
+
+// expire closes the connection if it is still idle (its timer may fire
+// just as get takes it, in which case the connection is in use and stays).
+func (pc *persistConn) expire() {
+	p := pc.pool
+	p.mu.Lock()
+	i := slices.Index(p.idle, pc)
+	if i >= 0 {
+		p.idle = slices.Delete(p.idle, i, i+1)
+	}
+	p.mu.Unlock()
+	if i >= 0 {
+		pc.conn.Close()
+	}
+}
+
+// closeIdle closes every idle connection; the pool stays usable.
+func (p *connPool) closeIdle() {
+	p.mu.Lock()
+	idle := p.idle
+	p.idle = nil
+	p.mu.Unlock()
+	for _, pc := range idle {
+		pc.idleTimer.Stop()
+		pc.conn.Close()
+	}
+}
+
+// aLongTimeAgo is a deadline in the past: setting it unblocks every read
+// and write on a connection.
+var aLongTimeAgo = time.Unix(1, 0)
+
+func (pc *persistConn) interrupt() { _ = pc.conn.SetDeadline(aLongTimeAgo) }
+
+// staleConnError is a failure before any byte of a response was read: on
+// a reused connection, the origin most likely closed it while idle.
+type staleConnError struct{ err error }
+
+func (e *staleConnError) Error() string {
+	return "connection closed before a response: " + e.err.Error()
+}
+func (e *staleConnError) Unwrap() error { return e.err }
+
+// roundTrip writes req and reads the response header. On success the
+// connection belongs to the response body; on failure it is closed.
+func (pc *persistConn) roundTrip(ctx context.Context, req *http.Request, readTimeout time.Duration) (*http.Response, error) {
+	// ctx bounds the whole exchange, body included: when it ends, every
+	// blocked read or write on the connection returns.
+	stop := context.AfterFunc(ctx, pc.interrupt)
+	fail := func(err error) (*http.Response, error) {
+		stop()
+		pc.conn.Close()
+		if ctxErr := ctx.Err(); ctxErr != nil {
+			return nil, ctxErr
+		}
+		return nil, err
+	}
+	if err := writeRequest(pc.bw, req); err != nil {
+		var bad *badHeaderError
+		if errors.As(err, &bad) {
+			return fail(err)
+		}
+		return fail(&staleConnError{err})
+	}
+	if readTimeout > 0 {
+		_ = pc.conn.SetReadDeadline(time.Now().Add(readTimeout))
+	}
+	var resp *http.Response
+	for {
+		if _, err := pc.br.Peek(1); err != nil {
+			var timeout interface{ Timeout() bool }
+			if errors.As(err, &timeout) && timeout.Timeout() {
+				return fail(err)
+			}
+			return fail(&staleConnError{err})
+		}
+		var err error
+		resp, err = http.ReadResponse(pc.br, req)
+		if err != nil {
+			return fail(fmt.Errorf("read response: %w", err))
+		}
+		// Informational responses (103 Early Hints…) precede the real one.
+		if resp.StatusCode < 100 || resp.StatusCode >= 200 {
+			break
+		}
+		if resp.StatusCode == http.StatusSwitchingProtocols {
+			return fail(errors.New("origin switched protocols"))
+		}
+	}
+	if readTimeout > 0 {
+		_ = pc.conn.SetReadDeadline(time.Time{})
+		// Clearing the deadline may have undone an interrupt.
+		if ctx.Err() != nil {
+			return fail(nil)
+		}
+	}
+	reusable := !resp.Close && !req.Close
+	if resp.Body == http.NoBody {
+		if stop() && reusable {
+			pc.release()
+		} else {
+			pc.conn.Close()
+		}
+		return resp, nil
+	}
+	resp.Body = &bodyReader{body: resp.Body, pc: pc, ctx: ctx, stop: stop, reusable: reusable}
+	return resp, nil
+}
+
+// bodyReader is a response body on a pooled connection: at EOF the
+// connection goes back to the pool; a body closed early, or that failed,
+// closes it. Read and Close must not be called concurrently.
+type bodyReader struct {
+	body     io.ReadCloser
+	pc       *persistConn
+	ctx      context.Context
+	stop     func() bool
+	reusable bool
+	err      error // set once the connection was released or closed
+}
+
+func (b *bodyReader) Read(p []byte) (int, error) {
+	if b.err != nil {
+		return 0, b.err
+	}
+	n, err := b.body.Read(p)
+	switch {
+	case err == io.EOF:
+		b.finish(true, io.EOF)
+	case err != nil:
+		if ctxErr := b.ctx.Err(); ctxErr != nil {
+			err = ctxErr
+		}
+		b.finish(false, err)
+	}
+	return n, err
+}
+
+func (b *bodyReader) Close() error {
+	if b.err == nil {
+		// Unread bytes are left on the connection: it cannot be reused.
+		b.finish(false, errors.New("read on closed response body"))
+	}
+	return nil
+}
+
+func (b *bodyReader) finish(eof bool, err error) {
+	b.err = err
+	if b.stop() && eof && b.reusable {
+		b.pc.release()
+		return
+	}
+	b.pc.conn.Close()
+}
+
+// badHeaderError is a header that cannot be sent (the Transport refuses it
+// too); it is not a connection failure and is never retried.
+type badHeaderError struct{ name string }
+
+func (e *badHeaderError) Error() string {
+	return fmt.Sprintf("invalid header field %q for the origin request", e.name)
+}
+
+// writeRequest writes a request without a body in HTTP/1.1 form.
+func writeRequest(w *bufio.Writer, req *http.Request) error {
+	w.WriteString(req.Method)
+	w.WriteByte(' ')
+	if path := req.URL.EscapedPath(); path != "" {
+		w.WriteString(path)
+	} else {
+		w.WriteByte('/')
+	}
+	if req.URL.RawQuery != "" {
+		w.WriteByte('?')
+		w.WriteString(req.URL.RawQuery)
+	}
+	w.WriteString(" HTTP/1.1\r\nHost: ")
+	w.WriteString(req.Host)
+	w.WriteString("\r\n")
+	for name, values := range req.Header {
+		if !validHeaderName(name) {
+			return &badHeaderError{name}
+		}
+		for _, v := range values {
+			if !validHeaderValue(v) {
+				return &badHeaderError{name}
+			}
+			w.WriteString(name)
+			w.WriteString(": ")
+			w.WriteString(v)
+			w.WriteString("\r\n")
+		}
+	}
+	w.WriteString("\r\n")
+	return w.Flush()
+}
+
+// validHeaderName reports whether name is an RFC 9110 token.
+func validHeaderName(name string) bool {
+	if name == "" {
+		return false
+	}
+	for i := 0; i < len(name); i++ {
+		c := name[i]
+		if c <= ' ' || c >= 0x7f || c == ':' || c == '"' || c == '(' || c == ')' || c == ',' || c == '/' ||
+			c == ';' || c == '<' || c == '=' || c == '>' || c == '?' || c == '@' || c == '[' || c == '\\' ||
+			c == ']' || c == '{' || c == '}' {
+			return false
+		}
+	}
+	return true
+}
+
+// validHeaderValue rejects control characters other than tab, which would
+// end the header line early (request splitting).
+func validHeaderValue(v string) bool {
+	for i := 0; i < len(v); i++ {
+		if c := v[i]; (c < ' ' && c != '\t') || c == 0x7f {
+			return false
+		}
+	}
+	return true
+}
+
+// asciiHost reports whether host needs no IDNA conversion; other hosts go
+// through http.Transport, which converts them.
+func asciiHost(host string) bool {
+	for i := 0; i < len(host); i++ {
+		if host[i] >= 0x80 {
+			return false
+		}
+	}
+	return true
+}
