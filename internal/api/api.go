@@ -37,10 +37,11 @@ type Options struct {
 
 // server routes requests to the control service.
 type server struct {
-	svc  *control.Service
-	opts Options
-	log  *slog.Logger
-	mux  *http.ServeMux
+	svc     *control.Service
+	opts    Options
+	log     *slog.Logger
+	mux     *http.ServeMux
+	configs *configCache
 }
 
 // New returns the CloudFront 2020-05-31 REST-XML API over svc: request ids,
@@ -63,7 +64,7 @@ func New(svc *control.Service, opts Options) http.Handler {
 		opts.RequestID = newUUID
 	}
 	opts.BaseURL = strings.TrimRight(opts.BaseURL, "/")
-	s := &server{svc: svc, opts: opts, log: opts.Logger, mux: http.NewServeMux()}
+	s := &server{svc: svc, opts: opts, log: opts.Logger, mux: http.NewServeMux(), configs: newConfigCache()}
 	s.routes()
 	authed := auth.Middleware(opts.Verifier, s.writeError)(http.HandlerFunc(s.route))
 	return s.withRequestID(authed)
@@ -101,7 +102,7 @@ func (s *server) writeReply(w http.ResponseWriter, rep *reply) error {
 	var body []byte
 	if rep.root != "" {
 		var err error
-		if body, err = encodeXML(rep.root, rep.body); err != nil {
+		if body, err = encodeXMLCached(rep.root, rep.body, s.configs); err != nil {
 			return err
 		}
 		w.Header().Set("Content-Type", "text/xml")

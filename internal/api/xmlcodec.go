@@ -11,6 +11,7 @@ import (
 	"reflect"
 	"strconv"
 	"strings"
+	"sync"
 
 	"github.com/stagefront/stagefront/internal/api/auth"
 	cf "github.com/stagefront/stagefront/internal/cloudfront"
@@ -178,10 +179,14 @@ func normalizeRaw(raw *cf.RawXML) {
 // xml.Encoder.EncodeElement on them because encoding/xml writes an empty
 // wrapper (<Items></Items>) for a nil slice tagged "Items>X,omitempty",
 // which CloudFront never sends (Quantity 0 comes without Items).
-func encodeXML(root string, v any) ([]byte, error) {
+func encodeXML(root string, v any) ([]byte, error) { return encodeXMLCached(root, v, nil) }
+
+// encodeXMLCached is encodeXML with a cache of encoded DistributionConfig
+// elements (nil: none).
+func encodeXMLCached(root string, v any, configs *configCache) ([]byte, error) {
 	var buf bytes.Buffer
 	buf.WriteString(xml.Header)
-	enc := xml.NewEncoder(&buf)
+	e := &xmlEncoder{enc: xml.NewEncoder(&buf), buf: &buf, configs: configs}
 	start := xml.StartElement{
 		Name: xml.Name{Local: root},
 		Attr: []xml.Attr{{Name: xml.Name{Local: "xmlns"}, Value: cf.Namespace}},
@@ -193,60 +198,117 @@ func encodeXML(root string, v any) ([]byte, error) {
 	if !rv.IsValid() || rv.Kind() == reflect.Pointer {
 		return nil, fmt.Errorf("encode %s: no document (%T)", root, v)
 	}
-	if err := writeElement(enc, start, rv); err != nil {
+	if err := e.writeElement(start, rv); err != nil {
 		return nil, fmt.Errorf("encode %s: %w", root, err)
 	}
-	if err := enc.Flush(); err != nil {
+	if err := e.enc.Flush(); err != nil {
 		return nil, fmt.Errorf("encode %s: %w", root, err)
 	}
 	return buf.Bytes(), nil
 }
 
+// xmlEncoder writes one response document.
+type xmlEncoder struct {
+	enc     *xml.Encoder
+	buf     *bytes.Buffer
+	configs *configCache
+}
+
+// configCache keeps the encoded <DistributionConfig> element of configs the
+// control plane hands out. Those are shared, read-only records decoded once
+// per store revision, so a pointer names one content for its whole life; a
+// GetDistribution of an unchanged distribution then skips re-encoding it.
+type configCache struct {
+	mu sync.Mutex
+	m  map[*cf.DistributionConfig][]byte
+}
+
+const configCacheSize = 4096
+
+func newConfigCache() *configCache { return &configCache{m: map[*cf.DistributionConfig][]byte{}} }
+
+func (c *configCache) get(k *cf.DistributionConfig) ([]byte, bool) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	b, ok := c.m[k]
+	return b, ok
+}
+
+func (c *configCache) put(k *cf.DistributionConfig, b []byte) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if len(c.m) >= configCacheSize { // configs of old revisions pile up: start over
+		clear(c.m)
+	}
+	c.m[k] = b
+}
+
+// writeConfig writes a DistributionConfig element from the cache, or
+// encodes it and remembers the bytes.
+func (e *xmlEncoder) writeConfig(name string, cfg *cf.DistributionConfig) error {
+	if err := e.enc.Flush(); err != nil {
+		return err
+	}
+	if b, ok := e.configs.get(cfg); ok {
+		e.buf.Write(b)
+		return nil
+	}
+	start := e.buf.Len()
+	if err := e.writeElement(xml.StartElement{Name: xml.Name{Local: name}}, reflect.ValueOf(cfg).Elem()); err != nil {
+		return err
+	}
+	if err := e.enc.Flush(); err != nil {
+		return err
+	}
+	e.configs.put(cfg, bytes.Clone(e.buf.Bytes()[start:]))
+	return nil
+}
+
 // writeElement writes one element holding v (not a pointer).
-func writeElement(enc *xml.Encoder, start xml.StartElement, v reflect.Value) error {
+func (e *xmlEncoder) writeElement(start xml.StartElement, v reflect.Value) error {
 	if v.Type().Implements(textMarshalerType) {
 		text, err := v.Interface().(encoding.TextMarshaler).MarshalText()
 		if err != nil {
 			return err
 		}
-		return writeText(enc, start, string(text))
+		return e.writeText(start, string(text))
 	}
 	switch v.Kind() {
 	case reflect.String:
-		return writeText(enc, start, v.String())
+		return e.writeText(start, v.String())
 	case reflect.Bool:
-		return writeText(enc, start, strconv.FormatBool(v.Bool()))
+		return e.writeText(start, strconv.FormatBool(v.Bool()))
 	case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64:
-		return writeText(enc, start, strconv.FormatInt(v.Int(), 10))
+		return e.writeText(start, strconv.FormatInt(v.Int(), 10))
 	case reflect.Float32, reflect.Float64:
-		return writeText(enc, start, strconv.FormatFloat(v.Float(), 'f', -1, v.Type().Bits()))
+		return e.writeText(start, strconv.FormatFloat(v.Float(), 'f', -1, v.Type().Bits()))
 	case reflect.Struct:
-		if err := enc.EncodeToken(start); err != nil {
+		if err := e.enc.EncodeToken(start); err != nil {
 			return err
 		}
 		for i := range v.NumField() {
-			if err := writeField(enc, v.Type().Field(i), v.Field(i)); err != nil {
+			if err := e.writeField(v.Type().Field(i), v.Field(i)); err != nil {
 				return err
 			}
 		}
-		return enc.EncodeToken(start.End())
+		return e.enc.EncodeToken(start.End())
 	}
 	return fmt.Errorf("element %s: unsupported kind %s", start.Name.Local, v.Kind())
 }
 
-func writeText(enc *xml.Encoder, start xml.StartElement, text string) error {
-	if err := enc.EncodeToken(start); err != nil {
+func (e *xmlEncoder) writeText(start xml.StartElement, text string) error {
+	if err := e.enc.EncodeToken(start); err != nil {
 		return err
 	}
-	if err := enc.EncodeToken(xml.CharData(text)); err != nil {
+	if err := e.enc.EncodeToken(xml.CharData(text)); err != nil {
 		return err
 	}
-	return enc.EncodeToken(start.End())
+	return e.enc.EncodeToken(start.End())
 }
 
 // writeField writes one struct member per its xml tag: "Name,omitempty",
 // "Wrapper>Member,omitempty" or ",any" (kept unknown elements).
-func writeField(enc *xml.Encoder, f reflect.StructField, v reflect.Value) error {
+func (e *xmlEncoder) writeField(f reflect.StructField, v reflect.Value) error {
 	tag := f.Tag.Get("xml")
 	name, opts, _ := strings.Cut(tag, ",")
 	if !f.IsExported() || tag == "-" {
@@ -263,7 +325,7 @@ func writeField(enc *xml.Encoder, f reflect.StructField, v reflect.Value) error 
 			}
 			// The start carries the name only: EncodeElement adds the
 			// attributes from RawXML.Attr (",any,attr") itself.
-			if err := enc.EncodeElement(raw, xml.StartElement{Name: xml.Name{Local: raw.XMLName.Local}}); err != nil {
+			if err := e.enc.EncodeElement(raw, xml.StartElement{Name: xml.Name{Local: raw.XMLName.Local}}); err != nil {
 				return err
 			}
 		}
@@ -272,6 +334,9 @@ func writeField(enc *xml.Encoder, f reflect.StructField, v reflect.Value) error 
 	if name == "" {
 		return nil
 	}
+	if cfg, ok := v.Interface().(*cf.DistributionConfig); ok && cfg != nil && e.configs != nil {
+		return e.writeConfig(name, cfg)
+	}
 	for v.Kind() == reflect.Pointer {
 		if v.IsNil() {
 			return nil
@@ -279,7 +344,7 @@ func writeField(enc *xml.Encoder, f reflect.StructField, v reflect.Value) error 
 		v = v.Elem()
 	}
 	if v.Kind() != reflect.Slice || v.Type().Implements(textMarshalerType) {
-		return writeElement(enc, xml.StartElement{Name: xml.Name{Local: name}}, v)
+		return e.writeElement(xml.StartElement{Name: xml.Name{Local: name}}, v)
 	}
 	if v.Len() == 0 {
 		return nil
@@ -291,7 +356,7 @@ func writeField(enc *xml.Encoder, f reflect.StructField, v reflect.Value) error 
 	var ws xml.StartElement
 	if wrapped {
 		ws = xml.StartElement{Name: xml.Name{Local: wrapper}}
-		if err := enc.EncodeToken(ws); err != nil {
+		if err := e.enc.EncodeToken(ws); err != nil {
 			return err
 		}
 	}
@@ -303,12 +368,12 @@ func writeField(enc *xml.Encoder, f reflect.StructField, v reflect.Value) error 
 			}
 			item = item.Elem()
 		}
-		if err := writeElement(enc, xml.StartElement{Name: xml.Name{Local: member}}, item); err != nil {
+		if err := e.writeElement(xml.StartElement{Name: xml.Name{Local: member}}, item); err != nil {
 			return err
 		}
 	}
 	if wrapped {
-		return enc.EncodeToken(ws.End())
+		return e.enc.EncodeToken(ws.End())
 	}
 	return nil
 }

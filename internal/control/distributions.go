@@ -32,7 +32,7 @@ func (s *Service) wire(ctx context.Context, d loaded[model.Distribution]) (*Dist
 	if s.opts.Deployment.Deployed(ctx, d.rev) {
 		status = "Deployed"
 	}
-	invs, err := listRecords[model.Invalidation](ctx, s.st, model.InvalidationPrefix+d.rec.ID+"/")
+	invs, err := listRecords[model.Invalidation](ctx, s, model.InvalidationPrefix+d.rec.ID+"/")
 	if err != nil {
 		return nil, err
 	}
@@ -100,7 +100,7 @@ func (s *Service) CreateDistribution(ctx context.Context, cfg *cf.DistributionCo
 }
 
 func (s *Service) checkStagingQuota(ctx context.Context) error {
-	all, err := listRecords[model.Distribution](ctx, s.st, model.DistributionPrefix)
+	all, err := listRecords[model.Distribution](ctx, s, model.DistributionPrefix)
 	if err != nil {
 		return err
 	}
@@ -210,7 +210,7 @@ func (s *Service) GetDistribution(ctx context.Context, id string) (*Distribution
 
 // ListDistributions implements ListDistributions.
 func (s *Service) ListDistributions(ctx context.Context, marker string, maxItems int) (*cf.DistributionList, error) {
-	all, err := listRecords[model.Distribution](ctx, s.st, model.DistributionPrefix)
+	all, err := listRecords[model.Distribution](ctx, s, model.DistributionPrefix)
 	if err != nil {
 		return nil, err
 	}
@@ -407,7 +407,7 @@ func (s *Service) setReversePointer(ctx context.Context, stagingDomain, policyID
 }
 
 func (s *Service) distributionByDomain(ctx context.Context, domain string) (loaded[model.Distribution], error) {
-	all, err := listRecords[model.Distribution](ctx, s.st, model.DistributionPrefix)
+	all, err := listRecords[model.Distribution](ctx, s, model.DistributionPrefix)
 	if err != nil {
 		return loaded[model.Distribution]{}, err
 	}
@@ -421,7 +421,7 @@ func (s *Service) distributionByDomain(ctx context.Context, domain string) (load
 
 // primaryOfPolicy returns the id of the primary the policy is attached to, or "".
 func (s *Service) primaryOfPolicy(ctx context.Context, policyID string) (string, error) {
-	all, err := listRecords[model.Distribution](ctx, s.st, model.DistributionPrefix)
+	all, err := listRecords[model.Distribution](ctx, s, model.DistributionPrefix)
 	if err != nil {
 		return "", err
 	}
@@ -434,7 +434,7 @@ func (s *Service) primaryOfPolicy(ctx context.Context, policyID string) (string,
 }
 
 func (s *Service) policyNamingStaging(ctx context.Context, domain string) (loaded[model.Policy], error) {
-	all, err := listRecords[model.Policy](ctx, s.st, model.PolicyPrefix)
+	all, err := listRecords[model.Policy](ctx, s, model.PolicyPrefix)
 	if err != nil {
 		return loaded[model.Policy]{}, err
 	}

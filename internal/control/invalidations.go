@@ -57,7 +57,7 @@ func (s *Service) CreateInvalidation(ctx context.Context, distID string, batch *
 	ref := cf.Str(batch.CallerReference)
 	refKey := model.InvalidationRefKey(distID, ref)
 	if kv, err := s.st.Get(ctx, refKey); err == nil {
-		prev, err := getRecord[model.Invalidation](ctx, s.st, model.InvalidationKey(distID, string(kv.Value)))
+		prev, err := getRecord[model.Invalidation](ctx, s, model.InvalidationKey(distID, string(kv.Value)))
 		if err != nil {
 			return nil, err
 		}
@@ -102,7 +102,7 @@ func (s *Service) GetInvalidation(ctx context.Context, distID, id string) (*cf.I
 	if _, err := s.getDistribution(ctx, distID); err != nil {
 		return nil, err
 	}
-	inv, err := getRecord[model.Invalidation](ctx, s.st, model.InvalidationKey(distID, id))
+	inv, err := getRecord[model.Invalidation](ctx, s, model.InvalidationKey(distID, id))
 	if errors.Is(err, store.ErrNotFound) {
 		return nil, cf.ErrNoSuchInvalidation.WithMessage("The invalidation %s does not exist.", id)
 	}
@@ -117,7 +117,7 @@ func (s *Service) ListInvalidations(ctx context.Context, distID, marker string, 
 	if _, err := s.getDistribution(ctx, distID); err != nil {
 		return nil, err
 	}
-	all, err := listRecords[model.Invalidation](ctx, s.st, model.InvalidationPrefix+distID+"/")
+	all, err := listRecords[model.Invalidation](ctx, s, model.InvalidationPrefix+distID+"/")
 	if err != nil {
 		return nil, err
 	}

@@ -22,7 +22,7 @@ func oacWire(o loaded[model.OriginAccessControl]) *OACResult {
 }
 
 func (s *Service) getOAC(ctx context.Context, id string) (loaded[model.OriginAccessControl], error) {
-	o, err := getRecord[model.OriginAccessControl](ctx, s.st, model.OACKey(id))
+	o, err := getRecord[model.OriginAccessControl](ctx, s, model.OACKey(id))
 	if errors.Is(err, store.ErrNotFound) {
 		return o, cf.ErrNoSuchOriginAccessControl.WithMessage("The origin access control %s does not exist.", id)
 	}
@@ -128,7 +128,7 @@ func (s *Service) DeleteOAC(ctx context.Context, id, ifMatch string) error {
 	if err := checkIfMatch(ifMatch, cur.etag(id)); err != nil {
 		return err
 	}
-	dists, err := listRecords[model.Distribution](ctx, s.st, model.DistributionPrefix)
+	dists, err := listRecords[model.Distribution](ctx, s, model.DistributionPrefix)
 	if err != nil {
 		return err
 	}
@@ -146,7 +146,7 @@ func (s *Service) DeleteOAC(ctx context.Context, id, ifMatch string) error {
 
 // ListOACs implements ListOriginAccessControls.
 func (s *Service) ListOACs(ctx context.Context, marker string, maxItems int) (*cf.OriginAccessControlList, error) {
-	all, err := listRecords[model.OriginAccessControl](ctx, s.st, model.OACPrefix)
+	all, err := listRecords[model.OriginAccessControl](ctx, s, model.OACPrefix)
 	if err != nil {
 		return nil, err
 	}

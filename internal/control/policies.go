@@ -62,7 +62,7 @@ func (s *Service) CreatePolicy(ctx context.Context, cfg *cf.ContinuousDeployment
 	if err != nil {
 		return nil, err
 	}
-	all, err := listRecords[model.Policy](ctx, s.st, model.PolicyPrefix)
+	all, err := listRecords[model.Policy](ctx, s, model.PolicyPrefix)
 	if err != nil {
 		return nil, err
 	}
@@ -236,7 +236,7 @@ func (s *Service) DeletePolicy(ctx context.Context, id, ifMatch string) error {
 
 // ListPolicies implements ListContinuousDeploymentPolicies.
 func (s *Service) ListPolicies(ctx context.Context, marker string, maxItems int) (*cf.ContinuousDeploymentPolicyList, error) {
-	all, err := listRecords[model.Policy](ctx, s.st, model.PolicyPrefix)
+	all, err := listRecords[model.Policy](ctx, s, model.PolicyPrefix)
 	if err != nil {
 		return nil, err
 	}

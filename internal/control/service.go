@@ -9,6 +9,7 @@ import (
 	"io"
 	"sort"
 	"strings"
+	"sync"
 	"time"
 
 	cf "github.com/stagefront/stagefront/internal/cloudfront"
@@ -45,8 +46,9 @@ type Options struct {
 // Service holds the business rules of the control plane. Every mutation is
 // one store transaction guarded by the revisions it read.
 type Service struct {
-	st   store.Store
-	opts Options
+	st      store.Store
+	opts    Options
+	records sync.Map // store key → cachedRecord
 }
 
 // New returns a Service over st.
@@ -109,26 +111,26 @@ type loaded[T any] struct {
 
 func (l loaded[T]) etag(id string) string { return model.ETag(id, l.rev) }
 
-func getRecord[T any](ctx context.Context, st store.Store, key string) (loaded[T], error) {
-	kv, err := st.Get(ctx, key)
+func getRecord[T any](ctx context.Context, s *Service, key string) (loaded[T], error) {
+	kv, err := s.st.Get(ctx, key)
 	if err != nil {
 		return loaded[T]{}, err
 	}
-	rec, err := model.Decode[T](kv.Value)
+	rec, err := decodeCached[T](s, kv)
 	if err != nil {
 		return loaded[T]{}, err
 	}
 	return loaded[T]{rec: rec, rev: kv.ModRevision}, nil
 }
 
-func listRecords[T any](ctx context.Context, st store.Store, prefix string) ([]loaded[T], error) {
-	kvs, _, err := st.List(ctx, prefix)
+func listRecords[T any](ctx context.Context, s *Service, prefix string) ([]loaded[T], error) {
+	kvs, _, err := s.st.List(ctx, prefix)
 	if err != nil {
 		return nil, fmt.Errorf("list %s: %w", prefix, err)
 	}
 	out := make([]loaded[T], 0, len(kvs))
 	for _, kv := range kvs {
-		rec, err := model.Decode[T](kv.Value)
+		rec, err := decodeCached[T](s, kv)
 		if err != nil {
 			return nil, err
 		}
@@ -137,8 +139,34 @@ func listRecords[T any](ctx context.Context, st store.Store, prefix string) ([]l
 	return out, nil
 }
 
+// cachedRecord is a decoded record and the revision it was decoded from.
+type cachedRecord struct {
+	rev int64
+	rec any
+}
+
+// decodeCached decodes a stored record once per (key, revision): a
+// revision's content never changes, and decoding a full DistributionConfig
+// is most of a GetDistribution's cost. Records it returns are shared and
+// must be treated as read-only (writers copy: `next := *cur.rec`).
+func decodeCached[T any](s *Service, kv store.KV) (*T, error) {
+	if c, ok := s.records.Load(kv.Key); ok {
+		if cr := c.(cachedRecord); cr.rev == kv.ModRevision {
+			if rec, ok := cr.rec.(*T); ok {
+				return rec, nil
+			}
+		}
+	}
+	rec, err := model.Decode[T](kv.Value)
+	if err != nil {
+		return nil, err
+	}
+	s.records.Store(kv.Key, cachedRecord{rev: kv.ModRevision, rec: rec})
+	return rec, nil
+}
+
 func (s *Service) getDistribution(ctx context.Context, id string) (loaded[model.Distribution], error) {
-	d, err := getRecord[model.Distribution](ctx, s.st, model.DistributionKey(id))
+	d, err := getRecord[model.Distribution](ctx, s, model.DistributionKey(id))
 	if errors.Is(err, store.ErrNotFound) {
 		return d, cf.ErrNoSuchDistribution.WithMessage("The specified distribution does not exist: %s.", id)
 	}
@@ -146,7 +174,7 @@ func (s *Service) getDistribution(ctx context.Context, id string) (loaded[model.
 }
 
 func (s *Service) getPolicy(ctx context.Context, id string) (loaded[model.Policy], error) {
-	p, err := getRecord[model.Policy](ctx, s.st, model.PolicyKey(id))
+	p, err := getRecord[model.Policy](ctx, s, model.PolicyKey(id))
 	if errors.Is(err, store.ErrNotFound) {
 		return p, cf.ErrNoSuchCDPolicy.WithMessage("The continuous deployment policy %s doesn't exist.", id)
 	}
