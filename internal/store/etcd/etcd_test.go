@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"runtime"
 	"testing"
 	"time"
 
@@ -271,34 +270,5 @@ func TestWatchCancelLeaksNoGoroutine(t *testing.T) {
 	srv := startServer(t)
 	s := srv.open(t, Config{})
 	defer s.Close()
-	for i := range 20 {
-		storetest.MustPut(t, s, fmt.Sprintf("k/%d", i), "v")
-	}
-	before := runtime.NumGoroutine()
-	ctx, cancel := context.WithCancel(t.Context())
-	var chans []<-chan store.WatchResponse
-	for i := range 30 {
-		switch i % 3 {
-		case 0: // idle, live
-			chans = append(chans, s.Watch(ctx, "k/", 0))
-		case 1: // blocked sending a replayed response
-			chans = append(chans, s.Watch(ctx, "k/", 1))
-		case 2: // live with undelivered responses queued
-			chans = append(chans, s.Watch(ctx, "", 0))
-		}
-	}
-	for i := range 5 {
-		storetest.MustPut(t, s, fmt.Sprintf("k/more%d", i), "v")
-	}
-	cancel()
-	for _, ch := range chans {
-		storetest.ReadUntilClosed(t, ch)
-	}
-	deadline := time.Now().Add(5 * time.Second)
-	for runtime.NumGoroutine() > before {
-		if time.Now().After(deadline) {
-			t.Fatalf("goroutines: %d after cancelling every watch; want <= %d", runtime.NumGoroutine(), before)
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
+	storetest.WatchCancelLeaksNoGoroutine(t, s)
 }

@@ -2,6 +2,8 @@ package storetest
 
 import (
 	"context"
+	"fmt"
+	"runtime"
 	"testing"
 	"time"
 
@@ -69,5 +71,43 @@ func WantRevisions(t testing.TB, resps []store.WatchResponse, first int64) {
 		if want := first + int64(i); resp.Revision != want {
 			t.Fatalf("response %d: revision = %d; want %d", i, resp.Revision, want)
 		}
+	}
+}
+
+// WatchCancelLeaksNoGoroutine opens 30 watches in every state (idle, live,
+// blocked replaying, queued), cancels them, and checks that every channel
+// closes and no goroutine is left behind. Backends call it from their own
+// tests (counting goroutines needs the whole process to itself).
+func WatchCancelLeaksNoGoroutine(t *testing.T, s store.Store) {
+	t.Helper()
+	for i := range 20 {
+		MustPut(t, s, fmt.Sprintf("k/%d", i), "v")
+	}
+	before := runtime.NumGoroutine()
+	ctx, cancel := context.WithCancel(t.Context())
+	var chans []<-chan store.WatchResponse
+	for i := range 30 {
+		switch i % 3 {
+		case 0: // idle, live
+			chans = append(chans, s.Watch(ctx, "k/", 0))
+		case 1: // blocked sending a replayed response
+			chans = append(chans, s.Watch(ctx, "k/", 1))
+		case 2: // live with undelivered responses queued
+			chans = append(chans, s.Watch(ctx, "", 0))
+		}
+	}
+	for i := range 5 {
+		MustPut(t, s, fmt.Sprintf("k/more%d", i), "v")
+	}
+	cancel()
+	for _, ch := range chans {
+		ReadUntilClosed(t, ch)
+	}
+	deadline := time.Now().Add(5 * time.Second)
+	for runtime.NumGoroutine() > before {
+		if time.Now().After(deadline) {
+			t.Fatalf("goroutines: %d after cancelling every watch; want <= %d", runtime.NumGoroutine(), before)
+		}
+		time.Sleep(10 * time.Millisecond)
 	}
 }
