@@ -10,15 +10,19 @@
 # edge's connections to the origin (pooled: at most one per viewer connection).
 # Knobs: DURATION, CONNS, THREADS (wrk); EDGE_ENV="GOGC=400" runs the edge
 # with extra environment; PROFILE=dir saves a CPU profile of each edge run.
+# EDGE_ENGINE="nethttp fasthttp" (one or both, in that run) measures
+# `stagefront serve --edge-engine ENGINE`; unset, the default engine.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 command -v wrk >/dev/null && command -v nginx >/dev/null || { echo "needs wrk and nginx: apt-get install -y wrk nginx-light"; exit 1; }
 DURATION=${DURATION:-10s}; CONNS=${CONNS:-64}; THREADS=${THREADS:-2}
 WORK=$(mktemp -d); chmod 755 "$WORK"
+ENGINES=${EDGE_ENGINE:-}
+for e in $ENGINES; do case $e in nethttp|fasthttp) ;; *) echo "EDGE_ENGINE: $e is not nethttp or fasthttp"; exit 1 ;; esac; done
 go build -o "$WORK/stagefront" ./cmd/stagefront
 port() { python3 -c 'import socket;s=socket.socket();s.bind(("127.0.0.1",0));print(s.getsockname()[1])'; }
 wait_port() { for _ in $(seq 200); do (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null && return 0; sleep 0.05; done; echo "port $1 never opened"; exit 1; }
-ORIGIN=$(port); NGX_STATIC=$(port); NGX_PROXY=$(port); API=$(port); EDGE=$(port); ADMIN=$(port)
+ORIGIN=$(port); NGX_STATIC=$(port); NGX_PROXY=$(port)
 mkdir -p "$WORK/www/v1" "$WORK/nginx"
 head -c 1024 /dev/zero | tr '\0' 'a' > "$WORK/www/v1/obj.txt"
 cat > "$WORK/nginx/nginx.conf" <<NGX
@@ -41,11 +45,9 @@ http {
 NGX
 nginx -c "$WORK/nginx/nginx.conf"
 export AWS_ACCESS_KEY_ID=bench AWS_SECRET_ACCESS_KEY=bench AWS_DEFAULT_REGION=us-east-1
-env ${EDGE_ENV:-} "$WORK/stagefront" serve --auth none --data-dir "$WORK/data" --api-addr "127.0.0.1:$API" --edge-addr "127.0.0.1:$EDGE" \
-  --admin-addr "127.0.0.1:$ADMIN" --log-level error 2>"$WORK/sf.log" &
-SF=$!
-trap 'kill $SF 2>/dev/null || true; nginx -c "$WORK/nginx/nginx.conf" -s stop 2>/dev/null || true; rm -rf "$WORK"' EXIT
-wait_port "$API"; wait_port "$ORIGIN"; wait_port "$NGX_STATIC"; wait_port "$NGX_PROXY"
+SFS=""
+trap 'for p in $SFS; do kill $p 2>/dev/null || true; done; nginx -c "$WORK/nginx/nginx.conf" -s stop 2>/dev/null || true; rm -rf "$WORK"' EXIT
+wait_port "$ORIGIN"; wait_port "$NGX_STATIC"; wait_port "$NGX_PROXY"
 mkdist() { # $1 ref, $2 cache policy id
   aws cloudfront --endpoint-url "http://127.0.0.1:$API" create-distribution --query Distribution.DomainName --output text \
     --distribution-config "{\"CallerReference\":\"$1\",\"Comment\":\"\",\"Enabled\":true,
@@ -53,11 +55,22 @@ mkdist() { # $1 ref, $2 cache policy id
       \"CustomOriginConfig\":{\"HTTPPort\":$ORIGIN,\"HTTPSPort\":443,\"OriginProtocolPolicy\":\"http-only\"}}]},
     \"DefaultCacheBehavior\":{\"TargetOriginId\":\"o\",\"ViewerProtocolPolicy\":\"allow-all\",\"CachePolicyId\":\"$2\"}}"
 }
-CACHED=$(mkdist cached 658327ea-f89d-4fab-a63d-7e88639e58f6)
-UNCACHED=$(mkdist uncached 4135ea2d-6df8-44a3-9df3-4b5a84be39ad)
-for _ in $(seq 100); do [ "$(curl -s -o /dev/null -w '%{http_code}' -H "Host: $UNCACHED" "http://127.0.0.1:$EDGE/obj.txt")" = 200 ] && break; sleep 0.05; done
-curl -s -o /dev/null -H "Host: $CACHED" "http://127.0.0.1:$EDGE/obj.txt"
-curl -s -D - -o /dev/null -H "Host: $CACHED" "http://127.0.0.1:$EDGE/obj.txt" | grep -qi "X-Cache: Hit" || { echo "edge did not cache the object:"; curl -s -D - -H "Host: $CACHED" "http://127.0.0.1:$EDGE/obj.txt"; exit 1; }
+# start_edge NAME [ENGINE] starts an edge (stagefront serve [--edge-engine
+# ENGINE]), creates the two distributions and warms the cached one;
+# it sets SF, EDGE, ADMIN, CACHED and UNCACHED.
+start_edge() {
+  API=$(port); EDGE=$(port); ADMIN=$(port)
+  env ${EDGE_ENV:-} "$WORK/stagefront" serve --auth none --data-dir "$WORK/data-$1" --api-addr "127.0.0.1:$API" --edge-addr "127.0.0.1:$EDGE" \
+    --admin-addr "127.0.0.1:$ADMIN" --log-level error --edge-engine "${2:-nethttp}" 2>"$WORK/sf-$1.log" &
+  SF=$!; SFS="$SFS $SF"
+  wait_port "$API"; wait_port "$EDGE"
+  CACHED=$(mkdist cached 658327ea-f89d-4fab-a63d-7e88639e58f6)
+  UNCACHED=$(mkdist uncached 4135ea2d-6df8-44a3-9df3-4b5a84be39ad)
+  for _ in $(seq 100); do [ "$(curl -s -o /dev/null -w '%{http_code}' -H "Host: $UNCACHED" "http://127.0.0.1:$EDGE/obj.txt")" = 200 ] && break; sleep 0.05; done
+  curl -s -o /dev/null -H "Host: $CACHED" "http://127.0.0.1:$EDGE/obj.txt"
+  curl -s -D - -o /dev/null -H "Host: $CACHED" "http://127.0.0.1:$EDGE/obj.txt" | grep -qi "X-Cache: Hit" || { echo "edge did not cache the object:"; curl -s -D - -H "Host: $CACHED" "http://127.0.0.1:$EDGE/obj.txt"; exit 1; }
+}
+stop_edge() { kill "$SF" 2>/dev/null || true; wait "$SF" 2>/dev/null || true; }
 
 HZ=$(getconf CLK_TCK)
 cpu_ticks() { # utime+stime of stagefront and the nginx workers
@@ -80,27 +93,49 @@ measure() {
     /requests in/ {n = $1} /Requests\/sec/ {rps = $2}
     END {printf "%s %s %.1f\n", name, rps, (a - b) * 1e6 / hz / n}' <<<"$out"
 }
-echo "wrk -t$THREADS -c$CONNS -d$DURATION, 1 KiB object, HTTP/1.1 keep-alive, loopback, $(nproc) cores${EDGE_ENV:+, edge env $EDGE_ENV}"
-R1=$(measure edge-cached -H "Host: $CACHED" "http://127.0.0.1:$EDGE/obj.txt")
-R2=$(measure nginx-static "http://127.0.0.1:$NGX_STATIC/v1/obj.txt")
-# Halfway through the miss run, count the edge's connections to the origin.
-( sleep "$(( ${DURATION%s} / 2 ))"; ss -Htn state established "( sport = :$ORIGIN )" | wc -l > "$WORK/origin-conns" ) &
-COUNTER=$!
-R3=$(measure edge-miss -H "Host: $UNCACHED" "http://127.0.0.1:$EDGE/obj.txt")
-wait "$COUNTER"
-R4=$(measure nginx-proxy "http://127.0.0.1:$NGX_PROXY/v1/obj.txt")
+echo "wrk -t$THREADS -c$CONNS -d$DURATION, 1 KiB object, HTTP/1.1 keep-alive, loopback, $(nproc) cores${EDGE_ENV:+, edge env $EDGE_ENV}${ENGINES:+, engines: $ENGINES}"
+# run_edge NAME [ENGINE] measures one edge: cached, then miss (counting,
+# halfway through, the edge's connections to the origin). Only one edge
+# runs at a time.
+RESULTS=()
+run_edge() {
+  local name=$1 engine=${2:-}
+  start_edge "$name" "$engine"
+  RESULTS+=("$(measure "edge-cached-$name" -H "Host: $CACHED" "http://127.0.0.1:$EDGE/obj.txt")")
+  ( sleep "$(( ${DURATION%s} / 2 ))"; ss -Htn state established "( sport = :$ORIGIN )" | wc -l > "$WORK/origin-conns-$name" ) &
+  local counter=$!
+  RESULTS+=("$(measure "edge-miss-$name" -H "Host: $UNCACHED" "http://127.0.0.1:$EDGE/obj.txt")")
+  wait "$counter"
+  stop_edge
+}
+SF=""
+if [ -n "$ENGINES" ]; then
+  for e in $ENGINES; do run_edge "$e" "$e"; done
+  NAMES=$ENGINES
+else
+  run_edge serve
+  NAMES=serve
+fi
+SF=""
+RESULTS+=("$(measure nginx-static "http://127.0.0.1:$NGX_STATIC/v1/obj.txt")")
+RESULTS+=("$(measure nginx-proxy "http://127.0.0.1:$NGX_PROXY/v1/obj.txt")")
 label() {
   case $1 in
-  edge-cached) echo "edge, cached object" ;; nginx-static) echo "nginx, static file" ;;
-  edge-miss) echo "edge, cache miss (CachingDisabled)" ;; nginx-proxy) echo "nginx, proxy_pass" ;;
+  edge-cached-serve) echo "edge, cached object" ;; edge-miss-serve) echo "edge, cache miss (CachingDisabled)" ;;
+  edge-cached-*) echo "edge ${1#edge-cached-}, cached object" ;; edge-miss-*) echo "edge ${1#edge-miss-}, cache miss (CachingDisabled)" ;;
+  nginx-static) echo "nginx, static file" ;; nginx-proxy) echo "nginx, proxy_pass" ;;
   esac
 }
-printf '%-34s %12s %20s\n' "" "req/s" "server CPU us/req"
-for r in "$R1" "$R2" "$R3" "$R4"; do set -- $r; printf '%-34s %12s %20s\n' "$(label "$1")" "$2" "$3"; done
-echo "edge connections to the origin during the miss run: $(cat "$WORK/origin-conns") (wrk holds $CONNS)"
-printf '%s\n' "$R1" "$R2" "$R3" "$R4" | awk '
+printf '%-46s %12s %20s\n' "" "req/s" "server CPU us/req"
+for r in "${RESULTS[@]}"; do set -- $r; printf '%-46s %12s %20s\n' "$(label "$1")" "$2" "$3"; done
+for n in $NAMES; do echo "edge $n connections to the origin during the miss run: $(cat "$WORK/origin-conns-$n") (wrk holds $CONNS)"; done
+printf '%s\n' "${RESULTS[@]}" | awk -v names="$NAMES" '
   {rps[$1] = $2; cpu[$1] = $3}
   END {
-    printf "cached: edge/nginx = %.2fx req/s (goal >= 1.0x), %.2fx CPU per request\n", rps["edge-cached"] / rps["nginx-static"], cpu["edge-cached"] / cpu["nginx-static"]
-    printf "proxy:  edge/nginx = %.2fx req/s (goal >= 0.8x), %.2fx CPU per request\n", rps["edge-miss"] / rps["nginx-proxy"], cpu["edge-miss"] / cpu["nginx-proxy"]
+    n = split(names, ns, " ")
+    for (i = 1; i <= n; i++) {
+      e = ns[i]; tag = (e == "serve") ? "" : " (" e ")"
+      printf "cached%s: edge/nginx = %.2fx req/s (goal >= 1.0x), %.2fx CPU per request\n", tag, rps["edge-cached-" e] / rps["nginx-static"], cpu["edge-cached-" e] / cpu["nginx-static"]
+      printf "proxy%s:  edge/nginx = %.2fx req/s (goal >= 0.8x), %.2fx CPU per request\n", tag, rps["edge-miss-" e] / rps["nginx-proxy"], cpu["edge-miss-" e] / cpu["nginx-proxy"]
+    }
   }'

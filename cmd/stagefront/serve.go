@@ -18,6 +18,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 	"github.com/spf13/cobra"
+	"github.com/valyala/fasthttp"
 	"golang.org/x/sync/errgroup"
 
 	"github.com/stagefront/stagefront/internal/api"
@@ -40,11 +41,12 @@ type serveFlags struct {
 	debugHeader  bool
 	cacheBytes   int64
 	storeFlags
-	nodeName string
-	leaseTTL time.Duration
-	tlsAddr  string
-	tlsCert  string
-	tlsKey   string
+	nodeName   string
+	leaseTTL   time.Duration
+	tlsAddr    string
+	tlsCert    string
+	tlsKey     string
+	edgeEngine string
 }
 
 // roles says which parts a process runs: serve = both, api, edge.
@@ -91,6 +93,7 @@ func newRoleCmd(use, short string, r roles) *cobra.Command {
 		fl.StringVar(&f.tlsAddr, "tls-addr", "127.0.0.1:8443", "edge HTTPS listen address (used when --tls-cert and --tls-key are set)")
 		fl.StringVar(&f.tlsCert, "tls-cert", "", "edge HTTPS certificate (PEM); enables the HTTPS listener and redirect-to-https")
 		fl.StringVar(&f.tlsKey, "tls-key", "", "edge HTTPS private key (PEM)")
+		fl.StringVar(&f.edgeEngine, "edge-engine", "nethttp", "plain-HTTP edge server: nethttp (streams bodies) or fasthttp (faster; bodies held in memory)")
 	}
 	return cmd
 }
@@ -147,8 +150,15 @@ func run(ctx context.Context, f serveFlags, r roles) error {
 		defer closeEdge()
 		viewer = v
 		ready = func() bool { return viewer.ServedRevision() > 0 }
-		servers = append(servers, &namedServer{name: "edge", srv: &http.Server{Addr: f.edgeAddr, Handler: viewer,
-			ReadHeaderTimeout: 10 * time.Second, IdleTimeout: 2 * time.Minute}})
+		switch f.edgeEngine {
+		case "nethttp":
+			servers = append(servers, &namedServer{name: "edge", srv: &http.Server{Addr: f.edgeAddr, Handler: viewer,
+				ReadHeaderTimeout: 10 * time.Second, IdleTimeout: 2 * time.Minute}})
+		case "fasthttp":
+			servers = append(servers, &namedServer{name: "edge", addr: f.edgeAddr, fast: viewer.FastServer()})
+		default:
+			return fmt.Errorf("--edge-engine must be nethttp or fasthttp, not %q", f.edgeEngine)
+		}
 		if f.tlsCert != "" {
 			cert, err := tls.LoadX509KeyPair(f.tlsCert, f.tlsKey)
 			if err != nil {
@@ -287,6 +297,33 @@ type namedServer struct {
 	name string
 	srv  *http.Server
 	tls  bool // serve TLS with srv.TLSConfig
+	// addr and fast are set instead of srv for the fasthttp edge engine.
+	addr string
+	fast *fasthttp.Server
+}
+
+func (s *namedServer) listenAddr() string {
+	if s.fast != nil {
+		return s.addr
+	}
+	return s.srv.Addr
+}
+
+func (s *namedServer) serve(ln net.Listener) error {
+	switch {
+	case s.fast != nil:
+		return s.fast.Serve(ln)
+	case s.tls:
+		return s.srv.ServeTLS(ln, "", "")
+	}
+	return s.srv.Serve(ln)
+}
+
+func (s *namedServer) shutdown(ctx context.Context) error {
+	if s.fast != nil {
+		return s.fast.ShutdownWithContext(ctx)
+	}
+	return s.srv.Shutdown(ctx)
 }
 
 // runServers listens on every address first (so a port clash fails fast),
@@ -294,7 +331,7 @@ type namedServer struct {
 func runServers(ctx context.Context, log *slog.Logger, servers []*namedServer, loops ...func(context.Context) error) error {
 	listeners := make([]net.Listener, len(servers))
 	for i, s := range servers {
-		ln, err := net.Listen("tcp", s.srv.Addr)
+		ln, err := net.Listen("tcp", s.listenAddr())
 		if err != nil {
 			for _, l := range listeners[:i] {
 				l.Close()
@@ -311,11 +348,7 @@ func runServers(ctx context.Context, log *slog.Logger, servers []*namedServer, l
 	for i, s := range servers {
 		ln := listeners[i]
 		g.Go(func() error {
-			serveFn := s.srv.Serve
-			if s.tls {
-				serveFn = func(ln net.Listener) error { return s.srv.ServeTLS(ln, "", "") }
-			}
-			if err := serveFn(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
+			if err := s.serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
 				return fmt.Errorf("%s: %w", s.name, err)
 			}
 			return nil
@@ -327,7 +360,7 @@ func runServers(ctx context.Context, log *slog.Logger, servers []*namedServer, l
 		shutdownCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
 		defer cancel()
 		for _, s := range servers {
-			if err := s.srv.Shutdown(shutdownCtx); err != nil {
+			if err := s.shutdown(shutdownCtx); err != nil {
 				log.Warn("shutdown", "server", s.name, "err", err)
 			}
 		}

@@ -54,6 +54,8 @@ type harnessOptions struct {
 	// edgeStore wraps the store the edge follows (the control plane always
 	// writes to the real one).
 	edgeStore func(store.Store) store.Store
+	// engine serves the edge with "fasthttp" instead of net/http ("").
+	engine string
 }
 
 // harness is the whole product wired in-process over loopback: a bbolt
@@ -139,9 +141,13 @@ func newHarness(t testing.TB, opts harnessOptions) *harness {
 		Retryer:      aws.NopRetryer{},
 	})
 
-	edgeSrv := httptest.NewServer(srv)
-	t.Cleanup(edgeSrv.Close)
-	h.edgeURL = edgeSrv.URL
+	if opts.engine == engineFastHTTP {
+		h.edgeURL = serveFast(t, srv)
+	} else {
+		edgeSrv := httptest.NewServer(srv)
+		t.Cleanup(edgeSrv.Close)
+		h.edgeURL = edgeSrv.URL
+	}
 	tr := &http.Transport{MaxIdleConnsPerHost: 64, DisableCompression: true}
 	t.Cleanup(tr.CloseIdleConnections)
 	h.client = &http.Client{Transport: tr, Timeout: 30 * time.Second,

@@ -87,8 +87,11 @@ func (lt *liveTable) debugHeader(d *routing.Dist, variant routing.Variant, name 
 
 // exchange is the per-request scratch state, pooled by the Server.
 type exchange struct {
-	rec statusRecorder
-	key cache.KeyBuilder
+	rec  statusRecorder
+	key  cache.KeyBuilder
+	net  netViewer  // the net/http engine's request view
+	fast fastViewer // the fasthttp engine's request view
+	fw   fastWriter // the fasthttp engine's response writer
 }
 
 // exchanges pools exchange values.
@@ -105,6 +108,9 @@ func (x *exchanges) put(e *exchange) {
 	// Drop the references to this request.
 	e.rec = statusRecorder{}
 	e.key.Reset("", "")
+	e.net = netViewer{}
+	e.fast.reset()
+	e.fw.reset()
 	x.pool.Put(e)
 }
 

@@ -29,11 +29,12 @@ func originIdentity(o *routing.Origin) cache.Identity {
 
 // buildCacheKey builds into kb the key from the origin identity (encoded,
 // see upstream) and the cache policy's parts.
-func buildCacheKey(kb *cache.KeyBuilder, identity string, b *routing.Behavior, path string, r *http.Request) {
+func buildCacheKey(kb *cache.KeyBuilder, identity string, b *routing.Behavior, path string, v viewer) {
 	kb.Reset(identity, path)
 	ck := &b.CacheKey
-	if ck.QueryStrings != routing.SelectNone && r.URL.RawQuery != "" {
-		for name, values := range r.URL.Query() {
+	if ck.QueryStrings != routing.SelectNone && v.RawQuery() != "" {
+		query, _ := url.ParseQuery(v.RawQuery())
+		for name, values := range query {
 			if selected(ck.QueryStrings, ck.QueryStringNames, name) {
 				for _, v := range values {
 					kb.Query(name, v)
@@ -43,7 +44,7 @@ func buildCacheKey(kb *cache.KeyBuilder, identity string, b *routing.Behavior, p
 	}
 	switch ck.Headers {
 	case routing.SelectAll:
-		for name, values := range r.Header {
+		for name, values := range v.Header() {
 			if name == "Cookie" {
 				continue
 			}
@@ -53,13 +54,13 @@ func buildCacheKey(kb *cache.KeyBuilder, identity string, b *routing.Behavior, p
 		}
 	case routing.SelectAllowList:
 		for _, name := range ck.HeaderNames {
-			for _, v := range viewerHeader(r, name) {
-				kb.Header(name, v)
+			for _, value := range viewerHeader(v, name) {
+				kb.Header(name, value)
 			}
 		}
 	}
 	if ck.Cookies != routing.SelectNone {
-		for _, c := range r.Cookies() {
+		for _, c := range v.Cookies() {
 			if c.Name != stickyCookie && selected(ck.Cookies, ck.CookieNames, c.Name) {
 				kb.Cookie(c.Name, c.Value)
 			}
@@ -71,9 +72,9 @@ func buildCacheKey(kb *cache.KeyBuilder, identity string, b *routing.Behavior, p
 	// viewers served the same encoding share one entry, compressed once.
 	switch {
 	case b.Compress:
-		kb.Header("x-stagefront-encoding", servedEncoding(r.Header.Get("Accept-Encoding"), ck.Brotli))
+		kb.Header("x-stagefront-encoding", servedEncoding(v.HeaderGet("Accept-Encoding"), ck.Brotli))
 	case ck.Gzip || ck.Brotli:
-		kb.Header("x-stagefront-encoding", acceptedEncoding(r.Header.Get("Accept-Encoding"), ck.Gzip, ck.Brotli))
+		kb.Header("x-stagefront-encoding", acceptedEncoding(v.HeaderGet("Accept-Encoding"), ck.Gzip, ck.Brotli))
 	}
 }
 
@@ -111,15 +112,16 @@ func originSpec(o *routing.Origin) *origin.Spec {
 }
 
 // viewerHeader returns a request header's values; Host, which net/http
-// keeps out of r.Header, comes from r.Host.
-func viewerHeader(r *http.Request, canonicalName string) []string {
+// keeps out of the header, comes from the request's host.
+func viewerHeader(v viewer, canonicalName string) []string {
 	if canonicalName == "Host" {
-		if r.Host == "" {
+		host := v.Host()
+		if host == "" {
 			return nil
 		}
-		return []string{r.Host}
+		return []string{host}
 	}
-	return r.Header.Values(canonicalName)
+	return v.HeaderValues(canonicalName)
 }
 
 // forwardHeaders are the viewer headers a fetch sends on. A GET (the
@@ -131,9 +133,9 @@ func viewerHeader(r *http.Request, canonicalName string) []string {
 //
 // The result may be nil (nothing to forward) and shares the viewer's
 // values; the origin package never modifies it.
-func forwardHeaders(b *routing.Behavior, r *http.Request, method string) http.Header {
+func forwardHeaders(b *routing.Behavior, v viewer, method string) http.Header {
 	if method != http.MethodGet {
-		return r.Header
+		return v.Header()
 	}
 	var h http.Header
 	set := func(name string, v []string) {
@@ -144,26 +146,26 @@ func forwardHeaders(b *routing.Behavior, r *http.Request, method string) http.He
 	}
 	ck := &b.CacheKey
 	if ck.Headers == routing.SelectAll {
-		for k, v := range r.Header {
+		for k, values := range v.Header() {
 			if k != "Cookie" {
-				set(k, v)
+				set(k, values)
 			}
 		}
 	} else {
 		for _, name := range ck.HeaderNames {
-			if v := viewerHeader(r, name); len(v) > 0 {
-				set(name, v)
+			if values := viewerHeader(v, name); len(values) > 0 {
+				set(name, values)
 			}
 		}
 	}
 	switch ck.Cookies {
 	case routing.SelectNone:
 	case routing.SelectAll:
-		if v := r.Header.Values("Cookie"); len(v) > 0 {
-			set("Cookie", v) // the origin package strips the CD cookie
+		if values := v.HeaderValues("Cookie"); len(values) > 0 {
+			set("Cookie", values) // the origin package strips the CD cookie
 		}
 	default:
-		if c := selectedCookies(ck, r.Header["Cookie"]); c != "" {
+		if c := selectedCookies(ck, v.HeaderValues("Cookie")); c != "" {
 			set("Cookie", []string{c})
 		}
 	}
@@ -214,24 +216,24 @@ func forwardedQuery(ck *routing.CacheKey, rawQuery string) string {
 }
 
 // fetch asks the behavior's origin for path.
-func (s *Server) fetch(ctx context.Context, r *http.Request, b *routing.Behavior, up *upstream, path, method string) (*http.Response, error) {
+func (s *Server) fetch(ctx context.Context, v viewer, b *routing.Behavior, up *upstream, path, method string) (*http.Response, error) {
 	if s.fetcher == nil {
 		return nil, fmt.Errorf("no origin fetcher configured: %w", origin.ErrOriginUnreachable)
 	}
 	req := &origin.Request{
-		Method: method, Path: path, Header: forwardHeaders(b, r, method),
-		ViewerScheme: "http", ClientIP: hostOnly(r.RemoteAddr), ContentLength: -1,
+		Method: method, Path: path, Header: forwardHeaders(b, v, method),
+		ViewerScheme: "http", ClientIP: hostOnly(v.RemoteAddr()), ContentLength: -1,
 	}
-	if r.TLS != nil {
+	if v.TLS() {
 		req.ViewerScheme = "https"
 	}
 	if method != http.MethodGet {
-		req.RawQuery = r.URL.RawQuery
+		req.RawQuery = v.RawQuery()
 	} else {
-		req.RawQuery = forwardedQuery(&b.CacheKey, r.URL.RawQuery)
+		req.RawQuery = forwardedQuery(&b.CacheKey, v.RawQuery())
 	}
 	if method != http.MethodGet && method != http.MethodHead {
-		req.Body, req.ContentLength = r.Body, r.ContentLength
+		req.Body, req.ContentLength = v.Body()
 	}
 	return s.fetcher.Fetch(ctx, up.spec, req)
 }

@@ -134,13 +134,19 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	lt := s.live.Load()
 	x := s.exchanges.get()
 	x.rec.ResponseWriter = w
-	distID, variant := s.serve(x, r, lt, start)
-	s.metrics.observe(distID, variant, x.rec.status(), time.Since(start))
-	s.access(r, &x.rec, distID, variant, start)
+	x.net.r = r
+	s.handle(x, &x.net, lt, start)
 	s.exchanges.put(x)
 }
 
-func (s *Server) serve(x *exchange, r *http.Request, lt *liveTable, start time.Time) (distID, variant string) {
+// handle serves one viewer request, whatever the engine, and records it.
+func (s *Server) handle(x *exchange, v viewer, lt *liveTable, start time.Time) {
+	distID, variant := s.serve(x, v, lt, start)
+	s.metrics.observe(distID, variant, x.rec.status(), time.Since(start))
+	s.access(v, &x.rec, distID, variant, start)
+}
+
+func (s *Server) serve(x *exchange, v viewer, lt *liveTable, start time.Time) (distID, variant string) {
 	w := &x.rec
 	if lt == nil {
 		errorPage(w, http.StatusServiceUnavailable, "The edge has not loaded its configuration yet.")
@@ -150,7 +156,7 @@ func (s *Server) serve(x *exchange, r *http.Request, lt *liveTable, start time.T
 	if !s.realClock {
 		now = s.opts.Clock()
 	}
-	primary, status := lt.table.Lookup(r.Host)
+	primary, status := lt.table.Lookup(v.Host())
 	switch status {
 	case routing.StatusNotFound:
 		errorPage(w, http.StatusForbidden, "Bad request. No distribution is configured for this host name.")
@@ -162,8 +168,9 @@ func (s *Server) serve(x *exchange, r *http.Request, lt *liveTable, start time.T
 		errorPage(w, http.StatusForbidden, "The distribution is disabled.")
 		return primary.ID, "primary"
 	}
+	header, values := v.decideHeader()
 	dec := primary.Decide(routing.DecideInput{
-		Header: r.Header, Cookie: routing.StickyCookieValue(r.Header),
+		Header: header, HeaderValues: values, Cookie: v.StickyCookie(),
 		Now: now, Draw: s.opts.Draw(),
 	})
 	d := dec.Dist
@@ -178,23 +185,23 @@ func (s *Server) serve(x *exchange, r *http.Request, lt *liveTable, start time.T
 		w.Header()[DebugHeader] = lt.debugHeader(d, dec.Variant, variant)
 	}
 
-	path := r.URL.EscapedPath()
+	path := v.EscapedPath()
 	if path == "/" && d.DefaultRootObject != "" {
 		path = "/" + d.DefaultRootObject
 	}
 	b := d.Behavior(path)
-	if !b.AllowedMethods.Has(r.Method) {
+	if !b.AllowedMethods.Has(v.Method()) {
 		errorPage(w, http.StatusForbidden, "This distribution is not configured to allow the HTTP request method that was used for this request.")
 		return primary.ID, variant
 	}
-	if r.TLS == nil {
+	if !v.TLS() {
 		switch b.ViewerProtocolPolicy {
 		case "https-only":
 			errorPage(w, http.StatusForbidden, "This distribution only accepts HTTPS requests.")
 			return primary.ID, variant
 		case "redirect-to-https":
 			if s.opts.HTTPS {
-				http.Redirect(w, r, "https://"+r.Host+r.URL.RequestURI(), http.StatusMovedPermanently)
+				redirect(w, v, "https://"+v.Host()+v.RequestURI(), http.StatusMovedPermanently)
 				return primary.ID, variant
 			}
 		}
@@ -203,30 +210,34 @@ func (s *Server) serve(x *exchange, r *http.Request, lt *liveTable, start time.T
 		errorPage(w, http.StatusBadGateway, "The behavior has no origin to fetch from.")
 		return primary.ID, variant
 	}
-	s.respond(x, r, lt, d, b, path, now)
+	s.respond(x, v, lt, d, b, path, now)
 	return primary.ID, variant
 }
 
 // respond serves from the cache (GET/HEAD of a cached method) or proxies.
-func (s *Server) respond(x *exchange, r *http.Request, lt *liveTable, d *routing.Dist, b *routing.Behavior, path string, now time.Time) {
+func (s *Server) respond(x *exchange, v viewer, lt *liveTable, d *routing.Dist, b *routing.Behavior, path string, now time.Time) {
 	w := &x.rec
 	up := lt.upstream(b.Origin)
-	cacheable := (r.Method == http.MethodGet || r.Method == http.MethodHead) && b.CachedMethods.Has(r.Method) && b.TTL.Max > 0
+	method := v.Method()
+	cacheable := (method == http.MethodGet || method == http.MethodHead) && b.CachedMethods.Has(method) && b.TTL.Max > 0
 	if !cacheable {
-		s.proxy(w, r, lt, d, b, up, path)
+		s.proxy(w, v, lt, d, b, up, path)
 		return
 	}
 	kb := &x.key
-	buildCacheKey(kb, up.identity, b, path, r)
+	buildCacheKey(kb, up.identity, b, path, v)
 	entry, hit := s.cache.GetBuilt(kb)
 	if !hit {
 		// A miss: only now build the key to keep and the fetch closure.
+		// The fetch may outlive this request (when the viewer goes away),
+		// so it gets a view of its own.
 		var err error
-		entry, hit, err = s.cache.GetOrFetch(r.Context(), kb.Key(), func(ctx context.Context) (*cache.Entry, error) {
-			return s.fetchEntry(ctx, r, b, up, path)
+		fv := v.detach()
+		entry, hit, err = s.cache.GetOrFetch(v.Context(), kb.Key(), func(ctx context.Context) (*cache.Entry, error) {
+			return s.fetchEntry(ctx, fv, b, up, path)
 		})
 		if err != nil {
-			s.originError(w, r, d, err)
+			s.originError(w, v, d, err)
 			return
 		}
 		if !s.realClock {
@@ -243,7 +254,7 @@ func (s *Server) respond(x *exchange, r *http.Request, lt *liveTable, d *routing
 	} else {
 		h["X-Cache"] = xCacheMiss
 	}
-	s.writeBody(w, r, lt, d, b, entry.Status, entry.Body)
+	s.writeBody(w, v, lt, d, b, entry.Status, entry.Body)
 }
 
 // copyOriginHeader puts the origin's response header into the viewer's.
@@ -270,8 +281,8 @@ var (
 // gets the object compressed here, once, rather than on every hit: the
 // cache key holds the encoding served (see buildCacheKey), so every
 // request that shares the entry is served the same encoding.
-func (s *Server) fetchEntry(ctx context.Context, r *http.Request, b *routing.Behavior, up *upstream, path string) (*cache.Entry, error) {
-	resp, err := s.fetch(ctx, r, b, up, path, http.MethodGet)
+func (s *Server) fetchEntry(ctx context.Context, v viewer, b *routing.Behavior, up *upstream, path string) (*cache.Entry, error) {
+	resp, err := s.fetch(ctx, v, b, up, path, http.MethodGet)
 	if err != nil {
 		return nil, err
 	}
@@ -286,7 +297,7 @@ func (s *Server) fetchEntry(ctx context.Context, r *http.Request, b *routing.Beh
 	}
 	header := responseHeader(resp.Header)
 	if b.Compress && len(body) >= minCompressBytes && compressible(header.Get("Content-Type")) && header.Get("Content-Encoding") == "" {
-		enc := servedEncoding(r.Header.Get("Accept-Encoding"), b.CacheKey.Brotli)
+		enc := servedEncoding(v.HeaderGet("Accept-Encoding"), b.CacheKey.Brotli)
 		if zipped, ok := s.compressors.compress(enc, body); ok {
 			body = zipped
 			header.Set("Content-Encoding", enc)
@@ -327,10 +338,10 @@ func cacheableStatus(code int) bool {
 }
 
 // proxy streams a non-cacheable request through to the origin.
-func (s *Server) proxy(w *statusRecorder, r *http.Request, lt *liveTable, d *routing.Dist, b *routing.Behavior, up *upstream, path string) {
-	resp, err := s.fetch(r.Context(), r, b, up, path, r.Method)
+func (s *Server) proxy(w *statusRecorder, v viewer, lt *liveTable, d *routing.Dist, b *routing.Behavior, up *upstream, path string) {
+	resp, err := s.fetch(v.Context(), v, b, up, path, v.Method())
 	if err != nil {
-		s.originError(w, r, d, err)
+		s.originError(w, v, d, err)
 		return
 	}
 	defer resp.Body.Close()
@@ -339,7 +350,7 @@ func (s *Server) proxy(w *statusRecorder, r *http.Request, lt *liveTable, d *rou
 	h["X-Cache"] = xCacheMiss
 	if er := d.ErrorResponse(resp.StatusCode); er != nil {
 		body, _ := io.ReadAll(io.LimitReader(resp.Body, s.opts.MaxBodyBytes))
-		s.writeBody(w, r, lt, d, b, resp.StatusCode, body)
+		s.writeBody(w, v, lt, d, b, resp.StatusCode, body)
 		return
 	}
 	// The origin's length, when it sent one, saves a chunked response.
@@ -348,7 +359,7 @@ func (s *Server) proxy(w *statusRecorder, r *http.Request, lt *liveTable, d *rou
 		h["Content-Length"] = cl
 	}
 	w.WriteHeader(resp.StatusCode)
-	if r.Method != http.MethodHead {
+	if v.Method() != http.MethodHead {
 		buf := s.copyBufs.get()
 		// w has no ReadFrom, so the copy goes through buf and w's
 		// buffered writer: a small body leaves in one write with the header.
@@ -358,10 +369,10 @@ func (s *Server) proxy(w *statusRecorder, r *http.Request, lt *liveTable, d *rou
 }
 
 // writeBody writes a complete response, applying custom error responses and compression.
-func (s *Server) writeBody(w *statusRecorder, r *http.Request, lt *liveTable, d *routing.Dist, b *routing.Behavior, status int, body []byte) {
+func (s *Server) writeBody(w *statusRecorder, v viewer, lt *liveTable, d *routing.Dist, b *routing.Behavior, status int, body []byte) {
 	h := w.Header()
 	if er := d.ErrorResponse(status); er != nil && er.ResponsePagePath != "" {
-		if page, code, ok := s.errorPageFromOrigin(r, lt, d, er); ok {
+		if page, code, ok := s.errorPageFromOrigin(v, lt, d, er); ok {
 			body, status = page.body, code
 			// The page replaces the error's representation entirely.
 			setOrDelete(h, "Content-Type", page.contentType)
@@ -371,7 +382,7 @@ func (s *Server) writeBody(w *statusRecorder, r *http.Request, lt *liveTable, d 
 		status = er.ResponseCode
 	}
 	if b.Compress && len(body) >= minCompressBytes && compressible(h.Get("Content-Type")) && h.Get("Content-Encoding") == "" {
-		enc := servedEncoding(r.Header.Get("Accept-Encoding"), b.CacheKey.Brotli)
+		enc := servedEncoding(v.HeaderGet("Accept-Encoding"), b.CacheKey.Brotli)
 		if zipped, ok := s.compressors.compress(enc, body); ok {
 			body = zipped
 			h.Set("Content-Encoding", enc)
@@ -383,7 +394,7 @@ func (s *Server) writeBody(w *statusRecorder, r *http.Request, lt *liveTable, d 
 		h.Set("Content-Length", strconv.Itoa(len(body)))
 	}
 	w.WriteHeader(status)
-	if r.Method != http.MethodHead {
+	if v.Method() != http.MethodHead {
 		_, _ = w.Write(body)
 	}
 }
@@ -409,12 +420,12 @@ type customPage struct {
 
 // errorPageFromOrigin fetches a custom error response's page through the
 // distribution's behaviors.
-func (s *Server) errorPageFromOrigin(r *http.Request, lt *liveTable, d *routing.Dist, er *routing.ErrorResponse) (customPage, int, bool) {
+func (s *Server) errorPageFromOrigin(v viewer, lt *liveTable, d *routing.Dist, er *routing.ErrorResponse) (customPage, int, bool) {
 	b := d.Behavior(er.ResponsePagePath)
 	if b.Origin == nil {
 		return customPage{}, 0, false
 	}
-	resp, err := s.fetch(r.Context(), r, b, lt.upstream(b.Origin), er.ResponsePagePath, http.MethodGet)
+	resp, err := s.fetch(v.Context(), v, b, lt.upstream(b.Origin), er.ResponsePagePath, http.MethodGet)
 	if err != nil {
 		return customPage{}, 0, false
 	}
@@ -438,8 +449,8 @@ func (s *Server) errorPageFromOrigin(r *http.Request, lt *liveTable, d *routing.
 // counts neither as an origin error nor as a 5xx.
 const statusClientClosed = 499
 
-func (s *Server) originError(w *statusRecorder, r *http.Request, d *routing.Dist, err error) {
-	if r.Context().Err() != nil {
+func (s *Server) originError(w *statusRecorder, v viewer, d *routing.Dist, err error) {
+	if v.Context().Err() != nil {
 		s.log.Debug("viewer went away while the origin was fetched", "distribution", d.ID, "err", err)
 		w.WriteHeader(statusClientClosed)
 		return
@@ -496,12 +507,12 @@ func copyResponseHeader(dst, src http.Header) {
 // viaValue is the Via header of every response (read-only, len == cap).
 var viaValue = []string{"1.1 stagefront"}
 
-func (s *Server) access(r *http.Request, w *statusRecorder, distID, variant string, start time.Time) {
-	if !s.log.Enabled(r.Context(), slog.LevelDebug) {
+func (s *Server) access(v viewer, w *statusRecorder, distID, variant string, start time.Time) {
+	if !s.log.Enabled(v.Context(), slog.LevelDebug) {
 		return
 	}
-	host, _, _ := net.SplitHostPort(r.RemoteAddr)
-	s.log.Debug("access", "client", host, "method", r.Method, "host", r.Host, "uri", r.URL.RequestURI(),
+	host, _, _ := net.SplitHostPort(v.RemoteAddr())
+	s.log.Debug("access", "client", host, "method", v.Method(), "host", v.Host(), "uri", v.RequestURI(),
 		"status", w.status(), "bytes", w.bytes, "distribution", distID, "variant", variant,
 		"cache", w.Header().Get("X-Cache"), "duration_ms", float64(time.Since(start).Microseconds())/1000)
 }

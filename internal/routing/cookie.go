@@ -140,19 +140,28 @@ func (s *signer) decodeCookie(value string) (cookieState, bool) {
 // allocate: the value is a substring of the header.
 func StickyCookieValue(h http.Header) string {
 	for _, line := range h["Cookie"] {
-		for line != "" {
-			var part string
-			part, line, _ = strings.Cut(line, ";")
-			part = strings.TrimSpace(part)
-			name, value, ok := strings.Cut(part, "=")
-			if !ok || name != CookieName {
-				continue
-			}
-			if len(value) >= 2 && value[0] == '"' && value[len(value)-1] == '"' {
-				value = value[1 : len(value)-1]
-			}
-			return value
+		if v, ok := StickyCookieInLine(line); ok {
+			return v
 		}
 	}
 	return ""
+}
+
+// StickyCookieInLine returns the sticky-session cookie's value in one
+// Cookie header line, as StickyCookieValue does for a whole header.
+func StickyCookieInLine(line string) (string, bool) {
+	for line != "" {
+		var part string
+		part, line, _ = strings.Cut(line, ";")
+		part = strings.TrimSpace(part)
+		name, value, ok := strings.Cut(part, "=")
+		if !ok || name != CookieName {
+			continue
+		}
+		if len(value) >= 2 && value[0] == '"' && value[len(value)-1] == '"' {
+			value = value[1 : len(value)-1]
+		}
+		return value, true
+	}
+	return "", false
 }

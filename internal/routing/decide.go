@@ -69,6 +69,11 @@ type DecideInput struct {
 	// provides them; the policy's header name is matched through its
 	// canonical form, which makes the match case-insensitive.
 	Header http.Header
+	// HeaderValues, when set, is used instead of Header: it returns the
+	// values of the header with the given canonical name, so a caller
+	// whose request is not an http.Request (the fasthttp engine) need not
+	// build an http.Header.
+	HeaderValues func(canonicalName string) []string
 	// Cookie is the value of the x-amz-continuous-deployment-state cookie
 	// ("" when absent; see StickyCookieValue). Garbage is fine.
 	Cookie string
@@ -135,7 +140,11 @@ func (d *Dist) Decide(in DecideInput) Decision {
 		return Decision{Variant: VariantPrimary, Dist: d, Reason: ReasonBypass}
 	}
 	if cd.Type == TrafficHeader {
-		for _, v := range in.Header[cd.Header] {
+		values := in.Header[cd.Header]
+		if in.HeaderValues != nil {
+			values = in.HeaderValues(cd.Header)
+		}
+		for _, v := range values {
 			if v == cd.Value {
 				return Decision{Variant: VariantStaging, Dist: cd.Staging, Reason: ReasonHeader}
 			}

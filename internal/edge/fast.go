@@ -1,0 +1,247 @@
+package edge
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"io"
+	"net/http"
+	"strings"
+	"time"
+	"unsafe"
+
+	"github.com/valyala/fasthttp"
+
+	"github.com/stagefront/stagefront/internal/routing"
+)
+
+// FastHandler serves viewers with the fasthttp engine: the same request
+// path as ServeHTTP (see viewer), behind a fasthttp adapter. Serve it with
+// FastServer, or a fasthttp.Server with NoDefaultServerHeader set.
+//
+// Differences from the net/http engine: request and response bodies are
+// buffered whole (fasthttp's model; bounded by the server's
+// MaxRequestBodySize and the edge's MaxBodyBytes), the origin's Date is
+// replaced by the edge's, and a viewer that goes away does not cancel the
+// origin fetch (recorded as 499 under net/http).
+func (s *Server) FastHandler() fasthttp.RequestHandler {
+	return func(ctx *fasthttp.RequestCtx) {
+		start := time.Now()
+		lt := s.live.Load()
+		x := s.exchanges.get()
+		x.fast.ctx = ctx
+		x.fw.ctx = ctx
+		if x.fw.h == nil {
+			x.fw.h = make(http.Header, 8)
+		}
+		ctx.Response.Header.SetNoDefaultContentType(true)
+		x.rec.ResponseWriter = &x.fw
+		s.handle(x, &x.fast, lt, start)
+		x.fw.WriteHeader(http.StatusOK) // a no-op when the response has begun
+		s.exchanges.put(x)
+	}
+}
+
+// FastServer returns a fasthttp.Server for FastHandler with the edge's
+// settings (no Server header, no default Content-Type, the net/http
+// engine's idle timeout).
+func (s *Server) FastServer() *fasthttp.Server {
+	return &fasthttp.Server{
+		Handler:               s.FastHandler(),
+		NoDefaultServerHeader: true,
+		NoDefaultContentType:  true,
+		ReadTimeout:           time.Minute,
+		IdleTimeout:           2 * time.Minute,
+		MaxRequestBodySize:    64 << 20,
+		Logger:                fastLogger{s},
+	}
+}
+
+type fastLogger struct{ s *Server }
+
+func (l fastLogger) Printf(format string, args ...any) {
+	l.s.log.Debug("fasthttp", "msg", strings.TrimSpace(fmt.Sprintf(format, args...)))
+}
+
+// fastViewer is the fasthttp engine's viewer. Its strings are copies
+// (made once per request), except HeaderGet's, as viewer allows.
+type fastViewer struct {
+	ctx               *fasthttp.RequestCtx
+	host, path, query string
+	parsed            bool
+	hdr               http.Header
+	// values is HeaderValues as a func value, made once per pooled
+	// viewer so that decideHeader does not allocate.
+	values func(string) []string
+}
+
+func (v *fastViewer) reset() {
+	values := v.values
+	*v = fastViewer{values: values}
+}
+
+func (v *fastViewer) parse() {
+	if v.parsed {
+		return
+	}
+	v.parsed = true
+	v.host = string(v.ctx.Host())
+	uri := v.ctx.URI()
+	v.path = string(uri.PathOriginal())
+	if q := uri.QueryString(); len(q) > 0 {
+		v.query = string(q)
+	}
+}
+
+func (v *fastViewer) Method() string {
+	m := v.ctx.Method()
+	switch string(m) { // no allocation: the common methods are constants
+	case http.MethodGet:
+		return http.MethodGet
+	case http.MethodHead:
+		return http.MethodHead
+	case http.MethodPost:
+		return http.MethodPost
+	case http.MethodPut:
+		return http.MethodPut
+	case http.MethodDelete:
+		return http.MethodDelete
+	case http.MethodOptions:
+		return http.MethodOptions
+	case http.MethodPatch:
+		return http.MethodPatch
+	}
+	return string(m)
+}
+
+func (v *fastViewer) Host() string        { v.parse(); return v.host }
+func (v *fastViewer) EscapedPath() string { v.parse(); return v.path }
+func (v *fastViewer) RawQuery() string    { v.parse(); return v.query }
+
+func (v *fastViewer) RequestURI() string {
+	v.parse()
+	if v.query == "" {
+		return v.path
+	}
+	return v.path + "?" + v.query
+}
+
+func (v *fastViewer) HeaderGet(name string) string {
+	if name == "Host" {
+		return ""
+	}
+	b := v.ctx.Request.Header.Peek(name)
+	return unsafe.String(unsafe.SliceData(b), len(b))
+}
+
+func (v *fastViewer) HeaderValues(name string) []string {
+	if name == "Host" {
+		return nil
+	}
+	if v.hdr != nil || name == "Cookie" {
+		return v.Header()[name]
+	}
+	all := v.ctx.Request.Header.PeekAll(name)
+	if len(all) == 0 {
+		return nil
+	}
+	out := make([]string, len(all))
+	for i, b := range all {
+		out[i] = string(b)
+	}
+	return out
+}
+
+// Header builds (once per request) the request's header as net/http
+// would present it: canonical keys, Host left out.
+func (v *fastViewer) Header() http.Header {
+	if v.hdr != nil {
+		return v.hdr
+	}
+	h := make(http.Header, 8)
+	for k, val := range v.ctx.Request.Header.All() {
+		key := http.CanonicalHeaderKey(string(k))
+		if key == "Host" {
+			continue
+		}
+		h[key] = append(h[key], string(val))
+	}
+	v.hdr = h
+	return h
+}
+
+func (v *fastViewer) Cookies() []*http.Cookie {
+	return (&http.Request{Header: v.Header()}).Cookies()
+}
+
+func (v *fastViewer) StickyCookie() string {
+	if v.hdr != nil {
+		return routing.StickyCookieValue(v.hdr)
+	}
+	for _, line := range v.ctx.Request.Header.PeekAll("Cookie") {
+		if value, ok := routing.StickyCookieInLine(unsafe.String(unsafe.SliceData(line), len(line))); ok {
+			return strings.Clone(value)
+		}
+	}
+	return ""
+}
+
+func (v *fastViewer) TLS() bool          { return v.ctx.IsTLS() }
+func (v *fastViewer) RemoteAddr() string { return v.ctx.RemoteAddr().String() }
+
+// Body is a copy of the request body: the origin transport may still read
+// it after the request has ended.
+func (v *fastViewer) Body() (io.Reader, int64) {
+	b := bytes.Clone(v.ctx.PostBody())
+	return bytes.NewReader(b), int64(len(b))
+}
+
+// Context never ends: fasthttp does not report a viewer that goes away,
+// so the request waits for its origin fetch (see detach).
+func (v *fastViewer) Context() context.Context { return context.Background() }
+
+func (v *fastViewer) decideHeader() (http.Header, func(string) []string) {
+	if v.values == nil {
+		v.values = v.HeaderValues
+	}
+	return nil, v.values
+}
+
+// detach returns v: with a Context that never ends, the request outlives
+// its fetch.
+func (v *fastViewer) detach() viewer { return v }
+
+// fastWriter is the fasthttp engine's http.ResponseWriter: the header is
+// built in a pooled http.Header, as under net/http, and copied into the
+// fasthttp response when the status is written.
+type fastWriter struct {
+	ctx   *fasthttp.RequestCtx
+	h     http.Header
+	wrote bool
+}
+
+func (w *fastWriter) reset() {
+	clear(w.h)
+	w.ctx, w.wrote = nil, false
+}
+
+func (w *fastWriter) Header() http.Header { return w.h }
+
+func (w *fastWriter) WriteHeader(code int) {
+	if w.wrote {
+		return
+	}
+	w.wrote = true
+	rh := &w.ctx.Response.Header
+	for k, values := range w.h {
+		for _, value := range values {
+			rh.Add(k, value)
+		}
+	}
+	w.ctx.SetStatusCode(code)
+}
+
+func (w *fastWriter) Write(p []byte) (int, error) {
+	w.WriteHeader(http.StatusOK)
+	return w.ctx.Write(p)
+}

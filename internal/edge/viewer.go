@@ -1,0 +1,83 @@
+package edge
+
+import (
+	"context"
+	"io"
+	"net/http"
+
+	"github.com/stagefront/stagefront/internal/routing"
+)
+
+// viewer is the transport-neutral view of a viewer request that the
+// request path (serve, respond, proxy, the cache key, the origin fetch)
+// is written against. Two engines implement it: net/http (netViewer, the
+// default) and fasthttp (fastViewer). The response side is an
+// http.ResponseWriter either way (statusRecorder wraps it).
+//
+// Strings returned by HeaderGet are valid until the request ends (the
+// fasthttp engine reuses their bytes): use them, do not keep them. Every
+// other string is an ordinary one.
+type viewer interface {
+	Method() string
+	// Host is the request's host (Host header or absolute URI's host).
+	Host() string
+	// EscapedPath is the request path as sent (net/http's URL.EscapedPath).
+	EscapedPath() string
+	RawQuery() string
+	// RequestURI is the path and query, as for a Location header.
+	RequestURI() string
+	// HeaderGet returns the first value of a canonical header name.
+	HeaderGet(canonicalName string) string
+	// HeaderValues returns the values of a canonical header name; Host,
+	// which net/http keeps out of its header, has none.
+	HeaderValues(canonicalName string) []string
+	// Header returns every header but Host, with canonical keys; read-only.
+	Header() http.Header
+	// Cookies parses the Cookie headers, as http.Request.Cookies does.
+	Cookies() []*http.Cookie
+	// StickyCookie is the x-amz-continuous-deployment-state value, or "".
+	StickyCookie() string
+	// TLS reports whether the viewer connected over HTTPS.
+	TLS() bool
+	RemoteAddr() string
+	// Body is the request body and its length (-1 when unknown).
+	Body() (io.Reader, int64)
+	Context() context.Context
+	// decideHeader is the header part of a routing.DecideInput.
+	decideHeader() (http.Header, func(canonicalName string) []string)
+	// detach returns a view that stays valid after the request ends (for a
+	// fetch that may outlive it).
+	detach() viewer
+}
+
+// netViewer is the net/http engine's viewer.
+type netViewer struct{ r *http.Request }
+
+func (v *netViewer) Method() string                                     { return v.r.Method }
+func (v *netViewer) Host() string                                       { return v.r.Host }
+func (v *netViewer) EscapedPath() string                                { return v.r.URL.EscapedPath() }
+func (v *netViewer) RawQuery() string                                   { return v.r.URL.RawQuery }
+func (v *netViewer) RequestURI() string                                 { return v.r.URL.RequestURI() }
+func (v *netViewer) HeaderGet(name string) string                       { return v.r.Header.Get(name) }
+func (v *netViewer) HeaderValues(name string) []string                  { return v.r.Header.Values(name) }
+func (v *netViewer) Header() http.Header                                { return v.r.Header }
+func (v *netViewer) Cookies() []*http.Cookie                            { return v.r.Cookies() }
+func (v *netViewer) StickyCookie() string                               { return routing.StickyCookieValue(v.r.Header) }
+func (v *netViewer) TLS() bool                                          { return v.r.TLS != nil }
+func (v *netViewer) RemoteAddr() string                                 { return v.r.RemoteAddr }
+func (v *netViewer) Context() context.Context                           { return v.r.Context() }
+func (v *netViewer) decideHeader() (http.Header, func(string) []string) { return v.r.Header, nil }
+func (v *netViewer) detach() viewer                                     { return &netViewer{r: v.r} }
+
+func (v *netViewer) Body() (io.Reader, int64) { return v.r.Body, v.r.ContentLength }
+
+// redirect writes a redirect to url, as http.Redirect does.
+func redirect(w http.ResponseWriter, v viewer, url string, code int) {
+	r, ok := v.(*netViewer)
+	if ok {
+		http.Redirect(w, r.r, url, code)
+		return
+	}
+	// url is absolute: http.Redirect reads only the method.
+	http.Redirect(w, &http.Request{Method: v.Method()}, url, code)
+}
