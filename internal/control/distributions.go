@@ -518,6 +518,7 @@ func (s *Service) DeleteDistribution(ctx context.Context, id, ifMatch string) er
 			if _, err := s.st.Txn(ctx, nil, batch); err != nil {
 				return fmt.Errorf("delete invalidations of %s: %w", id, err)
 			}
+			s.forgetDeleted(batch)
 		}
 	}
 	return nil

@@ -214,7 +214,18 @@ func (s *Service) txn(ctx context.Context, conds []store.Cond, ops []store.Op) (
 	case err != nil:
 		return 0, fmt.Errorf("store transaction: %w", err)
 	}
+	s.forgetDeleted(ops)
 	return rev, nil
+}
+
+// forgetDeleted drops decoded records of deleted keys from the cache, so it
+// holds only live records.
+func (s *Service) forgetDeleted(ops []store.Op) {
+	for _, op := range ops {
+		if op.Delete {
+			s.records.Delete(op.Key)
+		}
+	}
 }
 
 // deepCopy clones a shape through JSON (the stored form), keeping unknown elements.
