@@ -54,6 +54,11 @@ func newLiveTable(t *routing.Table, prev *liveTable) *liveTable {
 		for i := range d.Behaviors {
 			add(d.Behaviors[i].Origin)
 		}
+		for _, g := range d.OriginGroups {
+			for _, m := range g.Members {
+				add(m)
+			}
+		}
 	}
 	return lt
 }

@@ -3,6 +3,7 @@ package edge
 import (
 	"context"
 	"fmt"
+	"io"
 	"net/http"
 	"net/textproto"
 	"net/url"
@@ -216,7 +217,44 @@ func forwardedQuery(ck *routing.CacheKey, rawQuery string) string {
 }
 
 // fetch asks the behavior's origin for path.
-func (s *Server) fetch(ctx context.Context, v viewer, b *routing.Behavior, up *upstream, path, method string) (*http.Response, error) {
+func (s *Server) fetch(ctx context.Context, v viewer, lt *liveTable, b *routing.Behavior, up *upstream, path, method string) (*http.Response, error) {
+	g := b.Group
+	if g == nil || len(g.Members) < 2 || !failoverMethod(method) {
+		return s.fetchFrom(ctx, v, b, up, path, method)
+	}
+	// An origin group: CloudFront tries the secondary origin when the
+	// primary cannot be reached or answers one of the failover status
+	// codes, for GET, HEAD and OPTIONS only.
+	var lastErr error
+	for i, member := range g.Members {
+		if i > 0 {
+			up = lt.upstream(member)
+		}
+		resp, err := s.fetchFrom(ctx, v, b, up, path, method)
+		if err == nil && (i == len(g.Members)-1 || !slices.Contains(g.FailoverStatusCodes, resp.StatusCode)) {
+			return resp, nil
+		}
+		if err == nil {
+			_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, 64<<10))
+			resp.Body.Close()
+			s.log.Debug("origin group failover", "group", g.ID, "from", member.ID, "status", resp.StatusCode)
+			continue
+		}
+		if ctx.Err() != nil {
+			return nil, err
+		}
+		lastErr = err
+		s.log.Debug("origin group failover", "group", g.ID, "from", member.ID, "err", err)
+	}
+	return nil, lastErr
+}
+
+func failoverMethod(m string) bool {
+	return m == http.MethodGet || m == http.MethodHead || m == http.MethodOptions
+}
+
+// fetchFrom asks one origin (up) for path.
+func (s *Server) fetchFrom(ctx context.Context, v viewer, b *routing.Behavior, up *upstream, path, method string) (*http.Response, error) {
 	if s.fetcher == nil {
 		return nil, fmt.Errorf("no origin fetcher configured: %w", origin.ErrOriginUnreachable)
 	}

@@ -234,7 +234,7 @@ func (s *Server) respond(x *exchange, v viewer, lt *liveTable, d *routing.Dist, 
 		var err error
 		fv := v.detach()
 		entry, hit, err = s.cache.GetOrFetch(v.Context(), kb.Key(), func(ctx context.Context) (*cache.Entry, error) {
-			return s.fetchEntry(ctx, fv, b, up, path)
+			return s.fetchEntry(ctx, fv, lt, b, up, path)
 		})
 		if err != nil {
 			s.originError(w, v, d, err)
@@ -281,8 +281,8 @@ var (
 // gets the object compressed here, once, rather than on every hit: the
 // cache key holds the encoding served (see buildCacheKey), so every
 // request that shares the entry is served the same encoding.
-func (s *Server) fetchEntry(ctx context.Context, v viewer, b *routing.Behavior, up *upstream, path string) (*cache.Entry, error) {
-	resp, err := s.fetch(ctx, v, b, up, path, http.MethodGet)
+func (s *Server) fetchEntry(ctx context.Context, v viewer, lt *liveTable, b *routing.Behavior, up *upstream, path string) (*cache.Entry, error) {
+	resp, err := s.fetch(ctx, v, lt, b, up, path, http.MethodGet)
 	if err != nil {
 		return nil, err
 	}
@@ -339,7 +339,7 @@ func cacheableStatus(code int) bool {
 
 // proxy streams a non-cacheable request through to the origin.
 func (s *Server) proxy(w *statusRecorder, v viewer, lt *liveTable, d *routing.Dist, b *routing.Behavior, up *upstream, path string) {
-	resp, err := s.fetch(v.Context(), v, b, up, path, v.Method())
+	resp, err := s.fetch(v.Context(), v, lt, b, up, path, v.Method())
 	if err != nil {
 		s.originError(w, v, d, err)
 		return
@@ -425,7 +425,7 @@ func (s *Server) errorPageFromOrigin(v viewer, lt *liveTable, d *routing.Dist, e
 	if b.Origin == nil {
 		return customPage{}, 0, false
 	}
-	resp, err := s.fetch(v.Context(), v, b, lt.upstream(b.Origin), er.ResponsePagePath, http.MethodGet)
+	resp, err := s.fetch(v.Context(), v, lt, b, lt.upstream(b.Origin), er.ResponsePagePath, http.MethodGet)
 	if err != nil {
 		return customPage{}, 0, false
 	}
