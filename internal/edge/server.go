@@ -254,6 +254,10 @@ func (s *Server) respond(x *exchange, v viewer, lt *liveTable, d *routing.Dist, 
 	} else {
 		h["X-Cache"] = xCacheMiss
 	}
+	if (v.HeaderGet("If-None-Match") != "" || v.HeaderGet("If-Modified-Since") != "" || v.HeaderGet("Range") != "") &&
+		writeCachedConditional(w, v, entry.Status, entry.Body) {
+		return
+	}
 	s.writeBody(w, v, lt, d, b, entry.Status, entry.Body)
 }
 
