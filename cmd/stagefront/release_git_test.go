@@ -14,62 +14,12 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/cloudfront"
-	"github.com/go-git/go-git/v5"
-	"github.com/go-git/go-git/v5/plumbing"
 	"github.com/go-git/go-git/v5/plumbing/object"
 
 	"github.com/stagefront/stagefront/internal/release"
 	"github.com/stagefront/stagefront/internal/release/gitwatch"
+	"github.com/stagefront/stagefront/internal/release/gitwatch/gittest"
 )
-
-// gitRepo is a repository with a worktree in t.TempDir(), committed to
-// with go-git as a developer would.
-type gitRepo struct {
-	t    *testing.T
-	dir  string
-	wt   *git.Worktree
-	when time.Time
-}
-
-func newGitRepo(t *testing.T) *gitRepo {
-	t.Helper()
-	dir := t.TempDir()
-	repo, err := git.PlainInitWithOptions(dir, &git.PlainInitOptions{InitOptions: git.InitOptions{DefaultBranch: plumbing.Main}})
-	must(t, err)
-	wt, err := repo.Worktree()
-	must(t, err)
-	r := &gitRepo{t: t, dir: dir, wt: wt, when: time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)}
-	r.commit("initial", "README.md", "the site\n")
-	return r
-}
-
-func (r *gitRepo) commit(msg, file, content string) plumbing.Hash {
-	r.t.Helper()
-	f, err := r.wt.Filesystem.Create(file)
-	must(r.t, err)
-	_, err = f.Write([]byte(content))
-	must(r.t, err)
-	must(r.t, f.Close())
-	_, err = r.wt.Add(file)
-	must(r.t, err)
-	r.when = r.when.Add(time.Minute)
-	h, err := r.wt.Commit(msg, &git.CommitOptions{Author: &object.Signature{Name: "dev", Email: "dev@example.com", When: r.when}})
-	must(r.t, err)
-	return h
-}
-
-// head reopens the repository, as another process would, and returns the
-// head of main.
-func (r *gitRepo) head() *object.Commit {
-	r.t.Helper()
-	repo, err := git.PlainOpen(r.dir)
-	must(r.t, err)
-	ref, err := repo.Reference(plumbing.NewBranchReferenceName("main"), true)
-	must(r.t, err)
-	c, err := repo.CommitObject(ref.Hash())
-	must(r.t, err)
-	return c
-}
 
 type syncBuffer struct {
 	mu  sync.Mutex
@@ -96,7 +46,7 @@ func (b *syncBuffer) String() string {
 // a rejection writes nothing; bad specs are skipped with line and field.
 func TestReleaseWatchGit(t *testing.T) {
 	s, primaryID, domain := newStack(t)
-	repo := newGitRepo(t)
+	repo := gittest.New(t, false)
 	stateDir := t.TempDir()
 	logs := &syncBuffer{}
 	t.Cleanup(func() {
@@ -111,7 +61,7 @@ func TestReleaseWatchGit(t *testing.T) {
 	})
 	newWatcher := func() *gitwatch.Watcher {
 		w, err := gitwatch.New(gitwatch.Options{
-			Repo: repo.dir, Branch: "main", File: "release.yaml", WriteBack: "live/distribution.json", StateDir: stateDir,
+			Repo: repo.Dir, Branch: "main", File: "release.yaml", WriteBack: "live/distribution.json", StateDir: stateDir,
 			Releases: gitReleases{watcherClient}, Configs: cf,
 			Logger: slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug})),
 		})
@@ -168,7 +118,7 @@ func TestReleaseWatchGit(t *testing.T) {
 	wantReleases()
 
 	// A commit of release.yaml starts its release, as the watcher's principal.
-	repo.commit("release 2.0.0", "release.yaml", headerSpec("git-2.0.0", primaryID, "v2"))
+	repo.Commit("release 2.0.0", map[string]string{"release.yaml": headerSpec("git-2.0.0", primaryID, "v2")})
 	step()
 	if live := wantPhase(t, s, "git-2.0.0", release.PhaseProgressing); live.CreatedBy != "gitwatch" || live.State.Step != 1 {
 		t.Fatalf("git-2.0.0 created by %q at step %d, want gitwatch at step 1 (approve)", live.CreatedBy, live.State.Step)
@@ -179,9 +129,9 @@ func TestReleaseWatchGit(t *testing.T) {
 
 	// A commit that does not touch release.yaml starts nothing; a second
 	// spec waits while git-2.0.0 is active.
-	repo.commit("docs", "README.md", "the site, now v2\n")
+	repo.Commit("docs", map[string]string{"README.md": "the site, now v2\n"})
 	step()
-	specCommit := repo.commit("release 3.0.0", "release.yaml", headerSpec("git-3.0.0", primaryID, "v3"))
+	specCommit := repo.Commit("release 3.0.0", map[string]string{"release.yaml": headerSpec("git-3.0.0", primaryID, "v3")})
 	step()
 	step()
 	wantReleases("git-2.0.0")
@@ -197,7 +147,7 @@ func TestReleaseWatchGit(t *testing.T) {
 	s.waitEdge()
 	gen := wantPhase(t, s, "git-2.0.0", release.PhasePromoted).State.Generation
 	step()
-	head := repo.head()
+	head := repo.Head()
 	if got, want := strings.TrimSpace(head.Message), "stagefront: promoted git-2.0.0 (generation 1)"; !strings.HasPrefix(got, want) || gen != 1 {
 		t.Fatalf("head %q (generation %d), want %q", got, gen, want)
 	}
@@ -223,31 +173,31 @@ func TestReleaseWatchGit(t *testing.T) {
 	must(t, err)
 	s.waitEdge()
 	step()
-	head = repo.head()
+	head = repo.Head()
 	if got := strings.TrimSpace(head.Message); !strings.HasPrefix(got, "stagefront: promoted git-3.0.0 (generation 2)") {
 		t.Fatalf("head %q, want git-3.0.0's write-back", got)
 	}
 	if got := writtenBack(head); got != "/v3" {
 		t.Errorf("written-back OriginPath %q, want /v3", got)
 	}
-	if status, err := repo.wt.Status(); err != nil || !status.IsClean() {
+	if status, err := repo.Worktree.Status(); err != nil || !status.IsClean() {
 		t.Errorf("the worktree is not clean after the write-backs (%v):\n%s", err, status)
 	}
 
 	// A rejected release writes nothing back; bad specs are skipped with
 	// their line and field (ours) or the API's reason.
-	repo.commit("release 4.0.0", "release.yaml", headerSpec("git-4.0.0", primaryID, "v4"))
+	repo.Commit("release 4.0.0", map[string]string{"release.yaml": headerSpec("git-4.0.0", primaryID, "v4")})
 	step()
 	_, err = s.client("bob").decide(s.ctx(), "git-4.0.0", "reject", "not today")
 	must(t, err)
 	s.waitEdge()
-	before := repo.head().Hash
+	before := repo.Head().Hash
 	step()
-	if got := repo.head().Hash; got != before {
+	if got := repo.Head().Hash; got != before {
 		t.Errorf("a rejected release moved the branch to %s", got)
 	}
-	repo.commit("too much", "release.yaml", strings.Replace(weightSpec("git-5.0.0", primaryID, "v5"), "percent: 15", "percent: 20", 1))
-	repo.commit("wrong primary", "release.yaml", headerSpec("git-6.0.0", "E0000NOSUCHONE", "v6"))
+	repo.Commit("too much", map[string]string{"release.yaml": strings.Replace(weightSpec("git-5.0.0", primaryID, "v5"), "percent: 15", "percent: 20", 1)})
+	repo.Commit("wrong primary", map[string]string{"release.yaml": headerSpec("git-6.0.0", "E0000NOSUCHONE", "v6")})
 	step()
 	wantReleases("git-2.0.0", "git-3.0.0", "git-4.0.0")
 	for _, want := range []string{
@@ -265,12 +215,12 @@ func TestReleaseWatchGit(t *testing.T) {
 // flags, SigV4 client and ticker loop) until a commit's release appears.
 func TestReleaseWatchGitCLI(t *testing.T) {
 	s, primaryID, _ := newStack(t)
-	repo := newGitRepo(t)
+	repo := gittest.New(t, false)
 	c := s.client("erin")
 	t.Setenv("AWS_ACCESS_KEY_ID", c.creds.AccessKeyID)
 	t.Setenv("AWS_SECRET_ACCESS_KEY", c.creds.SecretAccessKey)
 	stateDir := t.TempDir()
-	args := []string{"release", "watch-git", "--endpoint", s.api.URL, "--repo", repo.dir, "--branch", "main",
+	args := []string{"release", "watch-git", "--endpoint", s.api.URL, "--repo", repo.Dir, "--branch", "main",
 		"--file", "release.yaml", "--write-back", "live.json", "--state-dir", stateDir, "--interval", "20ms", "--log-level", "error"}
 
 	if err := runCLI(t, "release", "watch-git", "--repo", t.TempDir()); err == nil || !strings.Contains(err.Error(), "is not a git repository") {
@@ -303,7 +253,7 @@ func TestReleaseWatchGitCLI(t *testing.T) {
 		_, err := os.Stat(gitwatch.StateFile(stateDir, "main"))
 		return err == nil
 	})
-	repo.commit("release", "release.yaml", headerSpec("cli-git", primaryID, "v2"))
+	repo.Commit("release", map[string]string{"release.yaml": headerSpec("cli-git", primaryID, "v2")})
 	eventually("the watcher starts cli-git", func() bool {
 		_, err := c.status(ctx, "cli-git")
 		return err == nil

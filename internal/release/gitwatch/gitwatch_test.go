@@ -8,7 +8,6 @@ import (
 	"fmt"
 	"log/slog"
 	"os"
-	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
@@ -17,15 +16,10 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/cloudfront"
 	"github.com/aws/aws-sdk-go-v2/service/cloudfront/types"
-	"github.com/go-git/go-billy/v5/memfs"
-	"github.com/go-git/go-billy/v5/osfs"
-	"github.com/go-git/go-git/v5"
-	"github.com/go-git/go-git/v5/plumbing"
-	"github.com/go-git/go-git/v5/plumbing/cache"
 	"github.com/go-git/go-git/v5/plumbing/object"
-	"github.com/go-git/go-git/v5/storage/filesystem"
 
 	"github.com/stagefront/stagefront/internal/release"
+	"github.com/stagefront/stagefront/internal/release/gitwatch/gittest"
 )
 
 // fakeReleases is the release API as the watcher sees it: one active
@@ -109,80 +103,6 @@ func (f *fakeConfigs) GetDistributionConfig(_ context.Context, in *cloudfront.Ge
 	}}, nil
 }
 
-// testRepo is a repository with a worktree on disk (or a bare one with an
-// in-memory worktree), committed to with go-git.
-type testRepo struct {
-	t    *testing.T
-	dir  string
-	repo *git.Repository
-	wt   *git.Worktree
-	when time.Time
-}
-
-func newTestRepo(t *testing.T, bare bool) *testRepo {
-	t.Helper()
-	dir := t.TempDir()
-	r := &testRepo{t: t, dir: dir, when: time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)}
-	repo, err := git.PlainInitWithOptions(dir, &git.PlainInitOptions{Bare: bare, InitOptions: git.InitOptions{DefaultBranch: plumbing.Main}})
-	must(t, err)
-	if bare {
-		// Developers' commits land in the bare repository's own storage.
-		st := filesystem.NewStorage(osfs.New(dir), cache.NewObjectLRUDefault())
-		repo, err = git.Open(st, memfs.New())
-		must(t, err)
-	}
-	r.repo = repo
-	r.wt, err = repo.Worktree()
-	must(t, err)
-	r.commit("initial", map[string]string{"README.md": "site\n"})
-	return r
-}
-
-// commit writes files ("" deletes one) and commits them as a developer.
-func (r *testRepo) commit(msg string, files map[string]string) plumbing.Hash {
-	r.t.Helper()
-	return r.commitAs(object.Signature{Name: "dev", Email: "dev@example.com"}, msg, files)
-}
-
-func (r *testRepo) commitAs(author object.Signature, msg string, files map[string]string) plumbing.Hash {
-	r.t.Helper()
-	for name, content := range files {
-		if content == "" {
-			_, err := r.wt.Remove(name)
-			must(r.t, err)
-			continue
-		}
-		if dir := filepath.Dir(name); dir != "." {
-			must(r.t, r.wt.Filesystem.MkdirAll(dir, 0o755))
-		}
-		f, err := r.wt.Filesystem.Create(name)
-		must(r.t, err)
-		_, err = f.Write([]byte(content))
-		must(r.t, err)
-		must(r.t, f.Close())
-		_, err = r.wt.Add(name)
-		must(r.t, err)
-	}
-	r.when = r.when.Add(time.Minute)
-	author.When = r.when
-	h, err := r.wt.Commit(msg, &git.CommitOptions{Author: &author})
-	must(r.t, err)
-	return h
-}
-
-// head reopens the repository (as another process would) and returns the
-// branch's head commit.
-func (r *testRepo) head() *object.Commit {
-	r.t.Helper()
-	repo, err := git.PlainOpen(r.dir)
-	must(r.t, err)
-	ref, err := repo.Reference(plumbing.NewBranchReferenceName("main"), true)
-	must(r.t, err)
-	c, err := repo.CommitObject(ref.Hash())
-	must(r.t, err)
-	return c
-}
-
 func spec(name, primary, version string) string {
 	return fmt.Sprintf(`name: %s
 primary: %s
@@ -223,7 +143,7 @@ func (l *logBuffer) String() string {
 
 type harness struct {
 	t        *testing.T
-	repo     *testRepo
+	repo     *gittest.Repo
 	releases *fakeReleases
 	configs  *fakeConfigs
 	stateDir string
@@ -231,7 +151,7 @@ type harness struct {
 }
 
 func newHarness(t *testing.T, bare bool) *harness {
-	h := &harness{t: t, repo: newTestRepo(t, bare), releases: newFakeReleases(), configs: &fakeConfigs{originPath: "/v1"},
+	h := &harness{t: t, repo: gittest.New(t, bare), releases: newFakeReleases(), configs: &fakeConfigs{originPath: "/v1"},
 		stateDir: t.TempDir(), logs: &logBuffer{}}
 	t.Cleanup(func() {
 		if t.Failed() || os.Getenv("GITWATCH_LOGS") != "" {
@@ -245,7 +165,7 @@ func newHarness(t *testing.T, bare bool) *harness {
 func (h *harness) watcher() *Watcher {
 	h.t.Helper()
 	w, err := New(Options{
-		Repo: h.repo.dir, Branch: "main", File: "release.yaml", WriteBack: "live/distribution.json", StateDir: h.stateDir,
+		Repo: h.repo.Dir, Branch: "main", File: "release.yaml", WriteBack: "live/distribution.json", StateDir: h.stateDir,
 		Releases: h.releases, Configs: h.configs, Now: func() time.Time { return time.Date(2026, 3, 2, 0, 0, 0, 0, time.UTC) },
 		Logger: slog.New(slog.NewTextHandler(h.logs, &slog.HandlerOptions{Level: slog.LevelDebug})),
 	})
@@ -267,9 +187,9 @@ func TestGitWatchOrderWaitRestartWriteBack(t *testing.T) {
 	must(t, w.Step(ctx)) // first run: the head is the starting point
 	h.wantStarted()
 
-	h.repo.commit("release r1", map[string]string{"release.yaml": spec("r1", "EPRIMARY", "v2")})
-	h.repo.commit("docs", map[string]string{"README.md": "site, v2\n"})
-	c3 := h.repo.commit("release r2", map[string]string{"release.yaml": spec("r2", "EPRIMARY", "v3")})
+	h.repo.Commit("release r1", map[string]string{"release.yaml": spec("r1", "EPRIMARY", "v2")})
+	h.repo.Commit("docs", map[string]string{"README.md": "site, v2\n"})
+	c3 := h.repo.Commit("release r2", map[string]string{"release.yaml": spec("r2", "EPRIMARY", "v3")})
 	must(t, w.Step(ctx))
 	h.wantStarted("r1") // r2 waits for r1: same primary
 	must(t, w.Step(ctx))
@@ -288,7 +208,7 @@ func TestGitWatchOrderWaitRestartWriteBack(t *testing.T) {
 	h.releases.end("r1", release.PhasePromoted, 1)
 	must(t, w.Step(ctx))
 	h.wantStarted("r1", "r2")
-	head := h.repo.head()
+	head := h.repo.Head()
 	if got, want := subject(head), "stagefront: promoted r1 (generation 1)"; got != want {
 		t.Fatalf("head is %q, want %q", got, want)
 	}
@@ -302,7 +222,7 @@ func TestGitWatchOrderWaitRestartWriteBack(t *testing.T) {
 		t.Errorf("written back OriginPath %q, want /v2", got)
 	}
 	// The worktree shows the file and stays clean.
-	status, err := h.repo.wt.Status()
+	status, err := h.repo.Worktree.Status()
 	must(t, err)
 	if !status.IsClean() {
 		t.Errorf("worktree not clean after write-back:\n%s", status)
@@ -314,15 +234,15 @@ func TestGitWatchOrderWaitRestartWriteBack(t *testing.T) {
 	must(t, w.Step(ctx))
 	must(t, w.Step(ctx))
 	h.wantStarted("r1", "r2")
-	if got := subject(h.repo.head()); got != "stagefront: promoted r1 (generation 1)" {
+	if got := subject(h.repo.Head()); got != "stagefront: promoted r1 (generation 1)" {
 		t.Errorf("after a rejection the head is %q, want the first write-back still", got)
 	}
 	if !strings.Contains(h.logs.String(), "ended without promotion") {
 		t.Errorf("the rejection was not logged:\n%s", h.logs)
 	}
 	// A developer's next commit keeps the written-back file.
-	h.repo.commit("docs again", map[string]string{"README.md": "site, v3\n"})
-	if got := originPathIn(t, h.repo.head(), "live/distribution.json"); got != "/v2" {
+	h.repo.Commit("docs again", map[string]string{"README.md": "site, v3\n"})
+	if got := originPathIn(t, h.repo.Head(), "live/distribution.json"); got != "/v2" {
 		t.Errorf("after a developer commit, OriginPath %q", got)
 	}
 }
@@ -352,13 +272,13 @@ func TestGitWatchSkips(t *testing.T) {
 	must(t, w.Step(ctx))
 	h.releases.rels["taken"] = &release.Release{Name: "taken", PrimaryID: "EOTHER", State: release.State{Phase: release.PhasePromoted}}
 
-	h.repo.commit("bad percent", map[string]string{"release.yaml": strings.Replace(spec("bad", "EPRIMARY", "v2"), "- approve: {}", "- weight: {percent: 20}", 1)})
-	h.repo.commit("unknown primary", map[string]string{"release.yaml": spec("lost", "EUNKNOWN", "v2")})
-	h.repo.commit("delete spec", map[string]string{"release.yaml": ""})
-	h.repo.commitAs(object.Signature{Name: "stagefront", Email: "stagefront@localhost"}, "stagefront: promoted x (generation 9)",
+	h.repo.Commit("bad percent", map[string]string{"release.yaml": strings.Replace(spec("bad", "EPRIMARY", "v2"), "- approve: {}", "- weight: {percent: 20}", 1)})
+	h.repo.Commit("unknown primary", map[string]string{"release.yaml": spec("lost", "EUNKNOWN", "v2")})
+	h.repo.Commit("delete spec", map[string]string{"release.yaml": ""})
+	h.repo.CommitAs(object.Signature{Name: "stagefront", Email: "stagefront@localhost"}, "stagefront: promoted x (generation 9)",
 		map[string]string{"release.yaml": spec("imposter", "EPRIMARY", "v2")})
-	h.repo.commit("reused name", map[string]string{"release.yaml": spec("taken", "EPRIMARY", "v2")})
-	h.repo.commit("good", map[string]string{"release.yaml": spec("good", "EPRIMARY", "v2")})
+	h.repo.Commit("reused name", map[string]string{"release.yaml": spec("taken", "EPRIMARY", "v2")})
+	h.repo.Commit("good", map[string]string{"release.yaml": spec("good", "EPRIMARY", "v2")})
 	must(t, w.Step(ctx))
 	h.wantStarted("good")
 	logs := h.logs.String()
@@ -381,7 +301,7 @@ func TestGitWatchLostReply(t *testing.T) {
 	h := newHarness(t, false)
 	ctx := t.Context()
 	must(t, h.watcher().Step(ctx))
-	h.repo.commit("release r1", map[string]string{"release.yaml": spec("r1", "EPRIMARY", "v2")})
+	h.repo.Commit("release r1", map[string]string{"release.yaml": spec("r1", "EPRIMARY", "v2")})
 	h.releases.afterStart = errors.New("connection reset")
 	if err := h.watcher().Step(ctx); err == nil || !strings.Contains(err.Error(), "connection reset") {
 		t.Fatalf("step with a lost reply: %v, want the transport error", err)
@@ -396,7 +316,7 @@ func TestGitWatchLostReply(t *testing.T) {
 	h.releases.end("r1", release.PhasePromoted, 3)
 	h.configs.originPath = "/v2"
 	must(t, w.Step(ctx))
-	if got := subject(h.repo.head()); got != "stagefront: promoted r1 (generation 3)" {
+	if got := subject(h.repo.Head()); got != "stagefront: promoted r1 (generation 3)" {
 		t.Fatalf("head %q, want r1's write-back", got)
 	}
 }
@@ -408,13 +328,13 @@ func TestGitWatchBareRepository(t *testing.T) {
 	ctx := t.Context()
 	w := h.watcher()
 	must(t, w.Step(ctx))
-	h.repo.commit("release r1", map[string]string{"release.yaml": spec("r1", "EPRIMARY", "v2")})
+	h.repo.Commit("release r1", map[string]string{"release.yaml": spec("r1", "EPRIMARY", "v2")})
 	must(t, w.Step(ctx))
 	h.wantStarted("r1")
 	h.releases.end("r1", release.PhasePromoted, 1)
 	h.configs.originPath = "/v2"
 	must(t, w.Step(ctx))
-	head := h.repo.head()
+	head := h.repo.Head()
 	if got := originPathIn(t, head, "live/distribution.json"); got != "/v2" || subject(head) != "stagefront: promoted r1 (generation 1)" {
 		t.Fatalf("head %q with OriginPath %q, want r1's write-back with /v2", subject(head), got)
 	}
@@ -424,15 +344,15 @@ func TestGitWatchBareRepository(t *testing.T) {
 }
 
 func TestGitWatchErrors(t *testing.T) {
-	r := newTestRepo(t, false)
-	base := Options{Repo: r.dir, Branch: "main", File: "release.yaml", StateDir: t.TempDir(), Releases: newFakeReleases()}
+	r := gittest.New(t, false)
+	base := Options{Repo: r.Dir, Branch: "main", File: "release.yaml", StateDir: t.TempDir(), Releases: newFakeReleases()}
 	for _, tc := range []struct {
 		name string
 		edit func(o *Options)
 		want string
 	}{
 		{"not a repository", func(o *Options) { o.Repo = t.TempDir() }, "is not a git repository"},
-		{"unknown branch", func(o *Options) { o.Branch = "prod" }, `branch "prod" not found in ` + r.dir + " (its branches: main)"},
+		{"unknown branch", func(o *Options) { o.Branch = "prod" }, `branch "prod" not found in ` + r.Dir + " (its branches: main)"},
 		{"write-back is the spec", func(o *Options) { o.WriteBack = "./release.yaml"; o.Configs = &fakeConfigs{} }, "--write-back must be another file"},
 		{"file outside", func(o *Options) { o.File = "../release.yaml" }, "not a file inside the repository"},
 	} {
@@ -464,10 +384,10 @@ func TestGitWatchErrors(t *testing.T) {
 func TestGitWatchConfigFromCommit(t *testing.T) {
 	h := newHarness(t, false)
 	ctx := t.Context()
-	w, err := New(Options{Repo: h.repo.dir, Branch: "main", File: "deploy/release.yaml", StateDir: h.stateDir, Releases: h.releases, Logger: slog.New(slog.NewTextHandler(h.logs, nil))})
+	w, err := New(Options{Repo: h.repo.Dir, Branch: "main", File: "deploy/release.yaml", StateDir: h.stateDir, Releases: h.releases, Logger: slog.New(slog.NewTextHandler(h.logs, nil))})
 	must(t, err)
 	must(t, w.Step(ctx))
-	h.repo.commit("release with a config", map[string]string{
+	h.repo.Commit("release with a config", map[string]string{
 		"deploy/release.yaml": "name: cfg\nprimary: EPRIMARY\nstaging: {config: staging.json}\nsteps: [{promote: {}}]\n",
 		"deploy/staging.json": `{"Origins": {"Quantity": 1, "Items": [{"Id": "web", "DomainName": "origin.test", "OriginPath": "/v9"}]}}`,
 	})
