@@ -155,35 +155,10 @@ func TestSlowWatcherCompacted(t *testing.T) {
 }
 
 func TestCloseEndsWatchesAndCalls(t *testing.T) {
-	ctx := t.Context()
 	s := openTemp(t, Options{})
-	storetest.MustPut(t, s, "k", "v")
-	live := s.Watch(ctx, "", 0)
-	replaying := s.Watch(ctx, "", 1)
-	if err := s.Close(); err != nil {
-		t.Fatalf("Close: %v", err)
-	}
-	for name, ch := range map[string]<-chan store.WatchResponse{"live": live, "replaying": replaying} {
-		got := storetest.ReadUntilClosed(t, ch)
-		if len(got) == 0 || !errors.Is(got[len(got)-1].Err, store.ErrUnavailable) {
-			t.Errorf("%s watch after Close = %+v; want last response with ErrUnavailable", name, got)
-		}
-	}
-	if got := storetest.ReadUntilClosed(t, s.Watch(ctx, "", 0)); len(got) != 1 || !errors.Is(got[0].Err, store.ErrUnavailable) {
-		t.Errorf("Watch after Close = %+v; want one response with ErrUnavailable", got)
-	}
-	_, errGet := s.Get(ctx, "k")
-	_, _, errList := s.List(ctx, "")
-	_, errTxn := s.Txn(ctx, nil, []store.Op{{Key: "k"}})
-	_, errEmptyTxn := s.Txn(ctx, nil, nil)
-	_, errRev := s.Revision(ctx)
-	for name, err := range map[string]error{"Get": errGet, "List": errList, "Txn": errTxn, "empty Txn": errEmptyTxn, "Revision": errRev} {
-		if !errors.Is(err, store.ErrUnavailable) {
-			t.Errorf("%s after Close: error = %v; want ErrUnavailable", name, err)
-		}
-	}
-	if err := s.Close(); err != nil {
-		t.Errorf("second Close = %v; want nil", err)
+	storetest.CloseEndsWatchesAndCalls(t, s, false)
+	if _, err := s.Txn(t.Context(), nil, nil); !errors.Is(err, store.ErrUnavailable) {
+		t.Errorf("empty Txn after Close: error = %v; want ErrUnavailable", err)
 	}
 }
 

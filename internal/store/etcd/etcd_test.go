@@ -174,36 +174,7 @@ func TestOpenUnreachable(t *testing.T) {
 
 func TestCloseEndsWatchesAndCalls(t *testing.T) {
 	srv := startServer(t)
-	ctx := t.Context()
-	s := srv.open(t, Config{})
-	storetest.MustPut(t, s, "k", "v")
-	live := s.Watch(ctx, "", 0)
-	replaying := s.Watch(ctx, "", 1)
-	storetest.RecvN(t, replaying, 1)
-	if err := s.Close(); err != nil {
-		t.Fatalf("Close: %v", err)
-	}
-	for name, ch := range map[string]<-chan store.WatchResponse{"live": live, "replaying": replaying} {
-		got := storetest.ReadUntilClosed(t, ch)
-		if len(got) == 0 || !errors.Is(got[len(got)-1].Err, store.ErrUnavailable) {
-			t.Errorf("%s watch after Close = %+v; want last response with ErrUnavailable", name, got)
-		}
-	}
-	if got := storetest.ReadUntilClosed(t, s.Watch(ctx, "", 0)); len(got) != 1 || !errors.Is(got[0].Err, store.ErrUnavailable) {
-		t.Errorf("Watch after Close = %+v; want one response with ErrUnavailable", got)
-	}
-	_, errGet := s.Get(ctx, "k")
-	_, _, errList := s.List(ctx, "")
-	_, errTxn := s.Txn(ctx, nil, []store.Op{{Key: "k"}})
-	_, errRev := s.Revision(ctx)
-	for name, err := range map[string]error{"Get": errGet, "List": errList, "Txn": errTxn, "Revision": errRev} {
-		if !errors.Is(err, store.ErrUnavailable) {
-			t.Errorf("%s after Close: error = %v; want ErrUnavailable", name, err)
-		}
-	}
-	if err := s.Close(); err != nil {
-		t.Errorf("second Close = %v; want nil", err)
-	}
+	storetest.CloseEndsWatchesAndCalls(t, srv.open(t, Config{}), true)
 }
 
 // TestNamespaces: two Stores with different prefixes on one cluster see only

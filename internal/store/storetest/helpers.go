@@ -2,6 +2,7 @@ package storetest
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"runtime"
 	"testing"
@@ -109,5 +110,45 @@ func WatchCancelLeaksNoGoroutine(t *testing.T, s store.Store) {
 			t.Fatalf("goroutines: %d after cancelling every watch; want <= %d", runtime.NumGoroutine(), before)
 		}
 		time.Sleep(10 * time.Millisecond)
+	}
+}
+
+// CloseEndsWatchesAndCalls checks Close: a live watch and a replaying one
+// end with ErrUnavailable, and so do a new Watch, Get, List, Txn and
+// Revision; a second Close returns nil. waitReplay first receives the
+// replayed response (for backends that start watches asynchronously).
+// The store is left closed.
+func CloseEndsWatchesAndCalls(t *testing.T, s store.Store, waitReplay bool) {
+	t.Helper()
+	ctx := t.Context()
+	MustPut(t, s, "k", "v")
+	live := s.Watch(ctx, "", 0)
+	replaying := s.Watch(ctx, "", 1)
+	if waitReplay {
+		RecvN(t, replaying, 1)
+	}
+	if err := s.Close(); err != nil {
+		t.Fatalf("Close: %v", err)
+	}
+	for name, ch := range map[string]<-chan store.WatchResponse{"live": live, "replaying": replaying} {
+		got := ReadUntilClosed(t, ch)
+		if len(got) == 0 || !errors.Is(got[len(got)-1].Err, store.ErrUnavailable) {
+			t.Errorf("%s watch after Close = %+v; want last response with ErrUnavailable", name, got)
+		}
+	}
+	if got := ReadUntilClosed(t, s.Watch(ctx, "", 0)); len(got) != 1 || !errors.Is(got[0].Err, store.ErrUnavailable) {
+		t.Errorf("Watch after Close = %+v; want one response with ErrUnavailable", got)
+	}
+	_, errGet := s.Get(ctx, "k")
+	_, _, errList := s.List(ctx, "")
+	_, errTxn := s.Txn(ctx, nil, []store.Op{{Key: "k"}})
+	_, errRev := s.Revision(ctx)
+	for name, err := range map[string]error{"Get": errGet, "List": errList, "Txn": errTxn, "Revision": errRev} {
+		if !errors.Is(err, store.ErrUnavailable) {
+			t.Errorf("%s after Close: error = %v; want ErrUnavailable", name, err)
+		}
+	}
+	if err := s.Close(); err != nil {
+		t.Errorf("second Close = %v; want nil", err)
 	}
 }
