@@ -3,80 +3,18 @@ package edge_test
 import (
 	"bytes"
 	"fmt"
-	"net"
 	"net/http"
 	"net/url"
-	"os"
-	"os/exec"
-	"path/filepath"
 	"strings"
 	"sync/atomic"
-	"syscall"
 	"testing"
-	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	cfsdk "github.com/aws/aws-sdk-go-v2/service/cloudfront"
 	"github.com/aws/aws-sdk-go-v2/service/cloudfront/types"
+
+	"github.com/stagefront/stagefront/internal/edge/origin/mototest"
 )
-
-// startMoto runs moto_server on a free loopback port until the test ends
-// and returns its URL. These machines have it installed, so a missing
-// moto_server fails the test instead of skipping it.
-func startMoto(t *testing.T) *url.URL {
-	t.Helper()
-	bin, err := exec.LookPath("moto_server")
-	if err != nil {
-		t.Fatalf("moto_server not found (pip install 'moto[server]'): %v", err)
-	}
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	addr := ln.Addr().String()
-	ln.Close()
-	_, port, _ := net.SplitHostPort(addr)
-
-	logPath := filepath.Join(t.TempDir(), "moto.log")
-	logFile, err := os.Create(logPath)
-	if err != nil {
-		t.Fatal(err)
-	}
-	cmd := exec.Command(bin, "-H", "127.0.0.1", "-p", port)
-	cmd.Stdout, cmd.Stderr = logFile, logFile
-	// A process group of its own: the binary may be a shim that starts python.
-	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
-	if err := cmd.Start(); err != nil {
-		t.Fatalf("start moto_server: %v", err)
-	}
-	exited := make(chan error, 1)
-	go func() { exited <- cmd.Wait() }()
-	t.Cleanup(func() {
-		_ = syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL)
-		<-exited
-		logFile.Close()
-		if t.Failed() {
-			out, _ := os.ReadFile(logPath)
-			t.Logf("moto_server log:\n%s", out)
-		}
-	})
-	deadline := time.Now().Add(30 * time.Second)
-	for {
-		conn, err := net.DialTimeout("tcp", addr, time.Second)
-		if err == nil {
-			conn.Close()
-			return &url.URL{Scheme: "http", Host: addr}
-		}
-		select {
-		case err := <-exited:
-			t.Fatalf("moto_server exited before accepting connections: %v", err)
-		case <-time.After(50 * time.Millisecond):
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("moto_server did not accept on %s within 30s", addr)
-		}
-	}
-}
 
 // s3Put stores an object (or creates a bucket with a nil body) with a plain,
 // unsigned PUT, which moto accepts.
@@ -125,7 +63,7 @@ func versionOf(body string) string {
 // served by moto_server; the edge signs with SigV4 because of the OAC
 // (moto refuses unsigned GETs of private objects).
 func TestSeedArticleS3(t *testing.T) {
-	moto := startMoto(t)
+	moto := mototest.Start(t)
 	s3Put(t, moto, "/website", nil)
 	for i, v := range []string{"v1", "v2", "v3"} {
 		s3Put(t, moto, fmt.Sprintf("/website/%d.0.0/index.html", i+1), []byte(seedPage(v)))

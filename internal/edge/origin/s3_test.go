@@ -9,23 +9,20 @@ import (
 	"encoding/xml"
 	"fmt"
 	"io"
-	"net"
 	"net/http"
 	"net/http/httptest"
 	"net/http/httputil"
 	"net/url"
-	"os"
-	"os/exec"
-	"path/filepath"
 	"strings"
 	"sync"
-	"syscall"
 	"testing"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	v4 "github.com/aws/aws-sdk-go-v2/aws/signer/v4"
 	"github.com/aws/aws-sdk-go-v2/credentials"
+
+	"github.com/stagefront/stagefront/internal/edge/origin/mototest"
 )
 
 // setupActions is how many requests moto_server serves without checking
@@ -34,57 +31,10 @@ import (
 // moto with botocore's S3SigV4Auth, an implementation independent of ours.
 const setupActions = 3
 
-// startMoto runs moto_server on a free loopback port and returns its URL.
-// A missing moto_server fails the test: these machines have it installed.
+// startMoto runs moto_server with signature checks on after the setup calls.
 func startMoto(t *testing.T) *url.URL {
 	t.Helper()
-	bin, err := exec.LookPath("moto_server")
-	if err != nil {
-		t.Fatalf("moto_server not found (pip install 'moto[server]'): %v", err)
-	}
-	port := strings.TrimPrefix(closedAddr(t), "127.0.0.1:")
-	logPath := filepath.Join(t.TempDir(), "moto.log")
-	logFile, err := os.Create(logPath)
-	if err != nil {
-		t.Fatal(err)
-	}
-	cmd := exec.Command(bin, "-H", "127.0.0.1", "-p", port)
-	cmd.Env = append(os.Environ(), fmt.Sprintf("INITIAL_NO_AUTH_ACTION_COUNT=%d", setupActions))
-	cmd.Stdout, cmd.Stderr = logFile, logFile
-	// Its own process group: moto_server may be a shim that execs python.
-	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
-	if err := cmd.Start(); err != nil {
-		t.Fatalf("start moto_server: %v", err)
-	}
-	exited := make(chan error, 1)
-	go func() { exited <- cmd.Wait() }()
-	t.Cleanup(func() {
-		syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL)
-		<-exited
-		logFile.Close()
-		if t.Failed() {
-			out, _ := os.ReadFile(logPath)
-			t.Logf("moto_server log:\n%s", out)
-		}
-	})
-	addr := "127.0.0.1:" + port
-	deadline := time.Now().Add(60 * time.Second) // python startup is slow on a busy machine
-	for {
-		conn, err := net.DialTimeout("tcp", addr, time.Second)
-		if err == nil {
-			conn.Close()
-			break
-		}
-		select {
-		case err := <-exited:
-			t.Fatalf("moto_server exited before accepting: %v", err)
-		case <-time.After(100 * time.Millisecond):
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("moto_server did not accept on %s within 60s", addr)
-		}
-	}
-	return &url.URL{Scheme: "http", Host: addr}
+	return mototest.Start(t, fmt.Sprintf("INITIAL_NO_AUTH_ACTION_COUNT=%d", setupActions))
 }
 
 // awsCall sends one SigV4-signed request, as an SDK would.
