@@ -124,15 +124,22 @@ func (w *discardWriter) WriteHeader(code int)        { w.status = code }
 func (w *discardWriter) Write(p []byte) (int, error) { w.n += len(p); return len(p), nil }
 
 // BenchmarkServeCached: a cached 1 KiB object through Server.ServeHTTP.
-func BenchmarkServeCached(b *testing.B) {
-	h := newHarness(b, harnessOptions{})
+// benchOrigin serves a cacheable 1 KiB HTML object; plain is a
+// CachingOptimized distribution in front of it.
+func benchOrigin(b *testing.B) (h *harness, o *testOrigin, plain dist) {
+	h = newHarness(b, harnessOptions{})
 	body := strings.Repeat("<p>stagefront</p>\n", 57)[:1024]
-	o := h.newTestOrigin("bench.origin.test", func(w http.ResponseWriter, r *http.Request) {
+	o = h.newTestOrigin("bench.origin.test", func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "text/html; charset=utf-8")
 		w.Header().Set("Cache-Control", "max-age=3600")
 		w.Write([]byte(body))
 	})
-	plain := h.createDistribution(customOriginConfig("bench-plain", o.host, "", cachingOptimized))
+	plain = h.createDistribution(customOriginConfig("bench-plain", o.host, "", cachingOptimized))
+	return h, o, plain
+}
+
+func BenchmarkServeCached(b *testing.B) {
+	h, o, plain := benchOrigin(b)
 	cfg := customOriginConfig("bench-gzip", o.host, "/z", cachingOptimized)
 	cfg.DefaultCacheBehavior.Compress = aws.Bool(true)
 	zipped := h.createDistribution(cfg)

@@ -223,14 +223,7 @@ func testEngine(t *testing.T, engine string) {
 // BenchmarkFastServeCached: BenchmarkServeCached's plain case through the
 // fasthttp engine's handler, on a reused RequestCtx.
 func BenchmarkFastServeCached(b *testing.B) {
-	h := newHarness(b, harnessOptions{})
-	body := strings.Repeat("<p>stagefront</p>\n", 57)[:1024]
-	o := h.newTestOrigin("bench.origin.test", func(w http.ResponseWriter, r *http.Request) {
-		w.Header().Set("Content-Type", "text/html; charset=utf-8")
-		w.Header().Set("Cache-Control", "max-age=3600")
-		w.Write([]byte(body))
-	})
-	plain := h.createDistribution(customOriginConfig("bench-plain", o.host, "", cachingOptimized))
+	h, _, plain := benchOrigin(b)
 	h.waitServed()
 	handler := h.edge.FastHandler()
 	var req fasthttp.Request
