@@ -3,9 +3,10 @@
 # DURATION (default 10s) per measurement:
 #   1. a 1 KiB object cached by the edge   vs  nginx serving the same file
 #   2. the edge's cache-miss proxy path     vs  nginx proxy_pass to the same origin
-# The origin is an nginx serving the file. Needs wrk and nginx (apt-get install wrk nginx-light).
-# Besides requests/s, each line shows the CPU the servers spent per request
-# (stagefront + every nginx worker, user+system), which is less sensitive to
+# The origin is a separate nginx serving the file. Needs wrk and nginx (apt-get install wrk nginx-light).
+# Besides requests/s, each line shows the CPU the server under test spent per
+# request (stagefront, or the nginx workers under test; user+system; the
+# origin's CPU is not counted), which is less sensitive to
 # other load on the machine than requests/s, and the miss run counts the
 # edge's connections to the origin (pooled: at most one per viewer connection).
 # Knobs: DURATION, CONNS, THREADS (wrk); EDGE_ENV="GOGC=400" runs the edge
@@ -23,7 +24,7 @@ go build -o "$WORK/stagefront" ./cmd/stagefront
 port() { python3 -c 'import socket;s=socket.socket();s.bind(("127.0.0.1",0));print(s.getsockname()[1])'; }
 wait_port() { for _ in $(seq 200); do (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null && return 0; sleep 0.05; done; echo "port $1 never opened"; exit 1; }
 ORIGIN=$(port); NGX_STATIC=$(port); NGX_PROXY=$(port)
-mkdir -p "$WORK/www/v1" "$WORK/nginx"
+mkdir -p "$WORK/www/v1" "$WORK/nginx" "$WORK/origin"
 head -c 1024 /dev/zero | tr '\0' 'a' > "$WORK/www/v1/obj.txt"
 cat > "$WORK/nginx/nginx.conf" <<NGX
 worker_processes auto;
@@ -37,16 +38,33 @@ http {
   keepalive_requests 1000000;
   default_type text/plain;
   upstream origin { server 127.0.0.1:$ORIGIN; keepalive 256; }
-  server { listen 127.0.0.1:$ORIGIN; root $WORK/www; }
   server { listen 127.0.0.1:$NGX_STATIC; root $WORK/www; }
   server { listen 127.0.0.1:$NGX_PROXY;
     location / { proxy_pass http://origin; proxy_http_version 1.1; proxy_set_header Connection ""; } }
 }
 NGX
+# The origin is an nginx of its own, so that nginx proxy_pass, like the
+# edge, crosses a process boundary to reach it (in one nginx, a proxy
+# worker would often serve its own upstream connection without a wakeup).
+cat > "$WORK/origin/nginx.conf" <<NGX
+worker_processes auto;
+pid $WORK/origin/nginx.pid;
+error_log $WORK/origin/error.log warn;
+events { worker_connections 4096; }
+http {
+  access_log off;
+  client_body_temp_path $WORK/origin/body; proxy_temp_path $WORK/origin/proxy;
+  fastcgi_temp_path $WORK/origin/fcgi; uwsgi_temp_path $WORK/origin/uwsgi; scgi_temp_path $WORK/origin/scgi;
+  keepalive_requests 1000000;
+  default_type text/plain;
+  server { listen 127.0.0.1:$ORIGIN; root $WORK/www; }
+}
+NGX
+nginx -c "$WORK/origin/nginx.conf"
 nginx -c "$WORK/nginx/nginx.conf"
 export AWS_ACCESS_KEY_ID=bench AWS_SECRET_ACCESS_KEY=bench AWS_DEFAULT_REGION=us-east-1
 SFS=""
-trap 'for p in $SFS; do kill $p 2>/dev/null || true; done; nginx -c "$WORK/nginx/nginx.conf" -s stop 2>/dev/null || true; rm -rf "$WORK"' EXIT
+trap 'for p in $SFS; do kill $p 2>/dev/null || true; done; for c in nginx origin; do nginx -c "$WORK/$c/nginx.conf" -s stop 2>/dev/null || true; done; rm -rf "$WORK"' EXIT
 wait_port "$ORIGIN"; wait_port "$NGX_STATIC"; wait_port "$NGX_PROXY"
 mkdist() { # $1 ref, $2 cache policy id
   aws cloudfront --endpoint-url "http://127.0.0.1:$API" create-distribution --query Distribution.DomainName --output text \
@@ -73,7 +91,7 @@ start_edge() {
 stop_edge() { kill "$SF" 2>/dev/null || true; wait "$SF" 2>/dev/null || true; }
 
 HZ=$(getconf CLK_TCK)
-cpu_ticks() { # utime+stime of stagefront and the nginx workers
+cpu_ticks() { # utime+stime of stagefront and the nginx workers under test (not the origin)
   local p
   for p in $SF $(pgrep -P "$(cat "$WORK/nginx/nginx.pid")"); do awk '{print $14+$15}' "/proc/$p/stat"; done | awk '{s+=$1} END {print s}'
 }

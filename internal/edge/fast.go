@@ -5,6 +5,7 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"math"
 	"net/http"
 	"strings"
 	"time"
@@ -19,9 +20,10 @@ import (
 // path as ServeHTTP (see viewer), behind a fasthttp adapter. Serve it with
 // FastServer, or a fasthttp.Server with NoDefaultServerHeader set.
 //
-// Differences from the net/http engine: request and response bodies are
-// buffered whole (fasthttp's model; bounded by the server's
-// MaxRequestBodySize and the edge's MaxBodyBytes), the origin's Date is
+// Differences from the net/http engine: request bodies are buffered whole
+// (fasthttp's model, bounded by the server's MaxRequestBodySize), and so
+// are response bodies up to streamAbove (larger or open-ended origin
+// bodies are streamed, see bodyStreamer), the origin's Date is
 // replaced by the edge's, and a viewer that goes away does not cancel the
 // origin fetch (recorded as 499 under net/http).
 func (s *Server) FastHandler() fasthttp.RequestHandler {
@@ -244,4 +246,14 @@ func (w *fastWriter) WriteHeader(code int) {
 func (w *fastWriter) Write(p []byte) (int, error) {
 	w.WriteHeader(http.StatusOK)
 	return w.ctx.Write(p)
+}
+
+// streamBody sends body as the response body after the handler returns;
+// fasthttp closes it when the response is written (or the viewer is gone).
+func (w *fastWriter) streamBody(body io.ReadCloser, size int64) {
+	w.WriteHeader(http.StatusOK) // a no-op when the status is written
+	if size > math.MaxInt {
+		size = -1
+	}
+	w.ctx.SetBodyStream(body, int(size))
 }

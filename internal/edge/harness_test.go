@@ -51,6 +51,8 @@ type harnessOptions struct {
 	deferRun bool
 	// cacheBytes bounds the edge cache (0: the default).
 	cacheBytes int64
+	// maxBodyBytes bounds a cached object (0: the default).
+	maxBodyBytes int64
 	// edgeStore wraps the store the edge follows (the control plane always
 	// writes to the real one).
 	edgeStore func(store.Store) store.Store
@@ -119,7 +121,7 @@ func newHarness(t testing.TB, opts harnessOptions) *harness {
 		Logger:      slog.New(slog.DiscardHandler),
 		DebugHeader: true,
 		Clock:       opts.clock, Draw: opts.draw,
-		CacheBytes: opts.cacheBytes,
+		CacheBytes: opts.cacheBytes, MaxBodyBytes: opts.maxBodyBytes,
 	})
 	if err != nil {
 		t.Fatalf("edge.New: %v", err)

@@ -3,6 +3,7 @@ package edge
 import (
 	"bytes"
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"log/slog"
@@ -236,6 +237,12 @@ func (s *Server) respond(x *exchange, v viewer, lt *liveTable, d *routing.Dist, 
 		entry, hit, err = s.cache.GetOrFetch(v.Context(), kb.Key(), func(ctx context.Context) (*cache.Entry, error) {
 			return s.fetchEntry(ctx, fv, lt, b, up, path)
 		})
+		if errors.Is(err, errTooLarge) {
+			// Larger than a cached object may be: every request for it
+			// streams it from the origin, uncached.
+			s.proxy(w, v, lt, d, b, up, path)
+			return
+		}
 		if err != nil {
 			s.originError(w, v, d, err)
 			return
@@ -293,10 +300,13 @@ func (s *Server) fetchEntry(ctx context.Context, v viewer, lt *liveTable, b *rou
 	defer resp.Body.Close()
 	body, err := s.readBody(resp)
 	if err != nil {
+		if errors.Is(err, errTooLarge) {
+			return nil, err
+		}
 		return nil, fmt.Errorf("read origin body: %w", err)
 	}
 	ttl, store := cache.TTL(cache.TTLPolicy{Min: b.TTL.Min, Default: b.TTL.Default, Max: b.TTL.Max}, resp.Header, s.opts.Clock())
-	if !store || int64(len(body)) > s.opts.MaxBodyBytes || !cacheableStatus(resp.StatusCode) {
+	if !store || !cacheableStatus(resp.StatusCode) {
 		ttl = 0
 	}
 	header := responseHeader(resp.Header)
@@ -317,17 +327,27 @@ func (s *Server) fetchEntry(ctx context.Context, v viewer, lt *liveTable, b *rou
 	return &cache.Entry{Status: resp.StatusCode, Header: header, Body: body, TTL: ttl}, nil
 }
 
-// readBody reads up to MaxBodyBytes+1 bytes of an origin body, in one
-// allocation when the origin announced the length.
+// errTooLarge is fetchEntry's answer for an object larger than
+// MaxBodyBytes: it is not cached, and each request streams it instead.
+var errTooLarge = errors.New("object larger than the edge caches")
+
+// readBody reads a whole origin body, in one allocation when the origin
+// announced the length, or fails with errTooLarge past MaxBodyBytes.
 func (s *Server) readBody(resp *http.Response) ([]byte, error) {
-	if n := resp.ContentLength; n >= 0 && n <= s.opts.MaxBodyBytes {
+	if n := resp.ContentLength; n > s.opts.MaxBodyBytes {
+		return nil, errTooLarge
+	} else if n >= 0 {
 		body := make([]byte, n)
 		if _, err := io.ReadFull(resp.Body, body); err != nil {
 			return nil, err
 		}
 		return body, nil
 	}
-	return io.ReadAll(io.LimitReader(resp.Body, s.opts.MaxBodyBytes+1))
+	body, err := io.ReadAll(io.LimitReader(resp.Body, s.opts.MaxBodyBytes+1))
+	if err == nil && int64(len(body)) > s.opts.MaxBodyBytes {
+		return nil, errTooLarge
+	}
+	return body, err
 }
 
 // minCompressBytes is the smallest object CloudFront compresses.
@@ -348,7 +368,8 @@ func (s *Server) proxy(w *statusRecorder, v viewer, lt *liveTable, d *routing.Di
 		s.originError(w, v, d, err)
 		return
 	}
-	defer resp.Body.Close()
+	body := resp.Body // closed here unless handed to a bodyStreamer
+	defer func() { body.Close() }()
 	h := w.Header()
 	copyResponseHeader(h, resp.Header)
 	h["X-Cache"] = xCacheMiss
@@ -362,6 +383,19 @@ func (s *Server) proxy(w *statusRecorder, v viewer, lt *liveTable, d *routing.Di
 	if cl := resp.Header["Content-Length"]; len(cl) == 1 && resp.ContentLength >= 0 {
 		h["Content-Length"] = cl
 	}
+	if v.Method() != http.MethodHead && (resp.ContentLength < 0 || resp.ContentLength > streamAbove) {
+		// A large or open-ended body: an engine that buffers responses
+		// (fasthttp) takes it as a stream, which it closes when sent.
+		if st, ok := w.ResponseWriter.(bodyStreamer); ok {
+			w.WriteHeader(resp.StatusCode)
+			st.streamBody(body, resp.ContentLength)
+			if resp.ContentLength > 0 {
+				w.bytes += resp.ContentLength
+			}
+			body = http.NoBody // now the engine's to close
+			return
+		}
+	}
 	w.WriteHeader(resp.StatusCode)
 	if v.Method() != http.MethodHead {
 		buf := s.copyBufs.get()
@@ -370,6 +404,18 @@ func (s *Server) proxy(w *statusRecorder, v viewer, lt *liveTable, d *routing.Di
 		_, _ = io.CopyBuffer(w, resp.Body, *buf)
 		s.copyBufs.put(buf)
 	}
+}
+
+// streamAbove is the body length above which an uncached response is
+// handed to a bodyStreamer rather than buffered.
+const streamAbove = 64 << 10
+
+// bodyStreamer is implemented by the response writer of an engine that
+// buffers a response body unless it is given a stream (fasthttp). The
+// writer owns body from then on and closes it once the response is sent;
+// size is -1 when unknown.
+type bodyStreamer interface {
+	streamBody(body io.ReadCloser, size int64)
 }
 
 // writeBody writes a complete response, applying custom error responses and compression.
