@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Edge serving speed against nginx, in one run, loopback only, bounded by
-# DURATION (default 10s) per measurement:
+# DURATION (default 5s) per measurement and ROUNDS (default 3) rounds, each
+# measuring every case once, interleaved; the medians are reported:
 #   1. a 1 KiB object cached by the edge   vs  nginx serving the same file
 #   2. the edge's cache-miss proxy path     vs  nginx proxy_pass to the same origin
 # The origin is a separate nginx serving the file. Needs wrk and nginx (apt-get install wrk nginx-light).
@@ -9,14 +10,14 @@
 # origin's CPU is not counted), which is less sensitive to
 # other load on the machine than requests/s, and the miss run counts the
 # edge's connections to the origin (pooled: at most one per viewer connection).
-# Knobs: DURATION, CONNS, THREADS (wrk); EDGE_ENV="GOGC=400" runs the edge
+# Knobs: DURATION, CONNS, THREADS (wrk), ROUNDS; EDGE_ENV="GOGC=100" runs the edge
 # with extra environment; PROFILE=dir saves a CPU profile of each edge run.
 # EDGE_ENGINE="nethttp fasthttp" (one or both, in that run) measures
-# `stagefront serve --edge-engine ENGINE`; unset, the default engine.
+# `stagefront serve --edge-engine ENGINE`; unset, the default (fasthttp).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 command -v wrk >/dev/null && command -v nginx >/dev/null || { echo "needs wrk and nginx: apt-get install -y wrk nginx-light"; exit 1; }
-DURATION=${DURATION:-10s}; CONNS=${CONNS:-64}; THREADS=${THREADS:-2}
+DURATION=${DURATION:-5s}; CONNS=${CONNS:-64}; THREADS=${THREADS:-2}; ROUNDS=${ROUNDS:-3}
 WORK=$(mktemp -d); chmod 755 "$WORK"
 ENGINES=${EDGE_ENGINE:-}
 for e in $ENGINES; do case $e in nethttp|fasthttp) ;; *) echo "EDGE_ENGINE: $e is not nethttp or fasthttp"; exit 1 ;; esac; done
@@ -74,69 +75,73 @@ mkdist() { # $1 ref, $2 cache policy id
     \"DefaultCacheBehavior\":{\"TargetOriginId\":\"o\",\"ViewerProtocolPolicy\":\"allow-all\",\"CachePolicyId\":\"$2\"}}"
 }
 # start_edge NAME [ENGINE] starts an edge (stagefront serve [--edge-engine
-# ENGINE]), creates the two distributions and warms the cached one;
-# it sets SF, EDGE, ADMIN, CACHED and UNCACHED.
+# ENGINE]; the default engine without one), creates the two distributions
+# and warms the cached one; it records the edge's pid, port, admin port and
+# the two distributions' names under NAME.
+declare -A PID PORT ADMINP CACHED UNCACHED
 start_edge() {
-  API=$(port); EDGE=$(port); ADMIN=$(port)
-  env ${EDGE_ENV:-} "$WORK/stagefront" serve --auth none --data-dir "$WORK/data-$1" --api-addr "127.0.0.1:$API" --edge-addr "127.0.0.1:$EDGE" \
-    --admin-addr "127.0.0.1:$ADMIN" --log-level error --edge-engine "${2:-nethttp}" 2>"$WORK/sf-$1.log" &
-  SF=$!; SFS="$SFS $SF"
-  wait_port "$API"; wait_port "$EDGE"
-  CACHED=$(mkdist cached 658327ea-f89d-4fab-a63d-7e88639e58f6)
-  UNCACHED=$(mkdist uncached 4135ea2d-6df8-44a3-9df3-4b5a84be39ad)
-  for _ in $(seq 100); do [ "$(curl -s -o /dev/null -w '%{http_code}' -H "Host: $UNCACHED" "http://127.0.0.1:$EDGE/obj.txt")" = 200 ] && break; sleep 0.05; done
-  curl -s -o /dev/null -H "Host: $CACHED" "http://127.0.0.1:$EDGE/obj.txt"
-  curl -s -D - -o /dev/null -H "Host: $CACHED" "http://127.0.0.1:$EDGE/obj.txt" | grep -qi "X-Cache: Hit" || { echo "edge did not cache the object:"; curl -s -D - -H "Host: $CACHED" "http://127.0.0.1:$EDGE/obj.txt"; exit 1; }
+  local api edge admin
+  api=$(port); edge=$(port); admin=$(port)
+  env ${EDGE_ENV:-} "$WORK/stagefront" serve --auth none --data-dir "$WORK/data-$1" --api-addr "127.0.0.1:$api" --edge-addr "127.0.0.1:$edge" \
+    --admin-addr "127.0.0.1:$admin" --log-level error ${2:+--edge-engine "$2"} 2>"$WORK/sf-$1.log" &
+  PID[$1]=$!; SFS="$SFS $!"; PORT[$1]=$edge; ADMINP[$1]=$admin
+  wait_port "$api"; wait_port "$edge"
+  API=$api
+  CACHED[$1]=$(mkdist cached 658327ea-f89d-4fab-a63d-7e88639e58f6)
+  UNCACHED[$1]=$(mkdist uncached 4135ea2d-6df8-44a3-9df3-4b5a84be39ad)
+  local u="http://127.0.0.1:$edge/obj.txt"
+  for _ in $(seq 100); do [ "$(curl -s -o /dev/null -w '%{http_code}' -H "Host: ${UNCACHED[$1]}" "$u")" = 200 ] && break; sleep 0.05; done
+  curl -s -o /dev/null -H "Host: ${CACHED[$1]}" "$u"
+  curl -s -D - -o /dev/null -H "Host: ${CACHED[$1]}" "$u" | grep -qi "X-Cache: Hit" || { echo "edge did not cache the object:"; curl -s -D - -H "Host: ${CACHED[$1]}" "$u"; exit 1; }
 }
-stop_edge() { kill "$SF" 2>/dev/null || true; wait "$SF" 2>/dev/null || true; }
 
 HZ=$(getconf CLK_TCK)
-cpu_ticks() { # utime+stime of stagefront and the nginx workers under test (not the origin)
+NGX_WORKERS=$(pgrep -P "$(cat "$WORK/nginx/nginx.pid")" | tr '\n' ' ')
+cpu_ticks() { # utime+stime of the given pids
   local p
-  for p in $SF $(pgrep -P "$(cat "$WORK/nginx/nginx.pid")"); do awk '{print $14+$15}' "/proc/$p/stat"; done | awk '{s+=$1} END {print s}'
+  for p in "$@"; do awk '{print $14+$15}' "/proc/$p/stat"; done | awk '{s+=$1} END {print s}'
 }
-# measure NAME [wrk args...] prints "NAME req/s server-CPU-us/req".
+# measure NAME "PIDS" [wrk args...] prints "NAME req/s server-CPU-us/req",
+# the CPU being that of PIDS (the server under test) only.
 measure() {
-  local name=$1 before after out prof=""; shift
-  if [ -n "${PROFILE:-}" ] && [[ $name == edge* ]]; then
+  local name=$1 pids=$2 before after out prof=""; shift 2
+  if [ -n "${PROFILE:-}" ] && [[ $name == edge-* ]]; then
     mkdir -p "$PROFILE"
-    curl -s "http://127.0.0.1:$ADMIN/debug/pprof/profile?seconds=$(( ${DURATION%s} > 2 ? ${DURATION%s} - 1 : 1 ))" > "$PROFILE/$name.pprof" &
+    local e=${name#edge-*-}
+    curl -s "http://127.0.0.1:${ADMINP[$e]}/debug/pprof/profile?seconds=$(( ${DURATION%s} > 2 ? ${DURATION%s} - 1 : 1 ))" > "$PROFILE/$name-$ROUND.pprof" &
     prof=$!
   fi
-  before=$(cpu_ticks)
+  before=$(cpu_ticks $pids)
   out=$(wrk -t"$THREADS" -c"$CONNS" -d"$DURATION" "$@")
-  after=$(cpu_ticks)
+  after=$(cpu_ticks $pids)
   [ -z "$prof" ] || wait "$prof"
   awk -v name="$name" -v b="$before" -v a="$after" -v hz="$HZ" '
     /requests in/ {n = $1} /Requests\/sec/ {rps = $2}
     END {printf "%s %s %.1f\n", name, rps, (a - b) * 1e6 / hz / n}' <<<"$out"
 }
-echo "wrk -t$THREADS -c$CONNS -d$DURATION, 1 KiB object, HTTP/1.1 keep-alive, loopback, $(nproc) cores${EDGE_ENV:+, edge env $EDGE_ENV}${ENGINES:+, engines: $ENGINES}"
-# run_edge NAME [ENGINE] measures one edge: cached, then miss (counting,
-# halfway through, the edge's connections to the origin). Only one edge
-# runs at a time.
+echo "wrk -t$THREADS -c$CONNS -d$DURATION, $ROUNDS rounds (medians shown), 1 KiB object, HTTP/1.1 keep-alive, loopback, $(nproc) cores${EDGE_ENV:+, edge env $EDGE_ENV}${ENGINES:+, engines: $ENGINES}"
+if [ -n "$ENGINES" ]; then NAMES=$ENGINES; else NAMES=serve; fi
+for n in $NAMES; do if [ "$n" = serve ]; then start_edge serve; else start_edge "$n" "$n"; fi; done
+# Every round measures each case once, edges and nginx interleaved, so that
+# a slow spell of the machine weighs on all of them alike.
 RESULTS=()
-run_edge() {
-  local name=$1 engine=${2:-}
-  start_edge "$name" "$engine"
-  RESULTS+=("$(measure "edge-cached-$name" -H "Host: $CACHED" "http://127.0.0.1:$EDGE/obj.txt")")
-  ( sleep "$(( ${DURATION%s} / 2 ))"; ss -Htn state established "( sport = :$ORIGIN )" | wc -l > "$WORK/origin-conns-$name" ) &
-  local counter=$!
-  RESULTS+=("$(measure "edge-miss-$name" -H "Host: $UNCACHED" "http://127.0.0.1:$EDGE/obj.txt")")
-  wait "$counter"
-  stop_edge
-}
-SF=""
-if [ -n "$ENGINES" ]; then
-  for e in $ENGINES; do run_edge "$e" "$e"; done
-  NAMES=$ENGINES
-else
-  run_edge serve
-  NAMES=serve
-fi
-SF=""
-RESULTS+=("$(measure nginx-static "http://127.0.0.1:$NGX_STATIC/v1/obj.txt")")
-RESULTS+=("$(measure nginx-proxy "http://127.0.0.1:$NGX_PROXY/v1/obj.txt")")
+for ((ROUND = 1; ROUND <= ROUNDS; ROUND++)); do
+  for n in $NAMES; do
+    RESULTS+=("$(measure "edge-cached-$n" "${PID[$n]}" -H "Host: ${CACHED[$n]}" "http://127.0.0.1:${PORT[$n]}/obj.txt")")
+  done
+  RESULTS+=("$(measure nginx-static "$NGX_WORKERS" "http://127.0.0.1:$NGX_STATIC/v1/obj.txt")")
+  for n in $NAMES; do
+    # Halfway through the first miss run, count the edge's origin connections.
+    counter=""
+    if [ "$ROUND" = 1 ]; then
+      ( sleep "$(( ${DURATION%s} / 2 ))"; ss -Htnp state established "( dport = :$ORIGIN )" | grep -c "pid=${PID[$n]}," > "$WORK/origin-conns-$n" ) &
+      counter=$!
+    fi
+    RESULTS+=("$(measure "edge-miss-$n" "${PID[$n]}" -H "Host: ${UNCACHED[$n]}" "http://127.0.0.1:${PORT[$n]}/obj.txt")")
+    [ -z "$counter" ] || wait "$counter"
+  done
+  RESULTS+=("$(measure nginx-proxy "$NGX_WORKERS" "http://127.0.0.1:$NGX_PROXY/v1/obj.txt")")
+done
 label() {
   case $1 in
   edge-cached-serve) echo "edge, cached object" ;; edge-miss-serve) echo "edge, cache miss (CachingDisabled)" ;;
@@ -144,16 +149,25 @@ label() {
   nginx-static) echo "nginx, static file" ;; nginx-proxy) echo "nginx, proxy_pass" ;;
   esac
 }
+# median NAME COLUMN: the median of a case's rounds (2: req/s, 3: CPU).
+median() { printf '%s\n' "${RESULTS[@]}" | awk -v n="$1" -v c="$2" '$1 == n {print $c}' | sort -g | awk '{v[NR] = $1} END {print (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2}'; }
+CASES=()
+for n in $NAMES; do CASES+=("edge-cached-$n"); done
+CASES+=(nginx-static)
+for n in $NAMES; do CASES+=("edge-miss-$n"); done
+CASES+=(nginx-proxy)
+MEDIANS=()
+for c in "${CASES[@]}"; do MEDIANS+=("$c $(median "$c" 2) $(median "$c" 3)"); done
 printf '%-46s %12s %20s\n' "" "req/s" "server CPU us/req"
-for r in "${RESULTS[@]}"; do set -- $r; printf '%-46s %12s %20s\n' "$(label "$1")" "$2" "$3"; done
+for r in "${MEDIANS[@]}"; do set -- $r; printf '%-46s %12.0f %20s\n' "$(label "$1")" "$2" "$3"; done
 for n in $NAMES; do echo "edge $n connections to the origin during the miss run: $(cat "$WORK/origin-conns-$n") (wrk holds $CONNS)"; done
-printf '%s\n' "${RESULTS[@]}" | awk -v names="$NAMES" '
+printf '%s\n' "${MEDIANS[@]}" | awk -v names="$NAMES" '
   {rps[$1] = $2; cpu[$1] = $3}
   END {
     n = split(names, ns, " ")
     for (i = 1; i <= n; i++) {
       e = ns[i]; tag = (e == "serve") ? "" : " (" e ")"
       printf "cached%s: edge/nginx = %.2fx req/s (goal >= 1.0x), %.2fx CPU per request\n", tag, rps["edge-cached-" e] / rps["nginx-static"], cpu["edge-cached-" e] / cpu["nginx-static"]
-      printf "proxy%s:  edge/nginx = %.2fx req/s (goal >= 0.8x), %.2fx CPU per request\n", tag, rps["edge-miss-" e] / rps["nginx-proxy"], cpu["edge-miss-" e] / cpu["nginx-proxy"]
+      printf "proxy%s:  edge/nginx = %.2fx req/s (our target >= 0.8x; the issue sets none), %.2fx CPU per request\n", tag, rps["edge-miss-" e] / rps["nginx-proxy"], cpu["edge-miss-" e] / cpu["nginx-proxy"]
     }
   }'

@@ -93,7 +93,7 @@ func newRoleCmd(use, short string, r roles) *cobra.Command {
 		fl.StringVar(&f.tlsAddr, "tls-addr", "127.0.0.1:8443", "edge HTTPS listen address (used when --tls-cert and --tls-key are set)")
 		fl.StringVar(&f.tlsCert, "tls-cert", "", "edge HTTPS certificate (PEM); enables the HTTPS listener and redirect-to-https")
 		fl.StringVar(&f.tlsKey, "tls-key", "", "edge HTTPS private key (PEM)")
-		fl.StringVar(&f.edgeEngine, "edge-engine", "nethttp", "plain-HTTP edge server: nethttp (streams bodies) or fasthttp (faster; bodies held in memory)")
+		fl.StringVar(&f.edgeEngine, "edge-engine", "fasthttp", "plain-HTTP edge server: fasthttp (faster) or nethttp (net/http: streams request bodies, cancels the origin fetch of a viewer that goes away)")
 	}
 	return cmd
 }
@@ -270,6 +270,7 @@ func newVerifier(f serveFlags, log *slog.Logger) (*auth.Verifier, error) {
 }
 
 func newEdge(ctx context.Context, f serveFlags, st store.Store, reg prometheus.Registerer, log *slog.Logger) (*edge.Server, func(), error) {
+	tuneGC(f.cacheBytes, os.Getenv, log)
 	fetchOpts := origin.Options{Logger: log}
 	if f.s3Endpoint != "" {
 		u, err := url.Parse(f.s3Endpoint)

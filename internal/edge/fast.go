@@ -37,6 +37,8 @@ func (s *Server) FastHandler() fasthttp.RequestHandler {
 			x.fw.h = make(http.Header, 8)
 		}
 		ctx.Response.Header.SetNoDefaultContentType(true)
+		// fastWriter's keys come from an http.Header: canonical already.
+		ctx.Response.Header.DisableNormalizing()
 		x.rec.ResponseWriter = &x.fw
 		s.handle(x, &x.fast, lt, start)
 		x.fw.WriteHeader(http.StatusOK) // a no-op when the response has begun
@@ -55,7 +57,10 @@ func (s *Server) FastServer() *fasthttp.Server {
 		ReadTimeout:           time.Minute,
 		IdleTimeout:           2 * time.Minute,
 		MaxRequestBodySize:    64 << 20,
-		Logger:                fastLogger{s},
+		// The read buffer bounds the request line and headers (431 past
+		// it); CloudFront accepts 20,480 bytes of them.
+		ReadBufferSize: 24 << 10,
+		Logger:         fastLogger{s},
 	}
 }
 
@@ -255,5 +260,20 @@ func (w *fastWriter) streamBody(body io.ReadCloser, size int64) {
 	if size > math.MaxInt {
 		size = -1
 	}
-	w.ctx.SetBodyStream(body, int(size))
+	w.ctx.SetBodyStream(flushingBody{body}, int(size))
+}
+
+// flushingBody is a streamed body that fasthttp copies with its WriteTo
+// (fasthttp prefers a stream's io.WriterTo): each piece the origin sends
+// is flushed to the viewer at once. fasthttp already flushes each chunk of
+// a chunked body; this does it for a body of known length too.
+type flushingBody struct{ io.ReadCloser }
+
+func (b flushingBody) WriteTo(w io.Writer) (int64, error) {
+	flush := func() error { return nil }
+	if f, ok := w.(interface{ Flush() error }); ok {
+		flush = f.Flush
+	}
+	buf := make([]byte, 32<<10)
+	return copyFlushing(w, b.ReadCloser, buf, flush)
 }

@@ -399,10 +399,38 @@ func (s *Server) proxy(w *statusRecorder, v viewer, lt *liveTable, d *routing.Di
 	w.WriteHeader(resp.StatusCode)
 	if v.Method() != http.MethodHead {
 		buf := s.copyBufs.get()
-		// w has no ReadFrom, so the copy goes through buf and w's
-		// buffered writer: a small body leaves in one write with the header.
-		_, _ = io.CopyBuffer(w, resp.Body, *buf)
+		// What the origin has sent goes on to the viewer at once (see
+		// copyFlushing); a small body leaves in one write with the header.
+		_, _ = copyFlushing(w, resp.Body, *buf, w.flush)
 		s.copyBufs.put(buf)
+	}
+}
+
+// copyFlushing copies src to dst through buf and calls flush after every
+// write, so that a viewer gets what the origin has sent without waiting
+// for more (a slow or event-stream origin), as httputil.ReverseProxy does
+// with a negative FlushInterval. A write of a full buffer bypasses a
+// bufio.Writer anyway, so this costs no extra write for a fast origin.
+func copyFlushing(dst io.Writer, src io.Reader, buf []byte, flush func() error) (int64, error) {
+	var written int64
+	for {
+		n, rerr := src.Read(buf)
+		if n > 0 {
+			m, werr := dst.Write(buf[:n])
+			written += int64(m)
+			if werr == nil {
+				werr = flush()
+			}
+			if werr != nil {
+				return written, werr
+			}
+		}
+		if rerr == io.EOF {
+			return written, nil
+		}
+		if rerr != nil {
+			return written, rerr
+		}
 	}
 }
 
@@ -587,6 +615,15 @@ func (r *statusRecorder) Write(b []byte) (int, error) {
 	n, err := r.ResponseWriter.Write(b)
 	r.bytes += int64(n)
 	return n, err
+}
+
+// flush sends what has been written to the viewer, when the engine's
+// writer can (net/http's can; fasthttp's buffers the whole response).
+func (r *statusRecorder) flush() error {
+	if f, ok := r.ResponseWriter.(http.Flusher); ok {
+		f.Flush()
+	}
+	return nil
 }
 
 func (r *statusRecorder) status() int {
