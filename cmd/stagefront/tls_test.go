@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bufio"
 	"context"
 	"crypto/ecdsa"
 	"crypto/elliptic"
@@ -95,5 +96,20 @@ func TestEdgeHTTPSAndRedirect(t *testing.T) {
 	resp.Body.Close()
 	if resp.StatusCode != http.StatusOK || string(body) != "secure /a" {
 		t.Fatalf("HTTPS: %d %q; want 200 \"secure /a\"", resp.StatusCode, body)
+	}
+
+	// An HTTP/1.0 request without a Host header is routed by its SNI.
+	conn, err := tls.Dial("tcp", tlsAddr, &tls.Config{InsecureSkipVerify: true, ServerName: host, NextProtos: []string{"http/1.1"}})
+	mustOK(t, err)
+	defer conn.Close()
+	_ = conn.SetDeadline(time.Now().Add(10 * time.Second))
+	_, err = io.WriteString(conn, "GET /sni HTTP/1.0\r\n\r\n")
+	mustOK(t, err)
+	resp, err = http.ReadResponse(bufio.NewReader(conn), nil)
+	mustOK(t, err)
+	body, _ = io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusOK || string(body) != "secure /sni" {
+		t.Fatalf("HTTP/1.0 over TLS without Host, SNI %s: %d %q; want 200 \"secure /sni\"", host, resp.StatusCode, body)
 	}
 }

@@ -54,7 +54,6 @@ type viewer interface {
 type netViewer struct{ r *http.Request }
 
 func (v *netViewer) Method() string                                     { return v.r.Method }
-func (v *netViewer) Host() string                                       { return v.r.Host }
 func (v *netViewer) EscapedPath() string                                { return v.r.URL.EscapedPath() }
 func (v *netViewer) RawQuery() string                                   { return v.r.URL.RawQuery }
 func (v *netViewer) RequestURI() string                                 { return v.r.URL.RequestURI() }
@@ -70,6 +69,15 @@ func (v *netViewer) decideHeader() (http.Header, func(string) []string) { return
 func (v *netViewer) detach() viewer                                     { return &netViewer{r: v.r} }
 
 func (v *netViewer) Body() (io.Reader, int64) { return v.r.Body, v.r.ContentLength }
+
+// Host is the Host header, or for an HTTPS request without one (HTTP/1.0)
+// the name the viewer asked for in the TLS handshake (SNI).
+func (v *netViewer) Host() string {
+	if v.r.Host == "" && v.r.TLS != nil {
+		return v.r.TLS.ServerName
+	}
+	return v.r.Host
+}
 
 // redirect writes a redirect to url, as http.Redirect does.
 func redirect(w http.ResponseWriter, v viewer, url string, code int) {
