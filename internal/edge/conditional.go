@@ -1,7 +1,10 @@
 package edge
 
 import (
+	"bytes"
+	"mime/multipart"
 	"net/http"
+	"net/textproto"
 	"strconv"
 	"strings"
 	"time"
@@ -10,8 +13,8 @@ import (
 // Conditional and range requests on cached objects, as CloudFront answers
 // them from its cache: If-None-Match / If-Modified-Since give 304, a single
 // byte range gives 206 (416 when it cannot be satisfied), If-Range guards
-// the range. Only a cached 200 is considered; multi-range requests get the
-// whole object.
+// the range, and several ascending, separate ranges give one
+// multipart/byteranges 206. Only a cached 200 is considered.
 
 // notModified reports whether the viewer's validators match the entry.
 func notModified(v viewer, h http.Header) bool {
@@ -39,50 +42,77 @@ func notModified(v viewer, h http.Header) bool {
 
 func weakTag(tag string) string { return strings.TrimPrefix(tag, "W/") }
 
-// byteRange parses a single "bytes=" range against size. ok is false when
-// the request has no usable single range (serve the whole object);
-// satisfiable is false when it names bytes past the end (416).
-func byteRange(v viewer, h http.Header, size int) (start, end int, ok, satisfiable bool) {
+// byteRange is one satisfiable range, first and last byte inclusive.
+type byteRange struct{ start, end int }
+
+// byteRanges parses the viewer's "bytes=" Range against size, as
+// CloudFront does. ok is false when the whole object is to be served
+// instead: no Range, a Range that does not parse, an If-Range that does
+// not match, or several ranges that are not all satisfiable, ascending and
+// apart. satisfiable is false when a single range starts past the end (416).
+func byteRanges(v viewer, h http.Header, size int) (ranges []byteRange, ok, satisfiable bool) {
 	spec := v.HeaderGet("Range")
-	if spec == "" || !strings.HasPrefix(spec, "bytes=") || strings.Contains(spec, ",") {
-		return 0, 0, false, false
+	if spec == "" || !strings.HasPrefix(spec, "bytes=") {
+		return nil, false, false
 	}
 	if ir := v.HeaderGet("If-Range"); ir != "" && ir != h.Get("Etag") && ir != h.Get("Last-Modified") {
-		return 0, 0, false, false
+		return nil, false, false
 	}
-	first, last, found := strings.Cut(strings.TrimPrefix(spec, "bytes="), "-")
+	specs := strings.Split(strings.TrimPrefix(spec, "bytes="), ",")
+	for _, one := range specs {
+		r, ok, sat := parseRange(strings.TrimSpace(one), size)
+		if !ok {
+			return nil, false, false
+		}
+		if !sat {
+			if len(specs) == 1 {
+				return nil, true, false
+			}
+			return nil, false, false
+		}
+		if n := len(ranges); n > 0 && r.start <= ranges[n-1].end {
+			return nil, false, false // overlapping or out of order: the whole object
+		}
+		ranges = append(ranges, r)
+	}
+	return ranges, true, true
+}
+
+// parseRange parses one range ("a-b", "a-" or "-n") against size.
+func parseRange(spec string, size int) (r byteRange, ok, satisfiable bool) {
+	first, last, found := strings.Cut(spec, "-")
 	if !found {
-		return 0, 0, false, false
+		return r, false, false
 	}
 	first, last = strings.TrimSpace(first), strings.TrimSpace(last)
 	switch {
-	case first == "" && last == "": // "bytes=-"
-		return 0, 0, false, false
+	case first == "" && last == "": // "-"
+		return r, false, false
 	case first == "": // suffix: the last N bytes
 		n, err := strconv.Atoi(last)
 		if err != nil || n < 0 {
-			return 0, 0, false, false
+			return r, false, false
 		}
 		if n == 0 || size == 0 {
-			return 0, 0, true, false
+			return r, true, false
 		}
-		return max(size-n, 0), size - 1, true, true
+		return byteRange{max(size-n, 0), size - 1}, true, true
 	}
 	s, err := strconv.Atoi(first)
 	if err != nil || s < 0 {
-		return 0, 0, false, false
+		return r, false, false
 	}
 	e := size - 1
 	if last != "" {
 		if e, err = strconv.Atoi(last); err != nil || e < s {
-			return 0, 0, false, false
+			return r, false, false
 		}
 		e = min(e, size-1)
 	}
 	if s >= size {
-		return 0, 0, true, false
+		return r, true, false
 	}
-	return s, e, true, true
+	return byteRange{s, e}, true, true
 }
 
 // writeCachedConditional answers a conditional or range GET/HEAD of a
@@ -98,22 +128,45 @@ func writeCachedConditional(w *statusRecorder, v viewer, status int, body []byte
 		w.WriteHeader(http.StatusNotModified)
 		return true
 	}
-	start, end, ok, satisfiable := byteRange(v, h, len(body))
+	ranges, ok, satisfiable := byteRanges(v, h, len(body))
 	if !ok {
 		return false
 	}
+	size := strconv.Itoa(len(body))
 	if !satisfiable {
-		h.Set("Content-Range", "bytes */"+strconv.Itoa(len(body)))
+		h.Set("Content-Range", "bytes */"+size)
 		h.Set("Content-Length", "0")
 		w.WriteHeader(http.StatusRequestedRangeNotSatisfiable)
 		return true
 	}
-	part := body[start : end+1]
-	h.Set("Content-Range", "bytes "+strconv.Itoa(start)+"-"+strconv.Itoa(end)+"/"+strconv.Itoa(len(body)))
-	h.Set("Content-Length", strconv.Itoa(len(part)))
+	var out []byte
+	if len(ranges) == 1 {
+		r := ranges[0]
+		out = body[r.start : r.end+1]
+		h.Set("Content-Range", "bytes "+strconv.Itoa(r.start)+"-"+strconv.Itoa(r.end)+"/"+size)
+	} else {
+		// Several ranges: one multipart/byteranges body (RFC 9110 §14.6),
+		// each part with the object's type and its Content-Range.
+		var buf bytes.Buffer
+		mw := multipart.NewWriter(&buf)
+		contentType := h.Get("Content-Type")
+		for _, r := range ranges {
+			ph := textproto.MIMEHeader{"Content-Range": {"bytes " + strconv.Itoa(r.start) + "-" + strconv.Itoa(r.end) + "/" + size}}
+			if contentType != "" {
+				ph.Set("Content-Type", contentType)
+			}
+			pw, _ := mw.CreatePart(ph) // writes to a bytes.Buffer: no error
+			_, _ = pw.Write(body[r.start : r.end+1])
+		}
+		_ = mw.Close()
+		out = buf.Bytes()
+		h.Set("Content-Type", "multipart/byteranges; boundary="+mw.Boundary())
+		h.Del("Content-Range")
+	}
+	h.Set("Content-Length", strconv.Itoa(len(out)))
 	w.WriteHeader(http.StatusPartialContent)
 	if v.Method() != http.MethodHead {
-		_, _ = w.Write(part)
+		_, _ = w.Write(out)
 	}
 	return true
 }

@@ -38,11 +38,8 @@ func testLargeObjects(t *testing.T, engine string) {
 			io.WriteString(w, big[:1000])
 			w.(http.Flusher).Flush()
 			io.WriteString(w, big[1000:])
-		default:
-			w.Header().Set("Content-Length", strconv.Itoa(len(big)))
-			if r.Method != http.MethodHead {
-				io.WriteString(w, big)
-			}
+		default: // with its length, and ranges
+			http.ServeContent(w, r, "big", time.Time{}, strings.NewReader(big))
 		}
 	})
 	d := h.createDistribution(customOriginConfig("large", o.host, "", cachingOptimized))
@@ -72,6 +69,20 @@ func testLargeObjects(t *testing.T, engine string) {
 	}
 	if r.status != http.StatusOK || r.body != "" || r.header.Get("Content-Length") != strconv.Itoa(len(big)) {
 		t.Errorf("HEAD /big: status %d, %d body bytes, Content-Length %q", r.status, len(r.body), r.header.Get("Content-Length"))
+	}
+
+	// A range of an object streamed uncached is the origin's to cut.
+	r = h.get(d.domain, "/big", http.Header{"Range": {"bytes=100-199"}})
+	if r.status != http.StatusPartialContent || r.body != big[100:200] || r.header.Get("Content-Range") != "bytes 100-199/"+strconv.Itoa(len(big)) {
+		t.Errorf("GET /big bytes=100-199: status %d, %d bytes, Content-Range %q; want 206 with bytes 100-199", r.status, len(r.body), r.header.Get("Content-Range"))
+	}
+
+	// So is a range of any object a behavior does not cache.
+	nocache := h.createDistribution(customOriginConfig("large-nocache", o.host, "", cachingDisabled))
+	h.waitServed()
+	r = h.get(nocache.domain, "/big", http.Header{"Range": {"bytes=-10"}})
+	if r.status != http.StatusPartialContent || r.body != big[len(big)-10:] {
+		t.Errorf("CachingDisabled GET /big bytes=-10: status %d, body %q; want 206 with the last 10 bytes", r.status, r.body)
 	}
 
 	h.get(d.domain, "/small", nil)

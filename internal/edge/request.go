@@ -216,11 +216,13 @@ func forwardedQuery(ck *routing.CacheKey, rawQuery string) string {
 	return out.String()
 }
 
-// fetch asks the behavior's origin for path.
-func (s *Server) fetch(ctx context.Context, v viewer, lt *liveTable, b *routing.Behavior, up *upstream, path, method string) (*http.Response, error) {
+// fetch asks the behavior's origin for path. With passRange a GET also
+// forwards the viewer's Range and If-Range (for an object streamed
+// uncached, whose ranges only the origin can cut).
+func (s *Server) fetch(ctx context.Context, v viewer, lt *liveTable, b *routing.Behavior, up *upstream, path, method string, passRange bool) (*http.Response, error) {
 	g := b.Group
 	if g == nil || len(g.Members) < 2 || !failoverMethod(method) {
-		return s.fetchFrom(ctx, v, b, up, path, method)
+		return s.fetchFrom(ctx, v, b, up, path, method, passRange)
 	}
 	// An origin group: CloudFront tries the secondary origin when the
 	// primary cannot be reached or answers one of the failover status
@@ -230,7 +232,7 @@ func (s *Server) fetch(ctx context.Context, v viewer, lt *liveTable, b *routing.
 		if i > 0 {
 			up = lt.upstream(member)
 		}
-		resp, err := s.fetchFrom(ctx, v, b, up, path, method)
+		resp, err := s.fetchFrom(ctx, v, b, up, path, method, passRange)
 		if err == nil && (i == len(g.Members)-1 || !slices.Contains(g.FailoverStatusCodes, resp.StatusCode)) {
 			return resp, nil
 		}
@@ -254,13 +256,23 @@ func failoverMethod(m string) bool {
 }
 
 // fetchFrom asks one origin (up) for path.
-func (s *Server) fetchFrom(ctx context.Context, v viewer, b *routing.Behavior, up *upstream, path, method string) (*http.Response, error) {
+func (s *Server) fetchFrom(ctx context.Context, v viewer, b *routing.Behavior, up *upstream, path, method string, passRange bool) (*http.Response, error) {
 	if s.fetcher == nil {
 		return nil, fmt.Errorf("no origin fetcher configured: %w", origin.ErrOriginUnreachable)
 	}
 	req := &origin.Request{
 		Method: method, Path: path, Header: forwardHeaders(b, v, method),
 		ViewerScheme: "http", ClientIP: hostOnly(v.RemoteAddr()), ContentLength: -1,
+	}
+	if passRange && method == http.MethodGet {
+		for _, name := range []string{"Range", "If-Range"} {
+			if values := v.HeaderValues(name); len(values) > 0 {
+				if req.Header == nil {
+					req.Header = make(http.Header, 2)
+				}
+				req.Header[name] = values // a GET's forwardHeaders map is its own
+			}
+		}
 	}
 	if v.TLS() {
 		req.ViewerScheme = "https"

@@ -239,7 +239,8 @@ func (s *Server) respond(x *exchange, v viewer, lt *liveTable, d *routing.Dist, 
 		})
 		if errors.Is(err, errTooLarge) {
 			// Larger than a cached object may be: every request for it
-			// streams it from the origin, uncached.
+			// streams it from the origin, uncached, and a range of it is
+			// the origin's to cut.
 			s.proxy(w, v, lt, d, b, up, path)
 			return
 		}
@@ -293,7 +294,7 @@ var (
 // cache key holds the encoding served (see buildCacheKey), so every
 // request that shares the entry is served the same encoding.
 func (s *Server) fetchEntry(ctx context.Context, v viewer, lt *liveTable, b *routing.Behavior, up *upstream, path string) (*cache.Entry, error) {
-	resp, err := s.fetch(ctx, v, lt, b, up, path, http.MethodGet)
+	resp, err := s.fetch(ctx, v, lt, b, up, path, http.MethodGet, false)
 	if err != nil {
 		return nil, err
 	}
@@ -361,9 +362,10 @@ func cacheableStatus(code int) bool {
 	return false
 }
 
-// proxy streams a non-cacheable request through to the origin.
+// proxy streams an uncached request through to the origin. A GET's Range
+// goes with it: nothing is cached, so the origin may cut the range.
 func (s *Server) proxy(w *statusRecorder, v viewer, lt *liveTable, d *routing.Dist, b *routing.Behavior, up *upstream, path string) {
-	resp, err := s.fetch(v.Context(), v, lt, b, up, path, v.Method())
+	resp, err := s.fetch(v.Context(), v, lt, b, up, path, v.Method(), true)
 	if err != nil {
 		s.originError(w, v, d, err)
 		return
@@ -503,7 +505,7 @@ func (s *Server) errorPageFromOrigin(v viewer, lt *liveTable, d *routing.Dist, e
 	if b.Origin == nil {
 		return customPage{}, 0, false
 	}
-	resp, err := s.fetch(v.Context(), v, lt, b, lt.upstream(b.Origin), er.ResponsePagePath, http.MethodGet)
+	resp, err := s.fetch(v.Context(), v, lt, b, lt.upstream(b.Origin), er.ResponsePagePath, http.MethodGet, false)
 	if err != nil {
 		return customPage{}, 0, false
 	}
