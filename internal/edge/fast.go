@@ -13,6 +13,7 @@ import (
 
 	"github.com/valyala/fasthttp"
 
+	"github.com/stagefront/stagefront/internal/edge/cache"
 	"github.com/stagefront/stagefront/internal/routing"
 )
 
@@ -28,7 +29,14 @@ import (
 // origin fetch (recorded as 499 under net/http).
 func (s *Server) FastHandler() fasthttp.RequestHandler {
 	return func(ctx *fasthttp.RequestCtx) {
-		start := time.Now()
+		start := ctx.Time() // fasthttp reads the clock as the request arrives
+		if start.IsZero() { // a RequestCtx not from a fasthttp.Server
+			start = time.Now()
+		}
+		// The request's header keys were normalized as it was parsed, and
+		// viewer lookups use canonical names: Peek need not normalize
+		// them again (fasthttp turns this off for the next request).
+		ctx.Request.Header.DisableNormalizing()
 		lt := s.live.Load()
 		x := s.exchanges.get()
 		x.fast.ctx = ctx
@@ -246,6 +254,57 @@ func (w *fastWriter) WriteHeader(code int) {
 		}
 	}
 	w.ctx.SetStatusCode(code)
+}
+
+// writeCached writes a cached entry (see cachedWriter): its prepared
+// fasthttp header is copied rather than converted from an http.Header, and
+// the body is sent from the entry, which is immutable, without a copy.
+func (w *fastWriter) writeCached(e *cache.Entry, extra http.Header, age string, hit, head bool) {
+	w.wrote = true
+	rh := &w.ctx.Response.Header
+	renderedHeader(e).CopyTo(rh)
+	for k, values := range extra {
+		for _, value := range values {
+			rh.Add(k, value)
+		}
+	}
+	rh.SetCanonical(headerAge, unsafe.Slice(unsafe.StringData(age), len(age)))
+	if hit {
+		rh.SetCanonical(headerXCache, xCacheHitBytes)
+	} else {
+		rh.SetCanonical(headerXCache, xCacheMissBytes)
+	}
+	w.ctx.SetStatusCode(e.Status)
+	if !head {
+		w.ctx.Response.SetBodyRaw(e.Body)
+	}
+}
+
+var (
+	headerAge       = []byte("Age")
+	headerXCache    = []byte("X-Cache")
+	xCacheHitBytes  = []byte(xCacheHit[0])
+	xCacheMissBytes = []byte(xCacheMiss[0])
+)
+
+// renderedHeader returns the entry's header as a fasthttp response header,
+// built on first use (see cache.Entry.Rendered). Like the header the slow
+// path writes, it has no default Content-Type and keeps http.Header's
+// canonical keys.
+func renderedHeader(e *cache.Entry) *fasthttp.ResponseHeader {
+	if rh, ok := e.Rendered.Load().(*fasthttp.ResponseHeader); ok {
+		return rh
+	}
+	rh := new(fasthttp.ResponseHeader)
+	rh.SetNoDefaultContentType(true)
+	rh.DisableNormalizing()
+	for k, values := range e.Header {
+		for _, value := range values {
+			rh.Add(k, value)
+		}
+	}
+	e.Rendered.Store(rh) // a racing hit may store its own, identical one
+	return rh
 }
 
 func (w *fastWriter) Write(p []byte) (int, error) {

@@ -227,7 +227,7 @@ func (s *Server) respond(x *exchange, v viewer, lt *liveTable, d *routing.Dist, 
 	}
 	kb := &x.key
 	buildCacheKey(kb, up.identity, b, path, v)
-	entry, hit := s.cache.GetBuilt(kb)
+	entry, hit := s.cache.GetBuiltAt(kb, now)
 	if !hit {
 		// A miss: only now build the key to keep and the fetch closure.
 		// The fetch may outlive this request (when the viewer goes away),
@@ -255,6 +255,18 @@ func (s *Server) respond(x *exchange, v viewer, lt *liveTable, d *routing.Dist, 
 		}
 	}
 	h := w.Header()
+	if cw, ok := w.ResponseWriter.(cachedWriter); ok && servedAsStored(v, d, b, entry) {
+		// The entry goes out as it is stored: the engine writes it
+		// without converting its header (h holds what serve set: the
+		// sticky cookie, the debug header).
+		head := v.Method() == http.MethodHead
+		cw.writeCached(entry, h, entry.AgeHeader(now)[0], hit, head)
+		w.code = entry.Status
+		if !head {
+			w.bytes += int64(len(entry.Body))
+		}
+		return
+	}
 	copyOriginHeader(h, entry.Header)
 	h["Age"] = entry.AgeHeader(now)
 	if hit {
@@ -267,6 +279,27 @@ func (s *Server) respond(x *exchange, v viewer, lt *liveTable, d *routing.Dist, 
 		return
 	}
 	s.writeBody(w, v, lt, d, b, entry.Status, entry.Body)
+}
+
+// cachedWriter is implemented by the response writer of an engine that
+// can write a cached entry directly: its status, its header (Rendered, see
+// cache.Entry) plus extra, Age, X-Cache (hit or miss), and its body unless
+// head.
+type cachedWriter interface {
+	writeCached(e *cache.Entry, extra http.Header, age string, hit, head bool)
+}
+
+// servedAsStored reports whether a cached entry is served exactly as
+// stored, which is what writeBody would do: no conditional or range
+// request, no custom error response for its status, nothing to compress.
+func servedAsStored(v viewer, d *routing.Dist, b *routing.Behavior, e *cache.Entry) bool {
+	if v.HeaderGet("If-None-Match") != "" || v.HeaderGet("If-Modified-Since") != "" || v.HeaderGet("Range") != "" {
+		return false
+	}
+	if d.ErrorResponse(e.Status) != nil {
+		return false
+	}
+	return !b.Compress || len(e.Body) < minCompressBytes || e.Header.Get("Content-Encoding") != "" || !compressible(e.Header.Get("Content-Type"))
 }
 
 // copyOriginHeader puts the origin's response header into the viewer's.

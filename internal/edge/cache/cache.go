@@ -157,9 +157,11 @@ func (c *Cache) Get(key Key) (*Entry, bool) {
 
 func (c *Cache) lookup(key Key) (*Entry, bool) { return c.lookupString(key.str) }
 
-func (c *Cache) lookupString(key string) (*Entry, bool) {
+func (c *Cache) lookupString(key string) (*Entry, bool) { return c.lookupStringAt(key, c.now()) }
+
+func (c *Cache) lookupStringAt(key string, now time.Time) (*Entry, bool) {
 	e, ok := c.store.GetIfPresent(key)
-	if !ok || !e.Fresh(c.now()) {
+	if !ok || !e.Fresh(now) {
 		return nil, false
 	}
 	return e, true
@@ -224,13 +226,17 @@ func (c *Cache) GetOrFetch(ctx context.Context, key Key, fetch FetchFunc) (entry
 // counted; a miss is not, because the caller goes on with
 // GetOrFetch(ctx, b.Key(), fetch), which counts it (and builds the fetch
 // closure only then). b may be reused once GetBuilt returns.
-func (c *Cache) GetBuilt(b *KeyBuilder) (*Entry, bool) {
+func (c *Cache) GetBuilt(b *KeyBuilder) (*Entry, bool) { return c.GetBuiltAt(b, c.now()) }
+
+// GetBuiltAt is GetBuilt for a caller that has read the cache's clock
+// already (an edge request's start): an entry is fresh when it is at now.
+func (c *Cache) GetBuiltAt(b *KeyBuilder, now time.Time) (*Entry, bool) {
 	b.encode()
 	// The string aliases b.buf, which the caller will overwrite. That is
 	// safe because otter's GetIfPresent only hashes and compares the key
 	// and keeps no reference to it (a hit records the stored node, a miss
 	// nothing), and the string does not outlive this call.
-	if e, ok := c.lookupString(unsafe.String(unsafe.SliceData(b.buf), len(b.buf))); ok {
+	if e, ok := c.lookupStringAt(unsafe.String(unsafe.SliceData(b.buf), len(b.buf)), now); ok {
 		c.hits.Add(1)
 		return e, true
 	}

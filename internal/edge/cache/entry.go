@@ -33,6 +33,12 @@ type Entry struct {
 	// age is the last Age header value built, shared by the hits of one
 	// second instead of formatted for each.
 	age atomic.Pointer[ageHeader]
+
+	// Rendered is the server engine's own form of Header, built by the
+	// edge on the first hit that needs it and shared read-only by the
+	// hits after (the fasthttp engine copies a prepared response header
+	// instead of converting Header on every hit). It always holds one type.
+	Rendered atomic.Value
 }
 
 type ageHeader struct {

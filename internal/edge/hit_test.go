@@ -1,0 +1,90 @@
+package edge_test
+
+import (
+	"io"
+	"net/http"
+	"reflect"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/stagefront/stagefront/internal/edge"
+	"github.com/stagefront/stagefront/internal/routing"
+)
+
+// TestCachedHitsAlikeOnBothEngines: the fasthttp engine writes a cached
+// hit from a prepared header (cachedWriter), the net/http engine through
+// http.Header; a viewer gets the same status, header and body from both,
+// with a sticky session cookie, the debug header, the origin's own
+// Set-Cookie, Age and repeated headers, for GET and HEAD.
+func TestCachedHitsAlikeOnBothEngines(t *testing.T) {
+	got := map[string][]response{}
+	for _, engine := range engines {
+		clock, draw := newFakeClock(), &forcedDraw{}
+		h := newHarness(t, harnessOptions{engine: engine, clock: clock.Now, draw: draw.Draw})
+		o := h.newTestOrigin("hits.origin.test", func(w http.ResponseWriter, r *http.Request) {
+			w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+			w.Header().Set("Cache-Control", "max-age=600")
+			w.Header().Set("Age", "100") // the edge's Age replaces the origin's
+			w.Header().Set("ETag", `"e1"`)
+			w.Header().Add("X-Multi", "a")
+			w.Header().Add("X-Multi", "b")
+			w.Header().Add("Set-Cookie", "origin=1; Path=/")
+			io.WriteString(w, "hello "+r.URL.Path)
+		})
+		primary := h.createDistribution(customOriginConfig("hits", o.host, "", cachingOptimized))
+		staging := h.copyStaging(primary.id, "hits-staging")
+		h.attach(primary.id, h.createPolicy(weightPolicy(staging.domain, 0.15, 300, 3600)))
+		h.waitServed()
+
+		h.get(primary.domain, "/obj", nil) // the miss that stores it
+		clock.Advance(5 * time.Second)
+		var rs []response
+		for _, method := range []string{http.MethodGet, http.MethodHead} {
+			r, err := h.do(method, primary.domain, "/obj", nil)
+			if err != nil {
+				t.Fatalf("%s %s: %v", engine, method, err)
+			}
+			if r.header.Get("X-Cache") != "Hit from stagefront" || r.header.Get("Age") != "5" {
+				t.Fatalf("%s %s: X-Cache %q, Age %q; want a hit aged 5", engine, method, r.header.Get("X-Cache"), r.header.Get("Age"))
+			}
+			rs = append(rs, normalizeHit(r))
+		}
+		got[engine] = rs
+	}
+	want := got[engines[0]]
+	for _, engine := range engines[1:] {
+		for i := range want {
+			if !reflect.DeepEqual(got[engine][i], want[i]) {
+				t.Errorf("hit %d:\n%s: %+v\n%s: %+v", i, engines[0], want[i], engine, got[engine][i])
+			}
+		}
+	}
+	if sc := want[0].header["Set-Cookie"]; len(sc) != 2 {
+		t.Errorf("Set-Cookie on a hit = %q; want the session cookie and the origin's", sc)
+	}
+}
+
+// normalizeHit leaves out of a response what differs between any two
+// deployments (Date, the session cookie's signed value, the distribution
+// ID) and sorts Set-Cookie, whose order the engines may differ on.
+func normalizeHit(r response) response {
+	h := r.header.Clone()
+	delete(h, "Date")
+	for i, v := range h[edge.DebugHeader] {
+		_, variant, _ := strings.Cut(v, " ")
+		h[edge.DebugHeader][i] = "<id> " + variant
+	}
+	var cookies []string
+	for _, c := range h["Set-Cookie"] {
+		if strings.HasPrefix(c, routing.CookieName+"=") {
+			_, attrs, _ := strings.Cut(c, ";")
+			c = routing.CookieName + "=…;" + attrs
+		}
+		cookies = append(cookies, c)
+	}
+	slices.Sort(cookies)
+	h["Set-Cookie"] = cookies
+	return response{status: r.status, header: h, body: r.body}
+}
