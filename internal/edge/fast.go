@@ -100,6 +100,22 @@ func (v *fastViewer) parse() {
 		return
 	}
 	v.parsed = true
+	rh := &v.ctx.Request.Header
+	if target := rh.RequestURI(); len(target) > 0 && target[0] == '/' {
+		// Origin form ("/path?query"), nearly every request: split it as
+		// sent, without fasthttp's full URI parse; the host is the Host
+		// header's.
+		v.host = string(rh.Host())
+		path, query, _ := bytes.Cut(target, []byte{'?'})
+		path, _, _ = bytes.Cut(path, []byte{'#'})
+		v.path = string(path)
+		if len(query) > 0 {
+			query, _, _ = bytes.Cut(query, []byte{'#'})
+			v.query = string(query)
+		}
+		return
+	}
+	// Absolute form ("http://host/path"): its host wins over the header's.
 	v.host = string(v.ctx.Host())
 	uri := v.ctx.URI()
 	v.path = string(uri.PathOriginal())

@@ -1,7 +1,9 @@
 package edge_test
 
 import (
+	"bufio"
 	"io"
+	"net"
 	"net/http"
 	"reflect"
 	"slices"
@@ -87,4 +89,43 @@ func normalizeHit(r response) response {
 	slices.Sort(cookies)
 	h["Set-Cookie"] = cookies
 	return response{status: r.status, header: h, body: r.body}
+}
+
+// TestRequestTargetForms: an origin-form target ("/path?query") routes by
+// the Host header; an absolute-form one ("http://host/path?query") by its
+// own host, which wins over the header's (RFC 9112 §3.2.2), on both
+// engines; path and query reach the origin as sent.
+func TestRequestTargetForms(t *testing.T) {
+	for _, engine := range engines {
+		t.Run(engine, func(t *testing.T) {
+			h := newHarness(t, harnessOptions{engine: engine})
+			o := h.newTestOrigin("forms.origin.test", func(w http.ResponseWriter, r *http.Request) {
+				io.WriteString(w, r.URL.RequestURI())
+			})
+			// UseOriginCacheControlHeaders-QueryStrings: the query goes to the origin.
+			d := h.createDistribution(customOriginConfig("forms", o.host, "", "4cc15a8a-d715-48a4-82b8-cc0b614638fe"))
+			h.waitServed()
+			for _, tc := range []struct{ target, host, want string }{
+				{"/a/b%20c?x=1&y=%2F", d.domain, "/a/b%20c?x=1&y=%2F"},
+				{"/plain", d.domain, "/plain"},
+				{"http://" + d.domain + "/abs?q=2", "elsewhere.example", "/abs?q=2"},
+			} {
+				conn, err := net.Dial("tcp", strings.TrimPrefix(h.edgeURL, "http://"))
+				if err != nil {
+					t.Fatal(err)
+				}
+				_ = conn.SetDeadline(time.Now().Add(10 * time.Second))
+				_, _ = io.WriteString(conn, "GET "+tc.target+" HTTP/1.1\r\nHost: "+tc.host+"\r\nConnection: close\r\n\r\n")
+				resp, err := http.ReadResponse(bufio.NewReader(conn), nil)
+				if err != nil {
+					t.Fatalf("%s: %v", tc.target, err)
+				}
+				body, _ := io.ReadAll(resp.Body)
+				conn.Close()
+				if resp.StatusCode != http.StatusOK || string(body) != tc.want {
+					t.Errorf("GET %s (Host %s): %d %q; want 200 %q", tc.target, tc.host, resp.StatusCode, body, tc.want)
+				}
+			}
+		})
+	}
 }
