@@ -328,6 +328,21 @@ func (w *fastWriter) Write(p []byte) (int, error) {
 	return w.ctx.Write(p)
 }
 
+// resetUnsent drops the response written so far (see unsentResetter):
+// fasthttp sends nothing before the handler returns, except a streamed
+// body, which fasthttp itself cuts short when it fails.
+func (w *fastWriter) resetUnsent() bool {
+	if w.ctx.Response.IsBodyStream() {
+		return false
+	}
+	w.ctx.Response.Reset()
+	w.ctx.Response.Header.SetNoDefaultContentType(true)
+	w.ctx.Response.Header.DisableNormalizing()
+	clear(w.h)
+	w.wrote = false
+	return true
+}
+
 // streamBody sends body as the response body after the handler returns;
 // fasthttp closes it when the response is written (or the viewer is gone).
 func (w *fastWriter) streamBody(body io.ReadCloser, size int64) {

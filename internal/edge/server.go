@@ -137,7 +137,14 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	x.rec.ResponseWriter = w
 	x.net.r = r
 	s.handle(x, &x.net, lt, start)
+	aborted := x.rec.aborted
 	s.exchanges.put(x)
+	if aborted {
+		// The origin failed in the middle of a body whose header is out:
+		// net/http closes the connection without ending the response, so
+		// the viewer sees a broken transfer rather than a short one.
+		panic(http.ErrAbortHandler)
+	}
 }
 
 // handle serves one viewer request, whatever the engine, and records it.
@@ -436,9 +443,43 @@ func (s *Server) proxy(w *statusRecorder, v viewer, lt *liveTable, d *routing.Di
 		buf := s.copyBufs.get()
 		// What the origin has sent goes on to the viewer at once (see
 		// copyFlushing); a small body leaves in one write with the header.
-		_, _ = copyFlushing(w, resp.Body, *buf, w.flush)
+		_, err := copyFlushing(w, resp.Body, *buf, w.flush)
 		s.copyBufs.put(buf)
+		var rerr *originReadError
+		if errors.As(err, &rerr) {
+			s.originBodyFailed(w, v, d, rerr.err)
+		}
 	}
+}
+
+// originReadError is copyFlushing's error when reading the origin failed
+// (rather than writing to the viewer).
+type originReadError struct{ err error }
+
+func (e *originReadError) Error() string { return "read origin body: " + e.err.Error() }
+func (e *originReadError) Unwrap() error { return e.err }
+
+// unsentResetter is implemented by the response writer of an engine that
+// holds a response until the handler returns (fasthttp): resetUnsent drops
+// what was written, so that another response can replace it.
+type unsentResetter interface {
+	resetUnsent() bool
+}
+
+// originBodyFailed handles an origin that failed (timed out, closed the
+// connection) in the middle of a body. A response not sent yet becomes a
+// 502/504 error page; one whose header is out is aborted, never ended as
+// if it were complete.
+func (s *Server) originBodyFailed(w *statusRecorder, v viewer, d *routing.Dist, err error) {
+	if r, ok := w.ResponseWriter.(unsentResetter); ok && r.resetUnsent() {
+		w.code, w.bytes = 0, 0
+		s.originError(w, v, d, err)
+		return
+	}
+	code := originStatus(err)
+	s.metrics.originErrors.WithLabelValues(d.ID, strconv.Itoa(code)).Inc()
+	s.log.Warn("origin body failed after the response began; aborting it", "distribution", d.ID, "err", err)
+	w.aborted = true
 }
 
 // copyFlushing copies src to dst through buf and calls flush after every
@@ -450,6 +491,9 @@ func copyFlushing(dst io.Writer, src io.Reader, buf []byte, flush func() error) 
 	var written int64
 	for {
 		n, rerr := src.Read(buf)
+		if rerr != nil && rerr != io.EOF {
+			rerr = &originReadError{rerr}
+		}
 		if n > 0 {
 			m, werr := dst.Write(buf[:n])
 			written += int64(m)
@@ -634,6 +678,9 @@ type statusRecorder struct {
 	http.ResponseWriter
 	code  int
 	bytes int64
+	// aborted asks the engine to break the viewer's connection instead of
+	// ending the response (see originBodyFailed).
+	aborted bool
 }
 
 func (r *statusRecorder) WriteHeader(code int) {

@@ -236,8 +236,10 @@ func (pc *persistConn) roundTrip(ctx context.Context, req *http.Request, readTim
 		}
 		return fail(&staleConnError{err})
 	}
+	var deadline time.Time
 	if readTimeout > 0 {
-		_ = pc.conn.SetReadDeadline(time.Now().Add(readTimeout))
+		deadline = time.Now().Add(readTimeout)
+		_ = pc.conn.SetReadDeadline(deadline)
 	}
 	var resp *http.Response
 	for {
@@ -261,13 +263,9 @@ func (pc *persistConn) roundTrip(ctx context.Context, req *http.Request, readTim
 			return fail(errors.New("origin switched protocols"))
 		}
 	}
-	if readTimeout > 0 {
-		_ = pc.conn.SetReadDeadline(time.Time{})
-		// Clearing the deadline may have undone an interrupt.
-		if ctx.Err() != nil {
-			return fail(nil)
-		}
-	}
+	// The read deadline stays: it bounds each wait for the body too (see
+	// bodyReader.Read), and the next exchange on the connection sets its
+	// own before it reads.
 	reusable := !resp.Close && !req.Close
 	if resp.Body == http.NoBody {
 		if stop() && reusable {
@@ -277,7 +275,8 @@ func (pc *persistConn) roundTrip(ctx context.Context, req *http.Request, readTim
 		}
 		return resp, nil
 	}
-	resp.Body = &bodyReader{body: resp.Body, pc: pc, ctx: ctx, stop: stop, reusable: reusable}
+	resp.Body = &bodyReader{body: resp.Body, pc: pc, ctx: ctx, stop: stop, reusable: reusable,
+		readTimeout: readTimeout, deadline: deadline}
 	return resp, nil
 }
 
@@ -291,11 +290,30 @@ type bodyReader struct {
 	stop     func() bool
 	reusable bool
 	err      error // set once the connection was released or closed
+	// readTimeout is the origin's read timeout, which CloudFront applies
+	// to each wait for the next piece of a response, not to the whole
+	// body; deadline is the read deadline set on the connection.
+	readTimeout time.Duration
+	deadline    time.Time
 }
 
 func (b *bodyReader) Read(p []byte) (int, error) {
 	if b.err != nil {
 		return 0, b.err
+	}
+	if b.readTimeout > 0 {
+		// Move the deadline on, when a quarter of the timeout has passed
+		// since it was set, so that a long body may take as long as it
+		// needs while a stalled origin still times out.
+		if now := time.Now(); b.deadline.Sub(now) < b.readTimeout*3/4 {
+			b.deadline = now.Add(b.readTimeout)
+			_ = b.pc.conn.SetReadDeadline(b.deadline)
+			// Moving the deadline may have undone an interrupt.
+			if err := b.ctx.Err(); err != nil {
+				b.finish(false, err)
+				return 0, err
+			}
+		}
 	}
 	n, err := b.body.Read(p)
 	switch {

@@ -42,13 +42,17 @@ func (e *Error) Error() string {
 // Unwrap lets errors.Is and errors.As see both the kind and the cause.
 func (e *Error) Unwrap() []error { return []error{e.Kind, e.Err} }
 
-// StatusFor maps an error from Fetch to the status the edge answers the
-// viewer with: 504 for timeouts, 502 for every other failure, 200 for nil.
+// StatusFor maps an error from Fetch, or from reading a response body, to
+// the status the edge answers the viewer with: 504 for timeouts (a body
+// read past the origin's read timeout is one), 502 for every other
+// failure, 200 for nil.
 func StatusFor(err error) int {
+	var timeout interface{ Timeout() bool }
 	switch {
 	case err == nil:
 		return http.StatusOK
-	case errors.Is(err, ErrOriginTimeout), errors.Is(err, context.DeadlineExceeded):
+	case errors.Is(err, ErrOriginTimeout), errors.Is(err, context.DeadlineExceeded),
+		errors.As(err, &timeout) && timeout.Timeout():
 		return http.StatusGatewayTimeout
 	default:
 		return http.StatusBadGateway
