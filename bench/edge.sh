@@ -10,7 +10,7 @@
 # origin's CPU is not counted), which is less sensitive to
 # other load on the machine than requests/s, and the miss run counts the
 # edge's connections to the origin (pooled: at most one per viewer connection).
-# Knobs: DURATION, CONNS, THREADS (wrk), ROUNDS; EDGE_ENV="GOGC=100" runs the edge
+# Knobs: DURATION, CONNS, THREADS (wrk), ROUNDS, BASELINE=1 (see below); EDGE_ENV="GOGC=100" runs the edge
 # with extra environment; PROFILE=dir saves a CPU profile of each edge run.
 # EDGE_ENGINE="nethttp fasthttp" (one or both, in that run) measures
 # `stagefront serve --edge-engine ENGINE`; unset, the default (fasthttp).
@@ -22,6 +22,7 @@ WORK=$(mktemp -d); chmod 755 "$WORK"
 ENGINES=${EDGE_ENGINE:-}
 for e in $ENGINES; do case $e in nethttp|fasthttp) ;; *) echo "EDGE_ENGINE: $e is not nethttp or fasthttp"; exit 1 ;; esac; done
 go build -o "$WORK/stagefront" ./cmd/stagefront
+[ "${BASELINE:-0}" = 0 ] || go build -o "$WORK/gobaseline" ./bench/gobaseline
 port() { python3 -c 'import socket;s=socket.socket();s.bind(("127.0.0.1",0));print(s.getsockname()[1])'; }
 wait_port() { for _ in $(seq 200); do (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null && return 0; sleep 0.05; done; echo "port $1 never opened"; exit 1; }
 ORIGIN=$(port); NGX_STATIC=$(port); NGX_PROXY=$(port)
@@ -122,6 +123,16 @@ measure() {
 echo "wrk -t$THREADS -c$CONNS -d$DURATION, $ROUNDS rounds (medians shown), 1 KiB object, HTTP/1.1 keep-alive, loopback, $(nproc) cores${EDGE_ENV:+, edge env $EDGE_ENV}${ENGINES:+, engines: $ENGINES}"
 if [ -n "$ENGINES" ]; then NAMES=$ENGINES; else NAMES=serve; fi
 for n in $NAMES; do if [ "$n" = serve ]; then start_edge serve; else start_edge "$n" "$n"; fi; done
+# BASELINE=1 adds bench/gobaseline: a bare fasthttp server with none of the
+# edge's work, serving the same object or proxying to the same origin; the
+# floor of what Go can do here.
+GO_PIDS=()
+if [ "${BASELINE:-0}" != 0 ]; then
+  GO_STATIC=$(port); GO_PROXY=$(port)
+  "$WORK/gobaseline" static "127.0.0.1:$GO_STATIC" & GO_PIDS+=($!); SFS="$SFS $!"
+  "$WORK/gobaseline" proxy "127.0.0.1:$GO_PROXY" "127.0.0.1:$ORIGIN" & GO_PIDS+=($!); SFS="$SFS $!"
+  wait_port "$GO_STATIC"; wait_port "$GO_PROXY"
+fi
 # Every round measures each case once, edges and nginx interleaved, so that
 # a slow spell of the machine weighs on all of them alike.
 RESULTS=()
@@ -130,6 +141,7 @@ for ((ROUND = 1; ROUND <= ROUNDS; ROUND++)); do
     RESULTS+=("$(measure "edge-cached-$n" "${PID[$n]}" -H "Host: ${CACHED[$n]}" "http://127.0.0.1:${PORT[$n]}/obj.txt")")
   done
   RESULTS+=("$(measure nginx-static "$NGX_WORKERS" "http://127.0.0.1:$NGX_STATIC/v1/obj.txt")")
+  [ ${#GO_PIDS[@]} = 0 ] || RESULTS+=("$(measure go-static "${GO_PIDS[0]}" "http://127.0.0.1:$GO_STATIC/v1/obj.txt")")
   for n in $NAMES; do
     # Halfway through the first miss run, count the edge's origin connections.
     counter=""
@@ -141,12 +153,14 @@ for ((ROUND = 1; ROUND <= ROUNDS; ROUND++)); do
     [ -z "$counter" ] || wait "$counter"
   done
   RESULTS+=("$(measure nginx-proxy "$NGX_WORKERS" "http://127.0.0.1:$NGX_PROXY/v1/obj.txt")")
+  [ ${#GO_PIDS[@]} = 0 ] || RESULTS+=("$(measure go-proxy "${GO_PIDS[1]}" "http://127.0.0.1:$GO_PROXY/v1/obj.txt")")
 done
 label() {
   case $1 in
   edge-cached-serve) echo "edge, cached object" ;; edge-miss-serve) echo "edge, cache miss (CachingDisabled)" ;;
   edge-cached-*) echo "edge ${1#edge-cached-}, cached object" ;; edge-miss-*) echo "edge ${1#edge-miss-}, cache miss (CachingDisabled)" ;;
   nginx-static) echo "nginx, static file" ;; nginx-proxy) echo "nginx, proxy_pass" ;;
+  go-static) echo "bare fasthttp baseline, constant object" ;; go-proxy) echo "bare fasthttp baseline, proxy" ;;
   esac
 }
 # median NAME COLUMN: the median of a case's rounds (2: req/s, 3: CPU).
@@ -154,8 +168,10 @@ median() { printf '%s\n' "${RESULTS[@]}" | awk -v n="$1" -v c="$2" '$1 == n {pri
 CASES=()
 for n in $NAMES; do CASES+=("edge-cached-$n"); done
 CASES+=(nginx-static)
+[ ${#GO_PIDS[@]} = 0 ] || CASES+=(go-static)
 for n in $NAMES; do CASES+=("edge-miss-$n"); done
 CASES+=(nginx-proxy)
+[ ${#GO_PIDS[@]} = 0 ] || CASES+=(go-proxy)
 MEDIANS=()
 for c in "${CASES[@]}"; do MEDIANS+=("$c $(median "$c" 2) $(median "$c" 3)"); done
 printf '%-46s %12s %20s\n' "" "req/s" "server CPU us/req"
