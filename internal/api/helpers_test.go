@@ -36,6 +36,10 @@ const (
 
 	cachingDisabled  = "4135ea2d-6df8-44a3-9df3-4b5a84be39ad"
 	cachingOptimized = "658327ea-f89d-4fab-a63d-7e88639e58f6"
+
+	allViewer                 = "216adef6-5c7f-47e4-b989-5492eafa07d3"
+	allViewerExceptHostHeader = "b689b0a8-53d0-40ab-baf2-68738e2966ac"
+	corsS3Origin              = "88a5eaf4-2fd4-4709-b370-b4c650ea3fcf"
 )
 
 // staticCreds is the credential store the test server verifies against.

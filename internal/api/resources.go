@@ -153,6 +153,42 @@ func (s *server) listCachePolicies(r *http.Request) (*reply, error) {
 	return &reply{status: http.StatusOK, root: "CachePolicyList", body: list}, nil
 }
 
+// Origin request policies (the managed ones).
+
+func (s *server) getOriginRequestPolicy(r *http.Request) (*reply, error) {
+	p, etag, err := s.svc.GetOriginRequestPolicy(r.Context(), r.PathValue("Id"))
+	if err != nil {
+		return nil, fmt.Errorf("get origin request policy: %w", err)
+	}
+	return &reply{status: http.StatusOK, root: "OriginRequestPolicy", body: p, etag: etag}, nil
+}
+
+func (s *server) getOriginRequestPolicyConfig(r *http.Request) (*reply, error) {
+	p, etag, err := s.svc.GetOriginRequestPolicy(r.Context(), r.PathValue("Id"))
+	if err != nil {
+		return nil, fmt.Errorf("get origin request policy config: %w", err)
+	}
+	return &reply{status: http.StatusOK, root: "OriginRequestPolicyConfig", body: p.OriginRequestPolicyConfig, etag: etag}, nil
+}
+
+func (s *server) listOriginRequestPolicies(r *http.Request) (*reply, error) {
+	marker, maxItems, err := listParams(r)
+	if err != nil {
+		return nil, err
+	}
+	// The model's OriginRequestPolicyType has managed and custom only;
+	// leaving Type out lists both.
+	typ := r.URL.Query().Get("Type")
+	if typ != "" && typ != "managed" && typ != "custom" {
+		return nil, cf.ErrInvalidArgument.WithMessage("The parameter Type %q is not valid: use managed or custom.", typ)
+	}
+	list, err := s.svc.ListOriginRequestPolicies(r.Context(), typ, marker, maxItems)
+	if err != nil {
+		return nil, fmt.Errorf("list origin request policies: %w", err)
+	}
+	return &reply{status: http.StatusOK, root: "OriginRequestPolicyList", body: list}, nil
+}
+
 // Tagging: TagResource and UntagResource share POST /tagging and differ by
 // the Operation query parameter.
 

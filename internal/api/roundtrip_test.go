@@ -33,8 +33,9 @@ func newFiller(oacID string) *filler {
 		strings: map[string]string{
 			"CallerReference": "every-member", "Comment": "every member is set", "DefaultRootObject": "index.html",
 			"OriginPath": "/v1", "DomainName": "origin.example.com", "TargetOriginId": "o1", "OriginId": "o1",
-			"PathPattern": "/api/*", "CachePolicyId": cachingOptimized, "ResponsePagePath": "/error.html",
-			"ResponseCode": "200", "ContinuousDeploymentPolicyId": "", "OriginAccessControlId": oacID,
+			"PathPattern": "/api/*", "CachePolicyId": cachingOptimized, "OriginRequestPolicyId": allViewerExceptHostHeader,
+			"ResponsePagePath": "/error.html",
+			"ResponseCode":     "200", "ContinuousDeploymentPolicyId": "", "OriginAccessControlId": oacID,
 			"RestrictionType": "whitelist", "PriceClass": "PriceClass_100", "HttpVersion": "http1.1",
 			"Forward": "whitelist", "ViewerProtocolPolicy": "redirect-to-https", "OriginProtocolPolicy": "https-only",
 			"SSLSupportMethod": "sni-only", "MinimumProtocolVersion": "TLSv1.2_2021", "CertificateSource": "acm",
@@ -153,12 +154,12 @@ func fullDistributionConfig(oacID string, legacyDefault bool) *cf.DistributionCo
 	withPolicy := fillNew[cf.CacheBehavior](f, "CacheBehaviors", "Items")
 	withPolicy.ForwardedValues, withPolicy.MinTTL, withPolicy.DefaultTTL, withPolicy.MaxTTL = nil, nil, nil, nil
 	legacy := fillNew[cf.CacheBehavior](f, "CacheBehaviors", "Items")
-	legacy.CachePolicyId = nil
+	legacy.CachePolicyId, legacy.OriginRequestPolicyId = nil, nil // an origin request policy needs a cache policy
 	legacy.PathPattern = cf.String("/legacy/*")
 	legacy.TargetOriginId = cf.String("group1")
 	c.CacheBehaviors = &cf.CacheBehaviors{Quantity: cf.Int32(2), Items: []cf.CacheBehavior{*withPolicy, *legacy}}
 	if legacyDefault {
-		c.DefaultCacheBehavior.CachePolicyId = nil
+		c.DefaultCacheBehavior.CachePolicyId, c.DefaultCacheBehavior.OriginRequestPolicyId = nil, nil
 	} else {
 		c.DefaultCacheBehavior.ForwardedValues = nil
 		c.DefaultCacheBehavior.MinTTL, c.DefaultCacheBehavior.DefaultTTL, c.DefaultCacheBehavior.MaxTTL = nil, nil, nil

@@ -47,6 +47,11 @@ func (s *server) routes() {
 	s.handle("GET "+cachePolicy+"/{Id}", s.getCachePolicy)
 	s.handle("GET "+cachePolicy+"/{Id}/config", s.getCachePolicyConfig)
 
+	const originRequestPolicy = "/2020-05-31/origin-request-policy"
+	s.handle("GET "+originRequestPolicy, s.listOriginRequestPolicies)
+	s.handle("GET "+originRequestPolicy+"/{Id}", s.getOriginRequestPolicy)
+	s.handle("GET "+originRequestPolicy+"/{Id}/config", s.getOriginRequestPolicyConfig)
+
 	const tagging = "/2020-05-31/tagging"
 	s.handle("POST "+tagging, s.tagOrUntag)
 	s.handle("GET "+tagging, s.listTags)

@@ -139,6 +139,7 @@ func applyBehaviorDefaults(ts **TrustedSigners, tkg **TrustedKeyGroups, am **All
 // distribution config needs. A nil func means "accept".
 type Lookups struct {
 	CachePolicyExists         func(id string) bool
+	OriginRequestPolicyExists func(id string) bool
 	OriginAccessControlExists func(id string) bool
 }
 
@@ -196,14 +197,14 @@ func ValidateDistributionConfig(c *DistributionConfig, look Lookups) error {
 		}
 	}
 	if err := validateBehavior("DefaultCacheBehavior", Str(c.DefaultCacheBehavior.TargetOriginId), c.DefaultCacheBehavior.CachePolicyId,
-		c.DefaultCacheBehavior.ForwardedValues != nil, c.DefaultCacheBehavior.AllowedMethods,
+		c.DefaultCacheBehavior.OriginRequestPolicyId, c.DefaultCacheBehavior.ForwardedValues != nil, c.DefaultCacheBehavior.AllowedMethods,
 		c.DefaultCacheBehavior.MinTTL, c.DefaultCacheBehavior.DefaultTTL, c.DefaultCacheBehavior.MaxTTL, targets, look); err != nil {
 		return err
 	}
 	if c.CacheBehaviors != nil {
 		for _, b := range c.CacheBehaviors.Items {
 			if err := validateBehavior("CacheBehavior "+Str(b.PathPattern), Str(b.TargetOriginId), b.CachePolicyId,
-				b.ForwardedValues != nil, b.AllowedMethods, b.MinTTL, b.DefaultTTL, b.MaxTTL, targets, look); err != nil {
+				b.OriginRequestPolicyId, b.ForwardedValues != nil, b.AllowedMethods, b.MinTTL, b.DefaultTTL, b.MaxTTL, targets, look); err != nil {
 				return err
 			}
 		}
@@ -280,7 +281,7 @@ func validateOrigin(o *Origin, look Lookups) error {
 	return nil
 }
 
-func validateBehavior(where, target string, cachePolicyID *string, legacy bool, am *AllowedMethods,
+func validateBehavior(where, target string, cachePolicyID, originRequestPolicyID *string, legacy bool, am *AllowedMethods,
 	minTTL, defTTL, maxTTL *int64, targets map[string]bool, look Lookups) error {
 	if !targets[target] {
 		return ErrNoSuchOrigin.WithMessage("%s: no origin or origin group has the Id %q (TargetOriginId).", where, target)
@@ -293,6 +294,14 @@ func validateBehavior(where, target string, cachePolicyID *string, legacy bool, 
 		return ErrInvalidArgument.WithMessage("%s: CachePolicyId and ForwardedValues cannot both be set.", where)
 	case id != "" && look.CachePolicyExists != nil && !look.CachePolicyExists(id):
 		return ErrNoSuchCachePolicy.WithMessage("The cache policy %q does not exist.", id)
+	}
+	// An origin request policy only adds to what a cache policy forwards;
+	// CloudFront refuses one on a behavior without a cache policy.
+	switch orp := Str(originRequestPolicyID); {
+	case orp != "" && legacy:
+		return ErrInvalidArgument.WithMessage("%s: OriginRequestPolicyId needs a CachePolicyId; it cannot be used with ForwardedValues.", where)
+	case orp != "" && look.OriginRequestPolicyExists != nil && !look.OriginRequestPolicyExists(orp):
+		return ErrNoSuchOriginRequestPolicy.WithMessage("The origin request policy %q does not exist.", orp)
 	}
 	if legacy {
 		lo, def, hi := derefI64(minTTL), derefI64(defTTL), derefI64(maxTTL)

@@ -64,6 +64,7 @@ func (s *Service) lookups(ctx context.Context) cf.Lookups {
 			_, ok := cf.ManagedCachePolicyTTLs(id)
 			return ok
 		},
+		OriginRequestPolicyExists: cf.IsManagedOriginRequestPolicy,
 		OriginAccessControlExists: func(id string) bool {
 			_, err := s.st.Get(ctx, model.OACKey(id))
 			return err == nil

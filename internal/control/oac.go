@@ -168,7 +168,8 @@ func (s *Service) ListOACs(ctx context.Context, marker string, maxItems int) (*c
 	return list, nil
 }
 
-// managedPoliciesTime is the LastModifiedTime reported for managed cache policies.
+// managedPoliciesTime is the LastModifiedTime reported for managed cache and
+// origin request policies.
 var managedPoliciesTime = time.Date(2020, 10, 29, 0, 0, 0, 0, time.UTC)
 
 // GetCachePolicy implements GetCachePolicy(Config) for the managed policies.

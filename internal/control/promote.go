@@ -43,6 +43,12 @@ func (s *Service) CopyDistribution(ctx context.Context, primaryID, stagingHeader
 	cfg.Enabled = cf.Bool(req.Enabled == nil || *req.Enabled)
 	cfg.Aliases = &cf.Aliases{Quantity: cf.Int32(0)}
 	cfg.ContinuousDeploymentPolicyId = cf.String("")
+	// The primary's config passed these rules when it was written, but the
+	// rules grow (unknown origin request policies were once accepted): a
+	// copy is a new distribution and must pass today's.
+	if err := cf.ValidateDistributionConfig(cfg, s.lookups(ctx)); err != nil {
+		return nil, err
+	}
 	return s.insertDistribution(ctx, &model.Distribution{Config: cfg}, nil) // tags are not copied
 }
 

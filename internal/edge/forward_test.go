@@ -1,3 +1,4 @@
+//lint:file-ignore SA1019 legacy ForwardedValues/MinTTL behaviors are still valid CloudFront input and are tested on purpose
 package edge_test
 
 import (
@@ -5,6 +6,7 @@ import (
 	"net/http"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/cloudfront/types"
@@ -55,6 +57,40 @@ func TestForwardingMatchesCacheKey(t *testing.T) {
 	for _, req := range o.recorded() {
 		if c := req.header.Get("Cookie"); strings.Contains(c, "session") || strings.Contains(c, "s=") {
 			t.Errorf("origin got a cookie the key does not hold: %q", c)
+		}
+	}
+}
+
+// TestLegacyAllHeadersFillTakesWholeObject: a legacy behavior that forwards
+// every header still fills the cache with the whole object: the viewer's
+// Range and validators stay off the fetch, so no viewer's part or 304 is
+// stored for the others.
+func TestLegacyAllHeadersFillTakesWholeObject(t *testing.T) {
+	h := newHarness(t, harnessOptions{})
+	o := h.newTestOrigin("all.origin.test", func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Cache-Control", "max-age=600")
+		w.Header().Set("ETag", `"e"`)
+		http.ServeContent(w, r, "obj", time.Time{}, strings.NewReader("0123456789"))
+	})
+	cfg := customOriginConfig("all", o.host, "", cachingOptimized)
+	cfg.DefaultCacheBehavior.CachePolicyId = nil
+	cfg.DefaultCacheBehavior.ForwardedValues = &types.ForwardedValues{
+		QueryString: aws.Bool(false), Cookies: &types.CookiePreference{Forward: types.ItemSelectionNone},
+		Headers: &types.Headers{Quantity: aws.Int32(1), Items: []string{"*"}},
+	}
+	cfg.DefaultCacheBehavior.MinTTL, cfg.DefaultCacheBehavior.DefaultTTL, cfg.DefaultCacheBehavior.MaxTTL = aws.Int64(0), aws.Int64(600), aws.Int64(600)
+	d := h.createDistribution(cfg)
+	h.waitServed()
+
+	if r := h.get(d.domain, "/obj", http.Header{"Range": {"bytes=2-3"}, "If-None-Match": {`"e"`}}); r.status != http.StatusNotModified && (r.status != http.StatusPartialContent || r.body != "23") {
+		t.Fatalf("GET with Range and If-None-Match: %d %q", r.status, r.body)
+	}
+	if r := h.get(d.domain, "/obj", nil); r.status != http.StatusOK || r.body != "0123456789" {
+		t.Errorf("plain GET after: %d %q (X-Cache %s); want the whole object", r.status, r.body, r.header.Get("X-Cache"))
+	}
+	for _, req := range o.recorded() {
+		if req.header.Get("Range") != "" || req.header.Get("If-None-Match") != "" {
+			t.Errorf("the fill sent the viewer's Range %q / If-None-Match %q", req.header.Get("Range"), req.header.Get("If-None-Match"))
 		}
 	}
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"net"
 	"net/http"
 	"net/textproto"
 	"net/url"
@@ -126,17 +127,24 @@ func viewerHeader(v viewer, canonicalName string) []string {
 }
 
 // forwardHeaders are the viewer headers a fetch sends on. A GET (the
-// cache's fetch, or a GET passed through) sends exactly the headers and
-// cookies the cache key holds: were the origin to see a header, cookie or
-// query parameter the key lacks, it could vary the object on it and one
-// viewer's response would be served to others. Other methods are never
-// cached and send every header.
+// cache's fetch, or a GET passed through) sends the headers and cookies the
+// cache key holds and, when the behavior has an origin request policy,
+// those the policy adds (originRequestHeaders). Without a policy nothing
+// more: were the origin to see a header, cookie or query parameter the key
+// lacks, it could vary the object on it and one viewer's response would be
+// served to others. With one, the user has chosen what the origin sees
+// beyond the key, as on CloudFront. Other methods are never cached and
+// send every header. uncached is set for a GET streamed through rather
+// than fetched into the cache.
 //
 // The result may be nil (nothing to forward) and shares the viewer's
 // values; the origin package never modifies it.
-func forwardHeaders(b *routing.Behavior, v viewer, method string) http.Header {
+func forwardHeaders(b *routing.Behavior, v viewer, method string, uncached bool) http.Header {
 	if method != http.MethodGet {
 		return v.Header()
+	}
+	if b.OriginRequest != nil {
+		return originRequestHeaders(b.OriginRequest, v, uncached)
 	}
 	var h http.Header
 	set := func(name string, v []string) {
@@ -148,7 +156,8 @@ func forwardHeaders(b *routing.Behavior, v viewer, method string) http.Header {
 	ck := &b.CacheKey
 	if ck.Headers == routing.SelectAll {
 		for k, values := range v.Header() {
-			if k != "Cookie" {
+			// A fill takes the whole object, as with a policy (fillOmits).
+			if k != "Cookie" && (uncached || !fillOmits(k)) {
 				set(k, values)
 			}
 		}
@@ -166,21 +175,22 @@ func forwardHeaders(b *routing.Behavior, v viewer, method string) http.Header {
 			set("Cookie", values) // the origin package strips the CD cookie
 		}
 	default:
-		if c := selectedCookies(ck, v.HeaderValues("Cookie")); c != "" {
+		if c := selectedCookies(ck.Cookies, ck.CookieNames, v.HeaderValues("Cookie")); c != "" {
 			set("Cookie", []string{c})
 		}
 	}
 	return h
 }
 
-// selectedCookies joins the viewer's cookie pairs that the key selects.
-func selectedCookies(ck *routing.CacheKey, lines []string) string {
+// selectedCookies joins the viewer's cookie pairs that a selection takes,
+// never the continuous-deployment cookie.
+func selectedCookies(sel routing.Selection, names, lines []string) string {
 	var out strings.Builder
 	for _, line := range lines {
 		for pair := range strings.SplitSeq(line, ";") {
 			pair = textproto.TrimString(pair)
 			name, _, _ := strings.Cut(pair, "=")
-			if name == "" || name == stickyCookie || !selected(ck.Cookies, ck.CookieNames, name) {
+			if name == "" || name == stickyCookie || !selected(sel, names, name) {
 				continue
 			}
 			if out.Len() > 0 {
@@ -201,11 +211,17 @@ func forwardedQuery(ck *routing.CacheKey, rawQuery string) string {
 	case ck.QueryStrings == routing.SelectAll:
 		return rawQuery
 	}
+	return filterQuery(rawQuery, ck.QueryStrings, ck.QueryStringNames, nil)
+}
+
+// filterQuery keeps the parameters of rawQuery that sel takes and exclude
+// does not name, in the viewer's order and encoding.
+func filterQuery(rawQuery string, sel routing.Selection, names, exclude []string) string {
 	var out strings.Builder
 	for param := range strings.SplitSeq(rawQuery, "&") {
 		rawName, _, _ := strings.Cut(param, "=")
 		name, err := url.QueryUnescape(rawName)
-		if err != nil || param == "" || !selected(ck.QueryStrings, ck.QueryStringNames, name) {
+		if err != nil || param == "" || !selected(sel, names, name) || slices.Contains(exclude, name) {
 			continue
 		}
 		if out.Len() > 0 {
@@ -261,7 +277,7 @@ func (s *Server) fetchFrom(ctx context.Context, v viewer, b *routing.Behavior, u
 		return nil, fmt.Errorf("no origin fetcher configured: %w", origin.ErrOriginUnreachable)
 	}
 	req := &origin.Request{
-		Method: method, Path: path, Header: forwardHeaders(b, v, method),
+		Method: method, Path: path, Header: forwardHeaders(b, v, method, passRange),
 		ViewerScheme: "http", ClientIP: hostOnly(v.RemoteAddr()), ContentLength: -1,
 	}
 	if passRange && method == http.MethodGet {
@@ -277,13 +293,143 @@ func (s *Server) fetchFrom(ctx context.Context, v viewer, b *routing.Behavior, u
 	if v.TLS() {
 		req.ViewerScheme = "https"
 	}
-	if method != http.MethodGet {
+	switch {
+	case method != http.MethodGet:
 		req.RawQuery = v.RawQuery()
-	} else {
+	case b.OriginRequest != nil:
+		req.RawQuery = originRequestQuery(b.OriginRequest, v.RawQuery(), up.spec.S3)
+	default:
 		req.RawQuery = forwardedQuery(&b.CacheKey, v.RawQuery())
 	}
 	if method != http.MethodGet && method != http.MethodHead {
 		req.Body, req.ContentLength = v.Body()
 	}
 	return s.fetcher.Fetch(ctx, up.spec, req)
+}
+
+// originRequestHeaders are the headers a GET sends when the behavior has an
+// origin request policy: the viewer headers, Host and cookies that the
+// cache key and the policy select (routing.OriginRequest holds their
+// union), and the CloudFront-* headers the policy asks for.
+//
+// Of CloudFront's headers the edge generates CloudFront-Forwarded-Proto
+// and CloudFront-Viewer-Address. The others a policy names (device type,
+// geolocation, ASN, HTTP and TLS details) need data the edge does not have
+// and are left out. A viewer's own header under any CloudFront-* name the
+// policy lists is dropped too: the origin trusts those to come from the
+// edge.
+//
+// A fetch into the cache (uncached false) leaves out the viewer's
+// validators, Range and Accept-Encoding even when the policy forwards every
+// header: the cache needs the whole object in the encoding its key names
+// (see buildCacheKey), not one viewer's 304, part or encoding.
+func originRequestHeaders(or *routing.OriginRequest, v viewer, uncached bool) http.Header {
+	var h http.Header
+	set := func(name string, values []string) {
+		if h == nil {
+			h = make(http.Header, len(or.HeaderNames)+4)
+		}
+		h[name] = values
+	}
+	switch or.Headers {
+	case routing.SelectAll, routing.SelectAllExcept:
+		for name, values := range v.Header() {
+			switch {
+			case name == "Cookie",
+				!uncached && fillOmits(name),
+				or.Headers == routing.SelectAllExcept && slices.Contains(or.HeaderNames, name),
+				strings.HasPrefix(name, "Cloudfront-") && slices.Contains(or.CloudFrontHeaders, name):
+				continue
+			}
+			set(name, values)
+		}
+	case routing.SelectAllowList:
+		for _, name := range or.HeaderNames {
+			if uncached || !fillOmits(name) {
+				if values := v.HeaderValues(name); len(values) > 0 {
+					set(name, values)
+				}
+			}
+		}
+	}
+	if or.Host {
+		if host := v.Host(); host != "" {
+			set("Host", []string{host}) // sent as Host to custom origins
+		}
+	}
+	switch or.Cookies {
+	case routing.SelectNone:
+	case routing.SelectAll:
+		if values := v.HeaderValues("Cookie"); len(values) > 0 {
+			set("Cookie", values) // the origin package strips the CD cookie
+		}
+	default:
+		if c := selectedCookies(or.Cookies, or.CookieNames, v.HeaderValues("Cookie")); c != "" {
+			set("Cookie", []string{c})
+		}
+	}
+	for _, name := range or.CloudFrontHeaders {
+		switch name {
+		case "Cloudfront-Forwarded-Proto":
+			if v.TLS() {
+				set(name, forwardedProtoHTTPS)
+			} else {
+				set(name, forwardedProtoHTTP)
+			}
+		case "Cloudfront-Viewer-Address":
+			if addr := viewerAddress(v.RemoteAddr()); addr != "" {
+				set(name, []string{addr})
+			}
+		}
+	}
+	return h
+}
+
+// CloudFront-Forwarded-Proto values, read-only and shared by every request
+// (len == cap, so an append copies them).
+var (
+	forwardedProtoHTTP  = []string{"http"}
+	forwardedProtoHTTPS = []string{"https"}
+)
+
+// fillOmits reports the viewer headers a fetch into the cache never sends,
+// whatever the policies forward (canonical names).
+func fillOmits(name string) bool {
+	switch name {
+	case "Range", "If-Range", "If-Match", "If-None-Match", "If-Modified-Since", "If-Unmodified-Since", "Accept-Encoding":
+		return true
+	}
+	return false
+}
+
+// viewerAddress is the value of CloudFront-Viewer-Address: the viewer's IP
+// address and source port, "198.51.100.10:46532". CloudFront does not
+// bracket an IPv6 address (its port is what follows the last colon).
+func viewerAddress(remoteAddr string) string {
+	host, port, err := net.SplitHostPort(remoteAddr)
+	switch {
+	case err != nil:
+		return ""
+	case !strings.Contains(host, ":"):
+		return remoteAddr // already host:port, unbracketed
+	}
+	return host + ":" + port
+}
+
+// originRequestQuery is the part of the viewer's query a GET sends when the
+// behavior has an origin request policy, in the viewer's order and
+// encoding. An S3 origin never gets the parameters or.S3ExcludedQuery
+// names.
+func originRequestQuery(or *routing.OriginRequest, rawQuery string, s3 bool) string {
+	var exclude []string
+	if s3 {
+		exclude = or.S3ExcludedQuery
+	}
+	switch {
+	case rawQuery == "" || or.QueryStrings == routing.SelectNone:
+		return ""
+	case or.QueryStrings == routing.SelectAll && len(exclude) == 0:
+		return rawQuery
+	}
+	return filterQuery(rawQuery, or.QueryStrings, or.QueryStringNames, exclude)
 }

@@ -19,6 +19,9 @@ var (
 	ErrInvalidConfig      = errors.New("invalid distribution config")
 	ErrUnknownOrigin      = errors.New("unknown origin")
 	ErrUnknownCachePolicy = errors.New("unknown cache policy")
+	// ErrUnknownOriginRequestPolicy is returned for an OriginRequestPolicyId
+	// that names no managed origin request policy.
+	ErrUnknownOriginRequestPolicy = errors.New("unknown origin request policy")
 )
 
 // Dist is one compiled distribution. It is immutable once its Table is
@@ -104,6 +107,10 @@ type Behavior struct {
 	ResponseHeadersPolicyID string
 	TTL                     TTLs
 	CacheKey                CacheKey
+	// OriginRequest is what a GET sends the origin when the behavior has an
+	// origin request policy (the cache key's parts and the policy's); nil
+	// without one, and then a GET sends exactly the cache key's parts.
+	OriginRequest *OriginRequest
 }
 
 // TTLs are the Minimum, Default and Maximum TTL of the behavior's cache
@@ -220,13 +227,18 @@ func parseMethods(items []string) (Methods, error) {
 	return m, nil
 }
 
-// managedPolicy is what a managed cache policy contributes to a behavior.
+// managedPolicy is what a managed cache policy or a managed origin request
+// policy contributes to a behavior. One map holds both kinds (their ids are
+// distinct UUIDs): orp is nil for a cache policy and set for an origin
+// request policy.
 type managedPolicy struct {
 	ttl TTLs
 	key CacheKey
+	orp *OriginRequest
 }
 
-// managedPolicies reads the managed cache policies' shapes once per Compile.
+// managedPolicies reads the managed cache and origin request policies'
+// shapes once per Compile.
 func managedPolicies() map[string]managedPolicy {
 	out := make(map[string]managedPolicy)
 	for _, p := range cloudfront.ManagedCachePolicies(time.Time{}) {
@@ -257,6 +269,11 @@ func managedPolicies() map[string]managedPolicy {
 			}
 		}
 		out[cloudfront.Str(p.Id)] = mp
+	}
+	for _, p := range cloudfront.ManagedOriginRequestPolicies(time.Time{}) {
+		if p.OriginRequestPolicyConfig != nil {
+			out[cloudfront.Str(p.Id)] = managedPolicy{orp: compileManagedOriginRequestPolicy(p.OriginRequestPolicyConfig)}
+		}
 	}
 	return out
 }
@@ -524,11 +541,23 @@ func compileBehavior(d *Dist, pattern string, f behaviorFields, managed map[stri
 	}
 	if b.CachePolicyID != "" {
 		mp, ok := managed[b.CachePolicyID]
-		if !ok {
+		if !ok || mp.orp != nil {
 			return Behavior{}, fmt.Errorf("%w: %q is not a managed cache policy", ErrUnknownCachePolicy, b.CachePolicyID)
 		}
 		b.TTL, b.CacheKey = mp.ttl, mp.key
+		if b.OriginRequestPolicyID != "" {
+			orp, ok := managed[b.OriginRequestPolicyID]
+			if !ok || orp.orp == nil {
+				return Behavior{}, fmt.Errorf("%w: %q is not a managed origin request policy", ErrUnknownOriginRequestPolicy, b.OriginRequestPolicyID)
+			}
+			b.OriginRequest = withCacheKey(&b.CacheKey, orp.orp)
+		}
 		return b, nil
+	}
+	if b.OriginRequestPolicyID != "" {
+		// The API refuses this too; a config stored before it did is
+		// refused here rather than served with the policy ignored.
+		return Behavior{}, fmt.Errorf("%w: OriginRequestPolicyId %q needs a CachePolicyId, not ForwardedValues", ErrInvalidConfig, b.OriginRequestPolicyID)
 	}
 	b.TTL = TTLs{
 		Min:     seconds(f.minTTL),
