@@ -142,15 +142,25 @@ func (s *server) listCachePolicies(r *http.Request) (*reply, error) {
 	if err != nil {
 		return nil, err
 	}
-	typ := r.URL.Query().Get("Type")
-	if typ != "" && typ != "managed" && typ != "custom" {
-		return nil, cf.ErrInvalidArgument.WithMessage("The parameter Type %q is not valid: use managed or custom.", typ)
+	typ, err := policyType(r)
+	if err != nil {
+		return nil, err
 	}
 	list, err := s.svc.ListCachePolicies(r.Context(), typ, marker, maxItems)
 	if err != nil {
 		return nil, fmt.Errorf("list cache policies: %w", err)
 	}
 	return &reply{status: http.StatusOK, root: "CachePolicyList", body: list}, nil
+}
+
+// policyType is the Type parameter of a policy list: managed or custom
+// (the model's CachePolicyType and OriginRequestPolicyType), or "" for both.
+func policyType(r *http.Request) (string, error) {
+	typ := r.URL.Query().Get("Type")
+	if typ != "" && typ != "managed" && typ != "custom" {
+		return "", cf.ErrInvalidArgument.WithMessage("The parameter Type %q is not valid: use managed or custom.", typ)
+	}
+	return typ, nil
 }
 
 // Origin request policies (the managed ones).
@@ -176,11 +186,9 @@ func (s *server) listOriginRequestPolicies(r *http.Request) (*reply, error) {
 	if err != nil {
 		return nil, err
 	}
-	// The model's OriginRequestPolicyType has managed and custom only;
-	// leaving Type out lists both.
-	typ := r.URL.Query().Get("Type")
-	if typ != "" && typ != "managed" && typ != "custom" {
-		return nil, cf.ErrInvalidArgument.WithMessage("The parameter Type %q is not valid: use managed or custom.", typ)
+	typ, err := policyType(r)
+	if err != nil {
+		return nil, err
 	}
 	list, err := s.svc.ListOriginRequestPolicies(r.Context(), typ, marker, maxItems)
 	if err != nil {

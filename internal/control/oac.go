@@ -191,19 +191,27 @@ func (s *Service) ListCachePolicies(_ context.Context, typ, marker string, maxIt
 			items = append(items, cf.CachePolicySummary{Type: cf.String("managed"), CachePolicy: &p})
 		}
 	}
+	page, next := pageAfter(items, func(it cf.CachePolicySummary) string { return cf.Str(it.CachePolicy.Id) }, marker, maxItems)
+	list := &cf.CachePolicyList{MaxItems: cf.Int32(int32(maxItems)), Quantity: cf.Int32(int32(len(page))), Items: page, NextMarker: next}
+	return list, nil
+}
+
+// pageAfter returns the page of at most maxItems items that follows the
+// item whose id is marker (the first page when marker is "", an empty one
+// when no item has it), and the marker of the next page, or nil.
+func pageAfter[T any](items []T, id func(T) string, marker string, maxItems int) (page []T, next *string) {
 	start := 0
 	if marker != "" {
 		start = len(items)
 		for i, it := range items {
-			if cf.Str(it.CachePolicy.Id) == marker {
+			if id(it) == marker {
 				start = i + 1
 			}
 		}
 	}
 	end := min(start+maxItems, len(items))
-	list := &cf.CachePolicyList{MaxItems: cf.Int32(int32(maxItems)), Quantity: cf.Int32(int32(end - start)), Items: items[start:end]}
 	if end < len(items) && end > start {
-		list.NextMarker = items[end-1].CachePolicy.Id
+		next = cf.String(id(items[end-1]))
 	}
-	return list, nil
+	return items[start:end], next
 }

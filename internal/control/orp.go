@@ -30,19 +30,7 @@ func (s *Service) ListOriginRequestPolicies(_ context.Context, typ, marker strin
 			items = append(items, cf.OriginRequestPolicySummary{Type: cf.String("managed"), OriginRequestPolicy: &p})
 		}
 	}
-	start := 0
-	if marker != "" {
-		start = len(items)
-		for i, it := range items {
-			if cf.Str(it.OriginRequestPolicy.Id) == marker {
-				start = i + 1
-			}
-		}
-	}
-	end := min(start+maxItems, len(items))
-	list := &cf.OriginRequestPolicyList{MaxItems: cf.Int32(int32(maxItems)), Quantity: cf.Int32(int32(end - start)), Items: items[start:end]}
-	if end < len(items) && end > start {
-		list.NextMarker = items[end-1].OriginRequestPolicy.Id
-	}
+	page, next := pageAfter(items, func(it cf.OriginRequestPolicySummary) string { return cf.Str(it.OriginRequestPolicy.Id) }, marker, maxItems)
+	list := &cf.OriginRequestPolicyList{MaxItems: cf.Int32(int32(maxItems)), Quantity: cf.Int32(int32(len(page))), Items: page, NextMarker: next}
 	return list, nil
 }
