@@ -28,45 +28,37 @@ wait_port() { for _ in $(seq 200); do (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/n
 ORIGIN=$(port); NGX_STATIC=$(port); NGX_PROXY=$(port)
 mkdir -p "$WORK/www/v1" "$WORK/nginx" "$WORK/origin"
 head -c 1024 /dev/zero | tr '\0' 'a' > "$WORK/www/v1/obj.txt"
-cat > "$WORK/nginx/nginx.conf" <<NGX
+# nginx_conf NAME SERVERS writes $WORK/NAME/nginx.conf: an nginx of its own
+# (pid, logs, temp files under $WORK/NAME) with the given http-level lines.
+nginx_conf() {
+  cat > "$WORK/$1/nginx.conf" <<NGX
 worker_processes auto;
-pid $WORK/nginx/nginx.pid;
-error_log $WORK/nginx/error.log warn;
+pid $WORK/$1/nginx.pid;
+error_log $WORK/$1/error.log warn;
 events { worker_connections 4096; }
 http {
   access_log off;
-  client_body_temp_path $WORK/nginx/body; proxy_temp_path $WORK/nginx/proxy;
-  fastcgi_temp_path $WORK/nginx/fcgi; uwsgi_temp_path $WORK/nginx/uwsgi; scgi_temp_path $WORK/nginx/scgi;
+  client_body_temp_path $WORK/$1/body; proxy_temp_path $WORK/$1/proxy;
+  fastcgi_temp_path $WORK/$1/fcgi; uwsgi_temp_path $WORK/$1/uwsgi; scgi_temp_path $WORK/$1/scgi;
   keepalive_requests 1000000;
   default_type text/plain;
-  upstream origin { server 127.0.0.1:$ORIGIN; keepalive 256; }
-  server { listen 127.0.0.1:$NGX_STATIC; root $WORK/www; }
-  server { listen 127.0.0.1:$NGX_PROXY;
-    location / { proxy_pass http://origin; proxy_http_version 1.1; proxy_set_header Connection ""; } }
+$2
 }
 NGX
+}
+nginx_conf nginx "  upstream origin { server 127.0.0.1:$ORIGIN; keepalive 256; }
+  server { listen 127.0.0.1:$NGX_STATIC; root $WORK/www; }
+  server { listen 127.0.0.1:$NGX_PROXY;
+    location / { proxy_pass http://origin; proxy_http_version 1.1; proxy_set_header Connection \"\"; } }"
 # The origin is an nginx of its own, so that nginx proxy_pass, like the
 # edge, crosses a process boundary to reach it (in one nginx, a proxy
 # worker would often serve its own upstream connection without a wakeup).
-cat > "$WORK/origin/nginx.conf" <<NGX
-worker_processes auto;
-pid $WORK/origin/nginx.pid;
-error_log $WORK/origin/error.log warn;
-events { worker_connections 4096; }
-http {
-  access_log off;
-  client_body_temp_path $WORK/origin/body; proxy_temp_path $WORK/origin/proxy;
-  fastcgi_temp_path $WORK/origin/fcgi; uwsgi_temp_path $WORK/origin/uwsgi; scgi_temp_path $WORK/origin/scgi;
-  keepalive_requests 1000000;
-  default_type text/plain;
-  server { listen 127.0.0.1:$ORIGIN; root $WORK/www; }
-}
-NGX
+nginx_conf origin "  server { listen 127.0.0.1:$ORIGIN; root $WORK/www; }"
+SFS=""
+trap 'for p in $SFS; do kill $p 2>/dev/null || true; done; for c in nginx origin; do nginx -c "$WORK/$c/nginx.conf" -s stop 2>/dev/null || true; done; rm -rf "$WORK"' EXIT
 nginx -c "$WORK/origin/nginx.conf"
 nginx -c "$WORK/nginx/nginx.conf"
 export AWS_ACCESS_KEY_ID=bench AWS_SECRET_ACCESS_KEY=bench AWS_DEFAULT_REGION=us-east-1
-SFS=""
-trap 'for p in $SFS; do kill $p 2>/dev/null || true; done; for c in nginx origin; do nginx -c "$WORK/$c/nginx.conf" -s stop 2>/dev/null || true; done; rm -rf "$WORK"' EXIT
 wait_port "$ORIGIN"; wait_port "$NGX_STATIC"; wait_port "$NGX_PROXY"
 mkdist() { # $1 ref, $2 cache policy id
   aws cloudfront --endpoint-url "http://127.0.0.1:$API" create-distribution --query Distribution.DomainName --output text \
