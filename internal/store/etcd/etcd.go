@@ -15,6 +15,7 @@ import (
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/backoff"
 	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/connectivity"
 	"google.golang.org/grpc/status"
 
 	"github.com/stagefront/stagefront/internal/store"
@@ -25,6 +26,8 @@ const (
 	DefaultPrefix         = "/stagefront/"
 	DefaultDialTimeout    = 5 * time.Second
 	DefaultRequestTimeout = 5 * time.Second
+	// DefaultUnreachableTimeout is Config.UnreachableTimeout's default.
+	DefaultUnreachableTimeout = 500 * time.Millisecond
 )
 
 // Config says which etcd cluster to use and how. Only Endpoints is required.
@@ -42,6 +45,12 @@ type Config struct {
 	// callers never hang on an unreachable cluster. Zero means
 	// DefaultRequestTimeout.
 	RequestTimeout time.Duration
+	// UnreachableTimeout replaces RequestTimeout while the client has no
+	// ready connection to the cluster (etcd down or partitioned): a call
+	// then waits this long for a reconnection instead of the full request
+	// timeout, so an API answers 503 promptly during an outage. Zero means
+	// DefaultUnreachableTimeout.
+	UnreachableTimeout time.Duration
 	// Username and Password enable etcd authentication when Username is set.
 	Username string
 	Password string
@@ -60,6 +69,9 @@ func (c Config) withDefaults() Config {
 	if c.RequestTimeout <= 0 {
 		c.RequestTimeout = DefaultRequestTimeout
 	}
+	if c.UnreachableTimeout <= 0 {
+		c.UnreachableTimeout = DefaultUnreachableTimeout
+	}
 	return c
 }
 
@@ -68,7 +80,9 @@ type Store struct {
 	client         *clientv3.Client
 	prefix         string
 	requestTimeout time.Duration
-	closed         atomic.Bool
+	// unreachableTimeout is Config.UnreachableTimeout.
+	unreachableTimeout time.Duration
+	closed             atomic.Bool
 }
 
 var _ store.Store = (*Store)(nil)
@@ -112,7 +126,7 @@ func Open(ctx context.Context, cfg Config) (*Store, error) {
 	if err != nil {
 		return nil, fmt.Errorf("etcd: open %v: %w", cfg.Endpoints, classify(err))
 	}
-	s := &Store{client: client, prefix: cfg.Prefix, requestTimeout: cfg.RequestTimeout}
+	s := &Store{client: client, prefix: cfg.Prefix, requestTimeout: cfg.RequestTimeout, unreachableTimeout: cfg.UnreachableTimeout}
 	dialCtx, cancel := context.WithTimeout(ctx, cfg.DialTimeout)
 	defer cancel()
 	if _, err := s.Revision(dialCtx); err != nil {
@@ -133,12 +147,17 @@ func (s *Store) Prefix() string { return s.prefix }
 var errClosed = fmt.Errorf("etcd: store closed: %w", store.ErrUnavailable)
 
 // request derives the context of one etcd call: the caller's deadline if it
-// has one, else RequestTimeout.
+// has one, else RequestTimeout, or UnreachableTimeout while the client's
+// connection is not ready (gRPC has lost it, or is reconnecting).
 func (s *Store) request(ctx context.Context) (context.Context, context.CancelFunc) {
 	if _, ok := ctx.Deadline(); ok {
 		return context.WithCancel(ctx)
 	}
-	return context.WithTimeout(ctx, s.requestTimeout)
+	timeout := s.requestTimeout
+	if s.unreachableTimeout < timeout && s.client.ActiveConnection().GetState() != connectivity.Ready {
+		timeout = s.unreachableTimeout
+	}
+	return context.WithTimeout(ctx, timeout)
 }
 
 // fail wraps err from an etcd call made for ctx. It reports the caller's own

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	clientv3 "go.etcd.io/etcd/client/v3"
+	"google.golang.org/grpc/connectivity"
 
 	"github.com/stagefront/stagefront/internal/store"
 	"github.com/stagefront/stagefront/internal/store/etcd/etcdtest"
@@ -157,6 +158,47 @@ func TestUnavailable(t *testing.T) {
 	t.Logf("first write and its live watch response %v after restart", time.Since(restart))
 	if got[0].Revision != rev || len(got[0].Events) != 1 || string(got[0].Events[0].KV.Value) != "back" {
 		t.Errorf("live watch after restart = %+v; want the write at revision %d", got[0], rev)
+	}
+}
+
+// TestUnavailableFailsFast: once the client has lost its connection, a
+// call fails within UnreachableTimeout rather than the (long) request
+// timeout, and calls succeed again with the full timeout after a restart.
+func TestUnavailableFailsFast(t *testing.T) {
+	srv := startServer(t)
+	s := srv.open(t, Config{RequestTimeout: 20 * time.Second, UnreachableTimeout: 300 * time.Millisecond})
+	defer s.Close()
+	storetest.MustPut(t, s, "k", "v")
+	srv.stop()
+	// The first call may still find the connection ready and wait for the
+	// request timeout to notice; wait for gRPC to see the loss instead.
+	deadline := time.Now().Add(10 * time.Second)
+	for s.Client().ActiveConnection().GetState() == connectivity.Ready {
+		if time.Now().After(deadline) {
+			t.Fatal("the etcd client still reports a ready connection 10 s after etcd stopped")
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	for i := range 3 {
+		start := time.Now()
+		_, err := s.Get(t.Context(), "k")
+		elapsed := time.Since(start)
+		if !errors.Is(err, store.ErrUnavailable) {
+			t.Fatalf("Get %d with etcd stopped: %v; want ErrUnavailable", i, err)
+		}
+		if elapsed > 3*time.Second {
+			t.Errorf("Get %d with etcd stopped took %v; want about the 300ms unreachable timeout, not the 20 s request timeout", i, elapsed)
+		}
+	}
+	srv.start()
+	deadline = time.Now().Add(15 * time.Second)
+	for {
+		if _, err := s.Get(t.Context(), "k"); err == nil {
+			break
+		} else if time.Now().After(deadline) {
+			t.Fatalf("Get after restart: %v", err)
+		}
+		time.Sleep(100 * time.Millisecond)
 	}
 }
 
