@@ -154,7 +154,8 @@ func (s *server) listCachePolicies(r *http.Request) (*reply, error) {
 }
 
 // policyType is the Type parameter of a policy list: managed or custom
-// (the model's CachePolicyType and OriginRequestPolicyType), or "" for both.
+// (the model's CachePolicyType, OriginRequestPolicyType and
+// ResponseHeadersPolicyType), or "" for both.
 func policyType(r *http.Request) (string, error) {
 	typ := r.URL.Query().Get("Type")
 	if typ != "" && typ != "managed" && typ != "custom" {
@@ -195,6 +196,40 @@ func (s *server) listOriginRequestPolicies(r *http.Request) (*reply, error) {
 		return nil, fmt.Errorf("list origin request policies: %w", err)
 	}
 	return &reply{status: http.StatusOK, root: "OriginRequestPolicyList", body: list}, nil
+}
+
+// Response headers policies (the managed ones).
+
+func (s *server) getResponseHeadersPolicy(r *http.Request) (*reply, error) {
+	p, etag, err := s.svc.GetResponseHeadersPolicy(r.Context(), r.PathValue("Id"))
+	if err != nil {
+		return nil, fmt.Errorf("get response headers policy: %w", err)
+	}
+	return &reply{status: http.StatusOK, root: "ResponseHeadersPolicy", body: p, etag: etag}, nil
+}
+
+func (s *server) getResponseHeadersPolicyConfig(r *http.Request) (*reply, error) {
+	p, etag, err := s.svc.GetResponseHeadersPolicy(r.Context(), r.PathValue("Id"))
+	if err != nil {
+		return nil, fmt.Errorf("get response headers policy config: %w", err)
+	}
+	return &reply{status: http.StatusOK, root: "ResponseHeadersPolicyConfig", body: p.ResponseHeadersPolicyConfig, etag: etag}, nil
+}
+
+func (s *server) listResponseHeadersPolicies(r *http.Request) (*reply, error) {
+	marker, maxItems, err := listParams(r)
+	if err != nil {
+		return nil, err
+	}
+	typ, err := policyType(r)
+	if err != nil {
+		return nil, err
+	}
+	list, err := s.svc.ListResponseHeadersPolicies(r.Context(), typ, marker, maxItems)
+	if err != nil {
+		return nil, fmt.Errorf("list response headers policies: %w", err)
+	}
+	return &reply{status: http.StatusOK, root: "ResponseHeadersPolicyList", body: list}, nil
 }
 
 // Tagging: TagResource and UntagResource share POST /tagging and differ by

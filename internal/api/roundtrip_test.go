@@ -34,8 +34,9 @@ func newFiller(oacID string) *filler {
 			"CallerReference": "every-member", "Comment": "every member is set", "DefaultRootObject": "index.html",
 			"OriginPath": "/v1", "DomainName": "origin.example.com", "TargetOriginId": "o1", "OriginId": "o1",
 			"PathPattern": "/api/*", "CachePolicyId": cachingOptimized, "OriginRequestPolicyId": allViewerExceptHostHeader,
-			"ResponsePagePath": "/error.html",
-			"ResponseCode":     "200", "ContinuousDeploymentPolicyId": "", "OriginAccessControlId": oacID,
+			"ResponseHeadersPolicyId": "60669652-455b-4ae9-85a4-c4c02393f86c", // SimpleCORS
+			"ResponsePagePath":        "/error.html",
+			"ResponseCode":            "200", "ContinuousDeploymentPolicyId": "", "OriginAccessControlId": oacID,
 			"RestrictionType": "whitelist", "PriceClass": "PriceClass_100", "HttpVersion": "http1.1",
 			"Forward": "whitelist", "ViewerProtocolPolicy": "redirect-to-https", "OriginProtocolPolicy": "https-only",
 			"SSLSupportMethod": "sni-only", "MinimumProtocolVersion": "TLSv1.2_2021", "CertificateSource": "acm",

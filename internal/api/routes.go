@@ -52,6 +52,11 @@ func (s *server) routes() {
 	s.handle("GET "+originRequestPolicy+"/{Id}", s.getOriginRequestPolicy)
 	s.handle("GET "+originRequestPolicy+"/{Id}/config", s.getOriginRequestPolicyConfig)
 
+	const responseHeadersPolicy = "/2020-05-31/response-headers-policy"
+	s.handle("GET "+responseHeadersPolicy, s.listResponseHeadersPolicies)
+	s.handle("GET "+responseHeadersPolicy+"/{Id}", s.getResponseHeadersPolicy)
+	s.handle("GET "+responseHeadersPolicy+"/{Id}/config", s.getResponseHeadersPolicyConfig)
+
 	const tagging = "/2020-05-31/tagging"
 	s.handle("POST "+tagging, s.tagOrUntag)
 	s.handle("GET "+tagging, s.listTags)

@@ -140,7 +140,10 @@ func applyBehaviorDefaults(ts **TrustedSigners, tkg **TrustedKeyGroups, am **All
 type Lookups struct {
 	CachePolicyExists         func(id string) bool
 	OriginRequestPolicyExists func(id string) bool
-	OriginAccessControlExists func(id string) bool
+	// ResponseHeadersPolicyExists answers for a behavior's
+	// ResponseHeadersPolicyId.
+	ResponseHeadersPolicyExists func(id string) bool
+	OriginAccessControlExists   func(id string) bool
 }
 
 var (
@@ -197,14 +200,14 @@ func ValidateDistributionConfig(c *DistributionConfig, look Lookups) error {
 		}
 	}
 	if err := validateBehavior("DefaultCacheBehavior", Str(c.DefaultCacheBehavior.TargetOriginId), c.DefaultCacheBehavior.CachePolicyId,
-		c.DefaultCacheBehavior.OriginRequestPolicyId, c.DefaultCacheBehavior.ForwardedValues != nil, c.DefaultCacheBehavior.AllowedMethods,
+		c.DefaultCacheBehavior.OriginRequestPolicyId, c.DefaultCacheBehavior.ResponseHeadersPolicyId, c.DefaultCacheBehavior.ForwardedValues != nil, c.DefaultCacheBehavior.AllowedMethods,
 		c.DefaultCacheBehavior.MinTTL, c.DefaultCacheBehavior.DefaultTTL, c.DefaultCacheBehavior.MaxTTL, targets, look); err != nil {
 		return err
 	}
 	if c.CacheBehaviors != nil {
 		for _, b := range c.CacheBehaviors.Items {
 			if err := validateBehavior("CacheBehavior "+Str(b.PathPattern), Str(b.TargetOriginId), b.CachePolicyId,
-				b.OriginRequestPolicyId, b.ForwardedValues != nil, b.AllowedMethods, b.MinTTL, b.DefaultTTL, b.MaxTTL, targets, look); err != nil {
+				b.OriginRequestPolicyId, b.ResponseHeadersPolicyId, b.ForwardedValues != nil, b.AllowedMethods, b.MinTTL, b.DefaultTTL, b.MaxTTL, targets, look); err != nil {
 				return err
 			}
 		}
@@ -281,7 +284,7 @@ func validateOrigin(o *Origin, look Lookups) error {
 	return nil
 }
 
-func validateBehavior(where, target string, cachePolicyID, originRequestPolicyID *string, legacy bool, am *AllowedMethods,
+func validateBehavior(where, target string, cachePolicyID, originRequestPolicyID, responseHeadersPolicyID *string, legacy bool, am *AllowedMethods,
 	minTTL, defTTL, maxTTL *int64, targets map[string]bool, look Lookups) error {
 	if !targets[target] {
 		return ErrNoSuchOrigin.WithMessage("%s: no origin or origin group has the Id %q (TargetOriginId).", where, target)
@@ -302,6 +305,11 @@ func validateBehavior(where, target string, cachePolicyID, originRequestPolicyID
 		return ErrInvalidArgument.WithMessage("%s: OriginRequestPolicyId needs a CachePolicyId; it cannot be used with ForwardedValues.", where)
 	case orp != "" && look.OriginRequestPolicyExists != nil && !look.OriginRequestPolicyExists(orp):
 		return ErrNoSuchOriginRequestPolicy.WithMessage("The origin request policy %q does not exist.", orp)
+	}
+	// A response headers policy, unlike an origin request policy, goes with
+	// legacy ForwardedValues too: it only touches the viewer's response.
+	if rhp := Str(responseHeadersPolicyID); rhp != "" && look.ResponseHeadersPolicyExists != nil && !look.ResponseHeadersPolicyExists(rhp) {
+		return ErrNoSuchResponseHeadersPolicy.WithMessage("The response headers policy %q does not exist.", rhp)
 	}
 	if legacy {
 		lo, def, hi := derefI64(minTTL), derefI64(defTTL), derefI64(maxTTL)

@@ -64,7 +64,8 @@ func (s *Service) lookups(ctx context.Context) cf.Lookups {
 			_, ok := cf.ManagedCachePolicyTTLs(id)
 			return ok
 		},
-		OriginRequestPolicyExists: cf.IsManagedOriginRequestPolicy,
+		OriginRequestPolicyExists:   cf.IsManagedOriginRequestPolicy,
+		ResponseHeadersPolicyExists: cf.IsManagedResponseHeadersPolicy,
 		OriginAccessControlExists: func(id string) bool {
 			_, err := s.st.Get(ctx, model.OACKey(id))
 			return err == nil

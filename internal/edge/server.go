@@ -281,6 +281,9 @@ func (s *Server) respond(x *exchange, v viewer, lt *liveTable, d *routing.Dist, 
 	} else {
 		h["X-Cache"] = xCacheMiss
 	}
+	if b.ResponseHeaders != nil {
+		applyResponseHeaders(h, v, b.ResponseHeaders)
+	}
 	if (v.HeaderGet("If-None-Match") != "" || v.HeaderGet("If-Modified-Since") != "" || v.HeaderGet("Range") != "") &&
 		writeCachedConditional(w, v, entry.Status, entry.Body) {
 		return
@@ -300,6 +303,10 @@ type cachedWriter interface {
 // stored, which is what writeBody would do: no conditional or range
 // request, no custom error response for its status, nothing to compress.
 func servedAsStored(v viewer, d *routing.Dist, b *routing.Behavior, e *cache.Entry) bool {
+	if b.ResponseHeaders != nil {
+		// The policy changes the header; the stored rendering lacks it.
+		return false
+	}
 	if v.HeaderGet("If-None-Match") != "" || v.HeaderGet("If-Modified-Since") != "" || v.HeaderGet("Range") != "" {
 		return false
 	}
@@ -415,6 +422,9 @@ func (s *Server) proxy(w *statusRecorder, v viewer, lt *liveTable, d *routing.Di
 	h := w.Header()
 	copyResponseHeader(h, resp.Header)
 	h["X-Cache"] = xCacheMiss
+	if b.ResponseHeaders != nil {
+		applyResponseHeaders(h, v, b.ResponseHeaders)
+	}
 	if er := d.ErrorResponse(resp.StatusCode); er != nil {
 		body, _ := io.ReadAll(io.LimitReader(resp.Body, s.opts.MaxBodyBytes))
 		s.writeBody(w, v, lt, d, b, resp.StatusCode, body)

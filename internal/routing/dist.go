@@ -22,6 +22,9 @@ var (
 	// ErrUnknownOriginRequestPolicy is returned for an OriginRequestPolicyId
 	// that names no managed origin request policy.
 	ErrUnknownOriginRequestPolicy = errors.New("unknown origin request policy")
+	// ErrUnknownResponseHeadersPolicy is returned for a
+	// ResponseHeadersPolicyId that names no managed response headers policy.
+	ErrUnknownResponseHeadersPolicy = errors.New("unknown response headers policy")
 )
 
 // Dist is one compiled distribution. It is immutable once its Table is
@@ -111,6 +114,9 @@ type Behavior struct {
 	// origin request policy (the cache key's parts and the policy's); nil
 	// without one, and then a GET sends exactly the cache key's parts.
 	OriginRequest *OriginRequest
+	// ResponseHeaders is the behavior's response headers policy; nil
+	// without one, and then the edge serves the origin's header as it is.
+	ResponseHeaders *ResponseHeaders
 }
 
 // TTLs are the Minimum, Default and Maximum TTL of the behavior's cache
@@ -227,18 +233,20 @@ func parseMethods(items []string) (Methods, error) {
 	return m, nil
 }
 
-// managedPolicy is what a managed cache policy or a managed origin request
-// policy contributes to a behavior. One map holds both kinds (their ids are
-// distinct UUIDs): orp is nil for a cache policy and set for an origin
-// request policy.
+// managedPolicy is what a managed cache policy, origin request policy or
+// response headers policy contributes to a behavior. One map holds the
+// three kinds (their ids are distinct UUIDs): orp and rhp are nil for a
+// cache policy, orp is set for an origin request policy and rhp for a
+// response headers policy.
 type managedPolicy struct {
 	ttl TTLs
 	key CacheKey
 	orp *OriginRequest
+	rhp *ResponseHeaders
 }
 
-// managedPolicies reads the managed cache and origin request policies'
-// shapes once per Compile.
+// managedPolicies reads the managed cache, origin request and response
+// headers policies' shapes once per Compile.
 func managedPolicies() map[string]managedPolicy {
 	out := make(map[string]managedPolicy)
 	for _, p := range cloudfront.ManagedCachePolicies(time.Time{}) {
@@ -273,6 +281,11 @@ func managedPolicies() map[string]managedPolicy {
 	for _, p := range cloudfront.ManagedOriginRequestPolicies(time.Time{}) {
 		if p.OriginRequestPolicyConfig != nil {
 			out[cloudfront.Str(p.Id)] = managedPolicy{orp: compileManagedOriginRequestPolicy(p.OriginRequestPolicyConfig)}
+		}
+	}
+	for _, p := range cloudfront.ManagedResponseHeadersPolicies(time.Time{}) {
+		if p.ResponseHeadersPolicyConfig != nil {
+			out[cloudfront.Str(p.Id)] = managedPolicy{rhp: CompileResponseHeadersPolicy(p.ResponseHeadersPolicyConfig)}
 		}
 	}
 	return out
@@ -539,9 +552,18 @@ func compileBehavior(d *Dist, pattern string, f behaviorFields, managed map[stri
 			}
 		}
 	}
+	if b.ResponseHeadersPolicyID != "" {
+		// Unlike an origin request policy, a response headers policy goes
+		// with legacy ForwardedValues too.
+		mp, ok := managed[b.ResponseHeadersPolicyID]
+		if !ok || mp.rhp == nil {
+			return Behavior{}, fmt.Errorf("%w: %q is not a managed response headers policy", ErrUnknownResponseHeadersPolicy, b.ResponseHeadersPolicyID)
+		}
+		b.ResponseHeaders = mp.rhp
+	}
 	if b.CachePolicyID != "" {
 		mp, ok := managed[b.CachePolicyID]
-		if !ok || mp.orp != nil {
+		if !ok || mp.orp != nil || mp.rhp != nil {
 			return Behavior{}, fmt.Errorf("%w: %q is not a managed cache policy", ErrUnknownCachePolicy, b.CachePolicyID)
 		}
 		b.TTL, b.CacheKey = mp.ttl, mp.key
