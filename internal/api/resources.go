@@ -1,6 +1,7 @@
 package api
 
 import (
+	"context"
 	"fmt"
 	"net/http"
 
@@ -119,38 +120,49 @@ func (s *server) listOACs(r *http.Request) (*reply, error) {
 	return &reply{status: http.StatusOK, root: "OriginAccessControlList", body: list}, nil
 }
 
-// Cache policies (the managed ones).
+// Managed policies: cache, origin request and response headers policies
+// have the same three read operations under their own path and XML roots.
 
-func (s *server) getCachePolicy(r *http.Request) (*reply, error) {
-	p, etag, err := s.svc.GetCachePolicy(r.Context(), r.PathValue("Id"))
-	if err != nil {
-		return nil, fmt.Errorf("get cache policy: %w", err)
-	}
-	return &reply{status: http.StatusOK, root: "CachePolicy", body: p, etag: etag}, nil
+// policyAPI describes one kind of managed policy to handlePolicies.
+type policyAPI[P any] struct {
+	path string // e.g. "/2020-05-31/cache-policy"
+	root string // the policy's XML root, e.g. "CachePolicy"; +"Config", +"List"
+	what string // for error messages, e.g. "cache policy"
+	get  func(ctx context.Context, id string) (P, string, error)
+	// config returns the policy's config (the GetConfig body).
+	config func(P) any
+	list   func(ctx context.Context, typ, marker string, maxItems int) (any, error)
 }
 
-func (s *server) getCachePolicyConfig(r *http.Request) (*reply, error) {
-	p, etag, err := s.svc.GetCachePolicy(r.Context(), r.PathValue("Id"))
-	if err != nil {
-		return nil, fmt.Errorf("get cache policy config: %w", err)
+// handlePolicies registers Get, GetConfig and List of one policy kind.
+func handlePolicies[P any](s *server, k policyAPI[P]) {
+	get := func(r *http.Request, config bool) (*reply, error) {
+		p, etag, err := k.get(r.Context(), r.PathValue("Id"))
+		if err != nil {
+			return nil, fmt.Errorf("get %s: %w", k.what, err)
+		}
+		if config {
+			return &reply{status: http.StatusOK, root: k.root + "Config", body: k.config(p), etag: etag}, nil
+		}
+		return &reply{status: http.StatusOK, root: k.root, body: p, etag: etag}, nil
 	}
-	return &reply{status: http.StatusOK, root: "CachePolicyConfig", body: p.CachePolicyConfig, etag: etag}, nil
-}
-
-func (s *server) listCachePolicies(r *http.Request) (*reply, error) {
-	marker, maxItems, err := listParams(r)
-	if err != nil {
-		return nil, err
-	}
-	typ, err := policyType(r)
-	if err != nil {
-		return nil, err
-	}
-	list, err := s.svc.ListCachePolicies(r.Context(), typ, marker, maxItems)
-	if err != nil {
-		return nil, fmt.Errorf("list cache policies: %w", err)
-	}
-	return &reply{status: http.StatusOK, root: "CachePolicyList", body: list}, nil
+	s.handle("GET "+k.path+"/{Id}", func(r *http.Request) (*reply, error) { return get(r, false) })
+	s.handle("GET "+k.path+"/{Id}/config", func(r *http.Request) (*reply, error) { return get(r, true) })
+	s.handle("GET "+k.path, func(r *http.Request) (*reply, error) {
+		marker, maxItems, err := listParams(r)
+		if err != nil {
+			return nil, err
+		}
+		typ, err := policyType(r)
+		if err != nil {
+			return nil, err
+		}
+		list, err := k.list(r.Context(), typ, marker, maxItems)
+		if err != nil {
+			return nil, fmt.Errorf("list %s: %w", k.what, err)
+		}
+		return &reply{status: http.StatusOK, root: k.root + "List", body: list}, nil
+	})
 }
 
 // policyType is the Type parameter of a policy list: managed or custom
@@ -162,74 +174,6 @@ func policyType(r *http.Request) (string, error) {
 		return "", cf.ErrInvalidArgument.WithMessage("The parameter Type %q is not valid: use managed or custom.", typ)
 	}
 	return typ, nil
-}
-
-// Origin request policies (the managed ones).
-
-func (s *server) getOriginRequestPolicy(r *http.Request) (*reply, error) {
-	p, etag, err := s.svc.GetOriginRequestPolicy(r.Context(), r.PathValue("Id"))
-	if err != nil {
-		return nil, fmt.Errorf("get origin request policy: %w", err)
-	}
-	return &reply{status: http.StatusOK, root: "OriginRequestPolicy", body: p, etag: etag}, nil
-}
-
-func (s *server) getOriginRequestPolicyConfig(r *http.Request) (*reply, error) {
-	p, etag, err := s.svc.GetOriginRequestPolicy(r.Context(), r.PathValue("Id"))
-	if err != nil {
-		return nil, fmt.Errorf("get origin request policy config: %w", err)
-	}
-	return &reply{status: http.StatusOK, root: "OriginRequestPolicyConfig", body: p.OriginRequestPolicyConfig, etag: etag}, nil
-}
-
-func (s *server) listOriginRequestPolicies(r *http.Request) (*reply, error) {
-	marker, maxItems, err := listParams(r)
-	if err != nil {
-		return nil, err
-	}
-	typ, err := policyType(r)
-	if err != nil {
-		return nil, err
-	}
-	list, err := s.svc.ListOriginRequestPolicies(r.Context(), typ, marker, maxItems)
-	if err != nil {
-		return nil, fmt.Errorf("list origin request policies: %w", err)
-	}
-	return &reply{status: http.StatusOK, root: "OriginRequestPolicyList", body: list}, nil
-}
-
-// Response headers policies (the managed ones).
-
-func (s *server) getResponseHeadersPolicy(r *http.Request) (*reply, error) {
-	p, etag, err := s.svc.GetResponseHeadersPolicy(r.Context(), r.PathValue("Id"))
-	if err != nil {
-		return nil, fmt.Errorf("get response headers policy: %w", err)
-	}
-	return &reply{status: http.StatusOK, root: "ResponseHeadersPolicy", body: p, etag: etag}, nil
-}
-
-func (s *server) getResponseHeadersPolicyConfig(r *http.Request) (*reply, error) {
-	p, etag, err := s.svc.GetResponseHeadersPolicy(r.Context(), r.PathValue("Id"))
-	if err != nil {
-		return nil, fmt.Errorf("get response headers policy config: %w", err)
-	}
-	return &reply{status: http.StatusOK, root: "ResponseHeadersPolicyConfig", body: p.ResponseHeadersPolicyConfig, etag: etag}, nil
-}
-
-func (s *server) listResponseHeadersPolicies(r *http.Request) (*reply, error) {
-	marker, maxItems, err := listParams(r)
-	if err != nil {
-		return nil, err
-	}
-	typ, err := policyType(r)
-	if err != nil {
-		return nil, err
-	}
-	list, err := s.svc.ListResponseHeadersPolicies(r.Context(), typ, marker, maxItems)
-	if err != nil {
-		return nil, fmt.Errorf("list response headers policies: %w", err)
-	}
-	return &reply{status: http.StatusOK, root: "ResponseHeadersPolicyList", body: list}, nil
 }
 
 // Tagging: TagResource and UntagResource share POST /tagging and differ by

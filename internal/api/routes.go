@@ -1,6 +1,7 @@
 package api
 
 import (
+	"context"
 	"net/http"
 	"strconv"
 	"strings"
@@ -42,20 +43,30 @@ func (s *server) routes() {
 	s.handle("GET "+oac+"/{Id}/config", s.getOACConfig)
 	s.handle("PUT "+oac+"/{Id}/config", s.updateOAC)
 
-	const cachePolicy = "/2020-05-31/cache-policy"
-	s.handle("GET "+cachePolicy, s.listCachePolicies)
-	s.handle("GET "+cachePolicy+"/{Id}", s.getCachePolicy)
-	s.handle("GET "+cachePolicy+"/{Id}/config", s.getCachePolicyConfig)
-
-	const originRequestPolicy = "/2020-05-31/origin-request-policy"
-	s.handle("GET "+originRequestPolicy, s.listOriginRequestPolicies)
-	s.handle("GET "+originRequestPolicy+"/{Id}", s.getOriginRequestPolicy)
-	s.handle("GET "+originRequestPolicy+"/{Id}/config", s.getOriginRequestPolicyConfig)
-
-	const responseHeadersPolicy = "/2020-05-31/response-headers-policy"
-	s.handle("GET "+responseHeadersPolicy, s.listResponseHeadersPolicies)
-	s.handle("GET "+responseHeadersPolicy+"/{Id}", s.getResponseHeadersPolicy)
-	s.handle("GET "+responseHeadersPolicy+"/{Id}/config", s.getResponseHeadersPolicyConfig)
+	handlePolicies(s, policyAPI[*cf.CachePolicy]{
+		path: "/2020-05-31/cache-policy", root: "CachePolicy", what: "cache policy",
+		get:    s.svc.GetCachePolicy,
+		config: func(p *cf.CachePolicy) any { return p.CachePolicyConfig },
+		list: func(ctx context.Context, typ, marker string, maxItems int) (any, error) {
+			return s.svc.ListCachePolicies(ctx, typ, marker, maxItems)
+		},
+	})
+	handlePolicies(s, policyAPI[*cf.OriginRequestPolicy]{
+		path: "/2020-05-31/origin-request-policy", root: "OriginRequestPolicy", what: "origin request policy",
+		get:    s.svc.GetOriginRequestPolicy,
+		config: func(p *cf.OriginRequestPolicy) any { return p.OriginRequestPolicyConfig },
+		list: func(ctx context.Context, typ, marker string, maxItems int) (any, error) {
+			return s.svc.ListOriginRequestPolicies(ctx, typ, marker, maxItems)
+		},
+	})
+	handlePolicies(s, policyAPI[*cf.ResponseHeadersPolicy]{
+		path: "/2020-05-31/response-headers-policy", root: "ResponseHeadersPolicy", what: "response headers policy",
+		get:    s.svc.GetResponseHeadersPolicy,
+		config: func(p *cf.ResponseHeadersPolicy) any { return p.ResponseHeadersPolicyConfig },
+		list: func(ctx context.Context, typ, marker string, maxItems int) (any, error) {
+			return s.svc.ListResponseHeadersPolicies(ctx, typ, marker, maxItems)
+		},
+	})
 
 	const tagging = "/2020-05-31/tagging"
 	s.handle("POST "+tagging, s.tagOrUntag)
