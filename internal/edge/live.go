@@ -1,6 +1,7 @@
 package edge
 
 import (
+	"slices"
 	"sync"
 
 	"github.com/stagefront/stagefront/internal/edge/cache"
@@ -13,6 +14,9 @@ import (
 type liveTable struct {
 	table     *routing.Table
 	upstreams map[*routing.Origin]*upstream
+	// routes holds, for every cache behavior of every distribution, its
+	// upstream and cache identity.
+	routes map[*routing.Behavior]*route
 	// debug holds the DebugHeader values of each distribution serving as
 	// primary and as staging (read-only, len == cap).
 	debug map[*routing.Dist]*[2][]string
@@ -20,20 +24,30 @@ type liveTable struct {
 
 // upstream is the per-origin state of the hot path.
 type upstream struct {
-	spec     *origin.Spec // read-only, shared by every fetch
-	identity string       // cache.Identity.String() of the origin
+	spec *origin.Spec // read-only, shared by every fetch
+}
+
+// route is the per-behavior state of the hot path.
+type route struct {
+	up       *upstream      // the behavior's origin (its group's first member)
+	identity cache.Identity // cacheIdentity of the behavior, for its keys
+	specs    []*origin.Spec // the specs the identity was computed from
 }
 
 func newUpstream(o *routing.Origin, t *routing.Table) *upstream {
 	spec := originSpec(o)
 	spec.OACSigning = t.OACSigning(o.OriginAccessControlID)
-	return &upstream{spec: spec, identity: originIdentity(o).String()}
+	return &upstream{spec: spec}
 }
 
-// newLiveTable derives the upstreams of t. Origins that prev knew (a
-// Dist unchanged by the compile keeps its Origin pointers) keep theirs.
+// newLiveTable derives the upstreams and routes of t. Origins that prev
+// knew (a Dist unchanged by the compile keeps its Origin pointers) keep
+// theirs, and behaviors whose origins kept theirs keep their identity.
 func newLiveTable(t *routing.Table, prev *liveTable) *liveTable {
-	lt := &liveTable{table: t, upstreams: map[*routing.Origin]*upstream{}, debug: map[*routing.Dist]*[2][]string{}}
+	lt := &liveTable{
+		table: t, upstreams: map[*routing.Origin]*upstream{},
+		routes: map[*routing.Behavior]*route{}, debug: map[*routing.Dist]*[2][]string{},
+	}
 	add := func(o *routing.Origin) {
 		if o == nil || lt.upstreams[o] != nil {
 			return
@@ -60,7 +74,62 @@ func newLiveTable(t *routing.Table, prev *liveTable) *liveTable {
 			}
 		}
 	}
+	for _, d := range t.Dists() {
+		lt.addRoute(d, &d.Default, prev)
+		for i := range d.Behaviors {
+			lt.addRoute(d, &d.Behaviors[i], prev)
+		}
+	}
 	return lt
+}
+
+// addRoute derives b's route, reusing prev's when b (and so its
+// distribution) is the same and its origins' specs are too.
+func (lt *liveTable) addRoute(d *routing.Dist, b *routing.Behavior, prev *liveTable) {
+	if b.Origin == nil {
+		return
+	}
+	specs := behaviorSpecs(lt, b)
+	if prev != nil {
+		if r := prev.routes[b]; r != nil && slices.Equal(r.specs, specs) {
+			lt.routes[b] = r
+			return
+		}
+	}
+	lt.routes[b] = &route{up: lt.upstream(b.Origin), identity: cacheIdentity(d, b, specs), specs: specs}
+}
+
+// route returns the route of b, a behavior of d; one the table does not
+// list (never expected) gets one built for this request.
+func (lt *liveTable) route(d *routing.Dist, b *routing.Behavior) *route {
+	if r := lt.routes[b]; r != nil {
+		return r
+	}
+	specs := behaviorSpecs(lt, b)
+	return &route{up: lt.upstream(b.Origin), identity: cacheIdentity(d, b, specs), specs: specs}
+}
+
+// identities returns the cache identities of every behavior of the
+// distribution id in lt, for an invalidation.
+func (lt *liveTable) identities(id string) []string {
+	if lt == nil {
+		return nil
+	}
+	d := lt.table.Dist(id)
+	if d == nil {
+		return nil
+	}
+	var out []string
+	add := func(b *routing.Behavior) {
+		if b.Origin != nil {
+			out = append(out, lt.route(d, b).identity.String())
+		}
+	}
+	add(&d.Default)
+	for i := range d.Behaviors {
+		add(&d.Behaviors[i])
+	}
+	return out
 }
 
 func (lt *liveTable) lookup(o *routing.Origin) *upstream {

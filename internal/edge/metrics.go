@@ -63,6 +63,10 @@ func newMetrics(reg prometheus.Registerer, c *cache.Cache) (*metrics, error) {
 			func() float64 { return float64(c.Stats().Misses) }),
 		prometheus.NewCounterFunc(prometheus.CounterOpts{Name: "stagefront_cache_evictions_total", Help: "Entries evicted to stay under the size bound."},
 			func() float64 { return float64(c.Stats().Evictions) }),
+		prometheus.NewCounterFunc(prometheus.CounterOpts{Name: "stagefront_cache_uncoalesced_total", Help: "Requests that fetched on their own because their object may not be shared (hit-for-miss)."},
+			func() float64 { return float64(c.Stats().Uncoalesced) }),
+		stats("stagefront_cache_fetch_waiters", "Requests waiting for an origin fetch they share.", prometheus.GaugeValue, func(s cache.Stats) float64 { return float64(s.Waiting) }),
+		stats("stagefront_cache_uncacheable_keys", "Keys marked uncacheable (hit-for-miss).", prometheus.GaugeValue, func(s cache.Stats) float64 { return float64(s.UncacheableKeys) }),
 		stats("stagefront_cache_bytes", "Bytes held by the object cache.", prometheus.GaugeValue, func(s cache.Stats) float64 { return float64(s.Bytes) }),
 		stats("stagefront_cache_entries", "Objects held by the cache.", prometheus.GaugeValue, func(s cache.Stats) float64 { return float64(s.Entries) }),
 	}

@@ -94,9 +94,10 @@ const apiViewerQuery = "b=%20two&a=1&response-content-type=text%2Fhtml"
 // TestOriginRequestPolicyAllViewerExceptHostHeader is the usual setup for
 // an API behind CloudFront: CachingDisabled and AllViewerExceptHostHeader.
 // The origin gets the viewer's query (as sent), headers and cookies, but
-// not the edge's sticky cookie and not the viewer's Host: its own domain
-// name, as API Gateway and Lambda function URLs need. Without the policy
-// it gets none of them.
+// not the edge's sticky cookie, not the viewer's Host (its own domain
+// name, as API Gateway and Lambda function URLs need) and not the viewer's
+// Authorization, which only a cache key can forward on a GET. Without the
+// policy it gets none of them.
 func TestOriginRequestPolicyAllViewerExceptHostHeader(t *testing.T) {
 	for _, engine := range engines {
 		t.Run(engine, func(t *testing.T) {
@@ -115,11 +116,14 @@ func TestOriginRequestPolicyAllViewerExceptHostHeader(t *testing.T) {
 				t.Errorf("origin got path %q query %q, want /v1/items %q", got.path, got.query, apiViewerQuery)
 			}
 			for name, want := range map[string]string{
-				"X-Api-Key": "key-1", "Authorization": "Bearer token-1", "Cookie": "session=abc; theme=dark",
+				"X-Api-Key": "key-1", "Cookie": "session=abc; theme=dark",
 			} {
 				if v := got.header.Values(name); len(v) != 1 || v[0] != want {
 					t.Errorf("origin got %s %q, want %q", name, v, want)
 				}
+			}
+			if v := got.header.Values("Authorization"); len(v) != 0 {
+				t.Errorf("origin got Authorization %q through an origin request policy; want none", v)
 			}
 			if got.host != "api.origin.test" {
 				t.Errorf("origin got Host %q, want its own name api.origin.test (not the viewer's %s)", got.host, d.domain)

@@ -233,12 +233,13 @@ func (s *Server) publish(st *state, rev int64, invalidations []pendingPurge) {
 			"distribution", e.DistributionID, "policy", e.PolicyID, "revision", e.Revision, "err", e.Err)
 		s.metrics.compileErrors.WithLabelValues(e.DistributionID).Inc()
 	}
-	// Purge before the swap, for the origins of both tables: the batch
+	lt := newLiveTable(table, prevLive)
+	// Purge before the swap, for the behaviors of both tables: the batch
 	// that carries the invalidation may also have changed them.
 	for _, p := range invalidations {
-		s.purge(p.inv, prev, table)
+		s.purge(p.inv, prevLive, lt)
 	}
-	s.live.Store(newLiveTable(table, prevLive))
+	s.live.Store(lt)
 	for _, p := range invalidations {
 		s.appliedInvalidations[p.key] = true
 	}
@@ -248,19 +249,15 @@ func (s *Server) publish(st *state, rev int64, invalidations []pendingPurge) {
 	s.notifyServed()
 }
 
-// purge removes the cached objects an invalidation names, for every origin
-// its distribution has in any of the tables.
-func (s *Server) purge(inv *model.Invalidation, tables ...*routing.Table) {
+// purge removes the cached objects an invalidation names: those of every
+// cache behavior its distribution has in any of the tables.
+func (s *Server) purge(inv *model.Invalidation, tables ...*liveTable) {
 	if inv.Batch == nil || inv.Batch.Paths == nil {
 		return
 	}
 	var identities []string
-	for _, t := range tables {
-		if d := t.Dist(inv.DistributionID); d != nil {
-			for _, o := range d.Origins {
-				identities = append(identities, originIdentity(o).String())
-			}
-		}
+	for _, lt := range tables {
+		identities = append(identities, lt.identities(inv.DistributionID)...)
 	}
 	if len(identities) == 0 {
 		return

@@ -19,19 +19,9 @@ import (
 // stickyCookie is never forwarded to origins nor put in cache keys.
 const stickyCookie = "x-amz-continuous-deployment-state"
 
-// originIdentity is what cached objects are keyed by: objects of a primary
-// and its staging are shared exactly when they fetch from the same place.
-func originIdentity(o *routing.Origin) cache.Identity {
-	ac := o.OriginAccessControlID
-	if ac == "" {
-		ac = o.OriginAccessIdentity
-	}
-	return cache.Identity{OriginDomain: strings.ToLower(o.DomainName), OriginPath: o.OriginPath, AccessControlID: ac}
-}
-
-// buildCacheKey builds into kb the key from the origin identity (encoded,
-// see upstream) and the cache policy's parts.
-func buildCacheKey(kb *cache.KeyBuilder, identity string, b *routing.Behavior, path string, v viewer) {
+// buildCacheKey builds into kb the key from the behavior's cache identity
+// (see route) and the cache policy's parts.
+func buildCacheKey(kb *cache.KeyBuilder, identity cache.Identity, b *routing.Behavior, path string, v viewer) {
 	kb.Reset(identity, path)
 	ck := &b.CacheKey
 	if ck.QueryStrings != routing.SelectNone && v.RawQuery() != "" {
@@ -133,13 +123,21 @@ func viewerHeader(v viewer, canonicalName string) []string {
 // more: were the origin to see a header, cookie or query parameter the key
 // lacks, it could vary the object on it and one viewer's response would be
 // served to others. With one, the user has chosen what the origin sees
-// beyond the key, as on CloudFront. Other methods are never cached and
-// send every header. uncached is set for a GET streamed through rather
+// beyond the key, as on CloudFront, except Authorization, which only the
+// key can forward. HEAD and the other methods are never cached and send
+// every header (HEAD without Authorization, unless the key holds it). uncached is set for a GET streamed through rather
 // than fetched into the cache.
 //
 // The result may be nil (nothing to forward) and shares the viewer's
 // values; the origin package never modifies it.
 func forwardHeaders(b *routing.Behavior, v viewer, method string, uncached bool) http.Header {
+	if method == http.MethodHead && !keyHoldsHeader(&b.CacheKey, routing.AuthorizationHeader) && v.HeaderGet(routing.AuthorizationHeader) != "" {
+		// As for a GET, the viewer's credentials go to the origin of a
+		// HEAD only through the cache key (see withCacheKey in routing).
+		h := v.Header().Clone()
+		delete(h, routing.AuthorizationHeader)
+		return h
+	}
 	if method != http.MethodGet {
 		return v.Header()
 	}

@@ -225,7 +225,8 @@ func (s *Server) serve(x *exchange, v viewer, lt *liveTable, start time.Time) (d
 // respond serves from the cache (GET/HEAD of a cached method) or proxies.
 func (s *Server) respond(x *exchange, v viewer, lt *liveTable, d *routing.Dist, b *routing.Behavior, path string, now time.Time) {
 	w := &x.rec
-	up := lt.upstream(b.Origin)
+	rt := lt.route(d, b)
+	up := rt.up
 	method := v.Method()
 	cacheable := (method == http.MethodGet || method == http.MethodHead) && b.CachedMethods.Has(method) && b.TTL.Max > 0
 	if !cacheable {
@@ -233,7 +234,7 @@ func (s *Server) respond(x *exchange, v viewer, lt *liveTable, d *routing.Dist, 
 		return
 	}
 	kb := &x.key
-	buildCacheKey(kb, up.identity, b, path, v)
+	buildCacheKey(kb, rt.identity, b, path, v)
 	entry, hit := s.cache.GetBuiltAt(kb, now)
 	if !hit {
 		// A miss: only now build the key to keep and the fetch closure.
@@ -358,6 +359,10 @@ func (s *Server) fetchEntry(ctx context.Context, v viewer, lt *liveTable, b *rou
 		ttl = 0
 	}
 	header := responseHeader(resp.Header)
+	var private http.Header
+	if ttl > 0 {
+		ttl, private = sharing(b, v, header, ttl)
+	}
 	if b.Compress && len(body) >= minCompressBytes && compressible(header.Get("Content-Type")) && header.Get("Content-Encoding") == "" {
 		enc := servedEncoding(v.HeaderGet("Accept-Encoding"), b.CacheKey.Brotli)
 		if zipped, ok := s.compressors.compress(enc, body); ok {
@@ -372,7 +377,7 @@ func (s *Server) fetchEntry(ctx context.Context, v viewer, lt *liveTable, b *rou
 		}
 	}
 	header.Set("Content-Length", strconv.Itoa(len(body)))
-	return &cache.Entry{Status: resp.StatusCode, Header: header, Body: body, TTL: ttl}, nil
+	return &cache.Entry{Status: resp.StatusCode, Header: header, Body: body, TTL: ttl, Private: private}, nil
 }
 
 // errTooLarge is fetchEntry's answer for an object larger than

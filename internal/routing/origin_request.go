@@ -111,6 +111,14 @@ func withCacheKey(ck *CacheKey, p *OriginRequest) *OriginRequest {
 	// reads it from the request line, and a forwarded one replaces the
 	// origin's own), so it leaves the header names for the Host flag.
 	headers, names := unionSelection(ck.Headers, ck.HeaderNames, p.Headers, p.HeaderNames)
+	// The viewer's Authorization reaches the origin of a GET or HEAD only
+	// when the cache key holds it: an origin request policy cannot forward
+	// it (not even AllViewer's "all headers"), so the origin never answers
+	// one viewer's credentials with an object the cache gives to others.
+	// https://docs.aws.amazon.com/AmazonCloudFront/latest/DeveloperGuide/controlling-origin-requests.html
+	if !selects(ck.Headers, ck.HeaderNames, AuthorizationHeader) {
+		headers, names = deselect(headers, names, AuthorizationHeader)
+	}
 	switch headers {
 	case SelectAll:
 		out.Host = true
@@ -141,6 +149,24 @@ func withCacheKey(ck *CacheKey, p *OriginRequest) *OriginRequest {
 		}
 	}
 	return out
+}
+
+// AuthorizationHeader is the canonical name of the viewer's credentials header.
+const AuthorizationHeader = "Authorization"
+
+// deselect returns the selection sel/names without the item name.
+func deselect(sel Selection, names []string, name string) (Selection, []string) {
+	switch sel {
+	case SelectAll:
+		return SelectAllExcept, []string{name}
+	case SelectAllExcept:
+		if !slices.Contains(names, name) {
+			names = append(names, name)
+		}
+	case SelectAllowList:
+		names = slices.DeleteFunc(names, func(n string) bool { return n == name })
+	}
+	return sel, names
 }
 
 // unionSelection is the selection of the items that a or b selects. The

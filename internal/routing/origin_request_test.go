@@ -44,19 +44,21 @@ func withPolicies(cachePolicy, originRequestPolicy string) distOpt {
 // TestCompileOriginRequest: a behavior with a managed origin request policy
 // compiles to the union of its cache key and the policy, with the viewer's
 // Host, the edge's CloudFront headers and S3's response overrides set
-// apart.
+// apart. Authorization is never forwarded through the policy: only a cache
+// key that holds it (Amplify's) sends it to the origin.
 func TestCompileOriginRequest(t *testing.T) {
+	noAuth := []string{"Authorization"}
 	tests := []struct {
 		name, cachePolicy, orp string
 		want                   *OriginRequest
 	}{
 		{"no policy", cachingOptimized, "", nil},
 		{"CachingDisabled + AllViewerExceptHostHeader", cachingDisabled, orpAllViewerExceptHost, &OriginRequest{
-			QueryStrings: SelectAll, Headers: SelectAll, Cookies: SelectAll,
+			QueryStrings: SelectAll, Headers: SelectAllExcept, HeaderNames: noAuth, Cookies: SelectAll,
 			S3ExcludedQuery: []string{"response-content-type", "response-content-disposition", "response-content-encoding"},
 		}},
 		{"CachingDisabled + AllViewer", cachingDisabled, orpAllViewer, &OriginRequest{
-			QueryStrings: SelectAll, Headers: SelectAll, Host: true, Cookies: SelectAll,
+			QueryStrings: SelectAll, Headers: SelectAllExcept, HeaderNames: noAuth, Host: true, Cookies: SelectAll,
 			S3ExcludedQuery: []string{"response-content-type", "response-content-disposition", "response-content-encoding"},
 		}},
 		{"CachingOptimized + CORS-S3Origin", cachingOptimized, orpCORSS3Origin, &OriginRequest{
@@ -64,7 +66,7 @@ func TestCompileOriginRequest(t *testing.T) {
 		}},
 		// The cache key forwards Host even though the policy leaves it out.
 		{"UseOriginCacheControlHeaders + AllViewerExceptHostHeader", useOriginCacheControl, orpAllViewerExceptHost, &OriginRequest{
-			QueryStrings: SelectAll, Headers: SelectAll, Host: true, Cookies: SelectAll,
+			QueryStrings: SelectAll, Headers: SelectAllExcept, HeaderNames: noAuth, Host: true, Cookies: SelectAll,
 			S3ExcludedQuery: []string{"response-content-type", "response-content-disposition", "response-content-encoding"},
 		}},
 		{"UseOriginCacheControlHeaders + CORS-CustomOrigin", useOriginCacheControl, orpCORSCustomOrigin, &OriginRequest{
@@ -76,7 +78,7 @@ func TestCompileOriginRequest(t *testing.T) {
 			Headers: SelectAllowList, HeaderNames: []string{"Origin", "User-Agent", "Referer"},
 		}},
 		{"CachingOptimized + AllViewerAndCloudFrontHeaders-2022-06", cachingOptimized, orpAllViewerCloudFront, &OriginRequest{
-			QueryStrings: SelectAll, Headers: SelectAll, Host: true, Cookies: SelectAll, CloudFrontHeaders: cloudFront2022,
+			QueryStrings: SelectAll, Headers: SelectAllExcept, HeaderNames: noAuth, Host: true, Cookies: SelectAll, CloudFrontHeaders: cloudFront2022,
 			S3ExcludedQuery: []string{"response-content-type", "response-content-disposition", "response-content-encoding"},
 		}},
 		// Amplify's key holds the query (so S3 gets its overrides) and the
@@ -178,5 +180,34 @@ func TestUnionSelectionOwnsNames(t *testing.T) {
 	names[0] = "changed"
 	if a[0] != "x" {
 		t.Fatalf("unionSelection returned the caller's slice")
+	}
+}
+
+// TestAuthorizationOnlyThroughCacheKey: whatever an origin request policy
+// selects, the union with the cache key leaves Authorization out unless
+// the cache key holds it.
+func TestAuthorizationOnlyThroughCacheKey(t *testing.T) {
+	withAuth := CacheKey{Headers: SelectAllowList, HeaderNames: []string{"Authorization"}}
+	tests := []struct {
+		name      string
+		ck        CacheKey
+		p         OriginRequest
+		wantSel   Selection
+		wantNames []string
+	}{
+		{"allow list naming it", CacheKey{}, OriginRequest{Headers: SelectAllowList, HeaderNames: []string{"Authorization", "X-A"}}, SelectAllowList, []string{"X-A"}},
+		{"allow list of it alone", CacheKey{}, OriginRequest{Headers: SelectAllowList, HeaderNames: []string{"Authorization"}}, SelectNone, nil},
+		{"all", CacheKey{}, OriginRequest{Headers: SelectAll}, SelectAllExcept, []string{"Authorization"}},
+		{"all except another", CacheKey{}, OriginRequest{Headers: SelectAllExcept, HeaderNames: []string{"X-B"}}, SelectAllExcept, []string{"X-B", "Authorization"}},
+		{"key holds it", withAuth, OriginRequest{Headers: SelectAll}, SelectAll, nil},
+		{"key holds it, policy names it too", withAuth, OriginRequest{Headers: SelectAllowList, HeaderNames: []string{"Authorization", "X-A"}}, SelectAllowList, []string{"Authorization", "X-A"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got := withCacheKey(&tt.ck, &tt.p)
+			if got.Headers != tt.wantSel || (len(got.HeaderNames) > 0 || len(tt.wantNames) > 0) && !reflect.DeepEqual(got.HeaderNames, tt.wantNames) {
+				t.Errorf("headers = %v %q; want %v %q", got.Headers, got.HeaderNames, tt.wantSel, tt.wantNames)
+			}
+		})
 	}
 }

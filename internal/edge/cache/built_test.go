@@ -13,7 +13,7 @@ import (
 func TestGetBuilt(t *testing.T) {
 	clock := newFakeClock()
 	c := newTestCache(t, Config{Now: clock.Now})
-	id := testIdentity.String()
+	id := testIdentity
 	var kb KeyBuilder
 	build := func(path string, headers ...string) *KeyBuilder {
 		kb.Reset(id, path)

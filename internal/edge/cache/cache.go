@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"math"
 	"strconv"
 	"sync"
 	"sync/atomic"
@@ -35,11 +36,21 @@ type Config struct {
 	// FetchTimeout bounds one fetch, which runs detached from any single
 	// caller's cancellation. 0 means DefaultFetchTimeout.
 	FetchTimeout time.Duration
+	// HitForMiss is how long a key whose response could not be stored
+	// stays marked uncacheable: its requests then fetch on their own
+	// instead of queueing behind one fetch. 0 means DefaultHitForMiss.
+	HitForMiss time.Duration
 }
 
+// DefaultHitForMiss is Config.HitForMiss when unset: Varnish's default
+// for its hit-for-miss objects (beresp.ttl = 120s in its built-in VCL).
+const DefaultHitForMiss = 2 * time.Minute
+
 // FetchFunc fetches an object from its origin. It must return a new Entry
-// (the cache takes ownership) with TTL set, usually from TTL(); a TTL of 0
-// serves the response to every waiting request without storing it.
+// (the cache takes ownership) with TTL set, usually from TTL(). A TTL of 0
+// means the response may be given only to the request whose fetch it was:
+// it is not stored, and the requests that were waiting for the same fetch
+// fetch for themselves.
 type FetchFunc func(ctx context.Context) (*Entry, error)
 
 // Stats is a snapshot of the cache's counters, for export as metrics.
@@ -53,8 +64,16 @@ type Stats struct {
 	Evictions   uint64 // entries removed to stay under MaxBytes
 	Expirations uint64 // entries removed because their TTL ran out
 	Purged      uint64 // entries removed by Purge or Invalidate
-	Bytes       int64  // bytes charged by stored entries
-	Entries     int    // approximate number of stored entries
+	// Uncoalesced counts requests that fetched on their own, not sharing
+	// a fetch, because their key's response may not be shared.
+	Uncoalesced uint64
+	Bytes       int64 // bytes charged by stored entries
+	Entries     int   // approximate number of stored entries
+	// Waiting is the number of requests waiting for a coalesced fetch.
+	Waiting int64
+	// UncacheableKeys is the approximate number of keys marked uncacheable
+	// (hit-for-miss).
+	UncacheableKeys int
 }
 
 // Cache is the edge's bounded, coalescing object cache. It is safe for
@@ -67,6 +86,11 @@ type Cache struct {
 
 	store  *otter.Cache[string, *Entry]
 	flight singleflight.Group
+	// uncacheable marks, for Config.HitForMiss, the keys whose last
+	// response could not be stored (Varnish's hit-for-miss): a request
+	// for one fetches on its own, without waiting for anyone's fetch,
+	// and stores what it gets if that turned cacheable. Bounded in bytes.
+	uncacheable *otter.Cache[string, struct{}]
 
 	// closed is cancelled by Close, aborting in-flight fetches.
 	closed context.Context
@@ -81,9 +105,13 @@ type Cache struct {
 	bytes                            atomic.Int64
 	hits, misses, fetches, fetchErrs atomic.Uint64
 	stores, evictions, expirations   atomic.Uint64
-	purged                           atomic.Uint64
-	waiting                          atomic.Int64 // callers blocked on a flight; for tests
+	purged, uncoalesced              atomic.Uint64
+	waiting                          atomic.Int64 // callers blocked on a flight
 }
+
+// uncacheableKeyOverhead approximates the fixed memory of one hit-for-miss
+// mark, so that many short keys still count against the mark's bound.
+const uncacheableKeyOverhead = 96
 
 // New creates a cache. Its otter store runs a once-a-second clean-up
 // goroutine until Close.
@@ -108,6 +136,10 @@ func New(cfg Config) (*Cache, error) {
 	}
 	if c.fetchTimeout <= 0 {
 		c.fetchTimeout = DefaultFetchTimeout
+	}
+	hitForMiss := cfg.HitForMiss
+	if hitForMiss <= 0 {
+		hitForMiss = DefaultHitForMiss
 	}
 	c.closed, c.close = context.WithCancel(context.Background())
 
@@ -134,7 +166,22 @@ func New(cfg Config) (*Cache, error) {
 		c.close()
 		return nil, fmt.Errorf("cache: %w", err)
 	}
-	c.store = store
+	// The marks take at most a sixteenth of the cache's bound: a flood of
+	// distinct uncacheable URLs evicts old marks, never objects.
+	uncacheable, err := otter.New(&otter.Options[string, struct{}]{
+		MaximumWeight: uint64(max(cfg.MaxBytes/16, 64<<10)),
+		Weigher: func(key string, _ struct{}) uint32 {
+			return uint32(min(len(key)+uncacheableKeyOverhead, math.MaxUint32))
+		},
+		ExpiryCalculator: otter.ExpiryWriting[string, struct{}](hitForMiss),
+		Clock:            clock{c.now},
+	})
+	if err != nil {
+		store.StopAllGoroutines()
+		c.close()
+		return nil, fmt.Errorf("cache: %w", err)
+	}
+	c.store, c.uncacheable = store, uncacheable
 	return c, nil
 }
 
@@ -143,6 +190,7 @@ func New(cfg Config) (*Cache, error) {
 func (c *Cache) Close() {
 	c.close()
 	c.store.StopAllGoroutines()
+	c.uncacheable.StopAllGoroutines()
 }
 
 // Get returns the fresh entry stored under key, if any.
@@ -169,19 +217,35 @@ func (c *Cache) lookupStringAt(key string, now time.Time) (*Entry, bool) {
 
 // flightResult is what one coalesced fetch hands to all its waiters.
 type flightResult struct {
-	entry  *Entry
-	cached bool // found stored when the flight started: no fetch was made
+	cached bool   // found stored when the flight started: no fetch was made
+	shared *Entry // for every waiter; nil when the response may not be shared
+	own    *Entry // for the request whose fetch it was (with Entry.Private)
+	leader *flightToken
 }
+
+// flightToken tells the request whose fetch function a flight ran from
+// the requests that joined it. It has a size, so that two tokens never
+// share an address.
+type flightToken struct{ _ byte }
 
 // GetOrFetch returns the fresh entry for key, calling fetch on a miss.
 // Concurrent misses for one key make one call to fetch and all get its
 // result; hit reports whether the entry came from the cache without waiting
 // for an origin fetch.
 //
+// A response that may not be shared (TTL 0, see FetchFunc) goes only to
+// the request whose fetch it was; every other request that waited for it
+// then fetches for itself, and the key is marked uncacheable for
+// Config.HitForMiss, so that later requests for it fetch at once, each
+// on its own, instead of queueing (nginx's proxy_cache_lock and Varnish's
+// hit-for-miss do the same). A fetch that gets a storable response again
+// stores it and lifts the mark.
+//
 // The fetch runs detached from the cancellation of the caller that started
 // it (keeping its context values), bounded by Config.FetchTimeout and Close.
 // Each caller stops waiting when its own ctx is done and gets ctx.Err(),
-// without disturbing the others.
+// without disturbing the others. A caller fetching on its own is cancelled
+// with its ctx.
 func (c *Cache) GetOrFetch(ctx context.Context, key Key, fetch FetchFunc) (entry *Entry, hit bool, err error) {
 	if e, ok := c.lookup(key); ok {
 		c.hits.Add(1)
@@ -191,34 +255,47 @@ func (c *Cache) GetOrFetch(ctx context.Context, key Key, fetch FetchFunc) (entry
 		c.misses.Add(1)
 		return nil, false, err
 	}
+	if _, marked := c.uncacheable.GetIfPresent(key.str); marked {
+		return c.fetchAlone(ctx, key, fetch)
+	}
 
 	epoch := c.epoch.Load()
 	// The epoch is part of the flight key, so requests that arrive after a
 	// Purge never join a fetch that started before it.
 	flightKey := key.str + "\x00" + strconv.FormatUint(epoch, 10)
+	token := &flightToken{}
 	ch := c.flight.DoChan(flightKey, func() (any, error) {
-		return c.fetchAndStore(ctx, key, epoch, fetch)
+		return c.fetchAndStore(ctx, key, epoch, fetch, token)
 	})
 
 	c.waiting.Add(1)
-	defer c.waiting.Add(-1)
+	var res singleflight.Result
 	select {
-	case res := <-ch:
-		if res.Err != nil {
-			c.misses.Add(1)
-			return nil, false, res.Err
-		}
-		fr := res.Val.(flightResult)
-		if fr.cached {
-			c.hits.Add(1)
-		} else {
-			c.misses.Add(1)
-		}
-		return fr.entry, fr.cached, nil
+	case res = <-ch:
+		c.waiting.Add(-1)
 	case <-ctx.Done():
+		c.waiting.Add(-1)
 		c.misses.Add(1)
 		return nil, false, ctx.Err()
 	}
+	if res.Err != nil {
+		c.misses.Add(1)
+		return nil, false, res.Err
+	}
+	fr := res.Val.(flightResult)
+	switch {
+	case fr.cached:
+		c.hits.Add(1)
+		return fr.shared, true, nil
+	case fr.leader == token:
+		c.misses.Add(1)
+		return fr.own, false, nil
+	case fr.shared == nil:
+		// Another request's response, which may not be shared.
+		return c.fetchAlone(ctx, key, fetch)
+	}
+	c.misses.Add(1)
+	return fr.shared, false, nil
 }
 
 // GetBuilt returns the fresh entry stored under the key b builds, without
@@ -243,12 +320,12 @@ func (c *Cache) GetBuiltAt(b *KeyBuilder, now time.Time) (*Entry, bool) {
 	return nil, false
 }
 
-// fetchAndStore is the body of one flight.
-func (c *Cache) fetchAndStore(callerCtx context.Context, key Key, epoch uint64, fetch FetchFunc) (flightResult, error) {
+// fetchAndStore is the body of one flight, which token's request started.
+func (c *Cache) fetchAndStore(callerCtx context.Context, key Key, epoch uint64, fetch FetchFunc, token *flightToken) (flightResult, error) {
 	// A flight that ended just before this one started may have stored the
 	// entry after our caller's lookup missed.
 	if e, ok := c.lookup(key); ok {
-		return flightResult{entry: e, cached: true}, nil
+		return flightResult{cached: true, shared: e}, nil
 	}
 
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(callerCtx), c.fetchTimeout)
@@ -256,6 +333,37 @@ func (c *Cache) fetchAndStore(callerCtx context.Context, key Key, epoch uint64, 
 	stop := context.AfterFunc(c.closed, cancel)
 	defer stop()
 
+	shared, own, err := c.fetchOnce(ctx, key, epoch, fetch)
+	if err != nil {
+		return flightResult{}, err
+	}
+	return flightResult{shared: shared, own: own, leader: token}, nil
+}
+
+// fetchAlone fetches key for one request, bounded by its ctx: the key's
+// response may not be shared, so nobody waits for this fetch nor joins it.
+func (c *Cache) fetchAlone(ctx context.Context, key Key, fetch FetchFunc) (*Entry, bool, error) {
+	c.misses.Add(1)
+	if err := ctx.Err(); err != nil {
+		return nil, false, err
+	}
+	c.uncoalesced.Add(1)
+	epoch := c.epoch.Load()
+	ctx, cancel := context.WithTimeout(ctx, c.fetchTimeout)
+	defer cancel()
+	stop := context.AfterFunc(c.closed, cancel)
+	defer stop()
+	_, own, err := c.fetchOnce(ctx, key, epoch, fetch)
+	if err != nil {
+		return nil, false, err
+	}
+	return own, false, nil
+}
+
+// fetchOnce calls fetch and stores what it got when it may. shared is the
+// entry other requests may get (nil if none may); own is the fetching
+// request's, with the entry's Private header fields.
+func (c *Cache) fetchOnce(ctx context.Context, key Key, epoch uint64, fetch FetchFunc) (shared, own *Entry, err error) {
 	c.fetches.Add(1)
 	e, err := callFetch(ctx, fetch)
 	if err == nil && e == nil {
@@ -263,17 +371,28 @@ func (c *Cache) fetchAndStore(callerCtx context.Context, key Key, epoch uint64, 
 	}
 	if err != nil {
 		c.fetchErrs.Add(1)
-		return flightResult{}, err
+		return nil, nil, err
 	}
 
+	private := e.Private
+	e.Private = nil
 	if e.StoredAt.IsZero() {
 		e.StoredAt = c.now()
 	}
 	e.OriginIdentity = key.identity
 	e.Path = key.purgePath
 	e.weight = computeWeight(key, e)
+	own = e
+	if len(private) > 0 {
+		own = e.withHeader(private)
+	}
+	if e.TTL <= 0 {
+		c.uncacheable.Set(key.str, struct{}{})
+		return nil, own, nil
+	}
+	c.uncacheable.Invalidate(key.str)
 	c.maybeStore(key, e, epoch)
-	return flightResult{entry: e}, nil
+	return e, own, nil
 }
 
 // callFetch turns a panic in fetch into an error: singleflight would
@@ -322,8 +441,12 @@ func (c *Cache) Stats() Stats {
 		Evictions:   c.evictions.Load(),
 		Expirations: c.expirations.Load(),
 		Purged:      c.purged.Load(),
+		Uncoalesced: c.uncoalesced.Load(),
 		Bytes:       c.bytes.Load(),
 		Entries:     c.store.EstimatedSize(),
+		Waiting:     c.waiting.Load(),
+
+		UncacheableKeys: c.uncacheable.EstimatedSize(),
 	}
 }
 

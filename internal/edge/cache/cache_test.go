@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net/http"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -194,54 +195,210 @@ func TestFetchErrorsAreNotStored(t *testing.T) {
 // TestCoalescing runs in a synctest bubble, so synctest.Wait tells exactly
 // when every goroutine is blocked waiting on the one fetch.
 func TestCoalescing(t *testing.T) {
-	for _, ttl := range []time.Duration{time.Minute, 0} {
-		t.Run(fmt.Sprintf("ttl=%v", ttl), func(t *testing.T) {
-			synctest.Test(t, func(t *testing.T) {
-				c := newTestCache(t, Config{})
-				defer c.Close() // inside the bubble: stop otter's goroutine
-				key := testKey("/hot")
-				release := make(chan struct{})
-				var calls atomic.Int32
-				fetch := func(context.Context) (*Entry, error) {
-					calls.Add(1)
-					<-release
-					return &Entry{Status: 200, Body: []byte("hot"), TTL: ttl}, nil
-				}
+	synctest.Test(t, func(t *testing.T) {
+		c := newTestCache(t, Config{})
+		defer c.Close() // inside the bubble: stop otter's goroutine
+		key := testKey("/hot")
+		release := make(chan struct{})
+		var calls atomic.Int32
+		fetch := func(context.Context) (*Entry, error) {
+			calls.Add(1)
+			<-release
+			return &Entry{Status: 200, Body: []byte("hot"), TTL: time.Minute}, nil
+		}
 
-				const n = 100
-				entries := make([]*Entry, n)
-				var wg sync.WaitGroup
-				for i := range n {
-					wg.Go(func() {
-						e, hit, err := c.GetOrFetch(context.Background(), key, fetch)
-						if err != nil || hit {
-							t.Errorf("GetOrFetch: hit=%v err=%v; want a miss without error", hit, err)
-						}
-						entries[i] = e
-					})
+		const n = 100
+		entries := make([]*Entry, n)
+		var wg sync.WaitGroup
+		for i := range n {
+			wg.Go(func() {
+				e, hit, err := c.GetOrFetch(context.Background(), key, fetch)
+				if err != nil || hit {
+					t.Errorf("GetOrFetch: hit=%v err=%v; want a miss without error", hit, err)
 				}
-				synctest.Wait()
-				if got := c.waiting.Load(); got != n {
-					t.Fatalf("waiting = %d; want %d", got, n)
-				}
-				close(release)
-				wg.Wait()
+				entries[i] = e
+			})
+		}
+		synctest.Wait()
+		if got := c.Stats().Waiting; got != n {
+			t.Fatalf("Stats.Waiting = %d; want %d", got, n)
+		}
+		close(release)
+		wg.Wait()
 
-				if got := calls.Load(); got != 1 {
-					t.Errorf("fetch calls = %d; want 1", got)
-				}
-				for i, e := range entries {
-					if e != entries[0] || e == nil {
-						t.Fatalf("waiter %d got %p; want the shared entry %p", i, e, entries[0])
+		if got := calls.Load(); got != 1 {
+			t.Errorf("fetch calls = %d; want 1", got)
+		}
+		for i, e := range entries {
+			if e != entries[0] || e == nil {
+				t.Fatalf("waiter %d got %p; want the shared entry %p", i, e, entries[0])
+			}
+		}
+		if _, stored := c.Get(key); !stored {
+			t.Error("entry not stored")
+		}
+	})
+}
+
+// TestPrivateResponseNotShared: a response that may not be stored (TTL 0:
+// private, no-store, a Set-Cookie the key does not cover…) goes only to
+// the request whose fetch it was. The requests that waited for that fetch
+// fetch for themselves, each getting its own response; afterwards the key
+// is marked uncacheable, so a new burst fetches at once, nobody waiting
+// on anybody's fetch (hit-for-miss).
+func TestPrivateResponseNotShared(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		c := newTestCache(t, Config{HitForMiss: time.Minute})
+		defer c.Close()
+		key := testKey("/account")
+		release := make(chan struct{})
+		var calls atomic.Int32
+		fetch := func(context.Context) (*Entry, error) {
+			n := calls.Add(1)
+			<-release
+			return &Entry{Status: 200, Body: fmt.Appendf(nil, "page of viewer %d", n)}, nil
+		}
+
+		const n = 20
+		bodies := make([]string, n)
+		burst := func() {
+			var wg sync.WaitGroup
+			for i := range n {
+				wg.Go(func() {
+					e, hit, err := c.GetOrFetch(context.Background(), key, fetch)
+					if err != nil || hit {
+						t.Errorf("GetOrFetch: hit=%v err=%v; want a miss without error", hit, err)
+						return
 					}
-				}
-				_, stored := c.Get(key)
-				if wantStored := ttl > 0; stored != wantStored {
-					t.Errorf("stored = %v; want %v", stored, wantStored)
+					bodies[i] = string(e.Body)
+				})
+			}
+			synctest.Wait()
+			close(release)
+			wg.Wait()
+		}
+		burst()
+		if got := calls.Load(); got != n {
+			t.Errorf("fetch calls = %d; want %d (one per request)", got, n)
+		}
+		seen := map[string]bool{}
+		for _, b := range bodies {
+			if seen[b] {
+				t.Errorf("two requests got %q: one viewer's private page went to another", b)
+			}
+			seen[b] = true
+		}
+		st := c.Stats()
+		if st.Stores != 0 || st.Uncoalesced != n-1 || st.UncacheableKeys != 1 {
+			t.Errorf("Stats = %+v; want no stores, %d uncoalesced fetches, 1 uncacheable key", st, n-1)
+		}
+
+		// A second burst: all n fetch at once, none waits on a flight.
+		release = make(chan struct{})
+		calls.Store(0)
+		var wg sync.WaitGroup
+		for range n {
+			wg.Go(func() {
+				if _, _, err := c.GetOrFetch(context.Background(), key, fetch); err != nil {
+					t.Error(err)
 				}
 			})
-		})
+		}
+		synctest.Wait()
+		if got, waiting := calls.Load(), c.Stats().Waiting; got != n || waiting != 0 {
+			t.Errorf("second burst: %d fetches running, %d requests waiting; want %d and 0", got, waiting, n)
+		}
+		close(release)
+		wg.Wait()
+
+		// Once the response is cacheable again, the next fetch stores it
+		// and the mark goes.
+		cacheable := func(context.Context) (*Entry, error) {
+			return &Entry{Status: 200, Body: []byte("public"), TTL: time.Minute}, nil
+		}
+		if _, _, err := c.GetOrFetch(context.Background(), key, cacheable); err != nil {
+			t.Fatal(err)
+		}
+		if e, ok := c.Get(key); !ok || string(e.Body) != "public" {
+			t.Errorf("after a cacheable response: Get = %v, %v; want it stored", e, ok)
+		}
+		if got := c.Stats().UncacheableKeys; got != 0 {
+			t.Errorf("UncacheableKeys = %d; want 0 once the key is cacheable", got)
+		}
+	})
+}
+
+// TestHitForMissExpires: the uncacheable mark lasts Config.HitForMiss on
+// the cache's clock; afterwards requests coalesce again.
+func TestHitForMissExpires(t *testing.T) {
+	clk := newFakeClock()
+	c := newTestCache(t, Config{Now: clk.Now, HitForMiss: 30 * time.Second})
+	key := testKey("/p")
+	private := func(context.Context) (*Entry, error) { return &Entry{Status: 200, Body: []byte("p")}, nil }
+	if _, _, err := c.GetOrFetch(context.Background(), key, private); err != nil {
+		t.Fatal(err)
 	}
+	if _, _, err := c.GetOrFetch(context.Background(), key, private); err != nil {
+		t.Fatal(err)
+	}
+	if got := c.Stats().Uncoalesced; got != 1 {
+		t.Fatalf("Uncoalesced = %d; want 1 (the second request, marked)", got)
+	}
+	clk.Advance(31 * time.Second)
+	if _, _, err := c.GetOrFetch(context.Background(), key, private); err != nil {
+		t.Fatal(err)
+	}
+	if got := c.Stats().Uncoalesced; got != 1 {
+		t.Errorf("Uncoalesced = %d; want still 1 after the mark expired", got)
+	}
+}
+
+// TestPrivateHeaderOnlyForTheFetcher: Entry.Private (an origin's
+// Set-Cookie) reaches the request whose fetch it was, never the stored
+// entry, the requests that shared the fetch, or later hits.
+func TestPrivateHeaderOnlyForTheFetcher(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		c := newTestCache(t, Config{})
+		defer c.Close()
+		key := testKey("/home")
+		release := make(chan struct{})
+		started := make(chan struct{})
+		fetch := func(context.Context) (*Entry, error) {
+			close(started)
+			<-release
+			return &Entry{
+				Status: 200, Header: http.Header{"Content-Type": {"text/html"}}, Body: []byte("home"), TTL: time.Minute,
+				Private: http.Header{"Set-Cookie": {"session=secret-1"}},
+			}, nil
+		}
+		leader := make(chan *Entry, 1)
+		go func() {
+			e, _, _ := c.GetOrFetch(context.Background(), key, fetch)
+			leader <- e
+		}()
+		<-started
+		const n = 10
+		others := make([]*Entry, n)
+		var wg sync.WaitGroup
+		for i := range n {
+			wg.Go(func() { others[i], _, _ = c.GetOrFetch(context.Background(), key, fetch) })
+		}
+		synctest.Wait()
+		close(release)
+		wg.Wait()
+		if got := (<-leader).Header["Set-Cookie"]; len(got) != 1 || got[0] != "session=secret-1" {
+			t.Errorf("fetcher's Set-Cookie = %q; want its own session=secret-1", got)
+		}
+		stored, ok := c.Get(key)
+		if !ok {
+			t.Fatal("entry not stored")
+		}
+		for i, e := range append(others, stored) {
+			if e == nil || e.Header["Set-Cookie"] != nil || e.Private != nil || e.Header.Get("Content-Type") != "text/html" {
+				t.Errorf("entry %d: %+v; want the shared entry without Set-Cookie", i, e)
+			}
+		}
+	})
 }
 
 func TestWaiterCancelDoesNotBreakOthers(t *testing.T) {

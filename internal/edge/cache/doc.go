@@ -4,12 +4,15 @@
 //
 // # What it owns
 //
-//   - Keys. KeyBuilder turns an origin Identity (domain, origin path,
-//     access-control id), the viewer path and the query parameters, headers
-//     and cookies that the cache policy includes into a canonical Key. Parts
-//     are sorted, so the key never depends on query-parameter order. Objects
-//     are keyed by origin identity, not by distribution: a primary and its
-//     staging distribution share objects exactly when they share an origin.
+//   - Keys. KeyBuilder turns an Identity, the viewer path and the query
+//     parameters, headers and cookies that the cache policy includes into a
+//     canonical Key. Parts are sorted, so the key never depends on
+//     query-parameter order. The Identity (IdentityOf: a hash of a
+//     canonical encoding of the whole compiled config the edge hands it)
+//     stands for everything that shapes the origin request and the stored
+//     response, so objects are keyed by the origin request, not by
+//     distribution: a primary and its staging distribution share objects
+//     exactly when their configs would fetch and store them alike.
 //     A KeyBuilder can be Reset and reused, and GetBuilt looks its key up
 //     without allocating, for the edge's hot path.
 //   - TTLs. TTL applies a TTLPolicy (a cache policy's Min/Default/Max, a
@@ -19,8 +22,13 @@
 //     expires each one StoredAt+TTL by the injected clock.
 //   - Coalescing. GetOrFetch makes concurrent misses for one key share one
 //     origin fetch (golang.org/x/sync/singleflight); the fetch is detached
-//     from any single caller's cancellation and bounded by a timeout.
-//   - Invalidation. Purge removes entries by origin identity and path, with
+//     from any single caller's cancellation and bounded by a timeout. A
+//     response that may not be stored (TTL 0) goes only to the request
+//     whose fetch it was; the others fetch for themselves, and the key is
+//     marked uncacheable for a while (hit-for-miss) so that its requests
+//     stop queueing behind one another. Entry.Private carries header
+//     fields (an origin's Set-Cookie) that only the fetching request gets.
+//   - Invalidation. Purge removes entries by identity and path, with
 //     PathMatcher implementing CloudFront's exact and trailing-"*" paths. An
 //     epoch makes sure a fetch in flight during a Purge cannot store stale
 //     content after it.
@@ -36,7 +44,7 @@
 // main (through the edge) creates one Cache per edge process with New and
 // shares it across routing-table swaps, so a config change does not empty
 // it; after a promotion the primary finds what staging already cached under
-// the same origin identity. Close on shutdown aborts in-flight fetches and
+// the same identity. Close on shutdown aborts in-flight fetches and
 // stops otter's clean-up goroutine. Entries handed out are shared and
 // read-only.
 //

@@ -1,8 +1,10 @@
 package cache
 
 import (
+	"maps"
 	"math"
 	"net/http"
+	"slices"
 	"strconv"
 	"sync/atomic"
 	"time"
@@ -20,8 +22,15 @@ type Entry struct {
 	// clock when the fetch leaves it zero.
 	StoredAt time.Time
 	// TTL is how long the entry stays fresh after StoredAt, as computed by
-	// TTL(); 0 means the response is served to its waiters but not stored.
+	// TTL(); 0 means the response may not be stored nor shared: only the
+	// request whose fetch it was gets it (see GetOrFetch).
 	TTL time.Duration
+
+	// Private holds header fields of the response that only the request
+	// whose fetch it was may get (an origin's Set-Cookie that must not be
+	// stored): the cache takes them off the entry before storing or
+	// sharing it, and hands that request a copy of the entry with them.
+	Private http.Header
 
 	// OriginIdentity and Path are filled in by the cache from the Key (Path
 	// is Key.PurgePath) and are what Purge matches against.
@@ -73,6 +82,20 @@ func (e *Entry) AgeHeader(now time.Time) []string {
 	a := &ageHeader{seconds: age, value: []string{strconv.FormatInt(age, 10)}}
 	e.age.Store(a)
 	return a.value
+}
+
+// withHeader returns a new, unstored entry: e with extra's fields added to
+// its header. The values of both are shared, never modified.
+func (e *Entry) withHeader(extra http.Header) *Entry {
+	h := make(http.Header, len(e.Header)+len(extra))
+	maps.Copy(h, e.Header)
+	for k, v := range extra {
+		h[k] = append(slices.Clip(h[k]), v...)
+	}
+	return &Entry{
+		Status: e.Status, Header: h, Body: e.Body, StoredAt: e.StoredAt, TTL: e.TTL,
+		OriginIdentity: e.OriginIdentity, Path: e.Path, weight: e.weight,
+	}
 }
 
 // entryOverhead approximates the fixed memory of an Entry and its cache

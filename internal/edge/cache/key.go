@@ -8,26 +8,6 @@ import (
 	"strings"
 )
 
-// Identity names where an object comes from. Two cache behaviors, or a
-// primary and its staging distribution, share cached objects exactly when
-// their identities are equal (DESIGN.md: the cache is keyed by origin
-// identity, not by distribution).
-type Identity struct {
-	OriginDomain    string // Origin.DomainName
-	OriginPath      string // Origin.OriginPath, prefixed to the forwarded path
-	AccessControlID string // OriginAccessControlId or OAI; "" for none
-}
-
-// String returns the identity's canonical, unambiguous encoding. This is the
-// originIdentity that Purge match functions receive.
-func (id Identity) String() string {
-	buf := make([]byte, 0, len(id.OriginDomain)+len(id.OriginPath)+len(id.AccessControlID)+12)
-	buf = appendField(buf, id.OriginDomain)
-	buf = appendField(buf, id.OriginPath)
-	buf = appendField(buf, id.AccessControlID)
-	return string(buf)
-}
-
 // Key is a built cache key. Build it with KeyBuilder; the zero Key is valid
 // but names nothing useful.
 type Key struct {
@@ -50,7 +30,7 @@ func (k Key) PurgePath() string { return k.purgePath }
 
 type keyPart struct{ name, value string }
 
-// KeyBuilder assembles a Key from an origin Identity, the viewer path and
+// KeyBuilder assembles a Key from an Identity, the viewer path and
 // whichever query parameters, headers and cookies the cache policy includes.
 // The caller selects the parts; the builder makes the result independent of
 // the order they arrived in: parameters, headers and cookies are each sorted
@@ -67,16 +47,15 @@ type KeyBuilder struct {
 }
 
 // NewKeyBuilder starts a key for the object at path (the viewer's request
-// path, in its escaped form, without the query) from origin id.
+// path, in its escaped form, without the query) fetched as id says.
 func NewKeyBuilder(id Identity, path string) *KeyBuilder {
 	return &KeyBuilder{identity: id.String(), path: path}
 }
 
-// Reset starts a new key on b, keeping its storage. encodedIdentity is
-// Identity.String(), which callers compute once per origin rather than
-// once per request.
-func (b *KeyBuilder) Reset(encodedIdentity, path string) {
-	b.identity, b.path = encodedIdentity, path
+// Reset starts a new key on b, keeping its storage. The identity is
+// computed once per configuration (IdentityOf), never per request.
+func (b *KeyBuilder) Reset(id Identity, path string) {
+	b.identity, b.path = id.String(), path
 	clear(b.query) // drop references to the last request's strings
 	clear(b.headers)
 	clear(b.cookies)

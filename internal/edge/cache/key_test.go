@@ -5,7 +5,14 @@ import (
 	"testing"
 )
 
-var testIdentity = Identity{OriginDomain: "bucket.s3.amazonaws.com", OriginPath: "/1.0.0", AccessControlID: "E2OAC"}
+// testOrigin stands for the compiled config an identity is made from.
+type testOrigin struct{ Domain, Path, AccessControl string }
+
+func identityOf(domain, path, accessControl string) Identity {
+	return IdentityOf(testOrigin{domain, path, accessControl}, nil)
+}
+
+var testIdentity = identityOf("bucket.s3.amazonaws.com", "/1.0.0", "E2OAC")
 
 func TestKeyQueryOrderIndependent(t *testing.T) {
 	tests := []struct {
@@ -52,9 +59,9 @@ func TestKeyParts(t *testing.T) {
 		{"header is not a cookie", base().Header("a", "1").Key(), base().Cookie("a", "1").Key(), false},
 		{"field boundaries are unambiguous", base().Query("a", "b1:c").Key(), base().Query("a1:b", "c").Key(), false},
 		{"path matters", base().Key(), NewKeyBuilder(testIdentity, "/b").Key(), false},
-		{"origin path matters", base().Key(), NewKeyBuilder(Identity{OriginDomain: testIdentity.OriginDomain, OriginPath: "/2.0.0", AccessControlID: "E2OAC"}, "/a").Key(), false},
-		{"access control matters", base().Key(), NewKeyBuilder(Identity{OriginDomain: testIdentity.OriginDomain, OriginPath: "/1.0.0"}, "/a").Key(), false},
-		{"identity fields cannot shift", NewKeyBuilder(Identity{OriginDomain: "ab", OriginPath: "c"}, "/").Key(), NewKeyBuilder(Identity{OriginDomain: "a", OriginPath: "bc"}, "/").Key(), false},
+		{"origin path matters", base().Key(), NewKeyBuilder(identityOf("bucket.s3.amazonaws.com", "/2.0.0", "E2OAC"), "/a").Key(), false},
+		{"access control matters", base().Key(), NewKeyBuilder(identityOf("bucket.s3.amazonaws.com", "/1.0.0", ""), "/a").Key(), false},
+		{"identity fields cannot shift", NewKeyBuilder(identityOf("ab", "c", ""), "/").Key(), NewKeyBuilder(identityOf("a", "bc", ""), "/").Key(), false},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

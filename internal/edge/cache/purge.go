@@ -76,9 +76,9 @@ func (c *Cache) Purge(match func(originIdentity, path string) bool) int {
 	return removed
 }
 
-// Invalidate purges the objects of the given origin identities (the
-// Identity.String of each origin of one distribution) whose path matches
-// one of the CloudFront invalidation paths.
+// Invalidate purges the objects of the given identities (the
+// Identity.String of each cache behavior of one distribution) whose path
+// matches one of the CloudFront invalidation paths.
 func (c *Cache) Invalidate(originIdentities []string, paths []string) int {
 	identities := make(map[string]struct{}, len(originIdentities))
 	for _, id := range originIdentities {

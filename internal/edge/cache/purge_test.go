@@ -43,7 +43,7 @@ func TestPathMatcher(t *testing.T) {
 }
 
 func TestInvalidate(t *testing.T) {
-	staging := Identity{OriginDomain: "bucket.s3.amazonaws.com", OriginPath: "/2.0.0", AccessControlID: "E2OAC"}
+	staging := identityOf("bucket.s3.amazonaws.com", "/2.0.0", "E2OAC")
 	objects := []struct {
 		id   Identity
 		path string
@@ -88,7 +88,7 @@ func TestInvalidate(t *testing.T) {
 			for i, k := range keys {
 				_, ok := c.Get(k)
 				if wantGone := slices.Contains(tt.wantGone, i); ok == wantGone {
-					t.Errorf("%s %s: present=%v; want %v", objects[i].id.OriginPath, objects[i].path, ok, !wantGone)
+					t.Errorf("object %d (%s): present=%v; want %v", i, objects[i].path, ok, !wantGone)
 				}
 			}
 			if got := c.Stats().Purged; got != uint64(len(tt.wantGone)) {

@@ -13,7 +13,7 @@ type TTLPolicy struct {
 	Min, Default, Max time.Duration
 }
 
-// IDs of CloudFront's managed cache policies (spec §1.4).
+// IDs of CloudFront's managed cache policies.
 const (
 	CachingOptimizedID                       = "658327ea-f89d-4fab-a63d-7e88639e58f6"
 	CachingDisabledID                        = "4135ea2d-6df8-44a3-9df3-4b5a84be39ad"
@@ -65,8 +65,13 @@ func seconds(s int64) time.Duration {
 // ("Manage how long content stays in the cache"):
 //
 //   - Max 0 never stores (CachingDisabled is 0/0/0).
-//   - Cache-Control no-store, no-cache or private: stored for Min only, so
-//     not at all when Min is 0. These win over max-age.
+//   - Cache-Control no-store or private: never stored, whatever Min. This
+//     is stricter than CloudFront, which keeps such a response for the
+//     minimum TTL when it is above 0 (CachingOptimized's is 1 s); a
+//     response marked for one viewer must never reach another, not even
+//     for a second (RFC 9111 §5.2.2.3 and §5.2.2.7).
+//   - Cache-Control no-cache: stored for Min only, so not at all when Min
+//     is 0, as CloudFront does. These win over max-age.
 //   - s-maxage, else max-age, else Expires (minus now): clamped to [Min, Max].
 //     An unparsable Expires is already expired (RFC 9111 §5.3).
 //   - none of these: Default, clamped to [Min, Max].
@@ -80,7 +85,9 @@ func TTL(policy TTLPolicy, hdr http.Header, now time.Time) (ttl time.Duration, s
 	clamp := func(d time.Duration) time.Duration { return min(max(d, policy.Min), policy.Max) }
 	cc := parseCacheControl(hdr.Values("Cache-Control"))
 	switch {
-	case cc.noStore || cc.noCache || cc.private:
+	case cc.noStore || cc.private:
+		return 0, false
+	case cc.noCache:
 		ttl = min(policy.Min, policy.Max)
 	case cc.sMaxAge >= 0:
 		ttl = clamp(cc.sMaxAge)
@@ -101,10 +108,20 @@ func TTL(policy TTLPolicy, hdr http.Header, now time.Time) (ttl time.Duration, s
 	return ttl, true
 }
 
+// SharedWithAuthorization reports whether a shared cache may store a
+// response to a request that carried the viewer's Authorization header:
+// only when the response says so with must-revalidate, public or s-maxage
+// (RFC 9111 §3.5). Without one of them the response is that viewer's.
+func SharedWithAuthorization(hdr http.Header) bool {
+	cc := parseCacheControl(hdr.Values("Cache-Control"))
+	return cc.public || cc.mustRevalidate || cc.sMaxAge >= 0
+}
+
 // cacheControl holds the response directives TTL looks at; maxAge and
 // sMaxAge are -1 when absent or malformed.
 type cacheControl struct {
 	noStore, noCache, private bool
+	public, mustRevalidate    bool
 	maxAge, sMaxAge           time.Duration
 }
 
@@ -127,6 +144,10 @@ func parseCacheControl(lines []string) cacheControl {
 				cc.noCache = true
 			case strings.EqualFold(name, "private"):
 				cc.private = true
+			case strings.EqualFold(name, "public"):
+				cc.public = true
+			case strings.EqualFold(name, "must-revalidate"):
+				cc.mustRevalidate = true
 			case strings.EqualFold(name, "max-age"):
 				if cc.maxAge < 0 {
 					cc.maxAge = parseDeltaSeconds(value)

@@ -39,8 +39,11 @@ func TestTTL(t *testing.T) {
 		{"no-cache, min 0: not stored", legacy, http.Header{"Cache-Control": {"no-cache"}}, 0, false},
 		{"private wins over max-age, min 0", legacy, http.Header{"Cache-Control": {"private, max-age=600"}}, 0, false},
 		{"qualified no-cache counts", legacy, http.Header{"Cache-Control": {`no-cache="Set-Cookie", max-age=60`}}, 0, false},
-		{"no-store with min > 0: stored for min", minTen, http.Header{"Cache-Control": {"no-store"}}, 10 * time.Second, true},
-		{"private with min > 0: stored for min", optimized, http.Header{"Cache-Control": {"private"}}, time.Second, true},
+		{"no-store with min > 0: never stored", minTen, http.Header{"Cache-Control": {"no-store"}}, 0, false},
+		{"private with min > 0: never stored", optimized, http.Header{"Cache-Control": {"private"}}, 0, false},
+		{"private, no-store with min > 0: never stored", optimized, http.Header{"Cache-Control": {"private, no-store"}}, 0, false},
+		{"qualified private counts, min > 0", optimized, http.Header{"Cache-Control": {`private="Set-Cookie", max-age=60`}}, 0, false},
+		{"no-cache with min > 0: stored for min", minTen, http.Header{"Cache-Control": {"no-cache"}}, 10 * time.Second, true},
 		{"Expires in the future", legacy, http.Header{"Expires": {httpDate(90 * time.Second)}}, 90 * time.Second, true},
 		{"Expires clamped to max", minTen, http.Header{"Expires": {httpDate(time.Hour)}}, 300 * time.Second, true},
 		{"Expires in the past, min 0", legacy, http.Header{"Expires": {httpDate(-time.Hour)}}, 0, false},
@@ -61,6 +64,35 @@ func TestTTL(t *testing.T) {
 				t.Errorf("TTL(%+v, %v) = %v, %v; want %v, %v", tt.policy, tt.hdr, gotTTL, gotStore, tt.wantTTL, tt.wantStore)
 			}
 		})
+	}
+}
+
+// TestSharedWithAuthorization: RFC 9111 §3.5 lets a shared cache store a
+// response to a request with Authorization only when the response carries
+// must-revalidate, public or s-maxage.
+func TestSharedWithAuthorization(t *testing.T) {
+	for _, tc := range []struct {
+		cc   []string
+		want bool
+	}{
+		{nil, false},
+		{[]string{"max-age=300"}, false},
+		{[]string{"private, max-age=300"}, false},
+		{[]string{"no-cache"}, false},
+		{[]string{"public, max-age=300"}, true},
+		{[]string{"max-age=300", "Public"}, true},
+		{[]string{"must-revalidate, max-age=60"}, true},
+		{[]string{"s-maxage=60"}, true},
+		{[]string{"s-maxage=oops"}, false},
+		{[]string{"proxy-revalidate, max-age=60"}, false},
+	} {
+		hdr := http.Header{}
+		for _, v := range tc.cc {
+			hdr.Add("Cache-Control", v)
+		}
+		if got := SharedWithAuthorization(hdr); got != tc.want {
+			t.Errorf("SharedWithAuthorization(Cache-Control %q) = %v; want %v", tc.cc, got, tc.want)
+		}
 	}
 }
 
