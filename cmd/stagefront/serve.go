@@ -26,6 +26,7 @@ import (
 	"github.com/stagefront/stagefront/internal/control"
 	"github.com/stagefront/stagefront/internal/edge"
 	"github.com/stagefront/stagefront/internal/edge/origin"
+	"github.com/stagefront/stagefront/internal/netlimit"
 	"github.com/stagefront/stagefront/internal/store"
 )
 
@@ -47,6 +48,7 @@ type serveFlags struct {
 	tlsCert    string
 	tlsKey     string
 	edgeEngine string
+	limits     limitFlags
 }
 
 // roles says which parts a process runs: serve = both, api, edge.
@@ -80,6 +82,7 @@ func newRoleCmd(use, short string, r roles) *cobra.Command {
 	f.storeFlags.register(fl)
 	fl.StringVar(&f.nodeName, "node-name", "", "this node's name in the fleet (default: hostname:edge-port)")
 	fl.DurationVar(&f.leaseTTL, "lease-ttl", 5*time.Second, "fleet membership lease: a dead edge stops delaying Deployed after this")
+	f.limits.register(fl, r)
 	if r.api {
 		fl.StringVar(&f.apiAddr, "api-addr", "127.0.0.1:4566", "CloudFront API listen address")
 		fl.StringVar(&f.domainSuffix, "domain-suffix", "cdn.localhost", "suffix of generated distribution domain names")
@@ -136,6 +139,12 @@ func run(ctx context.Context, f serveFlags, r roles) error {
 
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	lim := &f.limits
+	lim.fitToFDLimit(fdLimit(), r, log)
+	connMetrics, err := netlimit.NewMetrics(reg)
+	if err != nil {
+		return err
+	}
 	admin := http.NewServeMux()
 	var servers []*namedServer
 	var loops []func(context.Context) error
@@ -150,12 +159,14 @@ func run(ctx context.Context, f serveFlags, r roles) error {
 		defer closeEdge()
 		viewer = v
 		ready = func() bool { return viewer.ServedRevision() > 0 }
+		// HTTP and HTTPS share one set of caps.
+		edgeLimiter := netlimit.NewLimiter("edge", netlimit.Limits{MaxConns: lim.edgeMaxConns, MaxConnsPerIP: lim.edgeMaxConnsPerIP}, connMetrics, log)
 		switch f.edgeEngine {
 		case "nethttp":
-			servers = append(servers, &namedServer{name: "edge", srv: &http.Server{Addr: f.edgeAddr, Handler: viewer,
-				ReadHeaderTimeout: 10 * time.Second, IdleTimeout: 2 * time.Minute}})
+			servers = append(servers, &namedServer{name: "edge", limiter: edgeLimiter, srv: &http.Server{Addr: f.edgeAddr, Handler: viewer,
+				ReadHeaderTimeout: lim.readHeaderTimeout, ReadTimeout: lim.edgeReadTimeout, IdleTimeout: lim.idleTimeout}})
 		case "fasthttp":
-			servers = append(servers, &namedServer{name: "edge", addr: f.edgeAddr, fast: viewer.FastServer()})
+			servers = append(servers, &namedServer{name: "edge", limiter: edgeLimiter, addr: f.edgeAddr, fast: viewer.FastServer()})
 		default:
 			return fmt.Errorf("--edge-engine must be nethttp or fasthttp, not %q", f.edgeEngine)
 		}
@@ -164,8 +175,8 @@ func run(ctx context.Context, f serveFlags, r roles) error {
 			if err != nil {
 				return fmt.Errorf("--tls-cert/--tls-key: %w", err)
 			}
-			servers = append(servers, &namedServer{name: "edge-https", tls: true, srv: &http.Server{Addr: f.tlsAddr, Handler: viewer,
-				ReadHeaderTimeout: 10 * time.Second, IdleTimeout: 2 * time.Minute,
+			servers = append(servers, &namedServer{name: "edge-https", tls: true, limiter: edgeLimiter, srv: &http.Server{Addr: f.tlsAddr, Handler: viewer,
+				ReadHeaderTimeout: lim.readHeaderTimeout, ReadTimeout: lim.edgeReadTimeout, IdleTimeout: lim.idleTimeout,
 				TLSConfig: &tls.Config{MinVersion: tls.VersionTLS12, Certificates: []tls.Certificate{cert}, NextProtos: []string{"h2", "http/1.1"}}}})
 		}
 		loops = append(loops, viewer.Run)
@@ -212,7 +223,10 @@ func run(ctx context.Context, f serveFlags, r roles) error {
 			return err
 		}
 		apiHandler = releases.mount(apiHandler, verifier)
-		servers = append(servers, &namedServer{name: "api", srv: &http.Server{Addr: f.apiAddr, Handler: apiHandler, ReadHeaderTimeout: 10 * time.Second}})
+		servers = append(servers, &namedServer{name: "api",
+			limiter: netlimit.NewLimiter("api", netlimit.Limits{MaxConns: lim.apiMaxConns, MaxConnsPerIP: lim.apiMaxConnsPerIP}, connMetrics, log),
+			srv: &http.Server{Addr: f.apiAddr, Handler: apiHandler,
+				ReadHeaderTimeout: lim.readHeaderTimeout, ReadTimeout: lim.apiReadTimeout, IdleTimeout: lim.idleTimeout}})
 		runReleases = releases.Run
 		if fleetRegistry != nil {
 			node := f.nodeName
@@ -241,7 +255,13 @@ func run(ctx context.Context, f serveFlags, r roles) error {
 	admin.HandleFunc("GET /debug/pprof/", pprof.Index)
 	admin.HandleFunc("GET /debug/pprof/profile", pprof.Profile)
 	admin.HandleFunc("GET /debug/pprof/trace", pprof.Trace)
-	servers = append(servers, &namedServer{name: "admin", srv: &http.Server{Addr: f.adminAddr, Handler: admin, ReadHeaderTimeout: 10 * time.Second}})
+	// The admin listener has caps of its own, kept out of the descriptor
+	// budget of the others (fitToFDLimit): an operator can reach /healthz,
+	// /metrics and pprof while the edge or the API is flooded.
+	servers = append(servers, &namedServer{name: "admin",
+		limiter: netlimit.NewLimiter("admin", netlimit.Limits{MaxConns: lim.adminMaxConns}, connMetrics, log),
+		srv: &http.Server{Addr: f.adminAddr, Handler: admin,
+			ReadHeaderTimeout: lim.readHeaderTimeout, ReadTimeout: lim.readHeaderTimeout, IdleTimeout: lim.idleTimeout}})
 	return runServers(ctx, log, servers, loops...)
 }
 
@@ -286,6 +306,8 @@ func newEdge(ctx context.Context, f serveFlags, st store.Store, reg prometheus.R
 	viewer, err := edge.New(edge.Options{
 		Store: st, Fetcher: fetcher, Logger: log, Registry: reg,
 		CacheBytes: f.cacheBytes, DebugHeader: f.debugHeader, HTTPS: f.tlsCert != "",
+		Viewer: edge.ViewerLimits{ReadTimeout: f.limits.edgeReadTimeout, IdleTimeout: f.limits.idleTimeout,
+			MaxConns: f.limits.edgeMaxConns, MaxConnsPerIP: f.limits.edgeMaxConnsPerIP},
 	})
 	if err != nil {
 		fetcher.Close()
@@ -296,8 +318,11 @@ func newEdge(ctx context.Context, f serveFlags, st store.Store, reg prometheus.R
 
 type namedServer struct {
 	name string
-	srv  *http.Server
-	tls  bool // serve TLS with srv.TLSConfig
+	// limiter caps the listener's connections and retries its passing
+	// accept errors (nil: the listener as it is).
+	limiter *netlimit.Limiter
+	srv     *http.Server
+	tls     bool // serve TLS with srv.TLSConfig
 	// addr and fast are set instead of srv for the fasthttp edge engine.
 	addr string
 	fast *fasthttp.Server
@@ -339,8 +364,13 @@ func runServers(ctx context.Context, log *slog.Logger, servers []*namedServer, l
 			}
 			return fmt.Errorf("%s listen: %w", s.name, err)
 		}
-		listeners[i] = ln
 		log.Info("listening", "server", s.name, "addr", ln.Addr().String())
+		if s.limiter != nil {
+			l := s.limiter.Limits()
+			log.Info("connection caps", "server", s.name, "max_conns", l.MaxConns, "max_conns_per_ip", l.MaxConnsPerIP)
+			ln = s.limiter.Wrap(ln)
+		}
+		listeners[i] = ln
 	}
 	g, gctx := errgroup.WithContext(ctx)
 	for _, loop := range loops {
