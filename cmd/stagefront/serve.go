@@ -306,7 +306,7 @@ func newEdge(ctx context.Context, f serveFlags, st store.Store, reg prometheus.R
 	viewer, err := edge.New(edge.Options{
 		Store: st, Fetcher: fetcher, Logger: log, Registry: reg,
 		CacheBytes: f.cacheBytes, DebugHeader: f.debugHeader, HTTPS: f.tlsCert != "",
-		Viewer: edge.ViewerLimits{ReadTimeout: f.limits.edgeReadTimeout, IdleTimeout: f.limits.idleTimeout,
+		Viewer: edge.ViewerLimits{ReadHeaderTimeout: f.limits.readHeaderTimeout, ReadTimeout: f.limits.edgeReadTimeout, IdleTimeout: f.limits.idleTimeout,
 			MaxConns: f.limits.edgeMaxConns, MaxConnsPerIP: f.limits.edgeMaxConnsPerIP},
 	})
 	if err != nil {

@@ -76,8 +76,18 @@ func (s *Server) FastServer() *fasthttp.Server {
 		Handler:               s.FastHandler(),
 		NoDefaultServerHeader: true,
 		NoDefaultContentType:  true,
-		ReadTimeout:           vl.ReadTimeout,
-		IdleTimeout:           vl.IdleTimeout,
+		// fasthttp's ReadTimeout starts when a request's first byte
+		// arrives (IdleTimeout bounds the wait for it): it bounds the
+		// header. A request with a body then gets the whole ReadTimeout,
+		// from the end of its header, to send it.
+		ReadTimeout: vl.ReadHeaderTimeout,
+		HeaderReceived: func(h *fasthttp.RequestHeader) fasthttp.RequestConfig {
+			if cl := h.ContentLength(); cl > 0 || cl == -1 {
+				return fasthttp.RequestConfig{ReadTimeout: vl.ReadTimeout}
+			}
+			return fasthttp.RequestConfig{}
+		},
+		IdleTimeout: vl.IdleTimeout,
 		// The listener (internal/netlimit) enforces the caps first; these
 		// are fasthttp's own, for a listener that is not wrapped.
 		Concurrency:   vl.MaxConns,

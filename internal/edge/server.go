@@ -54,8 +54,10 @@ type Options struct {
 
 // ViewerLimits bound viewer connections. Zero values take the defaults.
 type ViewerLimits struct {
+	// ReadHeaderTimeout bounds reading a request's header (default 10 s).
+	ReadHeaderTimeout time.Duration
 	// ReadTimeout bounds reading a whole request, header and body
-	// (default 60 s, nginx's client_header_timeout and client_body_timeout).
+	// (default 60 s, nginx's client_body_timeout).
 	ReadTimeout time.Duration
 	// IdleTimeout bounds a kept-alive connection between requests
 	// (default 75 s, nginx's keepalive_timeout).
@@ -67,8 +69,9 @@ type ViewerLimits struct {
 
 // Default viewer timeouts (see ViewerLimits).
 const (
-	DefaultReadTimeout = 60 * time.Second
-	DefaultIdleTimeout = 75 * time.Second
+	DefaultReadHeaderTimeout = 10 * time.Second
+	DefaultReadTimeout       = 60 * time.Second
+	DefaultIdleTimeout       = 75 * time.Second
 )
 
 // Server is the viewer-facing edge: it follows the store, publishes an
@@ -110,6 +113,9 @@ func New(opts Options) (*Server, error) {
 	}
 	if opts.MaxBodyBytes <= 0 {
 		opts.MaxBodyBytes = 64 << 20
+	}
+	if opts.Viewer.ReadHeaderTimeout <= 0 {
+		opts.Viewer.ReadHeaderTimeout = DefaultReadHeaderTimeout
 	}
 	if opts.Viewer.ReadTimeout <= 0 {
 		opts.Viewer.ReadTimeout = DefaultReadTimeout
