@@ -144,6 +144,9 @@ type Lookups struct {
 	// ResponseHeadersPolicyId.
 	ResponseHeadersPolicyExists func(id string) bool
 	OriginAccessControlExists   func(id string) bool
+	// KeyGroupExists answers for a behavior's TrustedKeyGroups. Unlike the
+	// others, nil means "no key group exists": stagefront holds none.
+	KeyGroupExists func(id string) bool
 }
 
 var (
@@ -239,7 +242,7 @@ func ValidateDistributionConfig(c *DistributionConfig, look Lookups) error {
 			}
 		}
 	}
-	return nil
+	return checkAccessControls(c, look)
 }
 
 func validateOrigin(o *Origin, look Lookups) error {

@@ -1,0 +1,76 @@
+package api_test
+
+import (
+	"context"
+	"errors"
+	"strings"
+	"testing"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	cfsdk "github.com/aws/aws-sdk-go-v2/service/cloudfront"
+	"github.com/aws/aws-sdk-go-v2/service/cloudfront/types"
+	"github.com/aws/smithy-go"
+)
+
+// refusal is one config change the API must refuse, through the SDK.
+type refusal struct {
+	name    string
+	change  func(c *types.DistributionConfig)
+	code    string
+	status  int
+	message string // a part of the message
+}
+
+func (e *env) wantRefused(t *testing.T, tc refusal) {
+	t.Helper()
+	ctx := context.Background()
+	cfg := distConfig("refused-" + strings.ReplaceAll(tc.name, " ", "-"))
+	tc.change(cfg)
+	_, err := e.cf.CreateDistribution(ctx, &cfsdk.CreateDistributionInput{DistributionConfig: cfg})
+	wantAPIError(t, err, tc.code, tc.status)
+	var apiErr smithy.APIError
+	if errors.As(err, &apiErr); !strings.Contains(apiErr.ErrorMessage(), tc.message) {
+		t.Errorf("%s: message %q does not mention %q", tc.name, apiErr.ErrorMessage(), tc.message)
+	}
+}
+
+// TestAccessControlsRefused: a distribution asking the edge for an access
+// control it does not enforce is refused at create and at update, so the
+// edge never serves unsigned or any-country requests it was told to block.
+func TestAccessControlsRefused(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	cases := []refusal{
+		{"trusted signers", func(c *types.DistributionConfig) {
+			c.DefaultCacheBehavior.TrustedSigners = &types.TrustedSigners{Enabled: aws.Bool(true), Quantity: aws.Int32(1), Items: []string{"self"}}
+		}, "InvalidArgument", 400, "TrustedSigners"},
+		{"made-up key group", func(c *types.DistributionConfig) {
+			c.DefaultCacheBehavior.TrustedKeyGroups = &types.TrustedKeyGroups{Enabled: aws.Bool(true), Quantity: aws.Int32(1), Items: []string{"made-up"}}
+		}, "TrustedKeyGroupDoesNotExist", 400, ""},
+		{"geo restriction", func(c *types.DistributionConfig) {
+			c.Restrictions = &types.Restrictions{GeoRestriction: &types.GeoRestriction{
+				RestrictionType: types.GeoRestrictionTypeWhitelist, Quantity: aws.Int32(1), Items: []string{"US"}}}
+		}, "InvalidArgument", 400, "Restrictions.GeoRestriction"},
+		{"viewer-request function", func(c *types.DistributionConfig) {
+			c.DefaultCacheBehavior.FunctionAssociations = &types.FunctionAssociations{Quantity: aws.Int32(1), Items: []types.FunctionAssociation{{
+				FunctionARN: aws.String("arn:aws:cloudfront::123456789012:function/auth"), EventType: types.EventTypeViewerRequest}}}
+		}, "InvalidArgument", 400, "FunctionAssociations"},
+		{"web ACL", func(c *types.DistributionConfig) {
+			c.WebACLId = aws.String("473e64fd-f30b-4765-81a0-62ad96dd167a")
+		}, "InvalidWebACLId", 400, "WebACLId"},
+	}
+	for _, tc := range cases {
+		e.wantRefused(t, tc)
+	}
+
+	// Update: a live distribution cannot be switched to one either.
+	ctx := context.Background()
+	created := e.createDistribution(distConfig("access-update"))
+	id := aws.ToString(created.Distribution.Id)
+	for _, tc := range cases {
+		cur := e.getConfig(id)
+		tc.change(cur.DistributionConfig)
+		_, err := e.cf.UpdateDistribution(ctx, &cfsdk.UpdateDistributionInput{Id: aws.String(id), IfMatch: cur.ETag, DistributionConfig: cur.DistributionConfig})
+		wantAPIError(t, err, tc.code, tc.status)
+	}
+}
