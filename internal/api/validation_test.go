@@ -74,3 +74,23 @@ func TestAccessControlsRefused(t *testing.T) {
 		wantAPIError(t, err, tc.code, tc.status)
 	}
 }
+
+// TestOriginCustomHeadersRefusedThroughAPI: a custom origin header that
+// would reframe the origin request (Content-Length, Transfer-Encoding),
+// duplicate Host, or carry CR/LF is refused with CloudFront's message.
+func TestOriginCustomHeadersRefusedThroughAPI(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	for _, h := range []struct{ name, value, message string }{
+		{"Content-Length", "0", "The parameter HeaderName : Content-Length is not allowed."},
+		{"Transfer-Encoding", "chunked", "The parameter HeaderName : Transfer-Encoding is not allowed."},
+		{"Host", "internal.example.com", "The parameter HeaderName : Host is not allowed."},
+		{"X-Amz-Security-Token", "t", "The parameter HeaderName : X-Amz-Security-Token is not allowed."},
+		{"X-Tenant", "a\r\nX-Injected: 1", "HeaderValue"},
+	} {
+		e.wantRefused(t, refusal{name: "header " + h.name, change: func(c *types.DistributionConfig) {
+			c.Origins.Items[0].CustomHeaders = &types.CustomHeaders{Quantity: aws.Int32(1), Items: []types.OriginCustomHeader{
+				{HeaderName: aws.String(h.name), HeaderValue: aws.String(h.value)}}}
+		}, code: "InvalidArgument", status: 400, message: h.message})
+	}
+}

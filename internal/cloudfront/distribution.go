@@ -284,7 +284,7 @@ func validateOrigin(o *Origin, look Lookups) error {
 	if o.CustomHeaders != nil && len(o.CustomHeaders.Items) > 10 {
 		return newErr("TooManyOriginCustomHeaders", 400, "Your request contains too many origin custom headers.")
 	}
-	return nil
+	return validateOriginCustomHeaders(Str(o.Id), o.CustomHeaders)
 }
 
 func validateBehavior(where, target string, cachePolicyID, originRequestPolicyID, responseHeadersPolicyID *string, legacy bool, am *AllowedMethods,
