@@ -37,7 +37,7 @@ func newFiller(oacID string) *filler {
 			"ResponseHeadersPolicyId": "60669652-455b-4ae9-85a4-c4c02393f86c", // SimpleCORS
 			"ResponsePagePath":        "/error.html",
 			"ResponseCode":            "200", "ContinuousDeploymentPolicyId": "", "OriginAccessControlId": oacID,
-			"RestrictionType": "whitelist", "PriceClass": "PriceClass_100", "HttpVersion": "http1.1",
+			"RestrictionType": "whitelist", "Bucket": "logs.s3.amazonaws.com", "PriceClass": "PriceClass_100", "HttpVersion": "http1.1",
 			"Forward": "whitelist", "ViewerProtocolPolicy": "redirect-to-https", "OriginProtocolPolicy": "https-only",
 			"SSLSupportMethod": "sni-only", "MinimumProtocolVersion": "TLSv1.2_2021", "CertificateSource": "acm",
 		},
@@ -139,6 +139,7 @@ func fullDistributionConfig(oacID string, legacyDefault bool) *cf.DistributionCo
 			o.S3OriginConfig, o.VpcOriginConfig = nil, nil
 		case 1:
 			o.CustomOriginConfig, o.VpcOriginConfig = nil, nil
+			o.DomainName = cf.String("bucket.s3.us-east-1.amazonaws.com")
 		case 2:
 			o.CustomOriginConfig, o.S3OriginConfig = nil, nil
 			o.OriginAccessControlId = cf.String("")

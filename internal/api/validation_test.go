@@ -94,3 +94,43 @@ func TestOriginCustomHeadersRefusedThroughAPI(t *testing.T) {
 		}, code: "InvalidArgument", status: 400, message: h.message})
 	}
 }
+
+// TestOriginAndLoggingParity: origin DomainNames and the logging bucket
+// CloudFront refuses are refused with its code and message.
+func TestOriginAndLoggingParity(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	for _, tc := range []refusal{
+		{"S3 origin on a web host", func(c *types.DistributionConfig) {
+			c.Origins.Items[0].CustomOriginConfig = nil
+			c.Origins.Items[0].S3OriginConfig = &types.S3OriginConfig{OriginAccessIdentity: aws.String("")}
+		}, "InvalidArgument", 400, "The parameter Origin DomainName does not refer to a valid S3 bucket."},
+		{"origin with a scheme", func(c *types.DistributionConfig) {
+			c.Origins.Items[0].DomainName = aws.String("https://origin.example.com")
+		}, "InvalidArgument", 400, "The parameter origin name must be a domain name."},
+		{"origin with a port", func(c *types.DistributionConfig) {
+			c.Origins.Items[0].DomainName = aws.String("origin.example.com:8080")
+		}, "InvalidArgument", 400, "The parameter origin name must be a domain name."},
+		{"origin with a path", func(c *types.DistributionConfig) {
+			c.Origins.Items[0].DomainName = aws.String("origin.example.com/v1")
+		}, "InvalidArgument", 400, "The parameter origin name must be a domain name."},
+		{"logging bucket", func(c *types.DistributionConfig) {
+			c.Logging = &types.LoggingConfig{Enabled: aws.Bool(true), IncludeCookies: aws.Bool(false), Bucket: aws.String("my-logs"), Prefix: aws.String("")}
+		}, "InvalidArgument", 400, "The S3 bucket that you specified for CloudFront logs does not exist: my-logs"},
+		{"field-level encryption config", func(c *types.DistributionConfig) {
+			c.DefaultCacheBehavior.FieldLevelEncryptionId = aws.String("C3A5GMH2Z8B2BU")
+		}, "NoSuchFieldLevelEncryptionConfig", 404, "The specified configuration for field-level encryption doesn't exist."},
+		{"real-time log config", func(c *types.DistributionConfig) {
+			c.DefaultCacheBehavior.RealtimeLogConfigArn = aws.String("arn:aws:cloudfront::123456789012:realtime-log-config/x")
+		}, "NoSuchRealtimeLogConfig", 404, "The real-time log configuration does not exist."},
+	} {
+		e.wantRefused(t, tc)
+	}
+	// A bucket endpoint works, and so does logging to <bucket>.s3.amazonaws.com.
+	cfg := distConfig("s3-and-logs")
+	cfg.Origins.Items[0].CustomOriginConfig = nil
+	cfg.Origins.Items[0].DomainName = aws.String("site.s3.eu-west-1.amazonaws.com")
+	cfg.Origins.Items[0].S3OriginConfig = &types.S3OriginConfig{OriginAccessIdentity: aws.String("")}
+	cfg.Logging = &types.LoggingConfig{Enabled: aws.Bool(true), IncludeCookies: aws.Bool(false), Bucket: aws.String("my-logs.s3.amazonaws.com"), Prefix: aws.String("cf/")}
+	e.createDistribution(cfg)
+}

@@ -228,6 +228,9 @@ func ValidateDistributionConfig(c *DistributionConfig, look Lookups) error {
 			}
 		}
 	}
+	if err := validateLogging(c.Logging); err != nil {
+		return err
+	}
 	if r := c.Restrictions; r != nil && r.GeoRestriction != nil {
 		g := r.GeoRestriction
 		if Str(g.RestrictionType) == "none" && len(g.Items) > 0 {
@@ -255,6 +258,9 @@ func validateOrigin(o *Origin, look Lookups) error {
 	if kinds != 1 {
 		return newErr("InvalidOrigin", 400, "The specified origin server does not exist or is not valid.").
 			WithMessage("Origin %q must have exactly one of S3OriginConfig, CustomOriginConfig and VpcOriginConfig.", Str(o.Id))
+	}
+	if err := validateOriginDomain(o); err != nil {
+		return err
 	}
 	if p := Str(o.OriginPath); p != "" && (!strings.HasPrefix(p, "/") || strings.HasSuffix(p, "/")) {
 		return ErrInvalidArgument.WithMessage("The parameter OriginPath %q must begin with a slash (/) and must not end with one.", p)
