@@ -18,7 +18,7 @@ func newReleaseCmd() *cobra.Command {
 		Long: "Talks to the release API of `stagefront serve` (SigV4 with AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY;\n" +
 			"approvals record the name of those credentials). The spec format is in docs/releases.md.",
 	}
-	cmd.PersistentFlags().StringVar(&c.Endpoint, "endpoint", "http://127.0.0.1:4566", "stagefront API address")
+	cmd.PersistentFlags().StringVar(&c.Endpoint, "endpoint", "http://"+server.DefaultAPIAddr, "stagefront API address")
 	cmd.PersistentFlags().BoolVar(&c.JSON, "json", false, "print the API's JSON instead of text")
 
 	var file string

@@ -40,7 +40,7 @@ func newRoleCmd(use, short string, r server.Roles) *cobra.Command {
 	fl.StringVar(&f.NodeName, "node-name", "", "this node's name in the fleet (default: hostname:edge-port)")
 	fl.DurationVar(&f.LeaseTTL, "lease-ttl", 5*time.Second, "fleet membership lease: a dead edge stops delaying Deployed after this")
 	if r.API {
-		fl.StringVar(&f.APIAddr, "api-addr", "127.0.0.1:4566", "CloudFront API listen address")
+		fl.StringVar(&f.APIAddr, "api-addr", server.DefaultAPIAddr, "CloudFront API listen address (also the release API)")
 		fl.StringVar(&f.DomainSuffix, "domain-suffix", "cdn.localhost", "suffix of generated distribution domain names")
 		fl.StringVar(&f.AuthMode, "auth", "sigv4", "API authentication: sigv4, or none (only when the API listens on loopback)")
 	}

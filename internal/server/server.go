@@ -29,6 +29,11 @@ import (
 	"github.com/stagefront/stagefront/internal/store"
 )
 
+// DefaultAPIAddr is where the API listens unless told otherwise. The port
+// is stagefront's own: 4566, LocalStack's edge port, would clash for
+// anyone who runs both.
+const DefaultAPIAddr = "127.0.0.1:7654"
+
 // Config is what `stagefront serve|api|edge` is told by its flags.
 type Config struct {
 	DataDir      string

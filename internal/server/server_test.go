@@ -17,8 +17,8 @@ func TestAuthNoneRefusedOffLoopback(t *testing.T) {
 func TestIsLoopback(t *testing.T) {
 	t.Parallel()
 	for addr, want := range map[string]bool{
-		"127.0.0.1:4566": true, "localhost:1": true, "[::1]:80": true,
-		"0.0.0.0:4566": false, ":4566": false, "10.0.0.1:80": false, "bad": false,
+		"127.0.0.1:7654": true, "localhost:1": true, "[::1]:80": true,
+		"0.0.0.0:7654": false, ":7654": false, "10.0.0.1:80": false, "bad": false,
 	} {
 		if got := IsLoopback(addr); got != want {
 			t.Errorf("IsLoopback(%q) = %v, want %v", addr, got, want)
