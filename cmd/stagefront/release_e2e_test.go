@@ -58,7 +58,7 @@ func wantPhase(t *testing.T, s *stack, name string, want release.Phase) *release
 	return live
 }
 
-// TestReleaseHeaderThenWeight is the seed article's two runs end to end:
+// TestReleaseHeaderThenWeight is the classic two-run pipeline end to end:
 // v1→v2 by header + approval + promote, then v2→v3 by weight 5 % → 15 %
 // with stickiness + approval + promote, each checked at the edge.
 func TestReleaseHeaderThenWeight(t *testing.T) {
@@ -91,7 +91,7 @@ func TestReleaseHeaderThenWeight(t *testing.T) {
 	}
 
 	// v2 → v3 by weight, with stickiness. The policy was disabled by the
-	// promotion: the release must enable it again (the seed's drift).
+	// promotion: the release must enable it again (the classic pipeline drift).
 	s.startRelease("alice", weightSpec("site-3.0.0", primaryID, "v3"))
 	live = wantPhase(t, s, "site-3.0.0", release.PhaseProgressing)
 	if live.State.Step != 0 {
@@ -273,7 +273,7 @@ func TestReleaseApproveRejectRace(t *testing.T) {
 	}
 }
 
-// TestReleaseNoDriftAfterPromotion is the seed's drift column: promotion
+// TestReleaseNoDriftAfterPromotion is the drift case: promotion
 // disables the policy; a second release with the very same routing must
 // still reach its staging (a pipeline that only re-applies the unchanged
 // template would leave the policy disabled).

@@ -131,6 +131,7 @@ type process struct {
 	ready   func() bool
 	servers []*namedServer
 	loops   []func(context.Context) error
+	leader  *leadership // nil without the API role
 }
 
 // nodeName is this process's name in the fleet for the listener at addr.
@@ -219,19 +220,26 @@ func (p *process) addAPI(ctx context.Context, verifier *auth.Verifier) error {
 	}
 	p.servers = append(p.servers, &namedServer{name: "api", srv: &http.Server{Addr: f.APIAddr,
 		Handler: APIHandler(cloudFrontAPI, releases.Handler(verifier)), ReadHeaderTimeout: 10 * time.Second}})
-	runReleases := releases.Run
+	node := p.nodeName(f.APIAddr)
+	p.leader = newLeadership(node, time.Now, p.reg)
+	runReleases := p.leader.wrap(releases.Run)
 	if p.fleet != nil {
-		node := p.nodeName(f.APIAddr)
+		lead := runReleases
 		runReleases = func(ctx context.Context) error {
-			return p.fleet.Lead(ctx, "releases", node, f.LeaseTTL, releases.Run)
+			return p.fleet.Lead(ctx, "releases", node, f.LeaseTTL, lead)
 		}
 	}
 	p.loops = append(p.loops, runReleases)
 	return nil
 }
 
-// addAdmin adds the admin listener: health, metrics and profiling.
+// addAdmin adds the admin listener.
 func (p *process) addAdmin() {
+	p.servers = append(p.servers, &namedServer{name: "admin", srv: &http.Server{Addr: p.cfg.AdminAddr, Handler: p.adminHandler(), ReadHeaderTimeout: 10 * time.Second}})
+}
+
+// adminHandler serves health, metrics, the release leader and profiling.
+func (p *process) adminHandler() http.Handler {
 	admin := http.NewServeMux()
 	admin.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) {
 		w.Header().Set("Content-Type", "text/plain")
@@ -247,7 +255,10 @@ func (p *process) addAdmin() {
 	admin.HandleFunc("GET /debug/pprof/", pprof.Index)
 	admin.HandleFunc("GET /debug/pprof/profile", pprof.Profile)
 	admin.HandleFunc("GET /debug/pprof/trace", pprof.Trace)
-	p.servers = append(p.servers, &namedServer{name: "admin", srv: &http.Server{Addr: p.cfg.AdminAddr, Handler: admin, ReadHeaderTimeout: 10 * time.Second}})
+	if p.leader != nil {
+		admin.Handle("GET /leader", p.leader)
+	}
+	return admin
 }
 
 func newVerifier(f Config, log *slog.Logger) (*auth.Verifier, error) {
