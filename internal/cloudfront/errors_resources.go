@@ -35,7 +35,6 @@ var (
 	ErrTooManyKeyGroups                     = newErr("TooManyKeyGroups", http.StatusBadRequest, "You have reached the maximum number of key groups for this Amazon Web Services account.")
 	ErrTooManyPublicKeysInKeyGroup          = newErr("TooManyPublicKeysInKeyGroup", http.StatusBadRequest, "The number of public keys in this key group is more than the maximum allowed.")
 	ErrTooManyKeyGroupsAssociatedToDist     = newErr("TooManyKeyGroupsAssociatedToDistribution", http.StatusBadRequest, "The number of key groups referenced by this distribution is more than the maximum allowed.")
-	ErrTrustedKeyGroupDoesNotExist          = newErr("TrustedKeyGroupDoesNotExist", http.StatusBadRequest, "The specified key group does not exist.")
 	ErrTrustedSignerDoesNotExist            = newErr("TrustedSignerDoesNotExist", http.StatusBadRequest, "One or more of your trusted signers don't exist.")
 
 	ErrNoSuchOAI              = newErr("NoSuchCloudFrontOriginAccessIdentity", http.StatusNotFound, "The specified origin access identity does not exist.")
