@@ -72,6 +72,8 @@ func (s *server) routes() {
 		byDist: s.svc.ListDistributionsByResponseHeadersPolicy,
 	})
 
+	s.keyRoutes()
+
 	const tagging = "/2020-05-31/tagging"
 	s.handle("POST "+tagging, s.tagOrUntag)
 	s.handle("GET "+tagging, s.listTags)

@@ -305,6 +305,14 @@ func (s *Service) servedRevision(ctx context.Context, d loaded[model.Distributio
 		if b.responseHeadersPolicy != "" {
 			keys = append(keys, model.ResponseHeadersPolicyPrefix+b.responseHeadersPolicy)
 		}
+		for _, g := range b.keyGroups {
+			keys = append(keys, model.KeyGroupPrefix+g)
+			if grp, err := s.getKeyGroup(ctx, g); err == nil {
+				for _, k := range grp.rec.Config.Items {
+					keys = append(keys, model.PublicKeyPrefix+k)
+				}
+			}
+		}
 		for _, k := range keys {
 			if err := consider(k); err != nil {
 				return 0, err
