@@ -99,11 +99,15 @@ func (s *Server) FastServer() *fasthttp.Server {
 		DisablePreParseMultipartForm: true,
 		MaxRequestBodySize:           64 << 20,
 		// The read buffer bounds the request line and headers (431 past
-		// it); CloudFront accepts 20,480 bytes of them.
-		ReadBufferSize: 24 << 10,
+		// it).
+		ReadBufferSize: MaxHeaderBytes,
 		Logger:         fastLogger{s},
 	}
 }
+
+// MaxHeaderBytes bounds a viewer request's line and header, on both
+// engines; CloudFront accepts 20,480 bytes of them.
+const MaxHeaderBytes = 24 << 10
 
 type fastLogger struct{ s *Server }
 

@@ -169,7 +169,7 @@ func (p *process) addEdge(ctx context.Context) (func(), error) {
 	switch f.EdgeEngine {
 	case "nethttp":
 		p.servers = append(p.servers, &namedServer{name: "edge", limiter: edgeLimiter, srv: &http.Server{Addr: f.EdgeAddr, Handler: viewer,
-			ReadHeaderTimeout: lim.ReadHeaderTimeout, ReadTimeout: lim.EdgeReadTimeout, IdleTimeout: lim.IdleTimeout}})
+			ReadHeaderTimeout: lim.ReadHeaderTimeout, ReadTimeout: lim.EdgeReadTimeout, IdleTimeout: lim.IdleTimeout, MaxHeaderBytes: edge.MaxHeaderBytes}})
 	case "fasthttp":
 		p.servers = append(p.servers, &namedServer{name: "edge", limiter: edgeLimiter, addr: f.EdgeAddr, fast: viewer.FastServer()})
 	default:
@@ -183,7 +183,7 @@ func (p *process) addEdge(ctx context.Context) (func(), error) {
 			return nil, fmt.Errorf("--tls-cert/--tls-key: %w", err)
 		}
 		p.servers = append(p.servers, &namedServer{name: "edge-https", tls: true, limiter: edgeLimiter, srv: &http.Server{Addr: f.TLSAddr, Handler: viewer,
-			ReadHeaderTimeout: lim.ReadHeaderTimeout, ReadTimeout: lim.EdgeReadTimeout, IdleTimeout: lim.IdleTimeout,
+			ReadHeaderTimeout: lim.ReadHeaderTimeout, ReadTimeout: lim.EdgeReadTimeout, IdleTimeout: lim.IdleTimeout, MaxHeaderBytes: edge.MaxHeaderBytes,
 			TLSConfig: &tls.Config{MinVersion: tls.VersionTLS12, Certificates: []tls.Certificate{cert}, NextProtos: []string{"h2", "http/1.1"}}}})
 	}
 	p.loops = append(p.loops, viewer.Run)
