@@ -250,7 +250,8 @@ func summary(w *DistributionResult) cf.DistributionSummary {
 }
 
 // UpdateDistribution implements UpdateDistribution: a full replacement, with
-// the continuous-deployment exceptions of spec §2.2.4.
+// the continuous-deployment exceptions of cloudfront.CDAllowedChange
+// (docs/cloudfront.md, "What may change while continuous deployment is on").
 func (s *Service) UpdateDistribution(ctx context.Context, id, ifMatch string, cfg *cf.DistributionConfig) (*DistributionResult, error) {
 	if cfg == nil {
 		return nil, cf.ErrMissingBody
