@@ -14,6 +14,7 @@ import (
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
+	"os"
 	"reflect"
 	"strings"
 	"testing"
@@ -155,10 +156,50 @@ func customOrigin(c *types.DistributionConfig) *types.CustomOriginConfig {
 // notDrivenHere are rows no request can reach today, each with the reason;
 // TestErrorContract fails if a row is neither driven nor listed here.
 var notDrivenHere = map[string]string{
-	"AccessDenied":   "stagefront has one account and no IAM policies: an authenticated caller may do everything",
-	"NoSuchResource": "no operation returns it yet; it is CloudFront's answer for a resource type stagefront does not have",
-	"ContinuousDeploymentPolicyAlreadyExists": "CloudFront returns it for a second identical policy; stagefront answers StagingDistributionInUse first, as each staging distribution has at most one policy",
-	"TooManyContinuousDeploymentPolicies":     "each policy names its own staging distribution, and TooManyDistributions stops the staging distributions at the same number",
+	"AccessDenied": "stagefront has one account and no IAM policies: an authenticated caller may do everything",
+	"ContinuousDeploymentPolicyAlreadyExists":     "CloudFront returns it for a second identical policy; stagefront answers StagingDistributionInUse first, as each staging distribution has at most one policy",
+	"TooManyContinuousDeploymentPolicies":         "each policy names its own staging distribution, and TooManyDistributions stops the staging distributions at the same number",
+	"TooManyDistributionsAssociatedToCachePolicy": "an account quota reached only after thousands of distributions",
+	"TooManyOriginRequestPolicies":                "an account quota reached only after many policies; the same check as TooManyCachePolicies",
+	"TooManyCookiesInOriginRequestPolicy":         "the same check as TooManyHeadersInOriginRequestPolicy, on cookies",
+	"TooManyQueryStringsInOriginRequestPolicy":    "the same check as TooManyHeadersInOriginRequestPolicy, on query strings",
+	"TooManyResponseHeadersPolicies":              "an account quota reached only after many policies; the same check as TooManyCachePolicies",
+	"TooManyRemoveHeadersInResponseHeadersPolicy": "the same check as TooManyCustomHeadersInResponseHeadersPolicy, on RemoveHeadersConfig",
+	"TooManyPublicKeys":                           "an account quota reached only after many public keys",
+	"TooManyKeyGroups":                            "an account quota reached only after many key groups",
+	"TooManyKeyGroupsAssociatedToDistribution":    "declared for key groups; no code path returns it yet",
+	"TrustedSignerDoesNotExist":                   "declared for trusted signers, which are refused with InvalidArgument until the edge verifies signed URLs",
+	"NoSuchCloudFrontOriginAccessIdentity":        "declared for the origin access identity API, which stagefront does not serve yet",
+	"CloudFrontOriginAccessIdentityAlreadyExists": "declared for the origin access identity API, which stagefront does not serve yet",
+	"CloudFrontOriginAccessIdentityInUse":         "declared for the origin access identity API, which stagefront does not serve yet",
+	"TooManyCloudFrontOriginAccessIdentities":     "declared for the origin access identity API, which stagefront does not serve yet",
+	"InvalidOriginAccessIdentity":                 "declared for the origin access identity API, which stagefront does not serve yet",
+	"IllegalOriginAccessConfiguration":            "declared for the origin access identity API, which stagefront does not serve yet",
+}
+
+// drivenElsewhere are rows another test of this package drives through
+// the SDK with their own setup (custom policies, keys); the file named must
+// assert the code.
+var drivenElsewhere = map[string]string{
+	"CachePolicyAlreadyExists":                    "custom_policies_test.go",
+	"CachePolicyInUse":                            "custom_policies_test.go",
+	"TooManyCachePolicies":                        "custom_policies_test.go",
+	"TooManyHeadersInCachePolicy":                 "custom_policies_test.go",
+	"TooManyCookiesInCachePolicy":                 "custom_policies_test.go",
+	"TooManyQueryStringsInCachePolicy":            "custom_policies_test.go",
+	"OriginRequestPolicyAlreadyExists":            "custom_policies_test.go",
+	"OriginRequestPolicyInUse":                    "custom_policies_test.go",
+	"TooManyHeadersInOriginRequestPolicy":         "custom_policies_test.go",
+	"ResponseHeadersPolicyAlreadyExists":          "custom_policies_test.go",
+	"ResponseHeadersPolicyInUse":                  "custom_policies_test.go",
+	"TooManyCustomHeadersInResponseHeadersPolicy": "custom_policies_test.go",
+	"TooLongCSPInResponseHeadersPolicy":           "custom_policies_test.go",
+	"IllegalDelete":                               "custom_policies_test.go",
+	"PublicKeyAlreadyExists":                      "keys_test.go",
+	"PublicKeyInUse":                              "keys_test.go",
+	"CannotChangeImmutablePublicKeyFields":        "keys_test.go",
+	"KeyGroupAlreadyExists":                       "keys_test.go",
+	"TooManyPublicKeysInKeyGroup":                 "keys_test.go",
 }
 
 // TestErrorContract drives a real client into every reachable row of the
@@ -228,6 +269,14 @@ func TestErrorContract(t *testing.T) {
 		}},
 		{row: cf.ErrNoSuchOriginAccessControl, sdk: func(ctx context.Context, e *env) error {
 			_, err := e.cf.GetOriginAccessControl(ctx, &cfsdk.GetOriginAccessControlInput{Id: aws.String("E0000000000000")})
+			return err
+		}},
+		{row: cf.ErrNoSuchResource, sdk: func(ctx context.Context, e *env) error {
+			_, err := e.cf.GetKeyGroup(ctx, &cfsdk.GetKeyGroupInput{Id: aws.String("00000000-0000-0000-0000-000000000000")})
+			return err
+		}},
+		{row: cf.ErrNoSuchPublicKey, sdk: func(ctx context.Context, e *env) error {
+			_, err := e.cf.GetPublicKey(ctx, &cfsdk.GetPublicKeyInput{Id: aws.String("K000000000000")})
 			return err
 		}},
 		{row: cf.ErrNoSuchOrigin, sdk: create("contract-no-origin", func(c *types.DistributionConfig) {
@@ -470,6 +519,13 @@ func TestErrorContract(t *testing.T) {
 	}
 	for _, row := range cf.Contract() {
 		_, skipped := notDrivenHere[row.Code]
+		if file, ok := drivenElsewhere[row.Code]; ok {
+			src, err := os.ReadFile(file)
+			if err != nil || !bytes.Contains(src, []byte(`"`+row.Code+`"`)) || driven[row.Code] || skipped {
+				t.Errorf("%s: said to be driven by %s, which does not assert it (%v), or it is listed twice", row.Code, file, err)
+			}
+			continue
+		}
 		switch {
 		case driven[row.Code] && skipped:
 			t.Errorf("%s is driven and also listed as not driven", row.Code)

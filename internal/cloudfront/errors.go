@@ -134,10 +134,48 @@ var (
 	ErrTooManyOrigins                   = row("TooManyOrigins", http.StatusBadRequest, variable, "You cannot create more origins for the distribution.")
 	ErrTooManyOriginCustomHeaders       = row("TooManyOriginCustomHeaders", http.StatusBadRequest, variable, "Your request contains too many origin custom headers.")
 	ErrInvalidOrigin                    = row("InvalidOrigin", http.StatusBadRequest, variable, "The specified origin server does not exist or is not valid.")
-	ErrServiceUnavailable               = row("ServiceUnavailable", http.StatusServiceUnavailable, variable, "The service is temporarily unavailable. Try again later.")
-	ErrInternalError                    = row("InternalError", http.StatusInternalServerError, variable, "We encountered an internal error. Please try again.")
-	ErrNotFound                         = row("NotFound", http.StatusNotFound, variable, "The requested resource does not exist.")
-	ErrMethodNotAllowed                 = row("MethodNotAllowed", http.StatusMethodNotAllowed, variable, "The specified method is not allowed against this resource.")
+	// Custom policies, public keys, key groups and origin access identities.
+	ErrCachePolicyAlreadyExists             = row("CachePolicyAlreadyExists", http.StatusConflict, variable, "A cache policy with this name already exists.")
+	ErrCachePolicyInUse                     = row("CachePolicyInUse", http.StatusConflict, variable, "Cannot delete the cache policy because it is attached to one or more cache behaviors.")
+	ErrTooManyCachePolicies                 = row("TooManyCachePolicies", http.StatusBadRequest, variable, "You have reached the maximum number of cache policies for this Amazon Web Services account.")
+	ErrTooManyHeadersInCachePolicy          = row("TooManyHeadersInCachePolicy", http.StatusBadRequest, variable, "The number of headers in the cache policy exceeds the maximum.")
+	ErrTooManyCookiesInCachePolicy          = row("TooManyCookiesInCachePolicy", http.StatusBadRequest, variable, "The number of cookies in the cache policy exceeds the maximum.")
+	ErrTooManyQueryStringsInCachePolicy     = row("TooManyQueryStringsInCachePolicy", http.StatusBadRequest, variable, "The number of query strings in the cache policy exceeds the maximum.")
+	ErrTooManyDistributionsToCachePolicy    = row("TooManyDistributionsAssociatedToCachePolicy", http.StatusBadRequest, variable, "The maximum number of distributions have been associated with the specified cache policy.")
+	ErrOriginRequestPolicyAlreadyExists     = row("OriginRequestPolicyAlreadyExists", http.StatusConflict, variable, "An origin request policy with this name already exists.")
+	ErrOriginRequestPolicyInUse             = row("OriginRequestPolicyInUse", http.StatusConflict, variable, "Cannot delete the origin request policy because it is attached to one or more cache behaviors.")
+	ErrTooManyOriginRequestPolicies         = row("TooManyOriginRequestPolicies", http.StatusBadRequest, variable, "You have reached the maximum number of origin request policies for this Amazon Web Services account.")
+	ErrTooManyHeadersInORP                  = row("TooManyHeadersInOriginRequestPolicy", http.StatusBadRequest, variable, "The number of headers in the origin request policy exceeds the maximum.")
+	ErrTooManyCookiesInORP                  = row("TooManyCookiesInOriginRequestPolicy", http.StatusBadRequest, variable, "The number of cookies in the origin request policy exceeds the maximum.")
+	ErrTooManyQueryStringsInORP             = row("TooManyQueryStringsInOriginRequestPolicy", http.StatusBadRequest, variable, "The number of query strings in the origin request policy exceeds the maximum.")
+	ErrResponseHeadersPolicyAlreadyExists   = row("ResponseHeadersPolicyAlreadyExists", http.StatusConflict, variable, "A response headers policy with this name already exists.")
+	ErrResponseHeadersPolicyInUse           = row("ResponseHeadersPolicyInUse", http.StatusConflict, variable, "Cannot delete the response headers policy because it is attached to one or more cache behaviors in a CloudFront distribution.")
+	ErrTooManyResponseHeadersPolicies       = row("TooManyResponseHeadersPolicies", http.StatusBadRequest, variable, "You have reached the maximum number of response headers policies for this Amazon Web Services account.")
+	ErrTooManyCustomHeadersInRHP            = row("TooManyCustomHeadersInResponseHeadersPolicy", http.StatusBadRequest, variable, "The number of custom headers in the response headers policy exceeds the maximum.")
+	ErrTooManyRemoveHeadersInRHP            = row("TooManyRemoveHeadersInResponseHeadersPolicy", http.StatusBadRequest, variable, "The number of headers in RemoveHeadersConfig in the response headers policy exceeds the maximum.")
+	ErrTooLongCSPInRHP                      = row("TooLongCSPInResponseHeadersPolicy", http.StatusBadRequest, variable, "The length of the Content-Security-Policy header value in the response headers policy exceeds the maximum.")
+	ErrIllegalDelete                        = row("IllegalDelete", http.StatusBadRequest, variable, "Deletion is not allowed for this entity.")
+	ErrNoSuchPublicKey                      = row("NoSuchPublicKey", http.StatusNotFound, fixed, "The specified public key doesn't exist.")
+	ErrPublicKeyAlreadyExists               = row("PublicKeyAlreadyExists", http.StatusConflict, variable, "The specified public key already exists.")
+	ErrPublicKeyInUse                       = row("PublicKeyInUse", http.StatusConflict, variable, "The specified public key is in use.")
+	ErrTooManyPublicKeys                    = row("TooManyPublicKeys", http.StatusBadRequest, variable, "The maximum number of public keys for field-level encryption have been created.")
+	ErrCannotChangeImmutablePublicKeyFields = row("CannotChangeImmutablePublicKeyFields", http.StatusBadRequest, variable, "You can't change the value of a public key.")
+	ErrKeyGroupAlreadyExists                = row("KeyGroupAlreadyExists", http.StatusConflict, variable, "A key group with this name already exists.")
+	ErrTooManyKeyGroups                     = row("TooManyKeyGroups", http.StatusBadRequest, variable, "You have reached the maximum number of key groups for this Amazon Web Services account.")
+	ErrTooManyPublicKeysInKeyGroup          = row("TooManyPublicKeysInKeyGroup", http.StatusBadRequest, variable, "The number of public keys in this key group is more than the maximum allowed.")
+	ErrTooManyKeyGroupsAssociatedToDist     = row("TooManyKeyGroupsAssociatedToDistribution", http.StatusBadRequest, variable, "The number of key groups referenced by this distribution is more than the maximum allowed.")
+	ErrTrustedSignerDoesNotExist            = row("TrustedSignerDoesNotExist", http.StatusBadRequest, variable, "One or more of your trusted signers don't exist.")
+	ErrNoSuchOAI                            = row("NoSuchCloudFrontOriginAccessIdentity", http.StatusNotFound, fixed, "The specified origin access identity does not exist.")
+	ErrOAIAlreadyExists                     = row("CloudFrontOriginAccessIdentityAlreadyExists", http.StatusConflict, variable, "If the CallerReference is a value you already sent in a previous request to create an identity but the content of the CloudFrontOriginAccessIdentityConfig is different from the original request, CloudFront returns a CloudFrontOriginAccessIdentityAlreadyExists error.")
+	ErrOAIInUse                             = row("CloudFrontOriginAccessIdentityInUse", http.StatusConflict, variable, "The Origin Access Identity specified is already in use.")
+	ErrTooManyOAIs                          = row("TooManyCloudFrontOriginAccessIdentities", http.StatusBadRequest, variable, "Processing your request would cause you to exceed the maximum number of origin access identities allowed.")
+	ErrInvalidOAI                           = row("InvalidOriginAccessIdentity", http.StatusBadRequest, variable, "The origin access identity is not valid or doesn't exist.")
+	ErrIllegalOriginAccessCfg               = row("IllegalOriginAccessConfiguration", http.StatusBadRequest, variable, "An origin cannot contain both an origin access control (OAC) and an origin access identity (OAI).")
+
+	ErrServiceUnavailable = row("ServiceUnavailable", http.StatusServiceUnavailable, variable, "The service is temporarily unavailable. Try again later.")
+	ErrInternalError      = row("InternalError", http.StatusInternalServerError, variable, "We encountered an internal error. Please try again.")
+	ErrNotFound           = row("NotFound", http.StatusNotFound, variable, "The requested resource does not exist.")
+	ErrMethodNotAllowed   = row("MethodNotAllowed", http.StatusMethodNotAllowed, variable, "The specified method is not allowed against this resource.")
 )
 
 // Contract returns every row of the error table, in table order.
@@ -199,6 +237,42 @@ func Contract() []*Error {
 		ErrTooManyOrigins,
 		ErrTooManyOriginCustomHeaders,
 		ErrInvalidOrigin,
+		ErrCachePolicyAlreadyExists,
+		ErrCachePolicyInUse,
+		ErrTooManyCachePolicies,
+		ErrTooManyHeadersInCachePolicy,
+		ErrTooManyCookiesInCachePolicy,
+		ErrTooManyQueryStringsInCachePolicy,
+		ErrTooManyDistributionsToCachePolicy,
+		ErrOriginRequestPolicyAlreadyExists,
+		ErrOriginRequestPolicyInUse,
+		ErrTooManyOriginRequestPolicies,
+		ErrTooManyHeadersInORP,
+		ErrTooManyCookiesInORP,
+		ErrTooManyQueryStringsInORP,
+		ErrResponseHeadersPolicyAlreadyExists,
+		ErrResponseHeadersPolicyInUse,
+		ErrTooManyResponseHeadersPolicies,
+		ErrTooManyCustomHeadersInRHP,
+		ErrTooManyRemoveHeadersInRHP,
+		ErrTooLongCSPInRHP,
+		ErrIllegalDelete,
+		ErrNoSuchPublicKey,
+		ErrPublicKeyAlreadyExists,
+		ErrPublicKeyInUse,
+		ErrTooManyPublicKeys,
+		ErrCannotChangeImmutablePublicKeyFields,
+		ErrKeyGroupAlreadyExists,
+		ErrTooManyKeyGroups,
+		ErrTooManyPublicKeysInKeyGroup,
+		ErrTooManyKeyGroupsAssociatedToDist,
+		ErrTrustedSignerDoesNotExist,
+		ErrNoSuchOAI,
+		ErrOAIAlreadyExists,
+		ErrOAIInUse,
+		ErrTooManyOAIs,
+		ErrInvalidOAI,
+		ErrIllegalOriginAccessCfg,
 		ErrServiceUnavailable,
 		ErrInternalError,
 		ErrNotFound,
