@@ -212,6 +212,9 @@ func run(ctx context.Context, f serveFlags, r roles) error {
 			return err
 		}
 		apiHandler = releases.mount(apiHandler, verifier)
+		if apiHandler, err = mountConsole(apiHandler, f.dataDir, svc, releases, analysis, log); err != nil {
+			return err
+		}
 		servers = append(servers, &namedServer{name: "api", srv: &http.Server{Addr: f.apiAddr, Handler: apiHandler, ReadHeaderTimeout: 10 * time.Second}})
 		runReleases = releases.Run
 		if fleetRegistry != nil {
