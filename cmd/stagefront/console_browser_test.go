@@ -194,11 +194,23 @@ analysis: {interval: 30s, minRequests: 100000, maxErrorRate: 50%%}
 	if got := text("#pending-badge"); got != "1 waiting for approval" {
 		t.Errorf("badge %q", got)
 	}
+	if pairs := text("main"); !strings.Contains(pairs, "staging of "+primaryA) || !strings.Contains(pairs, "→ staging") {
+		t.Errorf("the overview does not show the pair:\n%s", pairs)
+	}
 	shot("overview")
 	run("review", chromedp.Click(chromedp.ID("pending-badge")), chromedp.WaitVisible(chromedp.ID("review")),
 		chromedp.Click(chromedp.CSS("#review summary")), chromedp.WaitVisible(chromedp.ID("comment")),
 		chromedp.SendKeys(chromedp.ID("comment"), "Checked the 10% split: <fine>"))
 	shot("release-review")
+	// At a phone's 375 px the page reflows instead of scrolling sideways.
+	run("narrow", chromedp.EmulateViewport(375, 812))
+	fits, err := chromedp.Run(ctx, chromedp.Evaluate[bool](`document.documentElement.scrollWidth <= window.innerWidth`))
+	must(t, err)
+	if !fits {
+		t.Error("the release page scrolls sideways at 375 px")
+	}
+	shot("release-review-375px")
+	run("wide", chromedp.EmulateViewport(1200, 900))
 	run("approve", chromedp.Click(chromedp.ID("approve")), chromedp.WaitVisible(chromedp.CSS("p.flash")))
 	if got := s.status("checkout-v2").State.Phase; got != release.PhasePromoted {
 		t.Errorf("after the approval the release is %s, want Promoted", got)

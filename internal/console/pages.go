@@ -96,7 +96,7 @@ func (c *Console) inventory(ctx context.Context) ([]distRow, error) {
 		index[rows[i].ID] = i
 	}
 	for i := range rows {
-		if p := rows[i].Policy; p != nil {
+		if p := rows[i].Policy; p != nil && !rows[i].Staging {
 			if staging, ok := byDomain[strings.ToLower(p.StagingDomain)]; ok {
 				rows[i].Partner = staging
 				rows[index[staging]].Partner = rows[i].ID
