@@ -56,7 +56,7 @@ func (s *stack) consoleServer(t *testing.T, clock *consoleClock) *httptest.Serve
 	c, err := console.New(console.Options{
 		Credentials:   s.creds,
 		Distributions: control.New(s.store, control.Options{Deployment: s.edge}),
-		Releases:      s.rt.ctrl, Metrics: s.metrics, Clock: clock.Now,
+		Releases:      s.rt.Controller(), Metrics: s.metrics, Clock: clock.Now,
 		IdleTimeout: 30 * time.Minute, LiveInterval: 150 * time.Millisecond,
 		Logger: slog.New(slog.NewTextHandler(io.Discard, nil)),
 	})

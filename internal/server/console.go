@@ -1,4 +1,4 @@
-package main
+package server
 
 import (
 	"fmt"
@@ -12,6 +12,7 @@ import (
 	"github.com/stagefront/stagefront/internal/api/auth"
 	"github.com/stagefront/stagefront/internal/console"
 	"github.com/stagefront/stagefront/internal/control"
+	"github.com/stagefront/stagefront/internal/release"
 )
 
 // mountConsole serves the web console under /console/ on the API
@@ -19,13 +20,13 @@ import (
 // credentials (the same file, also with --auth none); the console calls
 // the control service and the release controller the API calls, and reads
 // the metrics the release analysis reads.
-func mountConsole(next http.Handler, dataDir string, svc *control.Service, releases *releaseRuntime, metrics prometheus.Gatherer, log *slog.Logger) (http.Handler, error) {
+func mountConsole(next http.Handler, dataDir string, svc *control.Service, releases *release.Controller, metrics prometheus.Gatherer, log *slog.Logger) (http.Handler, error) {
 	creds, _, err := auth.LoadOrCreate(filepath.Join(dataDir, "credentials.json"), os.Getenv)
 	if err != nil {
 		return nil, fmt.Errorf("console credentials: %w", err)
 	}
 	c, err := console.New(console.Options{
-		Credentials: creds, Distributions: svc, Releases: releases.ctrl, Metrics: metrics, Logger: log,
+		Credentials: creds, Distributions: svc, Releases: releases, Metrics: metrics, Logger: log,
 	})
 	if err != nil {
 		return nil, err
