@@ -225,6 +225,24 @@ analysis: {interval: 30s, minRequests: 100000, maxErrorRate: 50%%}
 	}
 	shot("history")
 
+	// Roll A back to generation 0: the page shows that generation's diff
+	// first, then the rollback is recorded under alice's name.
+	run("review a rollback", chromedp.Navigate(srv.URL+"/console/distributions/"+primaryA+"/rollback?to=0"),
+		chromedp.WaitVisible(chromedp.ID("confirm-rollback")))
+	if diff := text("table.diff"); !strings.Contains(diff, "Origins.Items[Id=web].OriginPath") || !strings.Contains(diff, `"/v2"`) || !strings.Contains(diff, `"/v1"`) {
+		t.Errorf("the rollback page does not show the origin path going back from /v2 to /v1:\n%s", diff)
+	}
+	shot("rollback")
+	run("roll back", chromedp.Click(chromedp.ID("confirm-rollback")), chromedp.WaitVisible(chromedp.CSS("p.flash")))
+	s.waitEdge()
+	if body, _, _ := s.viewer(domainA, false).get(); body != "v1" {
+		t.Errorf("after the rollback the primary serves %q, want v1", body)
+	}
+	run("distribution history", chromedp.Navigate(srv.URL+"/console/history?distribution="+primaryA), chromedp.WaitVisible(chromedp.CSS("table.history")))
+	if hist := text("table.history"); !strings.Contains(hist, "rolled back to generation 0 (now generation 2)") || !strings.Contains(hist, "alice") {
+		t.Errorf("the distribution's history does not show alice's rollback:\n%s", hist)
+	}
+
 	// Release B is rejected in the browser: routing is off, the release ends.
 	s.startRelease("bob", fmt.Sprintf(`
 name: search-v2
