@@ -38,6 +38,8 @@ type Distributions interface {
 	ListPolicies(ctx context.Context, marker string, maxItems int) (*cf.ContinuousDeploymentPolicyList, error)
 	CreateInvalidation(ctx context.Context, distID string, batch *cf.InvalidationBatch) (*cf.Invalidation, error)
 	ListInvalidations(ctx context.Context, distID, marker string, maxItems int) (*cf.InvalidationList, error)
+	// PolicyAttachments maps each primary id to its attached policy's id.
+	PolicyAttachments(ctx context.Context) (map[string]string, error)
 }
 
 // Releases is what the console reads and does through the release
