@@ -11,6 +11,7 @@ import (
 	"log/slog"
 	"net/http"
 	"net/url"
+	"path"
 	"strings"
 	"time"
 
@@ -255,8 +256,12 @@ func checkCSRF(r *http.Request, sess *Session) error {
 // safeNext returns where to go after sign-in: a console path, never
 // another site (an open redirect) and never a scheme-relative URL.
 func safeNext(next string) string {
-	if !strings.HasPrefix(next, Prefix) || strings.HasPrefix(next, "//") || strings.ContainsAny(next, "\\\r\n") {
+	if !strings.HasPrefix(next, Prefix) || strings.ContainsAny(next, "\\\r\n") {
 		return Prefix
+	}
+	u, err := url.Parse(next)
+	if err != nil || u.Scheme != "" || u.Host != "" || u.User != nil || !strings.HasPrefix(path.Clean(u.Path)+"/", Prefix) {
+		return Prefix // and "/console/../metrics" is not a console page either
 	}
 	return next
 }
