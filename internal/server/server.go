@@ -230,9 +230,13 @@ func (p *process) addAPI(ctx context.Context, verifier *auth.Verifier) error {
 	if err != nil {
 		return err
 	}
+	handler, err := mountConsole(APIHandler(cloudFrontAPI, releases.Handler(verifier)), f.DataDir, svc, releases.Controller(), analysis, p.log)
+	if err != nil {
+		return err
+	}
 	p.servers = append(p.servers, &namedServer{name: "api",
 		limiter: netlimit.NewLimiter("api", netlimit.Limits{MaxConns: f.Limits.APIMaxConns, MaxConnsPerIP: f.Limits.APIMaxConnsPerIP}, p.conns, p.log),
-		srv: &http.Server{Addr: f.APIAddr, Handler: APIHandler(cloudFrontAPI, releases.Handler(verifier)),
+		srv: &http.Server{Addr: f.APIAddr, Handler: handler,
 			ReadHeaderTimeout: f.Limits.ReadHeaderTimeout, ReadTimeout: f.Limits.APIReadTimeout, IdleTimeout: f.Limits.IdleTimeout}})
 	node := p.nodeName(f.APIAddr)
 	p.leader = newLeadership(node, time.Now, p.reg)
