@@ -25,8 +25,8 @@ import (
 	"github.com/stagefront/stagefront/internal/api/auth"
 	"github.com/stagefront/stagefront/internal/control"
 	"github.com/stagefront/stagefront/internal/edge"
+	"github.com/stagefront/stagefront/internal/edge/follow"
 	"github.com/stagefront/stagefront/internal/edge/origin"
-	"github.com/stagefront/stagefront/internal/store"
 )
 
 type serveFlags struct {
@@ -141,15 +141,18 @@ func run(ctx context.Context, f serveFlags, r roles) error {
 	var loops []func(context.Context) error
 	ready := func() bool { return true }
 
-	var viewer *edge.Server
+	var follower *follow.Follower
 	if r.edge {
-		v, closeEdge, err := newEdge(ctx, f, st, reg, log)
+		viewer, closeEdge, err := newEdge(ctx, f, reg, log)
 		if err != nil {
 			return err
 		}
 		defer closeEdge()
-		viewer = v
-		ready = func() bool { return viewer.ServedRevision() > 0 }
+		follower, err = follow.New(follow.Options{Store: st, Publisher: viewer, Logger: log, Registry: reg})
+		if err != nil {
+			return err
+		}
+		ready = func() bool { return follower.ServedRevision() > 0 }
 		switch f.edgeEngine {
 		case "nethttp":
 			servers = append(servers, &namedServer{name: "edge", srv: &http.Server{Addr: f.edgeAddr, Handler: viewer,
@@ -168,7 +171,7 @@ func run(ctx context.Context, f serveFlags, r roles) error {
 				ReadHeaderTimeout: 10 * time.Second, IdleTimeout: 2 * time.Minute,
 				TLSConfig: &tls.Config{MinVersion: tls.VersionTLS12, Certificates: []tls.Certificate{cert}, NextProtos: []string{"h2", "http/1.1"}}}})
 		}
-		loops = append(loops, viewer.Run)
+		loops = append(loops, follower.Run)
 		if fleetRegistry != nil {
 			node := f.nodeName
 			if node == "" {
@@ -176,7 +179,7 @@ func run(ctx context.Context, f serveFlags, r roles) error {
 				node = host + ":" + f.edgeAddr
 			}
 			loops = append(loops, func(ctx context.Context) error {
-				return fleetRegistry.Announce(ctx, node, f.edgeAddr, viewer.ServedRevision, f.leaseTTL)
+				return fleetRegistry.Announce(ctx, node, f.edgeAddr, follower, f.leaseTTL)
 			}, func(ctx context.Context) error {
 				// Per-variant request metrics for the release analysis, fleet-wide.
 				return fleetRegistry.PublishMetrics(ctx, node, reg, time.Second)
@@ -189,8 +192,8 @@ func run(ctx context.Context, f serveFlags, r roles) error {
 		switch {
 		case fleetRegistry != nil:
 			deployment = fleetRegistry // every live edge of the fleet
-		case viewer != nil:
-			deployment = viewer // the one in-process edge
+		case follower != nil:
+			deployment = follower // the one in-process edge
 		}
 		svc := control.New(st, control.Options{DomainSuffix: f.domainSuffix, Deployment: deployment})
 		if err := svc.Bootstrap(ctx); err != nil {
@@ -269,7 +272,7 @@ func newVerifier(f serveFlags, log *slog.Logger) (*auth.Verifier, error) {
 	return nil, fmt.Errorf("--auth must be sigv4 or none, not %q", f.authMode)
 }
 
-func newEdge(ctx context.Context, f serveFlags, st store.Store, reg prometheus.Registerer, log *slog.Logger) (*edge.Server, func(), error) {
+func newEdge(ctx context.Context, f serveFlags, reg prometheus.Registerer, log *slog.Logger) (*edge.Server, func(), error) {
 	tuneGC(f.cacheBytes, os.Getenv, log)
 	fetchOpts := origin.Options{Logger: log}
 	if f.s3Endpoint != "" {
@@ -284,7 +287,7 @@ func newEdge(ctx context.Context, f serveFlags, st store.Store, reg prometheus.R
 		return nil, nil, fmt.Errorf("origin fetcher: %w", err)
 	}
 	viewer, err := edge.New(edge.Options{
-		Store: st, Fetcher: fetcher, Logger: log, Registry: reg,
+		Fetcher: fetcher, Logger: log, Registry: reg,
 		CacheBytes: f.cacheBytes, DebugHeader: f.debugHeader, HTTPS: f.tlsCert != "",
 	})
 	if err != nil {

@@ -28,17 +28,23 @@ func (s *Service) arn(id string) string {
 
 // wire builds the API shape of a stored distribution.
 func (s *Service) wire(ctx context.Context, d loaded[model.Distribution]) (*DistributionResult, error) {
-	status := "InProgress"
-	if s.opts.Deployment.Deployed(ctx, d.rev) {
-		status = "Deployed"
-	}
 	invs, err := listRecords[model.Invalidation](ctx, s, model.InvalidationPrefix+d.rec.ID+"/")
 	if err != nil {
 		return nil, err
 	}
+	return s.wireWith(d, s.opts.Deployment.Watermark(ctx), invs), nil
+}
+
+// wireWith builds the API shape of d from what the edges serve (wm) and
+// d's invalidations, so a list reads both once for all its items.
+func (s *Service) wireWith(d loaded[model.Distribution], wm model.Watermark, invs []loaded[model.Invalidation]) *DistributionResult {
+	status := "InProgress"
+	if wm.Deployed(d.rec.ID, d.rev) {
+		status = "Deployed"
+	}
 	inProgress := int32(0)
 	for _, inv := range invs {
-		if !s.opts.Deployment.Deployed(ctx, inv.rev) {
+		if !wm.Served(inv.rev) {
 			inProgress++
 		}
 	}
@@ -55,7 +61,7 @@ func (s *Service) wire(ctx context.Context, d loaded[model.Distribution]) (*Dist
 			ActiveTrustedKeyGroups:        &cf.ActiveTrustedKeyGroups{Enabled: cf.Bool(false), Quantity: cf.Int32(0)},
 			DistributionConfig:            d.rec.Config,
 		},
-	}, nil
+	}
 }
 
 func (s *Service) lookups(ctx context.Context) cf.Lookups {
@@ -226,12 +232,22 @@ func (s *Service) ListDistributions(ctx context.Context, marker string, maxItems
 	if next != "" {
 		list.NextMarker = cf.String(next)
 	}
+	if len(items) == 0 {
+		return list, nil
+	}
+	// One read each for the invalidations and the edges' watermark,
+	// however many items the page holds.
+	allInvs, err := listRecords[model.Invalidation](ctx, s, model.InvalidationPrefix)
+	if err != nil {
+		return nil, err
+	}
+	invs := map[string][]loaded[model.Invalidation]{}
+	for _, inv := range allInvs {
+		invs[inv.rec.DistributionID] = append(invs[inv.rec.DistributionID], inv)
+	}
+	wm := s.opts.Deployment.Watermark(ctx)
 	for _, d := range items {
-		w, err := s.wire(ctx, d)
-		if err != nil {
-			return nil, err
-		}
-		list.Items = append(list.Items, summary(w))
+		list.Items = append(list.Items, summary(s.wireWith(d, wm, invs[d.rec.ID])))
 	}
 	return list, nil
 }
@@ -480,7 +496,7 @@ func (s *Service) DeleteDistribution(ctx context.Context, id, ifMatch string) er
 	if err := checkIfMatch(ifMatch, cur.etag(id)); err != nil {
 		return err
 	}
-	if cf.IsTrue(cur.rec.Config.Enabled) || !s.opts.Deployment.Deployed(ctx, cur.rev) {
+	if cf.IsTrue(cur.rec.Config.Enabled) || !s.opts.Deployment.Watermark(ctx).Served(cur.rev) {
 		return cf.ErrDistributionNotDisabled
 	}
 	if cur.rec.IsStaging() {

@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math"
 	"sort"
 	"strings"
 	"sync"
@@ -17,18 +18,21 @@ import (
 	"github.com/stagefront/stagefront/internal/store"
 )
 
-// Deployment tells whether the edges serve a store revision yet. A
-// distribution is Deployed, and an invalidation Completed, once the
-// revision that wrote it is served everywhere.
+// Deployment tells what the edges serve. A distribution is Deployed, and an
+// invalidation Completed, once the revision that wrote it is served
+// everywhere; a distribution some edge fails to compile stays InProgress.
+// One call answers for every record, so a list costs one read however long.
 type Deployment interface {
-	Deployed(ctx context.Context, revision int64) bool
+	Watermark(ctx context.Context) model.Watermark
 }
 
 // AlwaysDeployed is the Deployment of a control plane with no edges to wait for.
 type AlwaysDeployed struct{}
 
-// Deployed implements Deployment.
-func (AlwaysDeployed) Deployed(context.Context, int64) bool { return true }
+// Watermark implements Deployment: everything is served.
+func (AlwaysDeployed) Watermark(context.Context) model.Watermark {
+	return model.Watermark{Revision: math.MaxInt64}
+}
 
 // Options configure a Service. Zero values get sensible defaults.
 type Options struct {

@@ -27,6 +27,7 @@ import (
 	"github.com/stagefront/stagefront/internal/api/auth"
 	"github.com/stagefront/stagefront/internal/control"
 	"github.com/stagefront/stagefront/internal/edge"
+	"github.com/stagefront/stagefront/internal/edge/follow"
 	"github.com/stagefront/stagefront/internal/edge/origin"
 	"github.com/stagefront/stagefront/internal/store"
 	"github.com/stagefront/stagefront/internal/store/bolt"
@@ -72,15 +73,18 @@ type harness struct {
 	store    *bolt.Store
 	svc      *control.Service
 	edge     *edge.Server
-	reg      *prometheus.Registry
-	cf       *cfsdk.Client
-	edgeURL  string
-	client   *http.Client
-	dialer   *originDialer
-	fetcher  *origin.Fetcher
-	runEdge  func()
-	runDone  chan struct{}
-	runStart sync.Once
+	follower *follow.Follower
+	// followLog holds what the follower logged at Error level (JSON).
+	followLog *lockedBuffer
+	reg       *prometheus.Registry
+	cf        *cfsdk.Client
+	edgeURL   string
+	client    *http.Client
+	dialer    *originDialer
+	fetcher   *origin.Fetcher
+	runEdge   func()
+	runDone   chan struct{}
+	runStart  sync.Once
 }
 
 func newHarness(t testing.TB, opts harnessOptions) *harness {
@@ -117,7 +121,7 @@ func newHarness(t testing.TB, opts harnessOptions) *harness {
 		edgeStore = opts.edgeStore(st)
 	}
 	srv, err := edge.New(edge.Options{
-		Store: edgeStore, Fetcher: fetcher, Registry: h.reg,
+		Fetcher: fetcher, Registry: h.reg,
 		Logger:      slog.New(slog.DiscardHandler),
 		DebugHeader: true,
 		Clock:       opts.clock, Draw: opts.draw,
@@ -129,7 +133,15 @@ func newHarness(t testing.TB, opts harnessOptions) *harness {
 	t.Cleanup(srv.Close)
 	h.edge = srv
 
-	h.svc = control.New(st, control.Options{Deployment: srv})
+	h.followLog = &lockedBuffer{}
+	h.follower, err = follow.New(follow.Options{
+		Store: edgeStore, Publisher: srv, Registry: h.reg,
+		Logger: slog.New(slog.NewJSONHandler(h.followLog, &slog.HandlerOptions{Level: slog.LevelError})),
+	})
+	if err != nil {
+		t.Fatalf("follow.New: %v", err)
+	}
+	h.svc = control.New(st, control.Options{Deployment: h.follower})
 	if err := h.svc.Bootstrap(ctx); err != nil {
 		t.Fatalf("Bootstrap: %v", err)
 	}
@@ -159,8 +171,8 @@ func newHarness(t testing.TB, opts harnessOptions) *harness {
 		h.runStart.Do(func() {
 			go func() {
 				defer close(h.runDone)
-				if err := srv.Run(ctx); err != nil {
-					t.Errorf("edge Run: %v", err)
+				if err := h.follower.Run(ctx); err != nil {
+					t.Errorf("follower Run: %v", err)
 				}
 			}()
 		})
@@ -188,10 +200,28 @@ func (h *harness) waitServed() int64 {
 	}
 	ctx, cancel := context.WithTimeout(h.ctx, 10*time.Second)
 	defer cancel()
-	if err := h.edge.WaitServed(ctx, rev); err != nil {
-		h.t.Fatalf("edge did not serve revision %d (serves %d): %v", rev, h.edge.ServedRevision(), err)
+	if err := h.follower.WaitServed(ctx, rev); err != nil {
+		h.t.Fatalf("edge did not serve revision %d (serves %d): %v", rev, h.follower.ServedRevision(), err)
 	}
 	return rev
+}
+
+// lockedBuffer is an io.Writer safe for concurrent use.
+type lockedBuffer struct {
+	mu  sync.Mutex
+	buf strings.Builder
+}
+
+func (b *lockedBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+func (b *lockedBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
 }
 
 // originDialer maps origin host names to loopback listeners and refuses
