@@ -30,6 +30,7 @@ var forbidden = map[string][]string{
 	"internal/edge/follow": {"internal/api", "internal/control", "internal/fleet"},
 	"internal/fleet":       {"internal/api", "internal/control", "internal/edge", "internal/routing", "internal/release"},
 	"internal/release":     {"internal/edge", "internal/control", "internal/store"},
+	"internal/console":     {"internal/edge", "internal/api", "internal/store"},
 }
 
 // ruleFor returns the most specific rule covering pkg, or "".
