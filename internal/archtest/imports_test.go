@@ -1,5 +1,5 @@
-// Package archtest checks DESIGN.md's package table: which stagefront
-// packages may not import which.
+// Package archtest checks the package table of docs/architecture.md:
+// which stagefront packages may not import which.
 package archtest
 
 import (
@@ -14,9 +14,9 @@ import (
 
 const module = "github.com/stagefront/stagefront/"
 
-// forbidden is DESIGN.md's "must not import" column. A rule on a package
-// also covers its sub-packages unless one has a rule of its own (the most
-// specific rule applies); a forbidden target covers its sub-packages.
+// forbidden is docs/architecture.md's "must not import" column. A rule on a
+// package also covers its sub-packages unless one has a rule of its own (the
+// most specific rule applies); a forbidden target covers its sub-packages.
 var forbidden = map[string][]string{
 	"internal/cloudfront": {"internal/"}, // pure: imports nothing of stagefront
 	"internal/model":      {"internal/api", "internal/control", "internal/edge", "internal/store", "internal/routing", "internal/release"},
@@ -44,6 +44,9 @@ func ruleFor(pkg string) string {
 	return best
 }
 
+// wiring is the package that assembles a process; only cmd imports it.
+const wiring = "internal/server"
+
 // allowedInside lists exceptions: a package may import its own sub-packages.
 func allowed(pkg, target string) bool {
 	return target == pkg || strings.HasPrefix(target, pkg+"/")
@@ -66,6 +69,12 @@ func TestImportRules(t *testing.T) {
 			return err
 		}
 		checked++
+		for _, imp := range f.Imports {
+			target := strings.TrimPrefix(strings.Trim(imp.Path.Value, `"`), module)
+			if allowed(wiring, target) && !allowed(wiring, rel) {
+				t.Errorf("%s imports %s: only cmd may import the wiring package", path, target)
+			}
+		}
 		if rule := ruleFor(rel); rule != "" {
 			targets := forbidden[rule]
 			for _, imp := range f.Imports {
@@ -82,7 +91,7 @@ func TestImportRules(t *testing.T) {
 				}
 				for _, bad := range targets {
 					if target == strings.TrimSuffix(bad, "/") || strings.HasPrefix(target, strings.TrimSuffix(bad, "/")+"/") {
-						t.Errorf("%s imports %s: DESIGN.md says %s must not import %s", path, target, rule, bad)
+						t.Errorf("%s imports %s: docs/architecture.md says %s must not import %s", path, target, rule, bad)
 					}
 				}
 			}
@@ -97,7 +106,7 @@ func TestImportRules(t *testing.T) {
 	}
 }
 
-// TestEveryPackageHasDoc enforces STYLE.md habit 10: every package under
+// TestEveryPackageHasDoc checks that every package under
 // internal/ says in a doc comment what it owns.
 func TestEveryPackageHasDoc(t *testing.T) {
 	root, _ := filepath.Abs("../..")

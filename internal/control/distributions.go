@@ -28,18 +28,23 @@ func (s *Service) arn(id string) string {
 
 // wire builds the API shape of a stored distribution.
 func (s *Service) wire(ctx context.Context, d loaded[model.Distribution]) (*DistributionResult, error) {
+	rev, err := s.servedRevision(ctx, s.st, d)
+	if err != nil {
+		return nil, err
+	}
 	invs, err := listRecords[model.Invalidation](ctx, s, model.InvalidationPrefix+d.rec.ID+"/")
 	if err != nil {
 		return nil, err
 	}
-	return s.wireWith(d, s.opts.Deployment.Watermark(ctx), invs), nil
+	return s.wireWith(d, rev, s.opts.Deployment.Watermark(ctx), invs), nil
 }
 
-// wireWith builds the API shape of d from what the edges serve (wm) and
-// d's invalidations, so a list reads both once for all its items.
-func (s *Service) wireWith(d loaded[model.Distribution], wm model.Watermark, invs []loaded[model.Invalidation]) *DistributionResult {
+// wireWith builds the API shape of d, which the edges must serve at rev
+// (servedRevision) to be Deployed, from what they serve (wm) and d's
+// invalidations, so a list reads them once for all its items.
+func (s *Service) wireWith(d loaded[model.Distribution], rev int64, wm model.Watermark, invs []loaded[model.Invalidation]) *DistributionResult {
 	status := "InProgress"
-	if wm.Deployed(d.rec.ID, d.rev) {
+	if wm.Deployed(d.rec.ID, rev) {
 		status = "Deployed"
 	}
 	inProgress := int32(0)
@@ -66,16 +71,14 @@ func (s *Service) wireWith(d loaded[model.Distribution], wm model.Watermark, inv
 
 func (s *Service) lookups(ctx context.Context) cf.Lookups {
 	return cf.Lookups{
-		CachePolicyExists: func(id string) bool {
-			_, ok := cf.ManagedCachePolicyTTLs(id)
-			return ok
-		},
-		OriginRequestPolicyExists:   cf.IsManagedOriginRequestPolicy,
-		ResponseHeadersPolicyExists: cf.IsManagedResponseHeadersPolicy,
+		CachePolicyExists:           func(id string) bool { return cachePolicies().exists(ctx, s, id) },
+		OriginRequestPolicyExists:   func(id string) bool { return originRequestPolicies().exists(ctx, s, id) },
+		ResponseHeadersPolicyExists: func(id string) bool { return responseHeadersPolicies().exists(ctx, s, id) },
 		OriginAccessControlExists: func(id string) bool {
 			_, err := s.st.Get(ctx, model.OACKey(id))
 			return err == nil
 		},
+		KeyGroupExists: func(id string) bool { return s.keyGroupExists(ctx, id) },
 	}
 }
 
@@ -218,7 +221,14 @@ func (s *Service) GetDistribution(ctx context.Context, id string) (*Distribution
 
 // ListDistributions implements ListDistributions.
 func (s *Service) ListDistributions(ctx context.Context, marker string, maxItems int) (*cf.DistributionList, error) {
-	all, err := listRecords[model.Distribution](ctx, s, model.DistributionPrefix)
+	// One read of the whole config answers for every item: the
+	// distributions, their invalidations and the custom resources they
+	// name (servedRevision).
+	snap, err := s.readConfig(ctx)
+	if err != nil {
+		return nil, err
+	}
+	all, err := snapshotRecords[model.Distribution](s, snap, model.DistributionPrefix)
 	if err != nil {
 		return nil, err
 	}
@@ -235,9 +245,7 @@ func (s *Service) ListDistributions(ctx context.Context, marker string, maxItems
 	if len(items) == 0 {
 		return list, nil
 	}
-	// One read each for the invalidations and the edges' watermark,
-	// however many items the page holds.
-	allInvs, err := listRecords[model.Invalidation](ctx, s, model.InvalidationPrefix)
+	allInvs, err := snapshotRecords[model.Invalidation](s, snap, model.InvalidationPrefix)
 	if err != nil {
 		return nil, err
 	}
@@ -247,7 +255,11 @@ func (s *Service) ListDistributions(ctx context.Context, marker string, maxItems
 	}
 	wm := s.opts.Deployment.Watermark(ctx)
 	for _, d := range items {
-		list.Items = append(list.Items, summary(s.wireWith(d, wm, invs[d.rec.ID])))
+		rev, err := s.servedRevision(ctx, snap, d)
+		if err != nil {
+			return nil, err
+		}
+		list.Items = append(list.Items, summary(s.wireWith(d, rev, wm, invs[d.rec.ID])))
 	}
 	return list, nil
 }
@@ -266,7 +278,8 @@ func summary(w *DistributionResult) cf.DistributionSummary {
 }
 
 // UpdateDistribution implements UpdateDistribution: a full replacement, with
-// the continuous-deployment exceptions of spec §2.2.4.
+// the continuous-deployment exceptions of cloudfront.CDAllowedChange
+// (docs/cloudfront.md, "What may change while continuous deployment is on").
 func (s *Service) UpdateDistribution(ctx context.Context, id, ifMatch string, cfg *cf.DistributionConfig) (*DistributionResult, error) {
 	if cfg == nil {
 		return nil, cf.ErrMissingBody

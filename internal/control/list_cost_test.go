@@ -101,8 +101,8 @@ func TestListDistributionsReadsOnce(t *testing.T) {
 	if got := len(list.Items); got != n {
 		t.Fatalf("listed %d distributions, want %d", got, n)
 	}
-	if reads, calls := counted.reads.Load(), fleet.calls.Load(); reads > 2 || calls != 1 {
-		t.Errorf("ListDistributions of %d items: %d store reads and %d watermark reads, want at most 2 and 1", n, reads, calls)
+	if reads, calls := counted.reads.Load(), fleet.calls.Load(); reads != 1 || calls != 1 {
+		t.Errorf("ListDistributions of %d items: %d store reads and %d watermark reads, want 1 and 1", n, reads, calls)
 	}
 	for _, item := range list.Items {
 		want := "Deployed"

@@ -14,15 +14,13 @@ type Watermark struct {
 // Served reports whether a change written at rev is served.
 func (w Watermark) Served(rev int64) bool { return w.Revision >= rev }
 
-// Deployed reports whether the distribution distID, as written at rev, is
-// served: the edges serve rev or later and none failed to compile that
-// record (or a later one).
+// Deployed reports whether the distribution distID, as written at rev (the
+// latest revision of its record and of what it names), is served: the edges
+// serve rev or later, so they have compiled that record, and none of them
+// fails to compile the distribution's current config.
 func (w Watermark) Deployed(distID string, rev int64) bool {
-	if !w.Served(rev) {
-		return false
-	}
-	failed, ok := w.Failing[distID]
-	return !ok || failed < rev
+	_, failing := w.Failing[distID]
+	return w.Served(rev) && !failing
 }
 
 // Join combines the watermarks of two edges into the fleet's: the lower

@@ -17,9 +17,9 @@ func TestWatermark(t *testing.T) {
 	}{
 		{"E3", 7, true},  // served everywhere, fails nowhere
 		{"E3", 8, false}, // one edge serves 7
-		{"E1", 5, false}, // an edge fails on a record at least as new
-		{"E2", 5, false}, // the failing record itself
-		{"E2", 6, true},  // a record newer than the one that failed
+		{"E1", 5, false}, // an edge fails to compile E1's current config
+		{"E2", 5, false},
+		{"E2", 6, false}, // also when E2 was read at a later revision
 	} {
 		if got := fleet.Deployed(tc.id, tc.rev); got != tc.want {
 			t.Errorf("Deployed(%s, %d) = %v, want %v", tc.id, tc.rev, got, tc.want)
