@@ -8,7 +8,6 @@ import (
 	"fmt"
 	"io"
 	"math"
-	"sort"
 	"strings"
 	"sync"
 	"time"
@@ -244,25 +243,6 @@ func deepCopy[T any](v *T) *T {
 		panic(fmt.Sprintf("deepCopy %T: %v", v, err))
 	}
 	return out
-}
-
-// page cuts a sorted list after marker; marker must be an id in the list
-// (or empty). It returns the page and the next marker ("" at the end).
-func page[T any](items []T, id func(T) string, marker string, maxItems int) (out []T, next string, found bool) {
-	start := 0
-	if marker != "" {
-		idx := sort.Search(len(items), func(i int) bool { return id(items[i]) > marker })
-		found = idx > 0 && id(items[idx-1]) == marker
-		start = idx
-	} else {
-		found = true
-	}
-	end := min(start+maxItems, len(items))
-	out = items[start:end]
-	if end < len(items) && len(out) > 0 {
-		next = id(out[len(out)-1])
-	}
-	return out, next, found
 }
 
 // Bootstrap creates what every node expects to find in the store: the key
