@@ -17,11 +17,7 @@ import (
 const MaxBodyBytes = 1 << 20
 
 // ErrRequestEntityTooLarge is returned for request bodies over MaxBodyBytes.
-var ErrRequestEntityTooLarge = &cloudfront.Error{
-	Code:    "RequestEntityTooLarge",
-	Status:  http.StatusRequestEntityTooLarge,
-	Message: "The request body is larger than the maximum allowed size.",
-}
+var ErrRequestEntityTooLarge = cloudfront.ErrRequestEntityTooLarge
 
 type principalKey struct{}
 

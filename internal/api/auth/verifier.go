@@ -34,11 +34,7 @@ const (
 
 // ErrRequestTimeTooSkewed is returned when X-Amz-Date is further than the
 // allowed skew from the server clock.
-var ErrRequestTimeTooSkewed = &cloudfront.Error{
-	Code:    "RequestTimeTooSkewed",
-	Status:  http.StatusForbidden,
-	Message: "The difference between the request time and the current time is too large.",
-}
+var ErrRequestTimeTooSkewed = cloudfront.ErrRequestTimeTooSkewed
 
 // Credentials finds the secret of an access key and the name of the
 // principal that owns it.
