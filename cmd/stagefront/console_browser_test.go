@@ -55,7 +55,7 @@ func (s *stack) consoleServer(t *testing.T, clock *consoleClock) *httptest.Serve
 	t.Helper()
 	c, err := console.New(console.Options{
 		Credentials:   s.creds,
-		Distributions: control.New(s.store, control.Options{Deployment: s.edge}),
+		Distributions: control.New(s.store, control.Options{Deployment: s.follower}),
 		Releases:      s.rt.Controller(), Metrics: s.metrics, Clock: clock.Now,
 		IdleTimeout: 30 * time.Minute, LiveInterval: 150 * time.Millisecond,
 		Logger: slog.New(slog.NewTextHandler(io.Discard, nil)),
