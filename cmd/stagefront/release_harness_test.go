@@ -91,6 +91,7 @@ type stack struct {
 	api      *httptest.Server
 	edgeSrv  *httptest.Server
 	creds    *auth.CredentialFile
+	metrics  *prometheus.Registry // the edge's metrics, which the release analysis reads
 	cancel   context.CancelFunc
 	group    *errgroup.Group
 	stopped  bool
@@ -112,6 +113,7 @@ func startStack(t *testing.T, dir string, clock *fakeClock) *stack {
 	s.store, err = bolt.Open(filepath.Join(dir, "stagefront.db"), bolt.Options{})
 	must(t, err)
 	reg := prometheus.NewRegistry()
+	s.metrics = reg
 	fetcher, err := origin.New(ctx, origin.Options{Logger: log, Credentials: credentials.NewStaticCredentialsProvider("x", "y", "")})
 	must(t, err)
 	var n atomic.Uint32

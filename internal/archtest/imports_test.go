@@ -19,6 +19,7 @@ const module = "github.com/stagefront/stagefront/"
 // most specific rule applies); a forbidden target covers its sub-packages.
 var forbidden = map[string][]string{
 	"internal/cloudfront": {"internal/"}, // pure: imports nothing of stagefront
+	"internal/netlimit":   {"internal/"}, // a listener wrapper: imports nothing of stagefront
 	"internal/model":      {"internal/api", "internal/control", "internal/edge", "internal/store", "internal/routing", "internal/release"},
 	"internal/store":      {"internal/api", "internal/edge", "internal/control", "internal/routing", "internal/release"},
 	"internal/control":    {"internal/api", "internal/edge", "internal/routing", "internal/release"},

@@ -131,8 +131,8 @@ func (s *Service) checkStagingQuota(ctx context.Context) error {
 // caller-reference and alias index keys, all in one transaction.
 func (s *Service) insertDistribution(ctx context.Context, rec *model.Distribution, tags []cf.Tag) (*DistributionResult, error) {
 	ref := cf.Str(rec.Config.CallerReference)
-	if _, err := s.st.Get(ctx, model.CallerRefKey(ref)); err == nil {
-		return nil, cf.ErrDistributionAlreadyExists.WithMessage("The caller reference %q is already associated with another distribution.", ref)
+	if kv, err := s.st.Get(ctx, model.CallerRefKey(ref)); err == nil {
+		return nil, cf.DistributionAlreadyExists(string(kv.Value))
 	}
 	aliases := aliasesOf(rec.Config)
 	if err := s.checkAliasesFree(ctx, "", aliases); err != nil {
@@ -170,8 +170,8 @@ func (s *Service) insertDistribution(ctx context.Context, rec *model.Distributio
 	rev, err := s.st.Txn(ctx, conds, ops)
 	if errors.Is(err, store.ErrConflict) {
 		// A concurrent create took the reference or an alias: report which.
-		if _, err := s.st.Get(ctx, model.CallerRefKey(ref)); err == nil {
-			return nil, cf.ErrDistributionAlreadyExists
+		if kv, err := s.st.Get(ctx, model.CallerRefKey(ref)); err == nil {
+			return nil, cf.DistributionAlreadyExists(string(kv.Value))
 		}
 		return nil, cf.ErrCNAMEAlreadyExists
 	}

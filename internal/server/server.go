@@ -27,6 +27,7 @@ import (
 	"github.com/stagefront/stagefront/internal/edge/follow"
 	"github.com/stagefront/stagefront/internal/edge/origin"
 	"github.com/stagefront/stagefront/internal/fleet"
+	"github.com/stagefront/stagefront/internal/netlimit"
 	"github.com/stagefront/stagefront/internal/store"
 )
 
@@ -54,6 +55,7 @@ type Config struct {
 	TLSCert      string
 	TLSKey       string
 	EdgeEngine   string // fasthttp or nethttp
+	Limits       Limits // zero fields: DefaultLimits
 }
 
 // Roles says which parts a process runs: serve = both, api, edge.
@@ -104,7 +106,13 @@ func Run(ctx context.Context, f Config, r Roles) error {
 
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
-	p := &process{cfg: f, log: log, store: st, fleet: fleetRegistry, reg: reg, ready: func() bool { return true }}
+	f.Limits = f.Limits.withDefaults()
+	f.Limits.fitToFDLimit(fdLimit(), r, log)
+	connMetrics, err := netlimit.NewMetrics(reg)
+	if err != nil {
+		return err
+	}
+	p := &process{cfg: f, log: log, store: st, fleet: fleetRegistry, reg: reg, conns: connMetrics, ready: func() bool { return true }}
 	if r.Edge {
 		closeEdge, err := p.addEdge(ctx)
 		if err != nil {
@@ -128,6 +136,7 @@ type process struct {
 	store    store.Store
 	fleet    *fleet.Registry // nil: single node (bbolt)
 	reg      *prometheus.Registry
+	conns    *netlimit.Metrics
 	viewer   *edge.Server     // nil: no edge in this process
 	follower *follow.Follower // the viewer's config follower
 	ready    func() bool
@@ -161,12 +170,15 @@ func (p *process) addEdge(ctx context.Context) (func(), error) {
 	}
 	p.viewer, p.follower = viewer, follower
 	p.ready = func() bool { return follower.ServedRevision() > 0 }
+	lim := f.Limits
+	// HTTP and HTTPS share one set of caps.
+	edgeLimiter := netlimit.NewLimiter("edge", netlimit.Limits{MaxConns: lim.EdgeMaxConns, MaxConnsPerIP: lim.EdgeMaxConnsPerIP}, p.conns, p.log)
 	switch f.EdgeEngine {
 	case "nethttp":
-		p.servers = append(p.servers, &namedServer{name: "edge", srv: &http.Server{Addr: f.EdgeAddr, Handler: viewer,
-			ReadHeaderTimeout: 10 * time.Second, IdleTimeout: 2 * time.Minute}})
+		p.servers = append(p.servers, &namedServer{name: "edge", limiter: edgeLimiter, srv: &http.Server{Addr: f.EdgeAddr, Handler: viewer,
+			ReadHeaderTimeout: lim.ReadHeaderTimeout, ReadTimeout: lim.EdgeReadTimeout, IdleTimeout: lim.IdleTimeout, MaxHeaderBytes: edge.MaxHeaderBytes}})
 	case "fasthttp":
-		p.servers = append(p.servers, &namedServer{name: "edge", addr: f.EdgeAddr, fast: viewer.FastServer()})
+		p.servers = append(p.servers, &namedServer{name: "edge", limiter: edgeLimiter, addr: f.EdgeAddr, fast: viewer.FastServer()})
 	default:
 		closeEdge()
 		return nil, fmt.Errorf("--edge-engine must be nethttp or fasthttp, not %q", f.EdgeEngine)
@@ -177,8 +189,8 @@ func (p *process) addEdge(ctx context.Context) (func(), error) {
 			closeEdge()
 			return nil, fmt.Errorf("--tls-cert/--tls-key: %w", err)
 		}
-		p.servers = append(p.servers, &namedServer{name: "edge-https", tls: true, srv: &http.Server{Addr: f.TLSAddr, Handler: viewer,
-			ReadHeaderTimeout: 10 * time.Second, IdleTimeout: 2 * time.Minute,
+		p.servers = append(p.servers, &namedServer{name: "edge-https", tls: true, limiter: edgeLimiter, srv: &http.Server{Addr: f.TLSAddr, Handler: viewer,
+			ReadHeaderTimeout: lim.ReadHeaderTimeout, ReadTimeout: lim.EdgeReadTimeout, IdleTimeout: lim.IdleTimeout, MaxHeaderBytes: edge.MaxHeaderBytes,
 			TLSConfig: &tls.Config{MinVersion: tls.VersionTLS12, Certificates: []tls.Certificate{cert}, NextProtos: []string{"h2", "http/1.1"}}}})
 	}
 	p.loops = append(p.loops, follower.Run)
@@ -225,8 +237,14 @@ func (p *process) addAPI(ctx context.Context, verifier *auth.Verifier) error {
 	if err != nil {
 		return err
 	}
-	p.servers = append(p.servers, &namedServer{name: "api", srv: &http.Server{Addr: f.APIAddr,
-		Handler: APIHandler(cloudFrontAPI, releases.Handler(verifier)), ReadHeaderTimeout: 10 * time.Second}})
+	handler, err := mountConsole(APIHandler(cloudFrontAPI, releases.Handler(verifier)), f.DataDir, svc, releases.Controller(), analysis, p.log)
+	if err != nil {
+		return err
+	}
+	p.servers = append(p.servers, &namedServer{name: "api",
+		limiter: netlimit.NewLimiter("api", netlimit.Limits{MaxConns: f.Limits.APIMaxConns, MaxConnsPerIP: f.Limits.APIMaxConnsPerIP}, p.conns, p.log),
+		srv: &http.Server{Addr: f.APIAddr, Handler: handler,
+			ReadHeaderTimeout: f.Limits.ReadHeaderTimeout, ReadTimeout: f.Limits.APIReadTimeout, IdleTimeout: f.Limits.IdleTimeout}})
 	node := p.nodeName(f.APIAddr)
 	p.leader = newLeadership(node, time.Now, p.reg)
 	runReleases := p.leader.wrap(releases.Run)
@@ -240,9 +258,15 @@ func (p *process) addAPI(ctx context.Context, verifier *auth.Verifier) error {
 	return nil
 }
 
-// addAdmin adds the admin listener.
+// addAdmin adds the admin listener. It has a cap of its own, kept out of
+// the descriptor budget of the others (fitToFDLimit): an operator reaches
+// /healthz, /metrics and pprof while the edge or the API is flooded.
 func (p *process) addAdmin() {
-	p.servers = append(p.servers, &namedServer{name: "admin", srv: &http.Server{Addr: p.cfg.AdminAddr, Handler: p.adminHandler(), ReadHeaderTimeout: 10 * time.Second}})
+	lim := p.cfg.Limits
+	p.servers = append(p.servers, &namedServer{name: "admin",
+		limiter: netlimit.NewLimiter("admin", netlimit.Limits{MaxConns: lim.AdminMaxConns}, p.conns, p.log),
+		srv: &http.Server{Addr: p.cfg.AdminAddr, Handler: p.adminHandler(),
+			ReadHeaderTimeout: lim.ReadHeaderTimeout, ReadTimeout: lim.ReadHeaderTimeout, IdleTimeout: lim.IdleTimeout}})
 }
 
 // adminHandler serves health, metrics, the release leader and profiling.
@@ -309,6 +333,8 @@ func newEdge(ctx context.Context, f Config, reg prometheus.Registerer, log *slog
 	viewer, err := edge.New(edge.Options{
 		Fetcher: fetcher, Logger: log, Registry: reg,
 		CacheBytes: f.CacheBytes, DebugHeader: f.DebugHeader, HTTPS: f.TLSCert != "",
+		Viewer: edge.ViewerLimits{ReadHeaderTimeout: f.Limits.ReadHeaderTimeout, ReadTimeout: f.Limits.EdgeReadTimeout,
+			IdleTimeout: f.Limits.IdleTimeout, MaxConns: f.Limits.EdgeMaxConns, MaxConnsPerIP: f.Limits.EdgeMaxConnsPerIP},
 	})
 	if err != nil {
 		fetcher.Close()
@@ -319,8 +345,11 @@ func newEdge(ctx context.Context, f Config, reg prometheus.Registerer, log *slog
 
 type namedServer struct {
 	name string
-	srv  *http.Server
-	tls  bool // serve TLS with srv.TLSConfig
+	// limiter caps the listener's connections and retries its passing
+	// accept errors (nil: the listener as it is).
+	limiter *netlimit.Limiter
+	srv     *http.Server
+	tls     bool // serve TLS with srv.TLSConfig
 	// addr and fast are set instead of srv for the fasthttp edge engine.
 	addr string
 	fast *fasthttp.Server
@@ -362,8 +391,13 @@ func runServers(ctx context.Context, log *slog.Logger, servers []*namedServer, l
 			}
 			return fmt.Errorf("%s listen: %w", s.name, err)
 		}
-		listeners[i] = ln
 		log.Info("listening", "server", s.name, "addr", ln.Addr().String())
+		if s.limiter != nil {
+			l := s.limiter.Limits()
+			log.Info("connection caps", "server", s.name, "max_conns", l.MaxConns, "max_conns_per_ip", l.MaxConnsPerIP)
+			ln = s.limiter.Wrap(ln)
+		}
+		listeners[i] = ln
 	}
 	g, gctx := errgroup.WithContext(ctx)
 	for _, loop := range loops {
