@@ -58,6 +58,20 @@ func (d *directTables) update(h *harness, id string, mutate func(*types.Distribu
 	return &cfsdk.UpdateDistributionOutput{Distribution: &types.Distribution{Id: aws.String(id), Status: aws.String("Deployed")}}
 }
 
+// invalidate purges paths of the distribution, as the follower does when
+// it sees a new invalidation: the table stays, the purge is done on return.
+func (d *directTables) invalidate(h *harness, distID, ref string, paths ...string) {
+	h.t.Helper()
+	if d.dists[distID] == nil {
+		h.t.Fatalf("invalidation of unknown distribution %s", distID)
+	}
+	h.edge.Publish(d.table, []*model.Invalidation{{
+		ID: "I" + strings.ToUpper(ref), DistributionID: distID,
+		Batch: &cf.InvalidationBatch{CallerReference: aws.String(ref),
+			Paths: &cf.Paths{Quantity: aws.Int32(int32(len(paths))), Items: paths}},
+	}})
+}
+
 // copyStaging adds a staging copy of the primary, as CopyDistribution does.
 func (d *directTables) copyStaging(h *harness, primaryID, ref string) dist {
 	h.t.Helper()
