@@ -36,7 +36,7 @@ type directDist struct {
 }
 
 // stickyKey authenticates sticky-session cookies in direct tables.
-var stickyKey = []byte("0123456789abcdef0123456789abcdef")
+const stickyKey = "0123456789abcdef0123456789abcdef"
 
 func (d *directTables) create(h *harness, cfg *types.DistributionConfig) dist {
 	h.t.Helper()
@@ -140,7 +140,7 @@ func (d *directTables) publish(h *harness, changed *directDist) {
 
 func (d *directTables) compile(h *harness) {
 	h.t.Helper()
-	snap := routing.Snapshot{Revision: d.rev, StickyKey: stickyKey}
+	snap := routing.Snapshot{Revision: d.rev, StickyKey: []byte(stickyKey)}
 	for _, p := range d.policies {
 		snap.Policies = append(snap.Policies, routing.PolicyRecord{Policy: p.rec, ModRevision: p.rev})
 	}
