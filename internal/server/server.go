@@ -22,6 +22,7 @@ import (
 
 	"github.com/stagefront/stagefront/internal/api"
 	"github.com/stagefront/stagefront/internal/api/auth"
+	"github.com/stagefront/stagefront/internal/cloudfront"
 	"github.com/stagefront/stagefront/internal/control"
 	"github.com/stagefront/stagefront/internal/edge"
 	"github.com/stagefront/stagefront/internal/edge/origin"
@@ -53,6 +54,8 @@ type Config struct {
 	TLSCert      string
 	TLSKey       string
 	EdgeEngine   string // fasthttp or nethttp
+	// Quotas are "name=value" settings of cloudfront.Quotas (--quota).
+	Quotas []string
 }
 
 // Roles says which parts a process runs: serve = both, api, edge.
@@ -200,7 +203,11 @@ func (p *process) addAPI(ctx context.Context, verifier *auth.Verifier) error {
 	case p.viewer != nil:
 		deployment = p.viewer // the one in-process edge
 	}
-	svc := control.New(p.store, control.Options{DomainSuffix: f.DomainSuffix, Deployment: deployment})
+	quotas, err := cloudfront.ParseQuotas(f.Quotas)
+	if err != nil {
+		return fmt.Errorf("--quota: %w", err)
+	}
+	svc := control.New(p.store, control.Options{DomainSuffix: f.DomainSuffix, Deployment: deployment, Quotas: &quotas})
 	if err := svc.Bootstrap(ctx); err != nil {
 		return err
 	}
