@@ -25,6 +25,7 @@ var forbidden = map[string][]string{
 	"internal/routing":    {"internal/api", "internal/store", "internal/control"},
 	"internal/edge":       {"internal/api", "internal/control"},
 	"internal/release":    {"internal/edge", "internal/control", "internal/store"},
+	"internal/console":    {"internal/edge", "internal/api", "internal/store"},
 }
 
 // allowedInside lists exceptions: a package may import its own sub-packages.
