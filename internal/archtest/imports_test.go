@@ -1,5 +1,5 @@
-// Package archtest checks DESIGN.md's package table: which stagefront
-// packages may not import which.
+// Package archtest checks the package table of docs/architecture.md:
+// which stagefront packages may not import which.
 package archtest
 
 import (
@@ -14,7 +14,7 @@ import (
 
 const module = "github.com/stagefront/stagefront/"
 
-// forbidden is DESIGN.md's "must not import" column. A rule on a package
+// forbidden is docs/architecture.md's "must not import" column. A rule on a package
 // also covers its sub-packages; a forbidden target covers its sub-packages.
 var forbidden = map[string][]string{
 	"internal/cloudfront": {"internal/"}, // pure: imports nothing of stagefront
@@ -26,7 +26,11 @@ var forbidden = map[string][]string{
 	"internal/edge":       {"internal/api", "internal/control"},
 	"internal/release":    {"internal/edge", "internal/control", "internal/store"},
 	"internal/console":    {"internal/edge", "internal/api", "internal/store"},
+	"internal/fleet":      {"internal/api", "internal/edge", "internal/control", "internal/routing", "internal/release"},
 }
+
+// wiring is the package that assembles a process; only cmd imports it.
+const wiring = "internal/server"
 
 // allowedInside lists exceptions: a package may import its own sub-packages.
 func allowed(pkg, target string) bool {
@@ -50,6 +54,12 @@ func TestImportRules(t *testing.T) {
 			return err
 		}
 		checked++
+		for _, imp := range f.Imports {
+			target := strings.TrimPrefix(strings.Trim(imp.Path.Value, `"`), module)
+			if allowed(wiring, target) && !allowed(wiring, rel) {
+				t.Errorf("%s imports %s: only cmd may import the wiring package", path, target)
+			}
+		}
 		for rule, targets := range forbidden {
 			if !allowed(rule, rel) {
 				continue
@@ -68,7 +78,7 @@ func TestImportRules(t *testing.T) {
 				}
 				for _, bad := range targets {
 					if target == strings.TrimSuffix(bad, "/") || strings.HasPrefix(target, strings.TrimSuffix(bad, "/")+"/") {
-						t.Errorf("%s imports %s: DESIGN.md says %s must not import %s", path, target, rule, bad)
+						t.Errorf("%s imports %s: docs/architecture.md says %s must not import %s", path, target, rule, bad)
 					}
 				}
 			}
@@ -83,7 +93,7 @@ func TestImportRules(t *testing.T) {
 	}
 }
 
-// TestEveryPackageHasDoc enforces STYLE.md habit 10: every package under
+// TestEveryPackageHasDoc checks that every package under
 // internal/ says in a doc comment what it owns.
 func TestEveryPackageHasDoc(t *testing.T) {
 	root, _ := filepath.Abs("../..")

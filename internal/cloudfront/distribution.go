@@ -7,7 +7,8 @@ import (
 )
 
 // ApplyDistributionDefaults fills in what CloudFront fills in on create and
-// update when the client leaves a member out (spec §1.3), so that
+// update when the client leaves a member out (the defaults of
+// the create-distribution response in the AWS CLI's examples), so that
 // GetDistributionConfig returns them. Members the client set are untouched.
 func ApplyDistributionDefaults(c *DistributionConfig) {
 	def := func(p **string, v string) {

@@ -30,7 +30,11 @@ func (s *Service) arn(id string) string {
 // Deployed once every edge serves its revision.
 func (s *Service) wire(ctx context.Context, d loaded[model.Distribution]) (*DistributionResult, error) {
 	status := "InProgress"
-	if s.opts.Deployment.Deployed(ctx, d.rev) {
+	rev, err := s.servedRevision(ctx, d)
+	if err != nil {
+		return nil, err
+	}
+	if s.opts.Deployment.Deployed(ctx, rev) {
 		status = "Deployed"
 	}
 	return s.wireStatus(ctx, d, status)
@@ -77,16 +81,14 @@ func (s *Service) wireStatus(ctx context.Context, d loaded[model.Distribution], 
 
 func (s *Service) lookups(ctx context.Context) cf.Lookups {
 	return cf.Lookups{
-		CachePolicyExists: func(id string) bool {
-			_, ok := cf.ManagedCachePolicyTTLs(id)
-			return ok
-		},
-		OriginRequestPolicyExists:   cf.IsManagedOriginRequestPolicy,
-		ResponseHeadersPolicyExists: cf.IsManagedResponseHeadersPolicy,
+		CachePolicyExists:           func(id string) bool { return cachePolicies().exists(ctx, s, id) },
+		OriginRequestPolicyExists:   func(id string) bool { return originRequestPolicies().exists(ctx, s, id) },
+		ResponseHeadersPolicyExists: func(id string) bool { return responseHeadersPolicies().exists(ctx, s, id) },
 		OriginAccessControlExists: func(id string) bool {
 			_, err := s.st.Get(ctx, model.OACKey(id))
 			return err == nil
 		},
+		KeyGroupExists: func(id string) bool { return s.keyGroupExists(ctx, id) },
 	}
 }
 
@@ -267,7 +269,8 @@ func summary(w *DistributionResult) cf.DistributionSummary {
 }
 
 // UpdateDistribution implements UpdateDistribution: a full replacement, with
-// the continuous-deployment exceptions of spec §2.2.4.
+// the continuous-deployment exceptions of cloudfront.CDAllowedChange
+// (docs/cloudfront.md, "What may change while continuous deployment is on").
 func (s *Service) UpdateDistribution(ctx context.Context, id, ifMatch string, cfg *cf.DistributionConfig) (*DistributionResult, error) {
 	if cfg == nil {
 		return nil, cf.ErrMissingBody
