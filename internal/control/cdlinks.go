@@ -228,15 +228,21 @@ func (s *Service) moveStaging(ctx context.Context, policyID string, attached boo
 }
 
 // unlinkDeletedPolicy is what deleting policyID does to the distributions:
-// every staging distribution that still stores it as a reverse pointer is
-// cleared, and the staging distribution it names is held at the revision
-// read, so an attach racing the delete fails one of the two.
-// The caller has checked that no primary holds the policy.
+// refused while a primary holds it; otherwise every staging distribution
+// that still stores it as a reverse pointer is cleared, and the staging
+// distribution it names is held at the revision read. One listing answers
+// both, so an attach committed after it changes the staging record and
+// fails the delete's condition, and one committed before it is seen.
 func (s *Service) unlinkDeletedPolicy(ctx context.Context, pol loaded[model.Policy]) (linkEdit, error) {
 	var edit linkEdit
 	all, err := listRecords[model.Distribution](ctx, s, model.DistributionPrefix)
 	if err != nil {
 		return edit, err
+	}
+	for _, d := range all {
+		if !d.rec.IsStaging() && d.rec.PolicyID() == pol.rec.ID {
+			return edit, cf.ErrCDPolicyInUse
+		}
 	}
 	for _, d := range all {
 		named := strings.EqualFold(d.rec.DomainName, pol.rec.StagingDNSName())

@@ -29,15 +29,7 @@ func (s *Service) arn(id string) string {
 // wire builds the API shape of a stored distribution as a read shows it:
 // Deployed once every edge serves its revision.
 func (s *Service) wire(ctx context.Context, d loaded[model.Distribution]) (*DistributionResult, error) {
-	status := "InProgress"
-	rev, err := s.servedRevision(ctx, d)
-	if err != nil {
-		return nil, err
-	}
-	if s.opts.Deployment.Deployed(ctx, rev) {
-		status = "Deployed"
-	}
-	return s.wireStatus(ctx, d, status)
+	return s.wireStatus(ctx, d, false)
 }
 
 // wireWritten builds the answer to a write. CloudFront answers every write
@@ -45,11 +37,11 @@ func (s *Service) wire(ctx context.Context, d loaded[model.Distribution]) (*Dist
 // Deployed. Clients rely on it: a waiter that saw Deployed in the write's
 // answer would skip waiting for the edges.
 func (s *Service) wireWritten(ctx context.Context, d loaded[model.Distribution]) (*DistributionResult, error) {
-	return s.wireStatus(ctx, d, "InProgress")
+	return s.wireStatus(ctx, d, true)
 }
 
-func (s *Service) wireStatus(ctx context.Context, d loaded[model.Distribution], status string) (*DistributionResult, error) {
-	cfg, err := s.shownConfig(ctx, d.rec)
+func (s *Service) wireStatus(ctx context.Context, d loaded[model.Distribution], written bool) (*DistributionResult, error) {
+	rev, err := s.servedRevision(ctx, s.st, d)
 	if err != nil {
 		return nil, err
 	}
@@ -57,9 +49,29 @@ func (s *Service) wireStatus(ctx context.Context, d loaded[model.Distribution], 
 	if err != nil {
 		return nil, err
 	}
+	cfg, err := s.shownConfig(ctx, d.rec)
+	if err != nil {
+		return nil, err
+	}
+	out := s.wireWith(d, rev, s.opts.Deployment.Watermark(ctx), invs)
+	out.Distribution.DistributionConfig = cfg
+	if written {
+		out.Distribution.Status = cf.String("InProgress")
+	}
+	return out, nil
+}
+
+// wireWith builds the API shape of d, which the edges must serve at rev
+// (servedRevision) to be Deployed, from what they serve (wm) and d's
+// invalidations, so a list reads them once for all its items.
+func (s *Service) wireWith(d loaded[model.Distribution], rev int64, wm model.Watermark, invs []loaded[model.Invalidation]) *DistributionResult {
+	status := "InProgress"
+	if wm.Deployed(d.rec.ID, rev) {
+		status = "Deployed"
+	}
 	inProgress := int32(0)
 	for _, inv := range invs {
-		if !s.opts.Deployment.Deployed(ctx, inv.rev) {
+		if !wm.Served(inv.rev) {
 			inProgress++
 		}
 	}
@@ -74,9 +86,9 @@ func (s *Service) wireStatus(ctx context.Context, d loaded[model.Distribution], 
 			DomainName:                    cf.String(d.rec.DomainName),
 			ActiveTrustedSigners:          &cf.ActiveTrustedSigners{Enabled: cf.Bool(false), Quantity: cf.Int32(0)},
 			ActiveTrustedKeyGroups:        &cf.ActiveTrustedKeyGroups{Enabled: cf.Bool(false), Quantity: cf.Int32(0)},
-			DistributionConfig:            cfg,
+			DistributionConfig:            d.rec.Config,
 		},
-	}, nil
+	}
 }
 
 func (s *Service) lookups(ctx context.Context) cf.Lookups {
@@ -141,8 +153,8 @@ func (s *Service) checkStagingQuota(ctx context.Context) error {
 // caller-reference and alias index keys, all in one transaction.
 func (s *Service) insertDistribution(ctx context.Context, rec *model.Distribution, tags []cf.Tag) (*DistributionResult, error) {
 	ref := cf.Str(rec.Config.CallerReference)
-	if _, err := s.st.Get(ctx, model.CallerRefKey(ref)); err == nil {
-		return nil, cf.ErrDistributionAlreadyExists.WithMessage("The caller reference %q is already associated with another distribution.", ref)
+	if kv, err := s.st.Get(ctx, model.CallerRefKey(ref)); err == nil {
+		return nil, cf.DistributionAlreadyExists(string(kv.Value))
 	}
 	aliases := aliasesOf(rec.Config)
 	if err := s.checkAliasesFree(ctx, "", aliases); err != nil {
@@ -180,8 +192,8 @@ func (s *Service) insertDistribution(ctx context.Context, rec *model.Distributio
 	rev, err := s.st.Txn(ctx, conds, ops)
 	if errors.Is(err, store.ErrConflict) {
 		// A concurrent create took the reference or an alias: report which.
-		if _, err := s.st.Get(ctx, model.CallerRefKey(ref)); err == nil {
-			return nil, cf.ErrDistributionAlreadyExists
+		if kv, err := s.st.Get(ctx, model.CallerRefKey(ref)); err == nil {
+			return nil, cf.DistributionAlreadyExists(string(kv.Value))
 		}
 		return nil, cf.ErrCNAMEAlreadyExists
 	}
@@ -231,7 +243,14 @@ func (s *Service) GetDistribution(ctx context.Context, id string) (*Distribution
 
 // ListDistributions implements ListDistributions.
 func (s *Service) ListDistributions(ctx context.Context, marker string, maxItems int) (*cf.DistributionList, error) {
-	all, err := listRecords[model.Distribution](ctx, s, model.DistributionPrefix)
+	// One read of the whole config answers for every item: the
+	// distributions, their invalidations and the custom resources they
+	// name (servedRevision).
+	snap, err := s.readConfig(ctx)
+	if err != nil {
+		return nil, err
+	}
+	all, err := snapshotRecords[model.Distribution](s, snap, model.DistributionPrefix)
 	if err != nil {
 		return nil, err
 	}
@@ -245,12 +264,24 @@ func (s *Service) ListDistributions(ctx context.Context, marker string, maxItems
 	if next != "" {
 		list.NextMarker = cf.String(next)
 	}
+	if len(items) == 0 {
+		return list, nil
+	}
+	allInvs, err := snapshotRecords[model.Invalidation](s, snap, model.InvalidationPrefix)
+	if err != nil {
+		return nil, err
+	}
+	invs := map[string][]loaded[model.Invalidation]{}
+	for _, inv := range allInvs {
+		invs[inv.rec.DistributionID] = append(invs[inv.rec.DistributionID], inv)
+	}
+	wm := s.opts.Deployment.Watermark(ctx)
 	for _, d := range items {
-		w, err := s.wire(ctx, d)
+		rev, err := s.servedRevision(ctx, snap, d)
 		if err != nil {
 			return nil, err
 		}
-		list.Items = append(list.Items, summary(w))
+		list.Items = append(list.Items, summary(s.wireWith(d, rev, wm, invs[d.rec.ID])))
 	}
 	return list, nil
 }
@@ -410,7 +441,7 @@ func (s *Service) DeleteDistribution(ctx context.Context, id, ifMatch string) er
 	if err := checkIfMatch(ifMatch, cur.etag(id)); err != nil {
 		return err
 	}
-	if cf.IsTrue(cur.rec.Config.Enabled) || !s.opts.Deployment.Deployed(ctx, cur.rev) {
+	if cf.IsTrue(cur.rec.Config.Enabled) || !s.opts.Deployment.Watermark(ctx).Served(cur.rev) {
 		return cf.ErrDistributionNotDisabled
 	}
 	conds := []store.Cond{{Key: model.DistributionKey(id), ModRevision: cur.rev}}

@@ -195,11 +195,6 @@ func (s *Service) DeletePolicy(ctx context.Context, id, ifMatch string) error {
 	if err := checkIfMatch(ifMatch, cur.etag(id)); err != nil {
 		return err
 	}
-	if primaryID, err := s.primaryOfPolicy(ctx, id); err != nil {
-		return err
-	} else if primaryID != "" {
-		return cf.ErrCDPolicyInUse
-	}
 	conds := []store.Cond{{Key: model.PolicyKey(id), ModRevision: cur.rev}}
 	ops := []store.Op{{Key: model.PolicyKey(id), Delete: true}, {Key: model.StagingPolicyKey(cur.rec.StagingDNSName()), Delete: true}}
 	unlink, err := s.unlinkDeletedPolicy(ctx, cur)
