@@ -89,7 +89,11 @@ func (s *Service) CreateInvalidation(ctx context.Context, distID string, batch *
 	if err != nil {
 		return nil, err
 	}
-	return s.invalidationWire(s.opts.Deployment.Watermark(ctx), loaded[model.Invalidation]{rec: rec, rev: rev}), nil
+	// Like every write, a new invalidation answers InProgress; a later read
+	// says Completed once every edge has purged.
+	created := s.invalidationWire(s.opts.Deployment.Watermark(ctx), loaded[model.Invalidation]{rec: rec, rev: rev})
+	created.Status = cf.String("InProgress")
+	return created, nil
 }
 
 func sortedPaths(p []string) []string {
