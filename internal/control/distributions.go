@@ -56,7 +56,7 @@ func (s *Service) wire(ctx context.Context, d loaded[model.Distribution]) (*Dist
 			InProgressInvalidationBatches: cf.Int32(inProgress),
 			DomainName:                    cf.String(d.rec.DomainName),
 			ActiveTrustedSigners:          &cf.ActiveTrustedSigners{Enabled: cf.Bool(false), Quantity: cf.Int32(0)},
-			ActiveTrustedKeyGroups:        &cf.ActiveTrustedKeyGroups{Enabled: cf.Bool(false), Quantity: cf.Int32(0)},
+			ActiveTrustedKeyGroups:        s.activeKeyGroups(ctx, d.rec.Config),
 			DistributionConfig:            d.rec.Config,
 		},
 	}, nil

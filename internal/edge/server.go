@@ -193,7 +193,8 @@ func (s *Server) serve(x *exchange, v viewer, lt *liveTable, start time.Time) (d
 		w.Header()[DebugHeader] = lt.debugHeader(d, dec.Variant, variant)
 	}
 
-	path := v.EscapedPath()
+	reqPath := v.EscapedPath()
+	path := reqPath
 	if path == "/" && d.DefaultRootObject != "" {
 		path = "/" + d.DefaultRootObject
 	}
@@ -217,6 +218,12 @@ func (s *Server) serve(x *exchange, v viewer, lt *liveTable, start time.Time) (d
 	if b.Origin == nil {
 		errorPage(w, http.StatusBadGateway, "The behavior has no origin to fetch from.")
 		return primary.ID, variant
+	}
+	if b.Restricted {
+		var ok bool
+		if v, ok = s.checkSigned(x, v, lt, d, b, reqPath, now); !ok {
+			return primary.ID, variant
+		}
 	}
 	s.respond(x, v, lt, d, b, path, now)
 	return primary.ID, variant
