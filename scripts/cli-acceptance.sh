@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# Spec §5 acceptance rows 1–9, 11–13, 15–20: the real `aws` CLI (and boto3)
-# against a freshly started `stagefront serve` with SigV4 auth on.
+# Acceptance: the continuous-deployment workflow with the real `aws` CLI
+# (and boto3) against a freshly started `stagefront serve` with SigV4 auth on.
 # Usage: scripts/cli-acceptance.sh   (builds the binary, uses loopback only)
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -231,6 +231,59 @@ import boto3
 c = boto3.client('cloudfront', endpoint_url='$EP')
 q = c.list_continuous_deployment_policies()['ContinuousDeploymentPolicyList']['Quantity']
 assert q == 1, q  # the second policy (row 7) is still there"
+
+# 21 custom cache policy: CRUD, errors, ListDistributionsByCachePolicyId
+cat > cp.json <<'EOF'
+{"Name":"acceptance-cp","MinTTL":0,"DefaultTTL":60,"MaxTTL":300,
+ "ParametersInCacheKeyAndForwardedToOrigin":{"EnableAcceptEncodingGzip":false,
+  "HeadersConfig":{"HeaderBehavior":"none"},"CookiesConfig":{"CookieBehavior":"none"},
+  "QueryStringsConfig":{"QueryStringBehavior":"whitelist","QueryStrings":{"Quantity":1,"Items":["v"]}}}}
+EOF
+$CF create-cache-policy --cache-policy-config file://cp.json > cpo.json
+CP=$(jq -r .CachePolicy.Id cpo.json); CPE=$(jq -r .ETag cpo.json)
+check "21 create-cache-policy: Location" test -n "$(jq -r '.Location // empty' cpo.json)"
+expect_err "21 duplicate name" CachePolicyAlreadyExists $CF create-cache-policy --cache-policy-config file://cp.json
+jq '.Name="ttl" | .MinTTL=100 | .DefaultTTL=10' cp.json > cpbad.json
+expect_err "21 TTL order" InvalidArgument $CF create-cache-policy --cache-policy-config file://cpbad.json
+jq '.Name="many" | .ParametersInCacheKeyAndForwardedToOrigin.HeadersConfig={"HeaderBehavior":"whitelist","Headers":{"Quantity":11,"Items":["a","b","c","d","e","f","g","h","i","j","k"]}}' cp.json > cpmany.json
+expect_err "21 too many headers" TooManyHeadersInCachePolicy $CF create-cache-policy --cache-policy-config file://cpmany.json
+check "21 list --type custom" test "$($CF list-cache-policies --type custom --query 'CachePolicyList.Quantity' --output text)" = 1
+expect_err "21 managed policy is read-only" IllegalDelete $CF delete-cache-policy --id 658327ea-f89d-4fab-a63d-7e88639e58f6 --if-match x
+jq '.DefaultTTL=120' cp.json > cp2.json
+$CF update-cache-policy --id "$CP" --if-match "$CPE" --cache-policy-config file://cp2.json > cpu.json
+check "21 update: DefaultTTL" test "$(jq -r .CachePolicy.CachePolicyConfig.DefaultTTL cpu.json)" = 120
+expect_err "21 update with stale ETag" PreconditionFailed $CF update-cache-policy --id "$CP" --if-match "$CPE" --cache-policy-config file://cp2.json
+jq --arg cp "$CP" '.CallerReference="cp-user" | .Aliases={"Quantity":0} | .DefaultCacheBehavior.CachePolicyId=$cp' primary.json > cpd.json
+CPD=$($CF create-distribution --distribution-config file://cpd.json --query Distribution.Id --output text)
+check "21 ListDistributionsByCachePolicyId" test "$($CF list-distributions-by-cache-policy-id --cache-policy-id "$CP" --query 'DistributionIdList.Items[0]' --output text)" = "$CPD"
+expect_err "21 delete in use" CachePolicyInUse $CF delete-cache-policy --id "$CP" --if-match "$(jq -r .ETag cpu.json)"
+
+# 22 public key, key group, signed URLs at the edge (aws cloudfront sign)
+openssl genrsa -traditional -out sign.pem 2048 2>/dev/null; openssl rsa -pubout -in sign.pem -out sign.pub 2>/dev/null
+jq -n --rawfile k sign.pub '{CallerReference:"acc-key",Name:"acc-key",EncodedKey:$k}' > pk.json
+$CF create-public-key --public-key-config file://pk.json > pko.json
+KID=$(jq -r .PublicKey.Id pko.json)
+check "22 EncodedKey round-trips" test "$(jq -r .PublicKey.PublicKeyConfig.EncodedKey pko.json)" = "$(cat sign.pub; echo)"
+expect_err "22 duplicate caller reference" PublicKeyAlreadyExists $CF create-public-key --public-key-config file://pk.json
+$CF create-key-group --key-group-config "Name=acc-group,Items=$KID" > kgo.json
+KG=$(jq -r .KeyGroup.Id kgo.json)
+expect_err "22 key in a group" PublicKeyInUse $CF delete-public-key --id "$KID" --if-match "$(jq -r .ETag pko.json)"
+jq --arg kg "$KG" '.CallerReference="signed-1" | .Aliases={"Quantity":0} | .DefaultCacheBehavior.TrustedKeyGroups={"Enabled":true,"Quantity":1,"Items":[$kg]}' primary.json > sd1.json
+$CF create-distribution --distribution-config file://sd1.json > sdo.json
+SD=$(jq -r .Distribution.Id sdo.json); SDOM=$(jq -r .Distribution.DomainName sdo.json)
+check "22 ListDistributionsByKeyGroup" test "$($CF list-distributions-by-key-group --key-group-id "$KG" --query 'DistributionIdList.Items[0]' --output text)" = "$SD"
+expect_err "22 key group in use" ResourceInUse $CF delete-key-group --id "$KG" --if-match "$(jq -r .ETag kgo.json)"
+jq '.DefaultCacheBehavior.TrustedKeyGroups={"Enabled":false,"Quantity":0} | .DefaultCacheBehavior.TrustedSigners={"Enabled":true,"Quantity":1,"Items":["self"]} | .CallerReference="signers-1"' sd1.json > ts.json
+expect_err "22 legacy TrustedSigners refused" InvalidArgument $CF create-distribution --distribution-config file://ts.json
+timeout 30 $CF wait distribution-deployed --id "$SD"
+EDGE=http://127.0.0.1:$EDGE_PORT
+code() { curl -s -o /dev/null -w '%{http_code}' -H "Host: $SDOM" "$@"; }
+check "22 unsigned request: 403" test "$(code "$EDGE/private.txt")" = 403
+check "22 unsigned request: MissingKey body" grep -q MissingKey <(curl -s -H "Host: $SDOM" "$EDGE/private.txt")
+SIGNED=$(aws cloudfront sign --url "http://$SDOM/private.txt" --key-pair-id "$KID" --private-key file://sign.pem --date-less-than "$(date -u -d '+1 hour' +%Y-%m-%dT%H:%M:%SZ)")
+check "22 aws cloudfront sign URL passes the edge (not 403)" test "$(code "$EDGE${SIGNED#http://$SDOM}")" != 403
+EXPIRED=$(aws cloudfront sign --url "http://$SDOM/private.txt" --key-pair-id "$KID" --private-key file://sign.pem --date-less-than "$(date -u -d '-1 hour' +%Y-%m-%dT%H:%M:%SZ)")
+check "22 expired signed URL: 403" test "$(code "$EDGE${EXPIRED#http://$SDOM}")" = 403
 
 echo "cli-acceptance: $PASS passed, $FAIL failed"
 if [ "$FAIL" -ne 0 ]; then echo "--- server log"; tail -50 "$WORK/server.log"; exit 1; fi

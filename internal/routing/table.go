@@ -82,7 +82,8 @@ func (e CompileError) Unwrap() error { return e.Err }
 type Status uint8
 
 // Statuses. The edge answers 403 for StatusStaging and StatusDisabled: a
-// staging distribution is never reachable directly (spec §3.1).
+// staging distribution is never reachable directly: AWS says viewers always reach it through
+// the primary (docs/cloudfront.md).
 const (
 	StatusNotFound Status = iota
 	StatusOK
@@ -317,7 +318,7 @@ func (t *Table) index(d *Dist) {
 	}
 }
 
-// linkPolicies attaches the CD decision data to each primary (spec §3.2).
+// linkPolicies attaches the CD decision data to each primary.
 func (t *Table) linkPolicies(snap Snapshot) []CompileError {
 	policies := make(map[string]PolicyRecord, len(snap.Policies))
 	for _, p := range snap.Policies {
