@@ -285,5 +285,16 @@ check "22 aws cloudfront sign URL passes the edge (not 403)" test "$(code "$EDGE
 EXPIRED=$(aws cloudfront sign --url "http://$SDOM/private.txt" --key-pair-id "$KID" --private-key file://sign.pem --date-less-than "$(date -u -d '-1 hour' +%Y-%m-%dT%H:%M:%SZ)")
 check "22 expired signed URL: 403" test "$(code "$EDGE${EXPIRED#http://$SDOM}")" = 403
 
+# 23 origin access identity (legacy) on an S3 origin
+$CF create-cloud-front-origin-access-identity --cloud-front-origin-access-identity-config CallerReference=oai-acc,Comment=legacy > oai.json
+OAI=$(jq -r .CloudFrontOriginAccessIdentity.Id oai.json)
+check "23 S3CanonicalUserId" grep -Eq '^[0-9a-f]{96}$' <<<"$(jq -r .CloudFrontOriginAccessIdentity.S3CanonicalUserId oai.json)"
+check "23 list" test "$($CF list-cloud-front-origin-access-identities --query 'CloudFrontOriginAccessIdentityList.Quantity' --output text)" = 1
+jq --arg oai "origin-access-identity/cloudfront/$OAI" '.CallerReference="oai-user" | .Aliases={"Quantity":0} | .Origins.Items[0]={"Id":"web","DomainName":"bucket.s3.amazonaws.com","S3OriginConfig":{"OriginAccessIdentity":$oai}}' primary.json > oaid.json
+check "23 S3 origin with the OAI" $CF create-distribution --distribution-config file://oaid.json --query Distribution.Id --output text
+jq '.CallerReference="oai-bad" | .Origins.Items[0].S3OriginConfig.OriginAccessIdentity="origin-access-identity/cloudfront/ENOTANOAI00000"' oaid.json > oaibad.json
+expect_err "23 unknown OAI" InvalidOriginAccessIdentity $CF create-distribution --distribution-config file://oaibad.json
+expect_err "23 OAI in use" CloudFrontOriginAccessIdentityInUse $CF delete-cloud-front-origin-access-identity --id "$OAI" --if-match "$(jq -r .ETag oai.json)"
+
 echo "cli-acceptance: $PASS passed, $FAIL failed"
 if [ "$FAIL" -ne 0 ]; then echo "--- server log"; tail -50 "$WORK/server.log"; exit 1; fi

@@ -78,7 +78,8 @@ func (s *Service) lookups(ctx context.Context) cf.Lookups {
 			_, err := s.st.Get(ctx, model.OACKey(id))
 			return err == nil
 		},
-		KeyGroupExists: func(id string) bool { return s.keyGroupExists(ctx, id) },
+		KeyGroupExists:             func(id string) bool { return s.keyGroupExists(ctx, id) },
+		OriginAccessIdentityExists: func(id string) bool { return s.oaiExists(ctx, id) },
 	}
 }
 
