@@ -145,6 +145,9 @@ type Lookups struct {
 	// ResponseHeadersPolicyId.
 	ResponseHeadersPolicyExists func(id string) bool
 	OriginAccessControlExists   func(id string) bool
+	// OriginAccessIdentityExists answers for an S3 origin's
+	// OriginAccessIdentity ("origin-access-identity/cloudfront/<Id>").
+	OriginAccessIdentityExists func(id string) bool
 	// KeyGroupExists answers for a behavior's TrustedKeyGroups. Unlike the
 	// others, nil means "no key group exists": stagefront holds none.
 	KeyGroupExists func(id string) bool
@@ -322,6 +325,9 @@ func validateOrigin(o *Origin, look Lookups) error {
 	if id := Str(o.OriginAccessControlId); id != "" && look.OriginAccessControlExists != nil && !look.OriginAccessControlExists(id) {
 		return ErrInvalidOriginAccessControl.WithMessage("The origin access control %q does not exist.", id)
 	}
+	if err := checkOriginAccessIdentity(o, look); err != nil {
+		return err
+	}
 	if o.CustomHeaders != nil && len(o.CustomHeaders.Items) > look.quotas().CustomHeadersPerOrigin {
 		return ErrTooManyOriginCustomHeaders
 	}
@@ -392,4 +398,28 @@ func derefI64(p *int64) int64 {
 		return 0
 	}
 	return *p
+}
+
+// OAIPathPrefix starts an S3 origin's OriginAccessIdentity.
+const OAIPathPrefix = "origin-access-identity/cloudfront/"
+
+// checkOriginAccessIdentity checks an S3 origin's OriginAccessIdentity:
+// empty, or OAIPathPrefix + the id of an existing origin access identity,
+// and never together with an origin access control.
+func checkOriginAccessIdentity(o *Origin, look Lookups) error {
+	if o.S3OriginConfig == nil {
+		return nil
+	}
+	oai := Str(o.S3OriginConfig.OriginAccessIdentity)
+	if oai == "" {
+		return nil
+	}
+	if Str(o.OriginAccessControlId) != "" {
+		return ErrIllegalOriginAccessCfg
+	}
+	id, ok := strings.CutPrefix(oai, OAIPathPrefix)
+	if !ok || id == "" || (look.OriginAccessIdentityExists != nil && !look.OriginAccessIdentityExists(id)) {
+		return ErrInvalidOAI.WithMessage("The origin access identity %q is not valid or doesn't exist: use %s<Id> with the Id of an existing origin access identity.", oai, OAIPathPrefix)
+	}
+	return nil
 }

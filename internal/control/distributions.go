@@ -53,7 +53,7 @@ func (s *Service) wireStatus(ctx context.Context, d loaded[model.Distribution], 
 	if err != nil {
 		return nil, err
 	}
-	out := s.wireWith(d, rev, s.opts.Deployment.Watermark(ctx), invs)
+	out := s.wireWith(ctx, d, rev, s.opts.Deployment.Watermark(ctx), invs)
 	out.Distribution.DistributionConfig = cfg
 	if written {
 		out.Distribution.Status = cf.String("InProgress")
@@ -64,7 +64,7 @@ func (s *Service) wireStatus(ctx context.Context, d loaded[model.Distribution], 
 // wireWith builds the API shape of d, which the edges must serve at rev
 // (servedRevision) to be Deployed, from what they serve (wm) and d's
 // invalidations, so a list reads them once for all its items.
-func (s *Service) wireWith(d loaded[model.Distribution], rev int64, wm model.Watermark, invs []loaded[model.Invalidation]) *DistributionResult {
+func (s *Service) wireWith(ctx context.Context, d loaded[model.Distribution], rev int64, wm model.Watermark, invs []loaded[model.Invalidation]) *DistributionResult {
 	status := "InProgress"
 	if wm.Deployed(d.rec.ID, rev) {
 		status = "Deployed"
@@ -85,7 +85,7 @@ func (s *Service) wireWith(d loaded[model.Distribution], rev int64, wm model.Wat
 			InProgressInvalidationBatches: cf.Int32(inProgress),
 			DomainName:                    cf.String(d.rec.DomainName),
 			ActiveTrustedSigners:          &cf.ActiveTrustedSigners{Enabled: cf.Bool(false), Quantity: cf.Int32(0)},
-			ActiveTrustedKeyGroups:        &cf.ActiveTrustedKeyGroups{Enabled: cf.Bool(false), Quantity: cf.Int32(0)},
+			ActiveTrustedKeyGroups:        s.activeKeyGroups(ctx, d.rec.Config),
 			DistributionConfig:            d.rec.Config,
 		},
 	}
@@ -100,8 +100,9 @@ func (s *Service) lookups(ctx context.Context) cf.Lookups {
 			_, err := s.st.Get(ctx, model.OACKey(id))
 			return err == nil
 		},
-		KeyGroupExists: func(id string) bool { return s.keyGroupExists(ctx, id) },
-		Quotas:         s.opts.Quotas,
+		KeyGroupExists:             func(id string) bool { return s.keyGroupExists(ctx, id) },
+		OriginAccessIdentityExists: func(id string) bool { return s.oaiExists(ctx, id) },
+		Quotas:                     s.opts.Quotas,
 	}
 }
 
@@ -282,7 +283,7 @@ func (s *Service) ListDistributions(ctx context.Context, marker string, maxItems
 		if err != nil {
 			return nil, err
 		}
-		list.Items = append(list.Items, summary(s.wireWith(d, rev, wm, invs[d.rec.ID])))
+		list.Items = append(list.Items, summary(s.wireWith(ctx, d, rev, wm, invs[d.rec.ID])))
 	}
 	return list, nil
 }
