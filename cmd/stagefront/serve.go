@@ -47,6 +47,7 @@ type serveFlags struct {
 	tlsCert    string
 	tlsKey     string
 	edgeEngine string
+	cfnStrict  bool
 }
 
 // roles says which parts a process runs: serve = both, api, edge.
@@ -84,6 +85,7 @@ func newRoleCmd(use, short string, r roles) *cobra.Command {
 		fl.StringVar(&f.apiAddr, "api-addr", "127.0.0.1:4566", "CloudFront API listen address")
 		fl.StringVar(&f.domainSuffix, "domain-suffix", "cdn.localhost", "suffix of generated distribution domain names")
 		fl.StringVar(&f.authMode, "auth", "sigv4", "API authentication: sigv4, or none (only when the API listens on loopback)")
+		fl.BoolVar(&f.cfnStrict, "cfn-strict", false, "CloudFormation: reject unknown property keys as AWS does, with no key repair or S3 origin inference (docs/cloudformation.md)")
 	}
 	if r.edge {
 		fl.StringVar(&f.edgeAddr, "edge-addr", "127.0.0.1:8080", "edge (viewer) HTTP listen address")
@@ -197,6 +199,13 @@ func run(ctx context.Context, f serveFlags, r roles) error {
 			return err
 		}
 		apiHandler := api.New(svc, api.Options{Verifier: verifier, Logger: log})
+		// CloudFormation (docs/cloudformation.md): the Query API at the
+		// endpoint root, signed for the "cloudformation" service.
+		stacks, err := newStackManager(ctx, svc, f.cfnStrict, log)
+		if err != nil {
+			return err
+		}
+		apiHandler = mountCloudFormation(apiHandler, stacks, verifier, log)
 
 		// Releases (issue 4, cmd/stagefront/release_serve.go): the controller
 		// loop, and the JSON API under /stagefront/v1/ on the API address.
