@@ -21,9 +21,8 @@ import (
 const crashEnv = "STAGEFRONT_TEST_CFN_CRASH_AT"
 
 // newStackManager returns the CloudFormation stack manager over the
-// control service, and finishes the operations a previous process left
-// in progress (every region with stacks).
-func newStackManager(ctx context.Context, svc *control.Service, strict bool, log *slog.Logger) (*cfnstack.Manager, error) {
+// control service.
+func newStackManager(svc *control.Service, strict bool, log *slog.Logger) *cfnstack.Manager {
 	opts := cfnstack.Options{Strict: strict, Logger: log}
 	if at := os.Getenv(crashEnv); at != "" {
 		opts.CrashPoint = func(point string) {
@@ -33,17 +32,28 @@ func newStackManager(ctx context.Context, svc *control.Service, strict bool, log
 			}
 		}
 	}
-	m := cfnstack.New(svc.Store(), &resource.Env{Svc: svc}, opts)
-	regions, err := m.Regions(ctx)
-	if err != nil {
-		return nil, err
-	}
-	for _, region := range regions {
-		if err := m.Recover(ctx, region); err != nil {
-			return nil, err
+	return cfnstack.New(svc.Store(), &resource.Env{Svc: svc}, opts)
+}
+
+// recoverStacks finishes the operations a previous process left in
+// progress, in every region with stacks. It runs beside the servers: a
+// rollback deletes distributions, which waits for the edges to serve the
+// disabled configuration. A failure is logged, not fatal: the stack stays
+// in its *_IN_PROGRESS state for the next start.
+func recoverStacks(m *cfnstack.Manager, log *slog.Logger) func(context.Context) error {
+	return func(ctx context.Context) error {
+		regions, err := m.Regions(ctx)
+		if err != nil {
+			log.Error("cloudformation: recovery", "err", err)
+			return nil
 		}
+		for _, region := range regions {
+			if err := m.Recover(ctx, region); err != nil {
+				log.Error("cloudformation: recovery", "region", region, "err", err)
+			}
+		}
+		return nil
 	}
-	return m, nil
 }
 
 // mountCloudFormation routes requests to the endpoint root to the

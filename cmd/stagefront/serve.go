@@ -201,11 +201,9 @@ func run(ctx context.Context, f serveFlags, r roles) error {
 		apiHandler := api.New(svc, api.Options{Verifier: verifier, Logger: log})
 		// CloudFormation (docs/cloudformation.md): the Query API at the
 		// endpoint root, signed for the "cloudformation" service.
-		stacks, err := newStackManager(ctx, svc, f.cfnStrict, log)
-		if err != nil {
-			return err
-		}
+		stacks := newStackManager(svc, f.cfnStrict, log)
 		apiHandler = mountCloudFormation(apiHandler, stacks, verifier, log)
+		loops = append(loops, recoverStacks(stacks, log))
 
 		// Releases (issue 4, cmd/stagefront/release_serve.go): the controller
 		// loop, and the JSON API under /stagefront/v1/ on the API address.

@@ -25,6 +25,12 @@ var forbidden = map[string][]string{
 	"internal/routing":    {"internal/api", "internal/store", "internal/control"},
 	"internal/edge":       {"internal/api", "internal/control"},
 	"internal/release":    {"internal/edge", "internal/control", "internal/store"},
+	// CloudFormation: resource handlers call the control service only;
+	// stacks reach CloudFront only through the handlers; the Query API
+	// only through stacks.
+	"internal/cfn/resource": {"internal/api", "internal/edge", "internal/routing", "internal/release", "internal/store", "internal/cfn/stack", "internal/cfn/queryapi"},
+	"internal/cfn/stack":    {"internal/api", "internal/edge", "internal/routing", "internal/release", "internal/control", "internal/cfn/queryapi"},
+	"internal/cfn/queryapi": {"internal/edge", "internal/routing", "internal/release", "internal/control", "internal/store", "internal/cfn/resource"},
 }
 
 // allowedInside lists exceptions: a package may import its own sub-packages.

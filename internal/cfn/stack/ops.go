@@ -283,6 +283,7 @@ func (m *Manager) apply(ctx context.Context, l *loaded, pl *plan) (string, strin
 		if err != nil {
 			return m.failResource(ctx, l, rec, CreateFailed, err.Error())
 		}
+		m.crash("created:" + id) // made in CloudFront, not yet recorded here
 		rec.PhysicalID, rec.Attributes = res.PhysicalID, res.Attributes
 		reason := "Resource creation Initiated"
 		if len(res.Warnings) > 0 {
