@@ -2,10 +2,10 @@ package queryapi
 
 import (
 	"bytes"
-	"html"
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
+	"html"
 	"io"
 	"net/http"
 	"net/http/httptest"
