@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# Spec §5 acceptance rows 1–9, 11–13, 15–20: the real `aws` CLI (and boto3)
-# against a freshly started `stagefront serve` with SigV4 auth on.
+# Acceptance: the continuous-deployment workflow with the real `aws` CLI
+# (and boto3) against a freshly started `stagefront serve` with SigV4 auth on.
 # Usage: scripts/cli-acceptance.sh   (builds the binary, uses loopback only)
 set -euo pipefail
 cd "$(dirname "$0")/.."

@@ -10,6 +10,20 @@ echo "== gofmt"
 unformatted=$(gofmt -l $(git ls-files '*.go' 2>/dev/null || find . -name '*.go'))
 if [ -n "$unformatted" ]; then echo "gofmt would change: $unformatted"; exit 1; fi
 
+echo "== generated code is current"
+# go generate must reproduce the committed files exactly (the first line of
+# internal/cloudfront/shapes_gen.go names the botocore version it needs).
+before=$(git ls-files -z '*.go' | xargs -0 sha256sum)
+go generate ./...
+after=$(git ls-files -z '*.go' | xargs -0 sha256sum)
+if [ "$before" != "$after" ]; then
+  diff <(echo "$before") <(echo "$after") || true
+  echo "go generate changed the files above: commit the regenerated code."
+  echo "installed botocore: $(python3 -c 'import botocore;print(botocore.__version__)' 2>&1);" \
+    "committed: $(head -1 internal/cloudfront/shapes_gen.go)"
+  exit 1
+fi
+
 echo "== go vet"
 go vet ./...
 
@@ -33,5 +47,5 @@ done < <(grep -rl --include='*_test.go' '^func Fuzz' internal | while read -r f;
   for t in $(grep -o '^func Fuzz[A-Za-z0-9_]*' "$f" | cut -d' ' -f2); do echo "./$(dirname "$f") $t"; done
 done)
 
-echo "== AWS CLI acceptance (spec §5)"
+echo "== AWS CLI acceptance"
 bash scripts/cli-acceptance.sh

@@ -29,7 +29,7 @@ import (
 )
 
 func main() {
-	stagefront := flag.String("stagefront", "", "stagefront API endpoint, e.g. http://127.0.0.1:4566")
+	stagefront := flag.String("stagefront", "", "stagefront API endpoint, e.g. http://127.0.0.1:7654")
 	moto := flag.String("moto", "", "moto_server endpoint, e.g. http://127.0.0.1:5000 (optional)")
 	duration := flag.Duration("duration", 5*time.Second, "how long each measurement runs")
 	workers := flag.Int("concurrency", 16, "concurrent clients")

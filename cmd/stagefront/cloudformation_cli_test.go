@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"fmt"
 	"net/http"
@@ -74,7 +75,10 @@ func s3Origin(t *testing.T) *httptest.Server {
 // and combined output.
 func (s *cfnServer) aws(args ...string) (int, string) {
 	s.t.Helper()
-	cmd := exec.Command("aws", append(args, "--endpoint-url", "http://"+s.api)...)
+	// Bounded, so a hung call fails the test with its arguments.
+	ctx, cancel := context.WithTimeout(s.t.Context(), 3*time.Minute)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, "aws", append(args, "--endpoint-url", "http://"+s.api)...)
 	cmd.Env = append(os.Environ(), "AWS_ACCESS_KEY_ID="+cfnKey, "AWS_SECRET_ACCESS_KEY="+cfnSecret, "AWS_DEFAULT_REGION=us-east-1",
 		"AWS_CONFIG_FILE=/dev/null", "AWS_SHARED_CREDENTIALS_FILE=/dev/null", "AWS_EC2_METADATA_DISABLED=true", "AWS_PAGER=",
 		"AWS_MAX_ATTEMPTS=1", "AWS_RETRY_MODE=standard")

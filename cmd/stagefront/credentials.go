@@ -35,7 +35,7 @@ func newCredentialsCmd() *cobra.Command {
 	}
 	add := &cobra.Command{
 		Use:   "add NAME",
-		Short: "Create a key pair named NAME and print it (restart `serve` for it to take effect)",
+		Short: "Create a key pair named NAME and print it (a running server accepts it at once)",
 		Args:  cobra.ExactArgs(1),
 		RunE: func(_ *cobra.Command, args []string) error {
 			creds, err := load()

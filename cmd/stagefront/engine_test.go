@@ -33,7 +33,7 @@ func TestServeEdgeEngines(t *testing.T) {
 			cmd := startProc(t, bin, "serve", "--auth", "none", "--data-dir", t.TempDir(), "--api-addr", api,
 				"--admin-addr", admin, "--edge-addr", edgeAddr, "--edge-engine", engine)
 			waitHealthy(t, admin)
-			out, err := (&server{api: api}).client().CreateDistribution(context.Background(), &cloudfront.CreateDistributionInput{DistributionConfig: &types.DistributionConfig{
+			out, err := (&serveProc{api: api}).client().CreateDistribution(context.Background(), &cloudfront.CreateDistributionInput{DistributionConfig: &types.DistributionConfig{
 				CallerReference: aws.String(engine), Comment: aws.String(""), Enabled: aws.Bool(true),
 				Origins: &types.Origins{Quantity: aws.Int32(1), Items: []types.Origin{{Id: aws.String("o"), DomainName: aws.String("127.0.0.1"),
 					CustomOriginConfig: &types.CustomOriginConfig{HTTPPort: aws.Int32(port), HTTPSPort: aws.Int32(443), OriginProtocolPolicy: types.OriginProtocolPolicyHttpOnly}}}},

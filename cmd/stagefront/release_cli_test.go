@@ -24,9 +24,9 @@ func TestReleaseCLI(t *testing.T) {
 	// `credentials add` writes the same file the stack verifies with; the
 	// stack's CredentialFile only reads it at start, so add through it.
 	must(t, runCLI(t, "credentials", "add", "erin", "--data-dir", t.TempDir()))
-	erin := s.client("erin")
-	t.Setenv("AWS_ACCESS_KEY_ID", erin.creds.AccessKeyID)
-	t.Setenv("AWS_SECRET_ACCESS_KEY", erin.creds.SecretAccessKey)
+	s.client("erin") // creates the principal
+	t.Setenv("AWS_ACCESS_KEY_ID", s.cred("erin").AccessKeyID)
+	t.Setenv("AWS_SECRET_ACCESS_KEY", s.cred("erin").SecretAccessKey)
 
 	dir := t.TempDir()
 	spec := filepath.Join(dir, "release.yaml")

@@ -58,7 +58,7 @@ func wantPhase(t *testing.T, s *stack, name string, want release.Phase) *release
 	return live
 }
 
-// TestReleaseHeaderThenWeight is the seed article's two runs end to end:
+// TestReleaseHeaderThenWeight is the classic two-run pipeline end to end:
 // v1→v2 by header + approval + promote, then v2→v3 by weight 5 % → 15 %
 // with stickiness + approval + promote, each checked at the edge.
 func TestReleaseHeaderThenWeight(t *testing.T) {
@@ -78,7 +78,7 @@ func TestReleaseHeaderThenWeight(t *testing.T) {
 	if body, _, _ := s.viewer(domain, false).get(); body != "v1" {
 		t.Fatalf("without the header: %q, want v1", body)
 	}
-	if _, err := s.client("bob").decide(s.ctx(), "site-2.0.0", "approve", "looks good"); err != nil {
+	if _, err := s.client("bob").Decide(s.ctx(), "site-2.0.0", "approve", "looks good"); err != nil {
 		t.Fatal(err)
 	}
 	s.waitEdge()
@@ -91,7 +91,7 @@ func TestReleaseHeaderThenWeight(t *testing.T) {
 	}
 
 	// v2 → v3 by weight, with stickiness. The policy was disabled by the
-	// promotion: the release must enable it again (the seed's drift).
+	// promotion: the release must enable it again (the classic pipeline drift).
 	s.startRelease("alice", weightSpec("site-3.0.0", primaryID, "v3"))
 	live = wantPhase(t, s, "site-3.0.0", release.PhaseProgressing)
 	if live.State.Step != 0 {
@@ -119,7 +119,7 @@ func TestReleaseHeaderThenWeight(t *testing.T) {
 		t.Fatalf("after the second hold: step %d, want 2 (approve)", live.State.Step)
 	}
 	checkWeight(t, s, domain, 0.15)
-	if _, err := s.client("carol").decide(s.ctx(), "site-3.0.0", "approve", ""); err != nil {
+	if _, err := s.client("carol").Decide(s.ctx(), "site-3.0.0", "approve", ""); err != nil {
 		t.Fatal(err)
 	}
 	s.waitEdge()
@@ -128,7 +128,7 @@ func TestReleaseHeaderThenWeight(t *testing.T) {
 		t.Fatalf("after promotion viewers get %v, want only v3", got)
 	}
 
-	gens, err := s.client("alice").history(s.ctx(), primaryID)
+	gens, err := s.client("alice").History(s.ctx(), primaryID)
 	must(t, err)
 	if len(gens) != 3 {
 		t.Fatalf("history has %d generations, want 3 (initial, v2, v3)", len(gens))
@@ -176,12 +176,12 @@ func TestReleaseEndsWithoutPromotion(t *testing.T) {
 		phase release.Phase
 	}{
 		{"reject", func(name string) {
-			_, err := s.client("bob").decide(s.ctx(), name, "reject", "typo on the home page")
+			_, err := s.client("bob").Decide(s.ctx(), name, "reject", "typo on the home page")
 			must(t, err)
 		}, release.PhaseRejected},
 		{"timeout", func(string) { s.reconcile(24 * time.Hour) }, release.PhaseRejected},
 		{"abort", func(name string) {
-			_, err := s.client("alice").decide(s.ctx(), name, "abort", "")
+			_, err := s.client("alice").Decide(s.ctx(), name, "abort", "")
 			must(t, err)
 		}, release.PhaseAborted},
 	}
@@ -245,8 +245,8 @@ func TestReleaseApproveRejectRace(t *testing.T) {
 		var wg sync.WaitGroup
 		errs := make([]error, 2)
 		wg.Add(2)
-		go func() { defer wg.Done(); _, errs[0] = approver.decide(s.ctx(), name, "approve", "") }()
-		go func() { defer wg.Done(); _, errs[1] = rejecter.decide(s.ctx(), name, "reject", "") }()
+		go func() { defer wg.Done(); _, errs[0] = approver.Decide(s.ctx(), name, "approve", "") }()
+		go func() { defer wg.Done(); _, errs[1] = rejecter.Decide(s.ctx(), name, "reject", "") }()
 		wg.Wait()
 		switch {
 		case errs[0] == nil && errs[1] == nil:
@@ -265,22 +265,22 @@ func TestReleaseApproveRejectRace(t *testing.T) {
 		}
 		if live.State.Phase == release.PhasePromoted {
 			// Put v1 back for the next round.
-			gens, err := s.client("alice").history(s.ctx(), primaryID)
+			gens, err := s.client("alice").History(s.ctx(), primaryID)
 			must(t, err)
-			_, err = s.client("alice").rollback(s.ctx(), primaryID, gens[len(gens)-2].Number)
+			_, err = s.client("alice").Rollback(s.ctx(), primaryID, gens[len(gens)-2].Number)
 			must(t, err)
 		}
 	}
 }
 
-// TestReleaseNoDriftAfterPromotion is the seed's drift column: promotion
+// TestReleaseNoDriftAfterPromotion is the drift case: promotion
 // disables the policy; a second release with the very same routing must
 // still reach its staging (a pipeline that only re-applies the unchanged
 // template would leave the policy disabled).
 func TestReleaseNoDriftAfterPromotion(t *testing.T) {
 	s, primaryID, domain := newStack(t)
 	s.startRelease("alice", headerSpec("first", primaryID, "v2"))
-	_, err := s.client("bob").decide(s.ctx(), "first", "approve", "")
+	_, err := s.client("bob").Decide(s.ctx(), "first", "approve", "")
 	must(t, err)
 	wantPhase(t, s, "first", release.PhasePromoted)
 
@@ -324,7 +324,7 @@ func TestReleaseResumesAfterRestart(t *testing.T) {
 	if live := s.status("resume"); live.State.Step != 2 {
 		t.Fatalf("after the hold: step %d, want 2", live.State.Step)
 	}
-	_, err := s.client("bob").decide(s.ctx(), "resume", "approve", "")
+	_, err := s.client("bob").Decide(s.ctx(), "resume", "approve", "")
 	must(t, err)
 	wantPhase(t, s, "resume", release.PhasePromoted)
 	if got := s.share(domain, 20); got["v3"] < 0.999 {
@@ -338,7 +338,7 @@ func TestRollbackToGeneration(t *testing.T) {
 	s, primaryID, domain := newStack(t)
 	for _, v := range []string{"v2", "v3"} {
 		s.startRelease("alice", headerSpec("to-"+v, primaryID, v))
-		_, err := s.client("bob").decide(s.ctx(), "to-"+v, "approve", "")
+		_, err := s.client("bob").Decide(s.ctx(), "to-"+v, "approve", "")
 		must(t, err)
 		wantPhase(t, s, "to-"+v, release.PhasePromoted)
 	}
@@ -346,7 +346,7 @@ func TestRollbackToGeneration(t *testing.T) {
 		to   int
 		want string
 	}{{1, "v2"}, {0, "v1"}, {2, "v3"}} {
-		gen, err := s.client("dave").rollback(s.ctx(), primaryID, tc.to)
+		gen, err := s.client("dave").Rollback(s.ctx(), primaryID, tc.to)
 		must(t, err)
 		s.waitEdge()
 		if gen.Kind != "rollback" || gen.From != tc.to || gen.By != "dave" {
@@ -356,7 +356,7 @@ func TestRollbackToGeneration(t *testing.T) {
 			t.Fatalf("after rollback to %d: %v, want only %s", tc.to, got, tc.want)
 		}
 	}
-	gens, err := s.client("alice").history(s.ctx(), primaryID)
+	gens, err := s.client("alice").History(s.ctx(), primaryID)
 	must(t, err)
 	if len(gens) != 6 {
 		t.Fatalf("%d generations, want 6", len(gens))
@@ -366,7 +366,7 @@ func TestRollbackToGeneration(t *testing.T) {
 	if body, _, _ := s.viewer(domain, false).get("aws-cf-cd-env", "staging"); body != "v2" {
 		t.Fatalf("release after rollback: staging serves %q", body)
 	}
-	if _, err := s.client("dave").rollback(s.ctx(), primaryID, 0); !isConflict(err) {
+	if _, err := s.client("dave").Rollback(s.ctx(), primaryID, 0); !isConflict(err) {
 		t.Fatalf("rollback during a release: %v, want a conflict", err)
 	}
 }

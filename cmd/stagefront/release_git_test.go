@@ -17,6 +17,7 @@ import (
 	"github.com/go-git/go-git/v5/plumbing/object"
 
 	"github.com/stagefront/stagefront/internal/release"
+	"github.com/stagefront/stagefront/internal/release/cli"
 	"github.com/stagefront/stagefront/internal/release/gitwatch"
 	"github.com/stagefront/stagefront/internal/release/gitwatch/gittest"
 )
@@ -57,12 +58,12 @@ func TestReleaseWatchGit(t *testing.T) {
 	watcherClient := s.client("gitwatch")
 	cf := cloudfront.New(cloudfront.Options{
 		BaseEndpoint: aws.String(s.api.URL), Region: "us-east-1", RetryMaxAttempts: 1,
-		Credentials: credentials.NewStaticCredentialsProvider(watcherClient.creds.AccessKeyID, watcherClient.creds.SecretAccessKey, ""),
+		Credentials: credentials.NewStaticCredentialsProvider(s.cred("gitwatch").AccessKeyID, s.cred("gitwatch").SecretAccessKey, ""),
 	})
 	newWatcher := func() *gitwatch.Watcher {
 		w, err := gitwatch.New(gitwatch.Options{
 			Repo: repo.Dir, Branch: "main", File: "release.yaml", WriteBack: "live/distribution.json", StateDir: stateDir,
-			Releases: gitReleases{watcherClient}, Configs: cf,
+			Releases: cli.GitReleases{C: watcherClient}, Configs: cf,
 			Logger: slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug})),
 		})
 		must(t, err)
@@ -76,7 +77,7 @@ func TestReleaseWatchGit(t *testing.T) {
 	}
 	releases := func() []string {
 		t.Helper()
-		rels, err := s.client("admin-viewer").list(s.ctx())
+		rels, err := s.client("admin-viewer").List(s.ctx())
 		must(t, err)
 		var names []string
 		for _, r := range rels {
@@ -142,7 +143,7 @@ func TestReleaseWatchGit(t *testing.T) {
 	wantReleases("git-2.0.0")
 
 	// Approved → promoted → written back; then git-3.0.0 starts.
-	_, err := s.client("bob").decide(s.ctx(), "git-2.0.0", "approve", "looks good")
+	_, err := s.client("bob").Decide(s.ctx(), "git-2.0.0", "approve", "looks good")
 	must(t, err)
 	s.waitEdge()
 	gen := wantPhase(t, s, "git-2.0.0", release.PhasePromoted).State.Generation
@@ -169,7 +170,7 @@ func TestReleaseWatchGit(t *testing.T) {
 	step()
 	wantReleases("git-2.0.0", "git-3.0.0")
 
-	_, err = s.client("bob").decide(s.ctx(), "git-3.0.0", "approve", "")
+	_, err = s.client("bob").Decide(s.ctx(), "git-3.0.0", "approve", "")
 	must(t, err)
 	s.waitEdge()
 	step()
@@ -188,7 +189,7 @@ func TestReleaseWatchGit(t *testing.T) {
 	// their line and field (ours) or the API's reason.
 	repo.Commit("release 4.0.0", map[string]string{"release.yaml": headerSpec("git-4.0.0", primaryID, "v4")})
 	step()
-	_, err = s.client("bob").decide(s.ctx(), "git-4.0.0", "reject", "not today")
+	_, err = s.client("bob").Decide(s.ctx(), "git-4.0.0", "reject", "not today")
 	must(t, err)
 	s.waitEdge()
 	before := repo.Head().Hash
@@ -217,8 +218,8 @@ func TestReleaseWatchGitCLI(t *testing.T) {
 	s, primaryID, _ := newStack(t)
 	repo := gittest.New(t, false)
 	c := s.client("erin")
-	t.Setenv("AWS_ACCESS_KEY_ID", c.creds.AccessKeyID)
-	t.Setenv("AWS_SECRET_ACCESS_KEY", c.creds.SecretAccessKey)
+	t.Setenv("AWS_ACCESS_KEY_ID", s.cred("erin").AccessKeyID)
+	t.Setenv("AWS_SECRET_ACCESS_KEY", s.cred("erin").SecretAccessKey)
 	stateDir := t.TempDir()
 	args := []string{"release", "watch-git", "--endpoint", s.api.URL, "--repo", repo.Dir, "--branch", "main",
 		"--file", "release.yaml", "--write-back", "live.json", "--state-dir", stateDir, "--interval", "20ms", "--log-level", "error"}
@@ -255,7 +256,7 @@ func TestReleaseWatchGitCLI(t *testing.T) {
 	})
 	repo.Commit("release", map[string]string{"release.yaml": headerSpec("cli-git", primaryID, "v2")})
 	eventually("the watcher starts cli-git", func() bool {
-		_, err := c.status(ctx, "cli-git")
+		_, err := c.Status(ctx, "cli-git")
 		return err == nil
 	})
 	if live := s.status("cli-git"); live.CreatedBy != "erin" {

@@ -32,6 +32,8 @@ import (
 	"github.com/stagefront/stagefront/internal/edge"
 	"github.com/stagefront/stagefront/internal/edge/origin"
 	"github.com/stagefront/stagefront/internal/release"
+	"github.com/stagefront/stagefront/internal/release/cli"
+	"github.com/stagefront/stagefront/internal/server"
 	"github.com/stagefront/stagefront/internal/store/bolt"
 )
 
@@ -76,14 +78,14 @@ func versionOrigin(t *testing.T) *httptest.Server {
 }
 
 // stack is stagefront's API, edge and release controller, in process on
-// loopback, wired like `serve` (release_serve.go is the same code serve uses).
+// loopback, wired like `serve` (internal/server/releases.go is the code serve uses).
 type stack struct {
 	t       *testing.T
 	dir     string
 	clock   *fakeClock
 	store   *bolt.Store
 	edge    *edge.Server
-	rt      *releaseRuntime
+	rt      *server.ReleaseRuntime
 	api     *httptest.Server
 	edgeSrv *httptest.Server
 	creds   *auth.CredentialFile
@@ -125,12 +127,12 @@ func startStack(t *testing.T, dir string, clock *fakeClock) *stack {
 
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	must(t, err)
-	s.rt, err = newReleaseRuntime(releaseWiring{
+	s.rt, err = server.NewReleaseRuntime(server.ReleaseWiring{
 		Store: s.store, APIAddr: ln.Addr().String(), Metrics: reg, Logger: log, Clock: clock.Now,
 		Credentials: credentials.NewStaticCredentialsProvider(adminKey, adminSecret, ""),
 	})
 	must(t, err)
-	s.api = &httptest.Server{Listener: ln, Config: &http.Server{Handler: s.rt.mount(apiHandler, verifier)}}
+	s.api = &httptest.Server{Listener: ln, Config: &http.Server{Handler: server.APIHandler(apiHandler, s.rt.Handler(verifier))}}
 	s.api.Start()
 	s.edgeSrv = httptest.NewServer(s.edge)
 
@@ -204,7 +206,7 @@ func (s *stack) cf() *cloudfront.Client {
 
 // client is the CLI's release client, signed as the named principal
 // (created on first use).
-func (s *stack) client(name string) *releaseClient {
+func (s *stack) client(name string) *cli.Client {
 	s.t.Helper()
 	cred, ok := s.creds.Get(name)
 	if !ok {
@@ -212,8 +214,18 @@ func (s *stack) client(name string) *releaseClient {
 		cred, err = s.creds.Add(name)
 		must(s.t, err)
 	}
-	c, err := newReleaseClient(s.api.URL, cred.AccessKeyID, cred.SecretAccessKey)
+	c, err := cli.NewClient(s.api.URL, cred.AccessKeyID, cred.SecretAccessKey)
 	must(s.t, err)
+	return c
+}
+
+// cred is the named principal's key pair (created by client).
+func (s *stack) cred(name string) auth.Credential {
+	s.t.Helper()
+	c, ok := s.creds.Get(name)
+	if !ok {
+		s.t.Fatalf("no credentials %q", name)
+	}
 	return c
 }
 
@@ -222,7 +234,7 @@ func (s *stack) client(name string) *releaseClient {
 func (s *stack) reconcile(advance time.Duration) {
 	s.t.Helper()
 	s.clock.Advance(advance)
-	must(s.t, s.rt.ctrl.ReconcileAll(s.ctx()))
+	must(s.t, s.rt.Controller().ReconcileAll(s.ctx()))
 	s.waitEdge()
 }
 
@@ -366,7 +378,7 @@ func (s *stack) startRelease(as, yamlSpec string) *release.Release {
 	s.t.Helper()
 	spec, err := release.Parse([]byte(yamlSpec), "release.yaml", nil)
 	must(s.t, err)
-	rel, err := s.client(as).start(s.ctx(), spec)
+	rel, err := s.client(as).Start(s.ctx(), spec)
 	must(s.t, err)
 	s.waitEdge()
 	return rel
@@ -374,12 +386,12 @@ func (s *stack) startRelease(as, yamlSpec string) *release.Release {
 
 func (s *stack) status(name string) *release.Live {
 	s.t.Helper()
-	live, err := s.client("admin-viewer").status(s.ctx(), name)
+	live, err := s.client("admin-viewer").Status(s.ctx(), name)
 	must(s.t, err)
 	return live
 }
 
 func isConflict(err error) bool {
-	var ae *apiError
+	var ae *cli.APIError
 	return errors.As(err, &ae) && ae.Status == http.StatusConflict
 }

@@ -15,6 +15,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/cloudfront"
 
 	"github.com/stagefront/stagefront/internal/release"
+	"github.com/stagefront/stagefront/internal/release/cli"
 )
 
 // releaseServe is a `stagefront serve` subprocess for the SIGKILL test.
@@ -91,9 +92,9 @@ steps:
   - promote
 `), "killed.yaml", nil)
 	must(t, err)
-	client, err := newReleaseClient("http://"+srv.api, adminKey, adminSecret)
+	client, err := cli.NewClient("http://"+srv.api, adminKey, adminSecret)
 	must(t, err)
-	rel, err := client.start(t.Context(), spec)
+	rel, err := client.Start(t.Context(), spec)
 	must(t, err)
 	if rel.State.Step != 0 || rel.State.Phase != release.PhaseProgressing {
 		t.Fatalf("after start: step %d %s (%s)", rel.State.Step, rel.State.Phase, rel.State.LastError)
@@ -103,9 +104,9 @@ steps:
 	must(t, srv.cmd.Process.Signal(syscall.SIGKILL))
 	_ = srv.cmd.Wait()
 	srv = startReleaseServe(t, bin, dir)
-	client, err = newReleaseClient("http://"+srv.api, adminKey, adminSecret)
+	client, err = cli.NewClient("http://"+srv.api, adminKey, adminSecret)
 	must(t, err)
-	live, err := client.status(t.Context(), "killed")
+	live, err := client.Status(t.Context(), "killed")
 	must(t, err)
 	if live.State.Step > 0 && live.State.StepStarted.Sub(started) < 4*time.Second {
 		t.Fatalf("the hold was cut short: step %d began %v after the first", live.State.Step, live.State.StepStarted.Sub(started))
@@ -125,7 +126,7 @@ steps:
 		return string(body[:n]) == "v3"
 	})
 	waitFor(t, 15*time.Second, "the next step", func() bool {
-		live, err := client.status(t.Context(), "killed")
+		live, err := client.Status(t.Context(), "killed")
 		return err == nil && live.State.Step == 1 && live.State.Phase == release.PhaseProgressing
 	})
 }

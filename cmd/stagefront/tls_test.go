@@ -56,7 +56,7 @@ func TestEdgeHTTPSAndRedirect(t *testing.T) {
 	startProc(t, bin, "serve", "--auth", "none", "--data-dir", t.TempDir(), "--api-addr", api, "--admin-addr", admin,
 		"--edge-addr", edgeAddr, "--tls-addr", tlsAddr, "--tls-cert", certFile, "--tls-key", keyFile)
 	waitHealthy(t, admin)
-	cf := (&server{api: api}).client()
+	cf := (&serveProc{api: api}).client()
 	var port int32
 	fmt.Sscan(strings.TrimPrefix(origin.URL, "http://127.0.0.1:"), &port)
 	out, err := cf.CreateDistribution(context.Background(), &cloudfront.CreateDistributionInput{DistributionConfig: &types.DistributionConfig{

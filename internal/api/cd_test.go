@@ -154,7 +154,7 @@ func TestContinuousDeploymentLifecycle(t *testing.T) {
 			t.Fatalf("first page: MaxItems %d, %d items, NextMarker %v", aws.ToInt32(l.MaxItems), len(l.Items), l.NextMarker)
 		}
 		if aws.ToInt32(l.Quantity) != 2 {
-			t.Errorf("Quantity = %d, want 2 (the total, spec §1.6)", aws.ToInt32(l.Quantity))
+			t.Errorf("Quantity = %d, want 2 (the total, as the API reference says)", aws.ToInt32(l.Quantity))
 		}
 		l2 := must(e.cf.ListContinuousDeploymentPolicies(ctx, &cfsdk.ListContinuousDeploymentPoliciesInput{MaxItems: aws.Int32(1), Marker: l.NextMarker}))(t).ContinuousDeploymentPolicyList
 		if len(l2.Items) != 1 || l2.NextMarker != nil ||

@@ -18,7 +18,7 @@ import (
 const ns = `xmlns="http://cloudfront.amazonaws.com/doc/2020-05-31/"`
 
 // cliCreateBody is what `aws cloudfront create-distribution
-// --origin-domain-name` sends (spec §2.4): no XML declaration,
+// --origin-domain-name` sends (captured from botocore): no XML declaration,
 // self-closing empty strings, legacy ForwardedValues.
 const cliCreateBody = `<DistributionConfig ` + ns + `><CallerReference>cli-example</CallerReference>` +
 	`<Origins><Quantity>1</Quantity><Items><Origin><Id>127.0.0.1-1</Id><DomainName>127.0.0.1</DomainName><OriginPath />` +

@@ -1,5 +1,5 @@
-// Package archtest checks DESIGN.md's package table: which stagefront
-// packages may not import which.
+// Package archtest checks the package table of docs/architecture.md:
+// which stagefront packages may not import which.
 package archtest
 
 import (
@@ -14,10 +14,11 @@ import (
 
 const module = "github.com/stagefront/stagefront/"
 
-// forbidden is DESIGN.md's "must not import" column. A rule on a package
+// forbidden is docs/architecture.md's "must not import" column. A rule on a package
 // also covers its sub-packages; a forbidden target covers its sub-packages.
 var forbidden = map[string][]string{
 	"internal/cloudfront": {"internal/"}, // pure: imports nothing of stagefront
+	"internal/netlimit":   {"internal/"}, // a listener wrapper: imports nothing of stagefront
 	"internal/model":      {"internal/api", "internal/control", "internal/edge", "internal/store", "internal/routing", "internal/release"},
 	"internal/store":      {"internal/api", "internal/edge", "internal/control", "internal/routing", "internal/release"},
 	"internal/control":    {"internal/api", "internal/edge", "internal/routing", "internal/release"},
@@ -25,6 +26,8 @@ var forbidden = map[string][]string{
 	"internal/routing":    {"internal/api", "internal/store", "internal/control"},
 	"internal/edge":       {"internal/api", "internal/control"},
 	"internal/release":    {"internal/edge", "internal/control", "internal/store"},
+	"internal/console":    {"internal/edge", "internal/api", "internal/store"},
+	"internal/fleet":      {"internal/api", "internal/edge", "internal/control", "internal/routing", "internal/release"},
 	// CloudFormation: resource handlers call the control service only;
 	// stacks reach CloudFront only through the handlers; the Query API
 	// only through stacks.
@@ -32,6 +35,9 @@ var forbidden = map[string][]string{
 	"internal/cfn/stack":    {"internal/api", "internal/edge", "internal/routing", "internal/release", "internal/control", "internal/cfn/queryapi"},
 	"internal/cfn/queryapi": {"internal/edge", "internal/routing", "internal/release", "internal/control", "internal/store", "internal/cfn/resource"},
 }
+
+// wiring is the package that assembles a process; only cmd imports it.
+const wiring = "internal/server"
 
 // allowedInside lists exceptions: a package may import its own sub-packages.
 func allowed(pkg, target string) bool {
@@ -55,6 +61,12 @@ func TestImportRules(t *testing.T) {
 			return err
 		}
 		checked++
+		for _, imp := range f.Imports {
+			target := strings.TrimPrefix(strings.Trim(imp.Path.Value, `"`), module)
+			if allowed(wiring, target) && !allowed(wiring, rel) {
+				t.Errorf("%s imports %s: only cmd may import the wiring package", path, target)
+			}
+		}
 		for rule, targets := range forbidden {
 			if !allowed(rule, rel) {
 				continue
@@ -73,7 +85,7 @@ func TestImportRules(t *testing.T) {
 				}
 				for _, bad := range targets {
 					if target == strings.TrimSuffix(bad, "/") || strings.HasPrefix(target, strings.TrimSuffix(bad, "/")+"/") {
-						t.Errorf("%s imports %s: DESIGN.md says %s must not import %s", path, target, rule, bad)
+						t.Errorf("%s imports %s: docs/architecture.md says %s must not import %s", path, target, rule, bad)
 					}
 				}
 			}
@@ -88,7 +100,7 @@ func TestImportRules(t *testing.T) {
 	}
 }
 
-// TestEveryPackageHasDoc enforces STYLE.md habit 10: every package under
+// TestEveryPackageHasDoc checks that every package under
 // internal/ says in a doc comment what it owns.
 func TestEveryPackageHasDoc(t *testing.T) {
 	root, _ := filepath.Abs("../..")

@@ -5,7 +5,8 @@ import (
 	"strings"
 )
 
-// Continuous-deployment policy limits (spec §1.5, §3.6).
+// Continuous-deployment policy limits (API reference,
+// ContinuousDeploymentPolicyConfig; docs/cloudfront.md, "Limits").
 const (
 	MaxStagingWeight  = 0.15
 	MinStickinessTTL  = 300
@@ -20,8 +21,8 @@ const (
 	TrafficTypeHeader = "SingleHeader"
 )
 
-// ValidateCDPolicyConfig applies the rules on a policy's own content, in the
-// order of spec §2.2.7 (the staging lookup is the caller's). It returns a *Error.
+// ValidateCDPolicyConfig applies the rules on a policy's own content, in
+// the order CloudFront checks them (the staging lookup is the caller's). It returns a *Error.
 func ValidateCDPolicyConfig(c *ContinuousDeploymentPolicyConfig) error {
 	if err := CheckShape("ContinuousDeploymentPolicyConfig", c); err != nil {
 		return err
@@ -75,7 +76,7 @@ func ValidateCDPolicyConfig(c *ContinuousDeploymentPolicyConfig) error {
 }
 
 // CDAllowedChanges names the DistributionConfig members that may change
-// while continuous deployment is active (spec §2.2.4); Enabled is our call
+// while continuous deployment is active (docs/cloudfront.md); Enabled is our call
 // for the primary (Terraform disables a primary before deleting it).
 var cdAllowedChanges = map[string]bool{
 	"DefaultCacheBehavior": true, "CacheBehaviors": true, "Origins": true, "OriginGroups": true,

@@ -7,7 +7,8 @@ import (
 )
 
 // ApplyDistributionDefaults fills in what CloudFront fills in on create and
-// update when the client leaves a member out (spec §1.3), so that
+// update when the client leaves a member out (the defaults of
+// the create-distribution response in the AWS CLI's examples), so that
 // GetDistributionConfig returns them. Members the client set are untouched.
 func ApplyDistributionDefaults(c *DistributionConfig) {
 	def := func(p **string, v string) {
@@ -144,6 +145,18 @@ type Lookups struct {
 	// ResponseHeadersPolicyId.
 	ResponseHeadersPolicyExists func(id string) bool
 	OriginAccessControlExists   func(id string) bool
+	// KeyGroupExists answers for a behavior's TrustedKeyGroups. Unlike the
+	// others, nil means "no key group exists": stagefront holds none.
+	KeyGroupExists func(id string) bool
+	// Quotas are the limits to enforce; nil means DefaultQuotas().
+	Quotas *Quotas
+}
+
+func (l Lookups) quotas() Quotas {
+	if l.Quotas != nil {
+		return *l.Quotas
+	}
+	return DefaultQuotas()
 }
 
 var (
@@ -165,8 +178,8 @@ func ValidateDistributionConfig(c *DistributionConfig, look Lookups) error {
 		return ErrInvalidDefaultRootObject.WithMessage("The specified default root object %q must not begin with a slash.", Str(c.DefaultRootObject))
 	}
 	if c.Aliases != nil {
-		if len(c.Aliases.Items) > 100 {
-			return newErr("TooManyDistributionCNAMEs", 400, "Your request contains more CNAMEs than are allowed per distribution.")
+		if len(c.Aliases.Items) > look.quotas().AliasesPerDistribution {
+			return ErrTooManyDistributionCNAMEs
 		}
 		for _, a := range c.Aliases.Items {
 			if !hostnameRE.MatchString(a) || len(a) > 253 {
@@ -181,8 +194,8 @@ func ValidateDistributionConfig(c *DistributionConfig, look Lookups) error {
 	if c.Origins == nil || len(c.Origins.Items) == 0 {
 		return ErrInvalidArgument.WithMessage("The parameter Origins must contain at least one origin.")
 	}
-	if len(c.Origins.Items) > 100 {
-		return newErr("TooManyOrigins", 400, "You cannot create more origins for the distribution.")
+	if len(c.Origins.Items) > look.quotas().OriginsPerDistribution {
+		return ErrTooManyOrigins
 	}
 	for i := range c.Origins.Items {
 		if err := validateOrigin(&c.Origins.Items[i], look); err != nil {
@@ -225,6 +238,9 @@ func ValidateDistributionConfig(c *DistributionConfig, look Lookups) error {
 			}
 		}
 	}
+	if err := validateLogging(c.Logging); err != nil {
+		return err
+	}
 	if r := c.Restrictions; r != nil && r.GeoRestriction != nil {
 		g := r.GeoRestriction
 		if Str(g.RestrictionType) == "none" && len(g.Items) > 0 {
@@ -239,7 +255,7 @@ func ValidateDistributionConfig(c *DistributionConfig, look Lookups) error {
 			}
 		}
 	}
-	return nil
+	return checkAccessControls(c, look)
 }
 
 func validateOrigin(o *Origin, look Lookups) error {
@@ -250,8 +266,10 @@ func validateOrigin(o *Origin, look Lookups) error {
 		}
 	}
 	if kinds != 1 {
-		return newErr("InvalidOrigin", 400, "The specified origin server does not exist or is not valid.").
-			WithMessage("Origin %q must have exactly one of S3OriginConfig, CustomOriginConfig and VpcOriginConfig.", Str(o.Id))
+		return ErrInvalidOrigin.WithMessage("Origin %q must have exactly one of S3OriginConfig, CustomOriginConfig and VpcOriginConfig.", Str(o.Id))
+	}
+	if err := validateOriginDomain(o); err != nil {
+		return err
 	}
 	if p := Str(o.OriginPath); p != "" && (!strings.HasPrefix(p, "/") || strings.HasSuffix(p, "/")) {
 		return ErrInvalidArgument.WithMessage("The parameter OriginPath %q must begin with a slash (/) and must not end with one.", p)
@@ -278,10 +296,10 @@ func validateOrigin(o *Origin, look Lookups) error {
 	if id := Str(o.OriginAccessControlId); id != "" && look.OriginAccessControlExists != nil && !look.OriginAccessControlExists(id) {
 		return ErrInvalidOriginAccessControl.WithMessage("The origin access control %q does not exist.", id)
 	}
-	if o.CustomHeaders != nil && len(o.CustomHeaders.Items) > 10 {
-		return newErr("TooManyOriginCustomHeaders", 400, "Your request contains too many origin custom headers.")
+	if o.CustomHeaders != nil && len(o.CustomHeaders.Items) > look.quotas().CustomHeadersPerOrigin {
+		return ErrTooManyOriginCustomHeaders
 	}
-	return nil
+	return validateOriginCustomHeaders(Str(o.Id), o.CustomHeaders)
 }
 
 func validateBehavior(where, target string, cachePolicyID, originRequestPolicyID, responseHeadersPolicyID *string, legacy bool, am *AllowedMethods,

@@ -19,7 +19,7 @@ type managedCachePolicy struct {
 }
 
 // managedCachePolicies are AWS's managed cache policies with their real IDs
-// (spec §1.4; AWS "Use managed cache policies").
+// (AWS Developer Guide, "Use managed cache policies").
 func managedCachePolicies() []managedCachePolicy {
 	return []managedCachePolicy{
 		{ID: "658327ea-f89d-4fab-a63d-7e88639e58f6", Name: "Managed-CachingOptimized", Comment: "Policy with caching enabled. Supports Gzip and Brotli compression.", Min: 1, Default: 86400, Max: 31536000, Gzip: true, Brotli: true, QueryStrings: "none", Cookies: "none"},

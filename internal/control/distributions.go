@@ -29,7 +29,11 @@ func (s *Service) arn(id string) string {
 // wire builds the API shape of a stored distribution.
 func (s *Service) wire(ctx context.Context, d loaded[model.Distribution]) (*DistributionResult, error) {
 	status := "InProgress"
-	if s.opts.Deployment.Deployed(ctx, d.rev) {
+	rev, err := s.servedRevision(ctx, d)
+	if err != nil {
+		return nil, err
+	}
+	if s.opts.Deployment.Deployed(ctx, rev) {
 		status = "Deployed"
 	}
 	invs, err := listRecords[model.Invalidation](ctx, s, model.InvalidationPrefix+d.rec.ID+"/")
@@ -60,16 +64,14 @@ func (s *Service) wire(ctx context.Context, d loaded[model.Distribution]) (*Dist
 
 func (s *Service) lookups(ctx context.Context) cf.Lookups {
 	return cf.Lookups{
-		CachePolicyExists: func(id string) bool {
-			_, ok := cf.ManagedCachePolicyTTLs(id)
-			return ok
-		},
-		OriginRequestPolicyExists:   cf.IsManagedOriginRequestPolicy,
-		ResponseHeadersPolicyExists: cf.IsManagedResponseHeadersPolicy,
+		CachePolicyExists:           func(id string) bool { return cachePolicies().exists(ctx, s, id) },
+		OriginRequestPolicyExists:   func(id string) bool { return originRequestPolicies().exists(ctx, s, id) },
+		ResponseHeadersPolicyExists: func(id string) bool { return responseHeadersPolicies().exists(ctx, s, id) },
 		OriginAccessControlExists: func(id string) bool {
 			_, err := s.st.Get(ctx, model.OACKey(id))
 			return err == nil
 		},
+		KeyGroupExists: func(id string) bool { return s.keyGroupExists(ctx, id) },
 	}
 }
 
@@ -122,8 +124,8 @@ func (s *Service) checkStagingQuota(ctx context.Context) error {
 // caller-reference and alias index keys, all in one transaction.
 func (s *Service) insertDistribution(ctx context.Context, rec *model.Distribution, tags []cf.Tag) (*DistributionResult, error) {
 	ref := cf.Str(rec.Config.CallerReference)
-	if _, err := s.st.Get(ctx, model.CallerRefKey(ref)); err == nil {
-		return nil, cf.ErrDistributionAlreadyExists.WithMessage("The caller reference %q is already associated with another distribution.", ref)
+	if kv, err := s.st.Get(ctx, model.CallerRefKey(ref)); err == nil {
+		return nil, cf.DistributionAlreadyExists(string(kv.Value))
 	}
 	aliases := aliasesOf(rec.Config)
 	if err := s.checkAliasesFree(ctx, "", aliases); err != nil {
@@ -161,8 +163,8 @@ func (s *Service) insertDistribution(ctx context.Context, rec *model.Distributio
 	rev, err := s.st.Txn(ctx, conds, ops)
 	if errors.Is(err, store.ErrConflict) {
 		// A concurrent create took the reference or an alias: report which.
-		if _, err := s.st.Get(ctx, model.CallerRefKey(ref)); err == nil {
-			return nil, cf.ErrDistributionAlreadyExists
+		if kv, err := s.st.Get(ctx, model.CallerRefKey(ref)); err == nil {
+			return nil, cf.DistributionAlreadyExists(string(kv.Value))
 		}
 		return nil, cf.ErrCNAMEAlreadyExists
 	}
@@ -250,7 +252,8 @@ func summary(w *DistributionResult) cf.DistributionSummary {
 }
 
 // UpdateDistribution implements UpdateDistribution: a full replacement, with
-// the continuous-deployment exceptions of spec §2.2.4.
+// the continuous-deployment exceptions of cloudfront.CDAllowedChange
+// (docs/cloudfront.md, "What may change while continuous deployment is on").
 func (s *Service) UpdateDistribution(ctx context.Context, id, ifMatch string, cfg *cf.DistributionConfig) (*DistributionResult, error) {
 	if cfg == nil {
 		return nil, cf.ErrMissingBody

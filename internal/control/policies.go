@@ -26,8 +26,8 @@ func policyWire(p loaded[model.Policy]) *PolicyResult {
 	}
 }
 
-// stagingFor checks the staging distribution a policy config names (spec
-// §2.2.7 steps 4–5) and returns it. selfID is the policy being updated ("" on create).
+// stagingFor checks the staging distribution a policy config names (it
+// must exist, be a staging distribution and belong to no other policy) and returns it. selfID is the policy being updated ("" on create).
 func (s *Service) stagingFor(ctx context.Context, cfg *cf.ContinuousDeploymentPolicyConfig, selfID string) (loaded[model.Distribution], error) {
 	name := cfg.StagingDistributionDnsNames.Items[0]
 	stg, err := s.distributionByDomain(ctx, name)
@@ -188,7 +188,8 @@ func sticky(c *cf.ContinuousDeploymentPolicyConfig) bool {
 
 // DeletePolicy implements DeleteContinuousDeploymentPolicy. Attached and
 // enabled → ContinuousDeploymentPolicyInUse; attached but disabled → deleted
-// and both pointers cleared (spec §2.2.8, G7).
+// and both pointers cleared, so the primary can be
+// updated again (Terraform deletes policies that way).
 func (s *Service) DeletePolicy(ctx context.Context, id, ifMatch string) error {
 	if strings.TrimSpace(ifMatch) == "" {
 		return cf.ErrInvalidIfMatchVersion
@@ -247,7 +248,8 @@ func (s *Service) ListPolicies(ctx context.Context, marker string, maxItems int)
 	list := &cf.ContinuousDeploymentPolicyList{
 		MaxItems: cf.Int32(int32(maxItems)),
 		// Unlike the other lists, Quantity is the total number of policies
-		// in the account, whatever MaxItems is (spec §1.6).
+		// in the account, whatever MaxItems is (API reference,
+		// ContinuousDeploymentPolicyList).
 		Quantity: cf.Int32(int32(len(all))),
 	}
 	if next != "" {

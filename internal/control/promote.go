@@ -10,7 +10,7 @@ import (
 )
 
 // CopyDistribution implements CopyDistribution: a staging copy of a primary
-// (spec §2.2.5). stagingHeader is the raw `Staging` header.
+// (docs/cloudfront.md, "Staging copies"). stagingHeader is the raw `Staging` header.
 func (s *Service) CopyDistribution(ctx context.Context, primaryID, stagingHeader, ifMatch string, req *cf.CopyDistributionRequest) (*DistributionResult, error) {
 	if req == nil {
 		return nil, cf.ErrMissingBody
@@ -52,8 +52,8 @@ func (s *Service) CopyDistribution(ctx context.Context, primaryID, stagingHeader
 	return s.insertDistribution(ctx, &model.Distribution{Config: cfg}, nil) // tags are not copied
 }
 
-// PromoteStaging implements UpdateDistributionWithStagingConfig (spec
-// §2.2.6, §3.5): the primary takes the staging config (keeping its Aliases,
+// PromoteStaging implements UpdateDistributionWithStagingConfig
+// (docs/cloudfront.md, "Promotion"): the primary takes the staging config (keeping its Aliases,
 // policy id and caller reference) and the policy is disabled, in one
 // transaction guarded by both ETags and the policy's revision.
 func (s *Service) PromoteStaging(ctx context.Context, primaryID, stagingID, ifMatch string) (*DistributionResult, error) {

@@ -181,7 +181,8 @@ func (s *Service) getPolicy(ctx context.Context, id string) (loaded[model.Policy
 	return p, err
 }
 
-// checkIfMatch applies spec §2.0: missing → 400, not current → 412.
+// checkIfMatch applies CloudFront's If-Match rules: missing → 400
+// InvalidIfMatchVersion, not current → 412 PreconditionFailed.
 func checkIfMatch(ifMatch, current string) error {
 	ifMatch = strings.TrimSpace(ifMatch)
 	if ifMatch == "" {

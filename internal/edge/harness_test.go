@@ -36,7 +36,7 @@ const (
 	cachingDisabled  = "4135ea2d-6df8-44a3-9df3-4b5a84be39ad"
 	cachingOptimized = "658327ea-f89d-4fab-a63d-7e88639e58f6"
 
-	// cdHeader is the seed article's header policy.
+	// cdHeader is the usual header policy of CloudFront's examples.
 	cdHeader = "aws-cf-cd-env"
 )
 

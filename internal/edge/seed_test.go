@@ -57,7 +57,8 @@ func versionOf(body string) string {
 	return "?"
 }
 
-// TestSeedArticleS3 replays the seed article (S3 folders 1.0.0, 2.0.0 and
+// TestSeedArticleS3 replays the mamezou article "Executing Continuous
+// Deployment of CloudFront from a Pipeline" (S3 folders 1.0.0, 2.0.0 and
 // 3.0.0 behind one primary distribution with an OAC) end to end: header
 // routing, promotion, weighted routing with sticky sessions. The bucket is
 // served by moto_server; the edge signs with SigV4 because of the OAC

@@ -46,7 +46,33 @@ type Options struct {
 	// MaxBodyBytes bounds a cached object (default 64 MiB); larger
 	// responses are streamed uncached.
 	MaxBodyBytes int64
+	// Viewer bounds the viewer connections of the fasthttp engine's
+	// server (FastServer); the net/http engine's http.Server is built by
+	// its caller from the same values.
+	Viewer ViewerLimits
 }
+
+// ViewerLimits bound viewer connections. Zero values take the defaults.
+type ViewerLimits struct {
+	// ReadHeaderTimeout bounds reading a request's header (default 10 s).
+	ReadHeaderTimeout time.Duration
+	// ReadTimeout bounds reading a whole request, header and body
+	// (default 60 s, nginx's client_body_timeout).
+	ReadTimeout time.Duration
+	// IdleTimeout bounds a kept-alive connection between requests
+	// (default 75 s, nginx's keepalive_timeout).
+	IdleTimeout time.Duration
+	// MaxConns and MaxConnsPerIP cap the connections served at once, in
+	// total and from one client address (0: no cap).
+	MaxConns, MaxConnsPerIP int
+}
+
+// Default viewer timeouts (see ViewerLimits).
+const (
+	DefaultReadHeaderTimeout = 10 * time.Second
+	DefaultReadTimeout       = 60 * time.Second
+	DefaultIdleTimeout       = 75 * time.Second
+)
 
 // Server is the viewer-facing edge: it follows the store, publishes an
 // immutable routing table and serves every distribution from it.
@@ -87,6 +113,15 @@ func New(opts Options) (*Server, error) {
 	}
 	if opts.MaxBodyBytes <= 0 {
 		opts.MaxBodyBytes = 64 << 20
+	}
+	if opts.Viewer.ReadHeaderTimeout <= 0 {
+		opts.Viewer.ReadHeaderTimeout = DefaultReadHeaderTimeout
+	}
+	if opts.Viewer.ReadTimeout <= 0 {
+		opts.Viewer.ReadTimeout = DefaultReadTimeout
+	}
+	if opts.Viewer.IdleTimeout <= 0 {
+		opts.Viewer.IdleTimeout = DefaultIdleTimeout
 	}
 	realClock := opts.Clock == nil
 	if realClock {
@@ -193,7 +228,13 @@ func (s *Server) serve(x *exchange, v viewer, lt *liveTable, start time.Time) (d
 		w.Header()[DebugHeader] = lt.debugHeader(d, dec.Variant, variant)
 	}
 
-	path := v.EscapedPath()
+	// Normalized once, before anything looks at it: the behavior, the
+	// cache key and the origin request all see the same path (normalize.go).
+	path, err := normalizePath(v.EscapedPath())
+	if err != nil {
+		errorPage(w, http.StatusBadRequest, "Bad request. The request path is not valid: "+err.Error()+".")
+		return primary.ID, variant
+	}
 	if path == "/" && d.DefaultRootObject != "" {
 		path = "/" + d.DefaultRootObject
 	}

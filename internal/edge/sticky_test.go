@@ -245,7 +245,8 @@ func TestStickyCookieNeverReachesOrigin(t *testing.T) {
 	}
 }
 
-// TestHeaderPolicySetsNoCookie: header routing never sets the cookie (spec §3.2).
+// TestHeaderPolicySetsNoCookie: header routing never sets the cookie: stickiness
+// exists only under SingleWeightConfig.
 func TestHeaderPolicySetsNoCookie(t *testing.T) {
 	h := newHarness(t, harnessOptions{})
 	pair := h.newCDPair("hdr", cachingDisabled)

@@ -1,5 +1,6 @@
-// Package release owns stagefront's release pipeline: the seed article's
-// CodePipeline + CloudFormation + two Lambdas, as one declarative object.
+// Package release owns stagefront's release pipeline: the pipeline of
+// CloudFront continuous-deployment walkthroughs (CodePipeline +
+// CloudFormation + two Lambdas), as one declarative object.
 //
 // A release is a Spec (YAML, see docs/releases.md): a primary distribution,
 // a change for its staging copy, and steps (header test, approval gates,
@@ -9,7 +10,7 @@
 //	                 │
 //	                 └─► RollingBack (routing off, staging reset) ─► Rejected | Aborted | FailedAnalysis | Failed
 //
-// The package is split the way STYLE.md habit 8 asks:
+// The package is split into a pure planner and a thin controller:
 //
 //   - Plan (planner.go) is pure: (spec, persisted state, observation, now) →
 //     the next Action. Next applies an executed action to the state. Both are
@@ -23,13 +24,13 @@
 //
 // Activation is level-triggered: every pass compares the policy the primary
 // really routes with the one the current step wants and re-enables it when it
-// differs, so the seed's drift ("promotion disabled the policy and the next
+// differs, so the classic pipeline drift ("promotion disabled the policy and the next
 // run silently skipped re-enabling it") cannot happen.
 //
 // Promotions and rollbacks are recorded as immutable, numbered generations
 // per primary (the primary config before and after, who approved, when).
 //
-// The package does not import store, control or edge (DESIGN.md): it declares
-// the few methods it needs (Store, CloudFront, MetricsSource) and cmd wires
-// the real implementations.
+// The package does not import store, control or edge (internal/archtest
+// checks it): it declares the few methods it needs (Store, CloudFront,
+// MetricsSource) and internal/server wires the real implementations.
 package release

@@ -10,7 +10,7 @@ import (
 
 var t0 = time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)
 
-// issueSpec is the example of issue 4.
+// issueSpec is the header-then-weight example of docs/releases.md.
 func issueSpec(t *testing.T) *Spec {
 	t.Helper()
 	spec, err := Parse([]byte(`
@@ -167,7 +167,7 @@ func (w *sim) apply(act Action) {
 // errors and clock jumps, and checks the planner's invariants:
 //   - routing never sends more to staging than the step being run allows;
 //   - every run reaches a terminal state (the humans eventually answer);
-//   - terminal states are what DESIGN.md says: Promoted means the primary
+//   - terminal states are as docs/releases.md describes them: Promoted means the primary
 //     serves the change with routing off; every other end has routing off
 //     and staging equal to the primary.
 func TestPlanProperties(t *testing.T) {

@@ -16,7 +16,7 @@ import (
 // It goes through UpdateDistribution. The primary keeps its policy
 // attached (and disabled) between releases, and CloudFront then only lets
 // the members continuous deployment allows change (origins, behaviours,
-// error pages, …; spec §2.2.4). When the generation differs elsewhere (say
+// error pages, …; docs/cloudfront.md). When the generation differs elsewhere (say
 // PriceClass) the API answers IllegalUpdate: Rollback then detaches the
 // policy, applies the config, and re-attaches the policy in the same update
 // (attaching has no such restriction). Staging is reset to the restored

@@ -107,7 +107,8 @@ type Analysis struct {
 // Defaults for the zero fields of Analysis.
 var defaultAnalysis = Analysis{Interval: 30 * time.Second, MinRequests: 100, MaxErrorRate: 0.01}
 
-// Limits that CloudFront enforces on a policy (spec §1.5).
+// Limits that CloudFront enforces on a policy: weight at most 15 %,
+// session TTLs 300–3600 s (API reference, SessionStickinessConfig).
 const (
 	MaxWeightPercent = 15
 	minStickiness    = 300 * time.Second

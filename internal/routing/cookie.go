@@ -13,7 +13,8 @@ import (
 	"sync"
 )
 
-// CookieName is the sticky-session cookie (spec §3.4).
+// CookieName is the sticky-session cookie: CloudFront's own name for it,
+// as seen in browsers (docs/cloudfront.md, "Sticky sessions").
 const CookieName = "x-amz-continuous-deployment-state"
 
 // The cookie's value is base64url (no padding) of 48 bytes:

@@ -81,8 +81,8 @@ type DecideInput struct {
 	// Draw is a uniform random uint32, used only when a weighted decision
 	// needs a new draw.
 	Draw uint32
-	// Bypass sends everything to the primary, as CloudFront does at peak
-	// load (spec §3.6); an operator switch or a load-shedding signal.
+	// Bypass sends everything to the primary, as CloudFront may do at peak
+	// load (docs/cloudfront.md, "Limits"); an operator switch or a load-shedding signal.
 	Bypass bool
 }
 
@@ -128,7 +128,7 @@ type Decision struct {
 	state cookieState
 }
 
-// Decide runs spec §3.2 for a request that resolved to the primary d. It
+// Decide runs the routing algorithm of docs/cloudfront.md for a request that resolved to the primary d. It
 // never fails: a missing, expired, foreign or forged cookie only means a
 // new draw. It does not allocate.
 func (d *Dist) Decide(in DecideInput) Decision {
@@ -223,7 +223,7 @@ func (dec Decision) AppendCookie(dst []byte) []byte {
 }
 
 // AppendSetCookie appends a whole Set-Cookie header value: the cookie with
-// Path=/ and no Expires, so it is a session cookie (spec §3.4). With
+// Path=/ and no Expires, so it is a session cookie, as CloudFront's is. With
 // SetCookie false it returns dst unchanged.
 func (dec Decision) AppendSetCookie(dst []byte) []byte {
 	if !dec.SetCookie || dec.cd == nil || dec.cd.signer == nil {

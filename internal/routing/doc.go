@@ -18,7 +18,7 @@
 //   - The data plane's decisions: Table.Lookup (host → distribution, with
 //     403 statuses for staging and disabled ones), Dist.Behavior (path →
 //     first matching cache behavior, else the default) and Dist.Decide
-//     (spec §3.2: primary or staging, by header or by weight with sticky
+//     (primary or staging, by header or by weight with sticky
 //     sessions).
 //   - The sticky-session cookie (x-amz-continuous-deployment-state). It is
 //     stateless across nodes: it carries the variant, the session's start

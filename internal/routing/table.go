@@ -50,6 +50,11 @@ type Snapshot struct {
 	// OACs are the origin access controls; their SigningBehavior decides
 	// whether the edge signs requests to the origins that name them.
 	OACs []*model.OriginAccessControl
+	// The custom cache, origin request and response headers policies that
+	// behaviors may name besides the managed ones.
+	CachePolicies           []CustomPolicyRecord[cloudfront.CachePolicyConfig]
+	OriginRequestPolicies   []CustomPolicyRecord[cloudfront.OriginRequestPolicyConfig]
+	ResponseHeadersPolicies []CustomPolicyRecord[cloudfront.ResponseHeadersPolicyConfig]
 }
 
 // CompileError reports a record that did not compile. The distribution
@@ -74,7 +79,8 @@ func (e CompileError) Unwrap() error { return e.Err }
 type Status uint8
 
 // Statuses. The edge answers 403 for StatusStaging and StatusDisabled: a
-// staging distribution is never reachable directly (spec §3.1).
+// staging distribution is never reachable directly: AWS says viewers always reach it through
+// the primary (docs/cloudfront.md).
 const (
 	StatusNotFound Status = iota
 	StatusOK
@@ -222,15 +228,17 @@ func Compile(prev *Table, snap Snapshot) (*Table, []CompileError) {
 	}
 	var errs []CompileError
 	var managed map[string]managedPolicy // built on the first compile
+	customRevs := customPolicyRevisions(snap)
 	for _, rec := range sortedDistributions(snap.Distributions) {
 		id := rec.Distribution.ID
 		old := prev.Dist(id)
-		if old != nil && old.Err == nil && rec.ModRevision != 0 && old.Revision == rec.ModRevision {
+		if old != nil && old.Err == nil && rec.ModRevision != 0 && old.Revision == rec.ModRevision && sameRevisions(old.PolicyRevisions, customRevs) {
 			t.byID[id] = reuse(old, nil)
 			continue
 		}
 		if managed == nil {
 			managed = managedPolicies()
+			addCustomPolicies(managed, snap)
 		}
 		d, err := compileDist(rec.Distribution, rec.ModRevision, managed)
 		if err != nil {
@@ -306,7 +314,7 @@ func (t *Table) index(d *Dist) {
 	}
 }
 
-// linkPolicies attaches the CD decision data to each primary (spec §3.2).
+// linkPolicies attaches the CD decision data to each primary.
 func (t *Table) linkPolicies(snap Snapshot) []CompileError {
 	policies := make(map[string]PolicyRecord, len(snap.Policies))
 	for _, p := range snap.Policies {

@@ -1,4 +1,4 @@
-package main
+package cli
 
 import (
 	"context"
@@ -12,8 +12,8 @@ import (
 	"github.com/stagefront/stagefront/internal/release"
 )
 
-// stepLabel is "2/4 weight 15%" for a release.
-func stepLabel(r *release.Release) string {
+// StepLabel is "2/4 weight 15%" for a release.
+func StepLabel(r *release.Release) string {
 	n := len(r.Spec.Steps)
 	if n == 0 {
 		return "-"
@@ -52,8 +52,8 @@ func progressBar(frac float64, width int) string {
 	return "[" + strings.Repeat("#", done) + strings.Repeat("-", width-done) + "]"
 }
 
-// printRelease writes the human view of a release.
-func printRelease(w io.Writer, live *release.Live, compact bool) {
+// PrintRelease writes the human view of a release.
+func PrintRelease(w io.Writer, live *release.Live, compact bool) {
 	r := live.Release
 	st := r.State
 	fmt.Fprintf(w, "release  %s  %s\n", r.Name, st.Phase)
@@ -63,7 +63,7 @@ func printRelease(w io.Writer, live *release.Live, compact bool) {
 	fmt.Fprintf(w, "primary  %s (%s)   staging %s   policy %s\n", r.PrimaryID, r.Domain, orDash(st.StagingID), orDash(st.PolicyID))
 	if !st.Phase.Terminal() {
 		elapsed, total := stepClock(live)
-		line := fmt.Sprintf("step     %s", stepLabel(r))
+		line := fmt.Sprintf("step     %s", StepLabel(r))
 		if total > 0 {
 			left := max(0, total-elapsed).Round(time.Second)
 			line += fmt.Sprintf("  %s %3.0f%%  %v left", progressBar(float64(elapsed)/float64(total), 24), 100*float64(elapsed)/float64(total), left)
@@ -122,8 +122,8 @@ func orDash(s string) string {
 	return s
 }
 
-// watchRelease redraws the status every two seconds until the release ends.
-func watchRelease(ctx context.Context, c *releaseClient, name string, w io.Writer) error {
+// Watch redraws the status every two seconds until the release ends.
+func Watch(ctx context.Context, c *Client, name string, w io.Writer) error {
 	tty := false
 	if f, ok := w.(*os.File); ok {
 		if fi, err := f.Stat(); err == nil && fi.Mode()&os.ModeCharDevice != 0 {
@@ -133,7 +133,7 @@ func watchRelease(ctx context.Context, c *releaseClient, name string, w io.Write
 	ticker := time.NewTicker(2 * time.Second)
 	defer ticker.Stop()
 	for {
-		live, err := c.status(ctx, name)
+		live, err := c.Status(ctx, name)
 		if err != nil {
 			return err
 		}
@@ -142,7 +142,7 @@ func watchRelease(ctx context.Context, c *releaseClient, name string, w io.Write
 		} else {
 			fmt.Fprintln(w, "---")
 		}
-		printRelease(w, live, false)
+		PrintRelease(w, live, false)
 		if live.State.Phase.Terminal() {
 			return nil
 		}

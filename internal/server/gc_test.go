@@ -1,4 +1,4 @@
-package main
+package server
 
 import (
 	"log/slog"
@@ -17,21 +17,21 @@ func TestTuneGC(t *testing.T) {
 	log := slog.New(slog.DiscardHandler)
 	env := func(vars map[string]string) func(string) string { return func(k string) string { return vars[k] } }
 
-	percent, limit, tuned := tuneGC(64<<20, env(nil), log)
+	percent, limit, tuned := TuneGC(64<<20, env(nil), log)
 	if !tuned || percent != 400 || limit != 384<<20 {
-		t.Fatalf("tuneGC(64 MiB) = %d, %d, %v; want 400, 384 MiB, true", percent, limit, tuned)
+		t.Fatalf("TuneGC(64 MiB) = %d, %d, %v; want 400, 384 MiB, true", percent, limit, tuned)
 	}
 	if got := debug.SetGCPercent(100); got != 400 {
-		t.Errorf("GC percent after tuneGC = %d, want 400", got)
+		t.Errorf("GC percent after TuneGC = %d, want 400", got)
 	}
 	if got := debug.SetMemoryLimit(-1); got != 384<<20 {
-		t.Errorf("memory limit after tuneGC = %d, want %d", got, 384<<20)
+		t.Errorf("memory limit after TuneGC = %d, want %d", got, 384<<20)
 	}
 
 	debug.SetMemoryLimit(math.MaxInt64)
 	for _, vars := range []map[string]string{{"GOGC": "50"}, {"GOMEMLIMIT": "1GiB"}} {
-		if _, _, tuned := tuneGC(64<<20, env(vars), log); tuned {
-			t.Errorf("tuneGC with %v tuned the collector; the environment's choice must stand", vars)
+		if _, _, tuned := TuneGC(64<<20, env(vars), log); tuned {
+			t.Errorf("TuneGC with %v tuned the collector; the environment's choice must stand", vars)
 		}
 		if got := debug.SetGCPercent(100); got != 100 {
 			t.Errorf("with %v: GC percent = %d, want it left at 100", vars, got)

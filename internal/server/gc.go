@@ -1,4 +1,4 @@
-package main
+package server
 
 import (
 	"log/slog"
@@ -8,7 +8,7 @@ import (
 // edgeGCPercent is the GC target an edge runs with unless GOGC is set.
 const edgeGCPercent = 400
 
-// tuneGC sets the garbage collector for an edge, unless the environment
+// TuneGC sets the garbage collector for an edge, unless the environment
 // (GOGC or GOMEMLIMIT) already did. An edge allocates per request while
 // its live heap is mostly the object cache: with Go's default GOGC=100 and
 // a small cache, the heap goal is a few MiB and the collector runs dozens
@@ -17,7 +17,7 @@ const edgeGCPercent = 400
 // costs once the cache is full (the goal is then the limit, not five
 // times the live heap). See the Go GC guide, "Memory limit".
 // It returns the settings made, and getenv is os.Getenv.
-func tuneGC(cacheBytes int64, getenv func(string) string, log *slog.Logger) (gcPercent int, limit int64, tuned bool) {
+func TuneGC(cacheBytes int64, getenv func(string) string, log *slog.Logger) (gcPercent int, limit int64, tuned bool) {
 	if getenv("GOGC") != "" || getenv("GOMEMLIMIT") != "" {
 		return 0, 0, false
 	}

@@ -1,4 +1,4 @@
-package main
+package server
 
 import (
 	"context"
@@ -22,8 +22,8 @@ import (
 	"github.com/stagefront/stagefront/internal/store"
 )
 
-// releaseWiring is what the release controller needs from `serve`.
-type releaseWiring struct {
+// ReleaseWiring is what the release controller needs from a process.
+type ReleaseWiring struct {
 	Store store.Store
 	// APIAddr is stagefront's own CloudFront API: the controller acts only
 	// through it, with the aws-sdk-go-v2 client, as any pipeline would.
@@ -36,13 +36,14 @@ type releaseWiring struct {
 	Tick        time.Duration    // 0: 1s
 }
 
-// releaseRuntime is the release controller and its JSON API.
-type releaseRuntime struct {
+// ReleaseRuntime is the release controller and its JSON API.
+type ReleaseRuntime struct {
 	ctrl    *release.Controller
 	handler http.Handler
 }
 
-func newReleaseRuntime(w releaseWiring) (*releaseRuntime, error) {
+// NewReleaseRuntime builds the controller on the store and its API client.
+func NewReleaseRuntime(w ReleaseWiring) (*ReleaseRuntime, error) {
 	client := cloudfront.New(cloudfront.Options{
 		BaseEndpoint: aws.String("http://" + w.APIAddr),
 		Region:       "us-east-1",
@@ -63,16 +64,19 @@ func newReleaseRuntime(w releaseWiring) (*releaseRuntime, error) {
 		Principal: func(r *http.Request) string { return auth.PrincipalFrom(r.Context()) },
 		Logger:    w.Logger,
 	})
-	return &releaseRuntime{ctrl: ctrl, handler: handler}, nil
+	return &ReleaseRuntime{ctrl: ctrl, handler: handler}, nil
 }
 
 // Run runs the controller loop until ctx ends.
-func (rt *releaseRuntime) Run(ctx context.Context) error { return rt.ctrl.Run(ctx) }
+func (rt *ReleaseRuntime) Run(ctx context.Context) error { return rt.ctrl.Run(ctx) }
 
-// mount routes /stagefront/v1/ to the release API, behind the same SigV4
-// verifier as the CloudFront API, and everything else to cloudFrontAPI.
-func (rt *releaseRuntime) mount(cloudFrontAPI http.Handler, verifier *auth.Verifier) http.Handler {
-	authed := auth.Middleware(verifier, func(w http.ResponseWriter, _ *http.Request, err error) {
+// Controller is the release controller (tests drive its passes).
+func (rt *ReleaseRuntime) Controller() *release.Controller { return rt.ctrl }
+
+// Handler is the release API behind the same SigV4 verifier as the
+// CloudFront API; authentication failures answer in the release API's JSON.
+func (rt *ReleaseRuntime) Handler(verifier *auth.Verifier) http.Handler {
+	return auth.Middleware(verifier, func(w http.ResponseWriter, _ *http.Request, err error) {
 		var apiErr *cf.Error
 		if errors.As(err, &apiErr) {
 			release.WriteCodedError(w, apiErr.Status, apiErr.Code, apiErr.Message)
@@ -80,9 +84,15 @@ func (rt *releaseRuntime) mount(cloudFrontAPI http.Handler, verifier *auth.Verif
 		}
 		release.WriteCodedError(w, http.StatusForbidden, "AccessDenied", err.Error())
 	})(rt.handler)
+}
+
+// APIHandler is the API listener's handler: paths under release.APIPrefix
+// go to the release API, everything else to the CloudFront API untouched
+// (no ServeMux: its path cleaning would redirect CloudFront requests).
+func APIHandler(cloudFrontAPI, releaseAPI http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if strings.HasPrefix(r.URL.Path, release.APIPrefix) {
-			authed.ServeHTTP(w, r)
+			releaseAPI.ServeHTTP(w, r)
 			return
 		}
 		cloudFrontAPI.ServeHTTP(w, r)
@@ -103,15 +113,6 @@ func controllerCredentials(dataDir, authMode string) (aws.CredentialsProvider, e
 		return nil, errors.New("release controller: no admin credentials")
 	}
 	return credentials.NewStaticCredentialsProvider(admin.AccessKeyID, admin.SecretAccessKey, ""), nil
-}
-
-// startReleases is serve's hook: it builds the runtime for `serve`'s flags.
-func startReleases(f serveFlags, st store.Store, reg prometheus.Gatherer, log *slog.Logger) (*releaseRuntime, error) {
-	creds, err := controllerCredentials(f.dataDir, f.authMode)
-	if err != nil {
-		return nil, err
-	}
-	return newReleaseRuntime(releaseWiring{Store: st, APIAddr: f.apiAddr, Credentials: creds, Metrics: reg, Logger: log})
 }
 
 // releaseStore adapts store.Store to the release package's Store.
