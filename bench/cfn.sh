@@ -3,7 +3,9 @@
 # header template (verbatim, cmd/stagefront/testdata/cfn/staging-header.yml),
 # start to exit, on a fresh `stagefront serve`. The primary distribution and
 # origin access control come from a first deploy (not timed). Also times a
-# bare `aws --version`, the CLI's own start-up, to separate it from the server.
+# bare `aws --version`, the CLI's own start-up, and the span from the CLI's
+# first request to its stack waiter's success (from `--debug` timestamps):
+# the part the server and the round trips take.
 # ROUNDS (default 5) fresh servers; prints each time and the median.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -20,7 +22,7 @@ now() { date +%s.%N; }
 elapsed() { python3 -c "print(f'{$2-$1:.2f}')"; }
 median() { python3 -c "import statistics,sys;print(f'{statistics.median(map(float,sys.argv[1:])):.2f}')" "$@"; }
 TEMPLATES=cmd/stagefront/testdata/cfn
-deploys=(); clis=()
+deploys=(); clis=(); spans=()
 for round in $(seq "${ROUNDS:-5}"); do
   API=$(port); EDGE=$(port); ADMIN=$(port)
   "$WORK/stagefront" serve --data-dir "$WORK/data$round" --api-addr "127.0.0.1:$API" --edge-addr "127.0.0.1:$EDGE" \
@@ -36,10 +38,20 @@ for round in $(seq "${ROUNDS:-5}"); do
   aws --version >/dev/null 2>&1
   t1=$(now)
   aws cloudformation deploy "${EP[@]}" --template-file "$TEMPLATES/staging-header.yml" --stack-name cd-staging \
-    --parameter-overrides "PrimaryDistributionId=$PD" StaticResourceBucketName=site "OriginAccessControlId=$OAC" >/dev/null
+    --parameter-overrides "PrimaryDistributionId=$PD" StaticResourceBucketName=site "OriginAccessControlId=$OAC" \
+    --debug >/dev/null 2>"$WORK/debug$round.log"
   t2=$(now)
-  clis+=("$(elapsed "$t0" "$t1")"); deploys+=("$(elapsed "$t1" "$t2")")
-  echo "round $round: deploy ${deploys[-1]} s (aws --version alone: ${clis[-1]} s)"
+  span=$(python3 - "$WORK/debug$round.log" <<'PY'
+import re, sys, datetime
+ts = lambda line: datetime.datetime.strptime(line[:23], "%Y-%m-%d %H:%M:%S,%f")
+lines = open(sys.argv[1]).read().splitlines()
+first = next(ts(l) for l in lines if "Making request for OperationModel" in l)
+last = [ts(l) for l in lines if "waiter matched the success state" in l][-1]
+print(f"{(last - first).total_seconds():.2f}")
+PY
+)
+  clis+=("$(elapsed "$t0" "$t1")"); deploys+=("$(elapsed "$t1" "$t2")"); spans+=("$span")
+  echo "round $round: deploy ${deploys[-1]} s, of which requests ${span} s (aws --version alone: ${clis[-1]} s)"
   kill "$SF"; wait "$SF" 2>/dev/null || true; SF=""
 done
-echo "median deploy: $(median "${deploys[@]}") s; median CLI start-up: $(median "${clis[@]}") s (load average: $(cut -d' ' -f1-3 /proc/loadavg))"
+echo "median deploy: $(median "${deploys[@]}") s; median first request → stack complete: $(median "${spans[@]}") s; median CLI start-up: $(median "${clis[@]}") s (load average: $(cut -d' ' -f1-3 /proc/loadavg))"
