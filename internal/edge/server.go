@@ -21,7 +21,6 @@ import (
 
 	"github.com/stagefront/stagefront/internal/edge/cache"
 	"github.com/stagefront/stagefront/internal/routing"
-	"github.com/stagefront/stagefront/internal/store"
 )
 
 // DebugHeader names the serving distribution and variant on every response
@@ -30,7 +29,6 @@ const DebugHeader = "X-Stagefront-Distribution"
 
 // Options configure a Server.
 type Options struct {
-	Store    store.Store
 	Fetcher  Fetcher
 	Logger   *slog.Logger
 	Registry prometheus.Registerer
@@ -74,36 +72,26 @@ const (
 	DefaultIdleTimeout       = 75 * time.Second
 )
 
-// Server is the viewer-facing edge: it follows the store, publishes an
-// immutable routing table and serves every distribution from it.
+// Server is the viewer-facing edge: it serves every distribution from the
+// immutable routing table last published to it (by the config follower).
 type Server struct {
-	store   store.Store
 	fetcher Fetcher
 	cache   *cache.Cache
 	log     *slog.Logger
 	metrics *metrics
 	opts    Options
 
-	live     atomic.Pointer[liveTable]
-	served   atomic.Int64
-	servedMu sync.Mutex
-	servedCh chan struct{}
-
-	// appliedInvalidations holds the keys of the stored invalidations this
-	// edge has purged for, so a resync purges only for the others. Only
-	// the config pipeline (Run) touches it.
-	appliedInvalidations map[string]bool
-	cookieBufs           sync.Pool
-	exchanges            exchanges
-	copyBufs             copyBuffers
-	compressors          compressors
+	live        atomic.Pointer[liveTable]
+	cookieBufs  sync.Pool
+	exchanges   exchanges
+	copyBufs    copyBuffers
+	compressors compressors
 	// realClock is set when Clock is time.Now: the request's start time
 	// then serves as its "now" too.
 	realClock bool
 }
 
-// New builds a Server. Call Run to follow the store; it serves 503 until
-// the first table is published.
+// New builds a Server. It serves 503 until the first table is published.
 func New(opts Options) (*Server, error) {
 	if opts.Logger == nil {
 		opts.Logger = slog.Default()
@@ -143,10 +131,8 @@ func New(opts Options) (*Server, error) {
 		return nil, err
 	}
 	s := &Server{
-		store: opts.Store, fetcher: opts.Fetcher, cache: c, log: opts.Logger, metrics: m, opts: opts,
-		servedCh:             make(chan struct{}),
-		appliedInvalidations: map[string]bool{},
-		realClock:            realClock,
+		fetcher: opts.Fetcher, cache: c, log: opts.Logger, metrics: m, opts: opts,
+		realClock: realClock,
 	}
 	s.cookieBufs.New = func() any { b := make([]byte, 0, 160); return &b }
 	return s, nil

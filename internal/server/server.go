@@ -24,6 +24,7 @@ import (
 	"github.com/stagefront/stagefront/internal/api/auth"
 	"github.com/stagefront/stagefront/internal/control"
 	"github.com/stagefront/stagefront/internal/edge"
+	"github.com/stagefront/stagefront/internal/edge/follow"
 	"github.com/stagefront/stagefront/internal/edge/origin"
 	"github.com/stagefront/stagefront/internal/fleet"
 	"github.com/stagefront/stagefront/internal/netlimit"
@@ -132,17 +133,18 @@ func Run(ctx context.Context, f Config, r Roles) error {
 
 // process collects the listeners and background loops of one process.
 type process struct {
-	cfg     Config
-	log     *slog.Logger
-	store   store.Store
-	fleet   *fleet.Registry // nil: single node (bbolt)
-	reg     *prometheus.Registry
-	conns   *netlimit.Metrics
-	viewer  *edge.Server // nil: no edge in this process
-	ready   func() bool
-	servers []*namedServer
-	loops   []func(context.Context) error
-	leader  *leadership // nil without the API role
+	cfg      Config
+	log      *slog.Logger
+	store    store.Store
+	fleet    *fleet.Registry // nil: single node (bbolt)
+	reg      *prometheus.Registry
+	conns    *netlimit.Metrics
+	viewer   *edge.Server     // nil: no edge in this process
+	follower *follow.Follower // the viewer's config follower
+	ready    func() bool
+	servers  []*namedServer
+	loops    []func(context.Context) error
+	leader   *leadership // nil without the API role
 }
 
 // nodeName is this process's name in the fleet for the listener at addr.
@@ -159,12 +161,17 @@ func (p *process) nodeName(addr string) string {
 // membership and metrics loops. The returned func releases the edge.
 func (p *process) addEdge(ctx context.Context) (func(), error) {
 	f := p.cfg
-	viewer, closeEdge, err := newEdge(ctx, f, p.store, p.reg, p.log)
+	viewer, closeEdge, err := newEdge(ctx, f, p.reg, p.log)
 	if err != nil {
 		return nil, err
 	}
-	p.viewer = viewer
-	p.ready = func() bool { return viewer.ServedRevision() > 0 }
+	follower, err := follow.New(follow.Options{Store: p.store, Publisher: viewer, Logger: p.log, Registry: p.reg})
+	if err != nil {
+		closeEdge()
+		return nil, err
+	}
+	p.viewer, p.follower = viewer, follower
+	p.ready = func() bool { return follower.ServedRevision() > 0 }
 	lim := f.Limits
 	// HTTP and HTTPS share one set of caps.
 	edgeLimiter := netlimit.NewLimiter("edge", netlimit.Limits{MaxConns: lim.EdgeMaxConns, MaxConnsPerIP: lim.EdgeMaxConnsPerIP}, p.conns, p.log)
@@ -188,11 +195,11 @@ func (p *process) addEdge(ctx context.Context) (func(), error) {
 			ReadHeaderTimeout: lim.ReadHeaderTimeout, ReadTimeout: lim.EdgeReadTimeout, IdleTimeout: lim.IdleTimeout, MaxHeaderBytes: edge.MaxHeaderBytes,
 			TLSConfig: &tls.Config{MinVersion: tls.VersionTLS12, Certificates: []tls.Certificate{cert}, NextProtos: []string{"h2", "http/1.1"}}}})
 	}
-	p.loops = append(p.loops, viewer.Run)
+	p.loops = append(p.loops, follower.Run)
 	if p.fleet != nil {
 		node := p.nodeName(f.EdgeAddr)
 		p.loops = append(p.loops, func(ctx context.Context) error {
-			return p.fleet.Announce(ctx, node, f.EdgeAddr, viewer.ServedRevision, f.LeaseTTL)
+			return p.fleet.Announce(ctx, node, f.EdgeAddr, follower, f.LeaseTTL)
 		}, func(ctx context.Context) error {
 			// Per-variant request metrics for the release analysis, fleet-wide.
 			return p.fleet.PublishMetrics(ctx, node, p.reg, time.Second)
@@ -211,8 +218,8 @@ func (p *process) addAPI(ctx context.Context, verifier *auth.Verifier) error {
 	switch {
 	case p.fleet != nil:
 		deployment = p.fleet // every live edge of the fleet
-	case p.viewer != nil:
-		deployment = p.viewer // the one in-process edge
+	case p.follower != nil:
+		deployment = p.follower // the one in-process edge
 	}
 	svc := control.New(p.store, control.Options{DomainSuffix: f.DomainSuffix, Deployment: deployment})
 	if err := svc.Bootstrap(ctx); err != nil {
@@ -238,9 +245,13 @@ func (p *process) addAPI(ctx context.Context, verifier *auth.Verifier) error {
 	if err != nil {
 		return err
 	}
+	handler, err := mountConsole(APIHandler(cloudFrontAPI, releases.Handler(verifier)), f.DataDir, svc, releases.Controller(), analysis, p.log)
+	if err != nil {
+		return err
+	}
 	p.servers = append(p.servers, &namedServer{name: "api",
 		limiter: netlimit.NewLimiter("api", netlimit.Limits{MaxConns: f.Limits.APIMaxConns, MaxConnsPerIP: f.Limits.APIMaxConnsPerIP}, p.conns, p.log),
-		srv: &http.Server{Addr: f.APIAddr, Handler: APIHandler(cloudFrontAPI, releases.Handler(verifier)),
+		srv: &http.Server{Addr: f.APIAddr, Handler: handler,
 			ReadHeaderTimeout: f.Limits.ReadHeaderTimeout, ReadTimeout: f.Limits.APIReadTimeout, IdleTimeout: f.Limits.IdleTimeout}})
 	node := p.nodeName(f.APIAddr)
 	p.leader = newLeadership(node, time.Now, p.reg)
@@ -313,7 +324,7 @@ func newVerifier(f Config, log *slog.Logger) (*auth.Verifier, error) {
 	return nil, fmt.Errorf("--auth must be sigv4 or none, not %q", f.AuthMode)
 }
 
-func newEdge(ctx context.Context, f Config, st store.Store, reg prometheus.Registerer, log *slog.Logger) (*edge.Server, func(), error) {
+func newEdge(ctx context.Context, f Config, reg prometheus.Registerer, log *slog.Logger) (*edge.Server, func(), error) {
 	TuneGC(f.CacheBytes, os.Getenv, log)
 	fetchOpts := origin.Options{Logger: log}
 	if f.S3Endpoint != "" {
@@ -328,7 +339,7 @@ func newEdge(ctx context.Context, f Config, st store.Store, reg prometheus.Regis
 		return nil, nil, fmt.Errorf("origin fetcher: %w", err)
 	}
 	viewer, err := edge.New(edge.Options{
-		Store: st, Fetcher: fetcher, Logger: log, Registry: reg,
+		Fetcher: fetcher, Logger: log, Registry: reg,
 		CacheBytes: f.CacheBytes, DebugHeader: f.DebugHeader, HTTPS: f.TLSCert != "",
 		Viewer: edge.ViewerLimits{ReadHeaderTimeout: f.Limits.ReadHeaderTimeout, ReadTimeout: f.Limits.EdgeReadTimeout,
 			IdleTimeout: f.Limits.IdleTimeout, MaxConns: f.Limits.EdgeMaxConns, MaxConnsPerIP: f.Limits.EdgeMaxConnsPerIP},
