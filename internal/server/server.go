@@ -59,6 +59,8 @@ type Config struct {
 	// Quotas are "name=value" settings of cloudfront.Quotas (--quota).
 	Quotas []string
 	Limits Limits // zero fields: DefaultLimits
+	// CFNStrict turns off the CloudFormation key repair (docs/cloudformation.md).
+	CFNStrict bool
 }
 
 // Roles says which parts a process runs: serve = both, api, edge.
@@ -231,6 +233,12 @@ func (p *process) addAPI(ctx context.Context, verifier *auth.Verifier) error {
 		return err
 	}
 	cloudFrontAPI := api.New(svc, api.Options{Verifier: verifier, Logger: p.log})
+	// CloudFormation (docs/cloudformation.md): the Query API at the
+	// endpoint root, signed for the "cloudformation" service; operations a
+	// previous process left in progress are finished beside the servers.
+	stacks := newStackManager(svc, f.CFNStrict, p.log)
+	cloudFrontAPI = mountCloudFormation(cloudFrontAPI, stacks, verifier, p.log)
+	p.loops = append(p.loops, recoverStacks(stacks, p.log))
 
 	var analysis prometheus.Gatherer = p.reg
 	if p.fleet != nil {
