@@ -232,5 +232,32 @@ c = boto3.client('cloudfront', endpoint_url='$EP')
 q = c.list_continuous_deployment_policies()['ContinuousDeploymentPolicyList']['Quantity']
 assert q == 1, q  # the second policy (row 7) is still there"
 
+# 21 refused input: CloudFront's code and exact message, read by the CLI
+expect_msg() {
+  local name=$1 code=$2 msg=$3; shift 3
+  local out
+  if out=$("$@" 2>&1); then bad "$name: expected $code, got success"; return 0; fi
+  if grep -qF "($code)" <<<"$out" && grep -qF -- ": $msg" <<<"$out"; then ok "$name ($code)"; else bad "$name: expected $code \"$msg\": $out"; fi
+}
+expect_msg "21a unknown distribution" NoSuchDistribution "The specified distribution does not exist." \
+  $CF get-distribution --id E000000000000
+jq '.CallerReference="refused-1" | .Aliases={Quantity:0}' primary.json > r1.json
+R1=$($CF create-distribution --distribution-config file://r1.json --query Distribution.Id --output text)
+expect_msg "21b caller reference taken names the owner" DistributionAlreadyExists \
+  "The caller reference that you are using to create a distribution is associated with another distribution. Already exists: $R1" \
+  $CF create-distribution --distribution-config file://r1.json
+jq '.CallerReference="refused-2" | .Aliases={Quantity:0} | .DefaultCacheBehavior.TrustedSigners={Enabled:true,Quantity:1,Items:["self"]}' primary.json > r2.json
+expect_err "21c trusted signers are not enforced" InvalidArgument $CF create-distribution --distribution-config file://r2.json
+jq '.CallerReference="refused-3" | .Aliases={Quantity:0} | .Origins.Items[0].CustomHeaders={Quantity:1,Items:[{HeaderName:"Transfer-Encoding",HeaderValue:"chunked"}]}' primary.json > r3.json
+expect_msg "21d origin header CloudFront cannot add" InvalidArgument "The parameter HeaderName : Transfer-Encoding is not allowed." \
+  $CF create-distribution --distribution-config file://r3.json
+jq '.CallerReference="refused-4" | .Aliases={Quantity:0} | .Origins.Items[0] |= (del(.CustomOriginConfig) | .DomainName="origin.example.com" | .S3OriginConfig={OriginAccessIdentity:""})' primary.json > r4.json
+expect_msg "21e S3 origin that is no bucket" InvalidArgument "The parameter Origin DomainName does not refer to a valid S3 bucket." \
+  $CF create-distribution --distribution-config file://r4.json
+jq '.CallerReference="refused-5" | .Aliases={Quantity:0} | .CacheBehaviors={Quantity:26,Items:[range(26) as $i | {PathPattern:"/p\($i)/*",TargetOriginId:"web",ViewerProtocolPolicy:"allow-all",CachePolicyId:"4135ea2d-6df8-44a3-9df3-4b5a84be39ad"}]}' primary.json > r5.json
+expect_err "21f 26 cache behaviors" TooManyCacheBehaviors $CF create-distribution --distribution-config file://r5.json
+python3 -c 'import json,sys; c=json.load(open("primary.json")); c["CallerReference"]="r"*32800; c["Aliases"]={"Quantity":0}; json.dump(c,open("r6.json","w"))'
+expect_err "21g 32,800-character caller reference" InvalidArgument $CF create-distribution --distribution-config file://r6.json
+
 echo "cli-acceptance: $PASS passed, $FAIL failed"
 if [ "$FAIL" -ne 0 ]; then echo "--- server log"; tail -50 "$WORK/server.log"; exit 1; fi

@@ -101,6 +101,7 @@ func (s *Service) lookups(ctx context.Context) cf.Lookups {
 			return err == nil
 		},
 		KeyGroupExists: func(id string) bool { return s.keyGroupExists(ctx, id) },
+		Quotas:         s.opts.Quotas,
 	}
 }
 
