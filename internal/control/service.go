@@ -278,3 +278,8 @@ func (s *Service) Bootstrap(ctx context.Context) error {
 	}
 	return nil
 }
+
+// IsUnavailable reports whether err means the store cannot be reached right
+// now, so that each front end (REST API, CloudFormation, console) can answer
+// with its own "try again later" without importing the store.
+func IsUnavailable(err error) bool { return errors.Is(err, store.ErrUnavailable) }
