@@ -319,3 +319,38 @@ func TestListPoliciesPaging(t *testing.T) {
 	_, err := e.svc.ListPolicies(e.ctx, "no-such-marker", 2)
 	wantErr(t, err, "NoSuchContinuousDeploymentPolicy", 404, "")
 }
+
+// TestOAILifecycle: a reused caller reference, the immutable caller
+// reference, If-Match on update and delete.
+func TestOAILifecycle(t *testing.T) {
+	t.Parallel()
+	e := newCDEnv(t)
+	oaiCfg := func(ref, comment string) *cf.CloudFrontOriginAccessIdentityConfig {
+		return &cf.CloudFrontOriginAccessIdentityConfig{CallerReference: cf.String(ref), Comment: cf.String(comment)}
+	}
+	o, etag, err := e.svc.CreateOAI(e.ctx, oaiCfg("r1", "first"))
+	if err != nil {
+		t.Fatalf("CreateOAI: %v", err)
+	}
+	id := cf.Str(o.Id)
+	_, _, err = e.svc.CreateOAI(e.ctx, oaiCfg("r1", "other"))
+	wantErr(t, err, "CloudFrontOriginAccessIdentityAlreadyExists", 409, "")
+
+	_, _, err = e.svc.UpdateOAI(e.ctx, id, "", oaiCfg("r1", "second"))
+	wantErr(t, err, "InvalidIfMatchVersion", 400, "")
+	_, _, err = e.svc.UpdateOAI(e.ctx, id, etag, oaiCfg("r2", "second"))
+	wantErr(t, err, "IllegalUpdate", 400, "The CallerReference of an origin access identity cannot be changed.")
+	up, upTag, err := e.svc.UpdateOAI(e.ctx, id, etag, oaiCfg("r1", "second"))
+	if err != nil {
+		t.Fatalf("UpdateOAI: %v", err)
+	}
+	if upTag == etag || cf.Str(up.CloudFrontOriginAccessIdentityConfig.Comment) != "second" {
+		t.Errorf("UpdateOAI = %s %q; want a new ETag and the new comment", upTag, cf.Str(up.CloudFrontOriginAccessIdentityConfig.Comment))
+	}
+	wantErr(t, e.svc.DeleteOAI(e.ctx, id, etag), "PreconditionFailed", 412, "")
+	if err := e.svc.DeleteOAI(e.ctx, id, upTag); err != nil {
+		t.Fatalf("DeleteOAI: %v", err)
+	}
+	_, _, err = e.svc.GetOAI(e.ctx, id)
+	wantErr(t, err, "NoSuchCloudFrontOriginAccessIdentity", 404, "")
+}
