@@ -48,6 +48,10 @@ type Options struct {
 	// server (FastServer); the net/http engine's http.Server is built by
 	// its caller from the same values.
 	Viewer ViewerLimits
+	// AccessLog, when set, gets a record of every request of a
+	// distribution whose Logging is enabled, and every response carries
+	// its request id in X-Amz-Cf-Id (accesslog.go).
+	AccessLog AccessLogger
 }
 
 // ViewerLimits bound viewer connections. Zero values take the defaults.
@@ -173,10 +177,16 @@ func (s *Server) handle(x *exchange, v viewer, lt *liveTable, start time.Time) {
 	distID, variant := s.serve(x, v, lt, start)
 	s.metrics.observe(distID, variant, x.rec.status(), time.Since(start))
 	s.access(v, &x.rec, distID, variant, start)
+	if x.dist != nil && x.dist.Logging != nil && s.opts.AccessLog != nil {
+		s.logAccess(x, v, start)
+	}
 }
 
 func (s *Server) serve(x *exchange, v viewer, lt *liveTable, start time.Time) (distID, variant string) {
 	w := &x.rec
+	if s.opts.AccessLog != nil {
+		s.startAccessLog(x)
+	}
 	if lt == nil {
 		errorPage(w, http.StatusServiceUnavailable, "The edge has not loaded its configuration yet.")
 		return "", ""
@@ -203,6 +213,7 @@ func (s *Server) serve(x *exchange, v viewer, lt *liveTable, start time.Time) (d
 		Now: now, Draw: s.opts.Draw(),
 	})
 	d := dec.Dist
+	x.dist = d
 	variant = dec.Variant.String()
 	if dec.SetCookie {
 		bp := s.cookieBufs.Get().(*[]byte)
