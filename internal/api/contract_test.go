@@ -177,6 +177,7 @@ func customOrigin(c *types.DistributionConfig) *types.CustomOriginConfig {
 // notDrivenHere are rows no request can reach today, each with the reason;
 // TestErrorContract fails if a row is neither driven nor listed here.
 var notDrivenHere = map[string]string{
+	"TooManyCloudFrontOriginAccessIdentities": "an account quota reached only after many origin access identities",
 	"AccessDenied": "stagefront has one account and no IAM policies: an authenticated caller may do everything",
 	"ContinuousDeploymentPolicyAlreadyExists":     "CloudFront returns it for a second identical policy; stagefront answers StagingDistributionInUse first, as each staging distribution has at most one policy",
 	"TooManyContinuousDeploymentPolicies":         "each policy names its own staging distribution, and TooManyDistributions stops the staging distributions at the same number",
@@ -188,20 +189,17 @@ var notDrivenHere = map[string]string{
 	"TooManyRemoveHeadersInResponseHeadersPolicy": "the same check as TooManyCustomHeadersInResponseHeadersPolicy, on RemoveHeadersConfig",
 	"TooManyPublicKeys":                           "an account quota reached only after many public keys",
 	"TooManyKeyGroups":                            "an account quota reached only after many key groups",
-	"TooManyKeyGroupsAssociatedToDistribution":    "declared for key groups; no code path returns it yet",
 	"TrustedSignerDoesNotExist":                   "declared for trusted signers, which are refused with InvalidArgument until the edge verifies signed URLs",
-	"NoSuchCloudFrontOriginAccessIdentity":        "declared for the origin access identity API, which stagefront does not serve yet",
-	"CloudFrontOriginAccessIdentityAlreadyExists": "declared for the origin access identity API, which stagefront does not serve yet",
-	"CloudFrontOriginAccessIdentityInUse":         "declared for the origin access identity API, which stagefront does not serve yet",
-	"TooManyCloudFrontOriginAccessIdentities":     "declared for the origin access identity API, which stagefront does not serve yet",
-	"InvalidOriginAccessIdentity":                 "declared for the origin access identity API, which stagefront does not serve yet",
-	"IllegalOriginAccessConfiguration":            "declared for the origin access identity API, which stagefront does not serve yet",
 }
 
 // drivenElsewhere are rows another test of this package drives through
 // the SDK with their own setup (custom policies, keys); the file named must
 // assert the code.
 var drivenElsewhere = map[string]string{
+	"CloudFrontOriginAccessIdentityAlreadyExists": "oai_test.go",
+	"CloudFrontOriginAccessIdentityInUse":         "oai_test.go",
+	"InvalidOriginAccessIdentity":                 "oai_test.go",
+	"IllegalOriginAccessConfiguration":            "oai_test.go",
 	"CachePolicyAlreadyExists":                    "custom_policies_test.go",
 	"CachePolicyInUse":                            "custom_policies_test.go",
 	"TooManyCachePolicies":                        "custom_policies_test.go",
@@ -296,6 +294,17 @@ func TestErrorContract(t *testing.T) {
 			_, err := e.cf.GetKeyGroup(ctx, &cfsdk.GetKeyGroupInput{Id: aws.String("00000000-0000-0000-0000-000000000000")})
 			return err
 		}},
+		{row: cf.ErrNoSuchOAI, sdk: func(ctx context.Context, e *env) error {
+			_, err := e.cf.GetCloudFrontOriginAccessIdentity(ctx, &cfsdk.GetCloudFrontOriginAccessIdentityInput{Id: aws.String("E000000000000")})
+			return err
+		}},
+		{row: cf.ErrTooManyKeyGroupsAssociatedToDist, sdk: create("contract-key-groups", func(c *types.DistributionConfig) {
+			n := cf.MaxKeyGroupsPerBehavior + 1
+			c.DefaultCacheBehavior.TrustedKeyGroups = &types.TrustedKeyGroups{Enabled: aws.Bool(true), Quantity: aws.Int32(int32(n))}
+			for i := range n {
+				c.DefaultCacheBehavior.TrustedKeyGroups.Items = append(c.DefaultCacheBehavior.TrustedKeyGroups.Items, fmt.Sprintf("kg-%d", i))
+			}
+		})},
 		{row: cf.ErrNoSuchPublicKey, sdk: func(ctx context.Context, e *env) error {
 			_, err := e.cf.GetPublicKey(ctx, &cfsdk.GetPublicKeyInput{Id: aws.String("K000000000000")})
 			return err
