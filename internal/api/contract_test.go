@@ -149,6 +149,27 @@ func create(ref string, change func(c *types.DistributionConfig)) func(ctx conte
 	}
 }
 
+// legacyForwarding makes the default behavior forward the given numbers
+// of cookies, headers and query string keys the legacy way.
+func legacyForwarding(cookies, headers, queryKeys int) func(c *types.DistributionConfig) {
+	names := func(n int, prefix string) []string {
+		out := []string{}
+		for i := range n {
+			out = append(out, fmt.Sprintf("%s%d", prefix, i))
+		}
+		return out
+	}
+	return func(c *types.DistributionConfig) {
+		b := c.DefaultCacheBehavior
+		b.CachePolicyId = nil
+		b.ForwardedValues = &types.ForwardedValues{QueryString: aws.Bool(true),
+			Cookies:              &types.CookiePreference{Forward: types.ItemSelectionWhitelist, WhitelistedNames: &types.CookieNames{Quantity: aws.Int32(int32(cookies)), Items: names(cookies, "c")}},
+			Headers:              &types.Headers{Quantity: aws.Int32(int32(headers)), Items: names(headers, "X-F")},
+			QueryStringCacheKeys: &types.QueryStringCacheKeys{Quantity: aws.Int32(int32(queryKeys)), Items: names(queryKeys, "q")}}
+		b.MinTTL, b.DefaultTTL, b.MaxTTL = aws.Int64(0), aws.Int64(0), aws.Int64(0)
+	}
+}
+
 func customOrigin(c *types.DistributionConfig) *types.CustomOriginConfig {
 	return c.Origins.Items[0].CustomOriginConfig
 }
@@ -379,6 +400,29 @@ func TestErrorContract(t *testing.T) {
 			}
 			c.Origins.Quantity = aws.Int32(int32(n))
 		})},
+		{row: cf.ErrTooManyCacheBehaviors, sdk: create("contract-behaviors", func(c *types.DistributionConfig) {
+			n := cf.DefaultQuotas().CacheBehaviorsPerDistribution + 1
+			c.CacheBehaviors = &types.CacheBehaviors{Quantity: aws.Int32(int32(n))}
+			for i := range n {
+				c.CacheBehaviors.Items = append(c.CacheBehaviors.Items, types.CacheBehavior{PathPattern: aws.String(fmt.Sprintf("/p%d/*", i)),
+					TargetOriginId: aws.String("web"), ViewerProtocolPolicy: types.ViewerProtocolPolicyAllowAll, CachePolicyId: aws.String(cachingDisabled)})
+			}
+		})},
+		{row: cf.ErrTooManyOriginGroups, sdk: create("contract-groups", func(c *types.DistributionConfig) {
+			second := c.Origins.Items[0]
+			second.Id = aws.String("web2")
+			c.Origins.Items, c.Origins.Quantity = append(c.Origins.Items, second), aws.Int32(2)
+			n := cf.DefaultQuotas().OriginGroupsPerDistribution + 1
+			c.OriginGroups = &types.OriginGroups{Quantity: aws.Int32(int32(n))}
+			for i := range n {
+				c.OriginGroups.Items = append(c.OriginGroups.Items, types.OriginGroup{Id: aws.String(fmt.Sprintf("g%d", i)),
+					FailoverCriteria: &types.OriginGroupFailoverCriteria{StatusCodes: &types.StatusCodes{Quantity: aws.Int32(1), Items: []int32{502}}},
+					Members:          &types.OriginGroupMembers{Quantity: aws.Int32(2), Items: []types.OriginGroupMember{{OriginId: aws.String("web")}, {OriginId: aws.String("web2")}}}})
+			}
+		})},
+		{row: cf.ErrTooManyCookieNamesInWhiteList, sdk: create("contract-cookies", legacyForwarding(cf.DefaultQuotas().WhitelistedCookiesPerBehavior+1, 0, 0))},
+		{row: cf.ErrTooManyHeadersInForwardedValues, sdk: create("contract-fwd-headers", legacyForwarding(0, cf.DefaultQuotas().ForwardedHeadersPerBehavior+1, 0))},
+		{row: cf.ErrTooManyQueryStringParameters, sdk: create("contract-query-keys", legacyForwarding(0, 0, cf.DefaultQuotas().QueryStringKeysPerBehavior+1))},
 		{row: cf.ErrTooManyOriginCustomHeaders, sdk: create("contract-headers", func(c *types.DistributionConfig) {
 			n := cf.DefaultQuotas().CustomHeadersPerOrigin + 1
 			h := &types.CustomHeaders{Quantity: aws.Int32(int32(n))}

@@ -162,6 +162,12 @@ func (l Lookups) quotas() Quotas {
 	return DefaultQuotas()
 }
 
+// Length limits of CloudFront ("Quotas on distributions").
+const (
+	maxPathPatternLen = 255
+	maxOriginPathLen  = 255
+)
+
 var (
 	hostnameRE   = regexp.MustCompile(`^(\*\.)?([a-zA-Z0-9]([a-zA-Z0-9-]{0,61}[a-zA-Z0-9])?\.)*[a-zA-Z0-9]([a-zA-Z0-9-]{0,61}[a-zA-Z0-9])?$`)
 	errorCodes   = []int32{400, 403, 404, 405, 414, 416, 500, 501, 502, 503, 504}
@@ -211,6 +217,9 @@ func ValidateDistributionConfig(c *DistributionConfig, look Lookups) error {
 		targets[id] = true
 	}
 	if c.OriginGroups != nil {
+		if len(c.OriginGroups.Items) > look.quotas().OriginGroupsPerDistribution {
+			return ErrTooManyOriginGroups.WithMessage("Processing your request would cause you to exceed the maximum number of origin groups allowed (%d).", look.quotas().OriginGroupsPerDistribution)
+		}
 		for _, g := range c.OriginGroups.Items {
 			targets[Str(g.Id)] = true
 		}
@@ -221,7 +230,13 @@ func ValidateDistributionConfig(c *DistributionConfig, look Lookups) error {
 		return err
 	}
 	if c.CacheBehaviors != nil {
+		if n := look.quotas().CacheBehaviorsPerDistribution; len(c.CacheBehaviors.Items) > n {
+			return ErrTooManyCacheBehaviors.WithMessage("You cannot create more cache behaviors for the distribution: the quota is %d.", n)
+		}
 		for _, b := range c.CacheBehaviors.Items {
+			if p := Str(b.PathPattern); len(p) > maxPathPatternLen {
+				return ErrInvalidArgument.WithMessage("The parameter PathPattern is too long (maximum %d characters).", maxPathPatternLen)
+			}
 			if err := validateBehavior("CacheBehavior "+Str(b.PathPattern), Str(b.TargetOriginId), b.CachePolicyId,
 				b.OriginRequestPolicyId, b.ResponseHeadersPolicyId, b.ForwardedValues != nil, b.AllowedMethods, b.MinTTL, b.DefaultTTL, b.MaxTTL, targets, look); err != nil {
 				return err
@@ -229,7 +244,12 @@ func ValidateDistributionConfig(c *DistributionConfig, look Lookups) error {
 		}
 	}
 	if c.CustomErrorResponses != nil {
+		seenCodes := map[int32]bool{}
 		for _, e := range c.CustomErrorResponses.Items {
+			if seenCodes[I32(e.ErrorCode)] {
+				return ErrInvalidArgument.WithMessage("The error code %d has more than one custom error response.", I32(e.ErrorCode))
+			}
+			seenCodes[I32(e.ErrorCode)] = true
 			if !slices.Contains(errorCodes, I32(e.ErrorCode)) {
 				return ErrInvalidErrorCode.WithMessage("The error code %d is not valid for custom error responses.", I32(e.ErrorCode))
 			}
@@ -258,6 +278,9 @@ func ValidateDistributionConfig(c *DistributionConfig, look Lookups) error {
 			}
 		}
 	}
+	if err := checkForwardedValuesQuotas(c, look.quotas()); err != nil {
+		return err
+	}
 	return checkAccessControls(c, look)
 }
 
@@ -273,6 +296,9 @@ func validateOrigin(o *Origin, look Lookups) error {
 	}
 	if err := validateOriginDomain(o); err != nil {
 		return err
+	}
+	if p := Str(o.OriginPath); len(p) > maxOriginPathLen {
+		return ErrInvalidArgument.WithMessage("The parameter OriginPath is too long (maximum %d characters).", maxOriginPathLen)
 	}
 	if p := Str(o.OriginPath); p != "" && (!strings.HasPrefix(p, "/") || strings.HasSuffix(p, "/")) {
 		return ErrInvalidArgument.WithMessage("The parameter OriginPath %q must begin with a slash (/) and must not end with one.", p)
@@ -305,7 +331,7 @@ func validateOrigin(o *Origin, look Lookups) error {
 	if o.CustomHeaders != nil && len(o.CustomHeaders.Items) > look.quotas().CustomHeadersPerOrigin {
 		return ErrTooManyOriginCustomHeaders
 	}
-	return validateOriginCustomHeaders(Str(o.Id), o.CustomHeaders)
+	return validateOriginCustomHeaders(Str(o.Id), o.CustomHeaders, look.quotas().CustomHeadersBytesPerOrigin)
 }
 
 func validateBehavior(where, target string, cachePolicyID, originRequestPolicyID, responseHeadersPolicyID *string, legacy bool, am *AllowedMethods,

@@ -80,6 +80,7 @@ func (s *Service) lookups(ctx context.Context) cf.Lookups {
 		},
 		KeyGroupExists:             func(id string) bool { return s.keyGroupExists(ctx, id) },
 		OriginAccessIdentityExists: func(id string) bool { return s.oaiExists(ctx, id) },
+		Quotas:                     s.opts.Quotas,
 	}
 }
 

@@ -22,6 +22,7 @@ import (
 
 	"github.com/stagefront/stagefront/internal/api"
 	"github.com/stagefront/stagefront/internal/api/auth"
+	"github.com/stagefront/stagefront/internal/cloudfront"
 	"github.com/stagefront/stagefront/internal/control"
 	"github.com/stagefront/stagefront/internal/edge"
 	"github.com/stagefront/stagefront/internal/edge/follow"
@@ -55,7 +56,9 @@ type Config struct {
 	TLSCert      string
 	TLSKey       string
 	EdgeEngine   string // fasthttp or nethttp
-	Limits       Limits // zero fields: DefaultLimits
+	// Quotas are "name=value" settings of cloudfront.Quotas (--quota).
+	Quotas []string
+	Limits Limits // zero fields: DefaultLimits
 }
 
 // Roles says which parts a process runs: serve = both, api, edge.
@@ -219,7 +222,11 @@ func (p *process) addAPI(ctx context.Context, verifier *auth.Verifier) error {
 	case p.follower != nil:
 		deployment = p.follower // the one in-process edge
 	}
-	svc := control.New(p.store, control.Options{DomainSuffix: f.DomainSuffix, Deployment: deployment})
+	quotas, err := cloudfront.ParseQuotas(f.Quotas)
+	if err != nil {
+		return fmt.Errorf("--quota: %w", err)
+	}
+	svc := control.New(p.store, control.Options{DomainSuffix: f.DomainSuffix, Deployment: deployment, Quotas: &quotas})
 	if err := svc.Bootstrap(ctx); err != nil {
 		return err
 	}
