@@ -316,7 +316,7 @@ check "23 expired signed URL: 403" test "$(code "$EDGE${EXPIRED#http://$SDOM}")"
 $CF create-cloud-front-origin-access-identity --cloud-front-origin-access-identity-config CallerReference=oai-acc,Comment=legacy > oai.json
 OAI=$(jq -r .CloudFrontOriginAccessIdentity.Id oai.json)
 check "24 S3CanonicalUserId" grep -Eq '^[0-9a-f]{96}$' <<<"$(jq -r .CloudFrontOriginAccessIdentity.S3CanonicalUserId oai.json)"
-check "24 list" test "$($CF list-cloud-front-origin-access-identities --query 'CloudFrontOriginAccessIdentityList.Quantity' --output text)" = 1
+check "24 list" test "$($CF list-cloud-front-origin-access-identities --query 'length(CloudFrontOriginAccessIdentityList.Items)' --output text)" = 1
 jq --arg oai "origin-access-identity/cloudfront/$OAI" '.CallerReference="oai-user" | .Aliases={"Quantity":0} | .Origins.Items[0]={"Id":"web","DomainName":"bucket.s3.amazonaws.com","S3OriginConfig":{"OriginAccessIdentity":$oai}}' primary.json > oaid.json
 check "24 S3 origin with the OAI" $CF create-distribution --distribution-config file://oaid.json --query Distribution.Id --output text
 jq '.CallerReference="oai-bad" | .Origins.Items[0].S3OriginConfig.OriginAccessIdentity="origin-access-identity/cloudfront/ENOTANOAI00000"' oaid.json > oaibad.json
