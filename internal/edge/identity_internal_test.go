@@ -430,7 +430,7 @@ func TestEqualIdentitySendsEqualRequest(t *testing.T) {
 		var out strings.Builder
 		for _, req := range viewers {
 			v := &netViewer{r: req}
-			e, err := s.fetchEntry(context.Background(), v, c.lt, c.b, c.lt.upstream(c.b.Origin), req.URL.EscapedPath())
+			e, err := s.fetchEntry(context.Background(), v, c.lt, c.d, c.b, c.lt.upstream(c.b.Origin), req.URL.EscapedPath())
 			fmt.Fprintf(&out, "%s\n", capture.take())
 			if err != nil {
 				fmt.Fprintf(&out, "error %v\n", err)

@@ -290,7 +290,7 @@ func (s *Server) respond(x *exchange, v viewer, lt *liveTable, d *routing.Dist, 
 		var err error
 		fetchWith := func(fv viewer) cache.FetchFunc {
 			return func(ctx context.Context) (*cache.Entry, error) {
-				return s.fetchEntry(ctx, fv, lt, b, up, path)
+				return s.fetchEntry(ctx, fv, lt, d, b, up, path)
 			}
 		}
 		// A stale-while-revalidate refresh outlives the request even on
@@ -414,7 +414,7 @@ var (
 // gets the object compressed here, once, rather than on every hit: the
 // cache key holds the encoding served (see buildCacheKey), so every
 // request that shares the entry is served the same encoding.
-func (s *Server) fetchEntry(ctx context.Context, v viewer, lt *liveTable, b *routing.Behavior, up *upstream, path string) (*cache.Entry, error) {
+func (s *Server) fetchEntry(ctx context.Context, v viewer, lt *liveTable, d *routing.Dist, b *routing.Behavior, up *upstream, path string) (*cache.Entry, error) {
 	resp, err := s.fetch(ctx, v, lt, b, up, path, http.MethodGet, false)
 	if err != nil {
 		return nil, err
@@ -431,9 +431,12 @@ func (s *Server) fetchEntry(ctx context.Context, v viewer, lt *liveTable, b *rou
 		}
 		return nil, fmt.Errorf("read origin body: %w", err)
 	}
-	ttl, store := cache.TTL(policy, resp.Header, s.opts.Clock())
-	if !store || !cacheableStatus(resp.StatusCode) {
-		ttl = 0
+	var ttl time.Duration
+	if resp.StatusCode >= 400 {
+		// An error is kept for the error caching minimum TTL (errcache.go).
+		ttl = errorTTL(d, b, resp.StatusCode, resp.Header, s.opts.Clock())
+	} else if t, store := cache.TTL(policy, resp.Header, s.opts.Clock()); store && cacheableStatus(resp.StatusCode) {
+		ttl = t
 	}
 	header := responseHeader(resp.Header)
 	var private http.Header
@@ -487,9 +490,11 @@ func (s *Server) readBody(resp *http.Response) ([]byte, error) {
 // minCompressBytes is the smallest object CloudFront compresses.
 const minCompressBytes = 1000
 
+// cacheableStatus reports whether a successful or redirect response is
+// cacheable by default (RFC 9110 §15.1); errors follow errorTTL.
 func cacheableStatus(code int) bool {
 	switch code {
-	case 200, 203, 204, 206, 300, 301, 404, 405, 410, 414, 501:
+	case 200, 203, 204, 206, 300, 301:
 		return true
 	}
 	return false
@@ -671,30 +676,46 @@ type customPage struct {
 	contentType, contentEncoding string
 }
 
-// errorPageFromOrigin fetches a custom error response's page through the
-// distribution's behaviors.
+// errorPageFromOrigin gets a custom error response's page through the
+// cache, as an ordinary object of the behavior its path matches: it is
+// kept under its own Cache-Control and that behavior's TTLs, so a run of
+// errors costs one page fetch, not one each. Only a 200 page is used.
 func (s *Server) errorPageFromOrigin(v viewer, lt *liveTable, d *routing.Dist, er *routing.ErrorResponse) (customPage, int, bool) {
-	b := d.Behavior(er.ResponsePagePath)
+	path := er.ResponsePagePath
+	b := d.Behavior(path)
 	if b.Origin == nil {
 		return customPage{}, 0, false
 	}
-	resp, err := s.fetch(v.Context(), v, lt, b, lt.upstream(b.Origin), er.ResponsePagePath, http.MethodGet, false)
-	if err != nil {
-		return customPage{}, 0, false
+	rt := lt.route(d, b)
+	var entry *cache.Entry
+	if b.TTL.Max > 0 {
+		kb := cache.NewKeyBuilder(rt.identity, path)
+		buildCacheKey(kb, rt.identity, b, path, v)
+		var hit bool
+		if entry, hit = s.cache.GetBuilt(kb); !hit {
+			fv := v.detach()
+			var err error
+			entry, _, err = s.cache.GetOrFetch(v.Context(), kb.Key(), func(ctx context.Context) (*cache.Entry, error) {
+				return s.fetchEntry(ctx, fv, lt, d, b, rt.up, path)
+			})
+			if err != nil {
+				return customPage{}, 0, false
+			}
+		}
+	} else {
+		var err error
+		if entry, err = s.fetchEntry(v.Context(), v, lt, d, b, rt.up, path); err != nil {
+			return customPage{}, 0, false
+		}
 	}
-	defer resp.Body.Close()
-	if resp.StatusCode != http.StatusOK {
-		return customPage{}, 0, false
-	}
-	page, err := io.ReadAll(io.LimitReader(resp.Body, 1<<20))
-	if err != nil {
+	if entry.Status != http.StatusOK {
 		return customPage{}, 0, false
 	}
 	code := er.ResponseCode
 	if code == 0 {
 		code = er.ErrorCode
 	}
-	return customPage{body: page, contentType: resp.Header.Get("Content-Type"), contentEncoding: resp.Header.Get("Content-Encoding")}, code, true
+	return customPage{body: entry.Body, contentType: entry.Header.Get("Content-Type"), contentEncoding: entry.Header.Get("Content-Encoding")}, code, true
 }
 
 // statusClientClosed is what a request the viewer abandoned while the
