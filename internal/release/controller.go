@@ -25,6 +25,9 @@ type Options struct {
 	Store      Store      // required
 	// Metrics feeds the analysis; nil turns it off.
 	Metrics MetricsSource
+	// Stacks deploys the staging of releases whose staging comes from a
+	// template; nil refuses such releases.
+	Stacks Stacks
 	// Clock is the time source of every timer (holds, approval timeouts,
 	// analysis); nil means time.Now.
 	Clock  func() time.Time
@@ -38,6 +41,7 @@ type Controller struct {
 	cloud   *cloud
 	store   Store
 	metrics MetricsSource
+	stacks  Stacks
 	now     func() time.Time
 	log     *slog.Logger
 	tick    time.Duration
@@ -63,7 +67,7 @@ func New(opts Options) (*Controller, error) {
 		opts.Tick = time.Second
 	}
 	return &Controller{
-		cloud: &cloud{cf: opts.CloudFront}, store: opts.Store, metrics: opts.Metrics,
+		cloud: &cloud{cf: opts.CloudFront}, store: opts.Store, metrics: opts.Metrics, stacks: opts.Stacks,
 		now: opts.Clock, log: opts.Logger, tick: opts.Tick, kick: make(chan struct{}, 1),
 	}, nil
 }
@@ -255,6 +259,9 @@ func (c *Controller) promotionGenerations(ctx context.Context, rel *Release) ([]
 func (c *Controller) execute(ctx context.Context, rel *Release, w *world, act Action, now time.Time) (Result, error) {
 	switch act.Kind {
 	case ActEnsureStaging:
+		if rel.Spec.Staging.Template != nil {
+			return c.cloud.deployStaging(ctx, c.stacks, rel)
+		}
 		return c.cloud.ensureStaging(ctx, rel, w)
 	case ActSetTraffic:
 		return c.cloud.setTraffic(ctx, rel, w, act.Traffic)
@@ -279,6 +286,9 @@ func (c *Controller) execute(ctx context.Context, rel *Release, w *world, act Ac
 func (c *Controller) Start(ctx context.Context, spec *Spec, by string) (*Release, error) {
 	if err := spec.Validate(); err != nil {
 		return nil, err
+	}
+	if spec.Staging.Template != nil && c.stacks == nil {
+		return nil, fmt.Errorf("staging.template: %w: this server runs releases without the CloudFormation engine", ErrInvalidSpec)
 	}
 	primary, err := c.cloud.resolvePrimary(ctx, spec.Primary)
 	if err != nil {

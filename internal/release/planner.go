@@ -59,6 +59,7 @@ type Result struct {
 	StagingID, StagingDomain   string
 	PolicyID                   string
 	StagingBase, StagingResult string
+	StackTraffic               Traffic
 	PromoteBefore              json.RawMessage
 	Generation                 int
 }
@@ -71,7 +72,8 @@ func Plan(spec *Spec, st *State, obs Observation, now time.Time) Action {
 		switch {
 		case obs.Attached && obs.Traffic.Enabled:
 			return Action{Kind: ActDisableRouting}
-		case !obs.StagingMatchesPrimary:
+		case !obs.StagingMatchesPrimary && spec.Staging.Template == nil:
+			// A stack's staging is left as is: the next release reverts it.
 			return Action{Kind: ActResetStaging}
 		}
 		return Action{Kind: ActFinish, Outcome: st.Outcome, Reason: st.Reason}
@@ -87,6 +89,9 @@ func Plan(spec *Spec, st *State, obs Observation, now time.Time) Action {
 	}
 	step := spec.Steps[st.Step]
 	want := spec.TrafficAt(st.Step)
+	if spec.Staging.Template != nil {
+		want = st.StackTraffic
+	}
 	if step.Kind == StepPromote {
 		return planPromote(step, st, obs, want)
 	}
@@ -189,6 +194,10 @@ func Next(spec *Spec, st State, act Action, res Result, obs Observation, now tim
 		st.StagingID, st.StagingDomain = res.StagingID, res.StagingDomain
 		st.StagingBase, st.StagingResult = res.StagingBase, res.StagingResult
 		event = fmt.Sprintf("staging %s carries the change", res.StagingID)
+		if t := spec.Staging.Template; t != nil {
+			st.PolicyID, st.StackTraffic = res.PolicyID, res.StackTraffic
+			event = fmt.Sprintf("stack %s deployed from %s: staging %s, policy %s (%s)", t.Stack, t.Path, res.StagingID, res.PolicyID, res.StackTraffic)
+		}
 	case ActSetTraffic:
 		st.PolicyID = res.PolicyID
 		event = fmt.Sprintf("policy %s enabled and attached: %s", res.PolicyID, act.Traffic)

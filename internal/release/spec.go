@@ -33,6 +33,24 @@ type StagingChange struct {
 	// Config is a whole DistributionConfig in the JSON form the aws CLI
 	// uses (`get-distribution-config` output is accepted as is).
 	Config json.RawMessage `json:"config,omitempty"`
+	// Template, instead of Set or Config, takes staging from a
+	// CloudFormation stack that makes the staging distribution and its
+	// policy (outputs StagingDistributionId and ContinuousDeploymentPolicyId).
+	Template *TemplateStaging `json:"template,omitempty"`
+}
+
+// TemplateStaging is a staging stack: each release deploys it (reverting
+// drift, so a policy the previous promotion disabled is enabled again),
+// then routes as the template's policy says.
+type TemplateStaging struct {
+	// Path is where the template lives in the repository (for messages).
+	Path string `json:"path"`
+	// Stack is the stack's name.
+	Stack string `json:"stack"`
+	// Parameters are the stack's parameter values.
+	Parameters map[string]string `json:"parameters,omitempty"`
+	// Body is the template's content, read from Path by whoever submits the spec.
+	Body string `json:"body,omitempty"`
 }
 
 // Assignment sets one member of the DistributionConfig, addressed by a path
@@ -185,6 +203,8 @@ func (s *Spec) check(p *problems, line func(field string) int) {
 		p.add(line("primary"), "primary", "is required (a distribution id or alias)")
 	}
 	switch {
+	case s.Staging.Template != nil:
+		s.checkTemplate(p, line)
 	case len(s.Staging.Set) == 0 && len(s.Staging.Config) == 0:
 		p.add(line("staging"), "staging", "needs `set:` (paths to change) or `config:` (a DistributionConfig file)")
 	case len(s.Staging.Set) > 0 && len(s.Staging.Config) > 0:
@@ -348,3 +368,27 @@ func (s *Spec) TrafficAt(i int) Traffic {
 // percentToBP converts a percentage to basis points, the unit Traffic
 // compares in (CloudFront stores the weight as a float32 fraction).
 func percentToBP(p float64) int { return int(p*100 + 0.5) }
+
+// checkTemplate applies the rules of `staging.template`. The template's
+// policy does the routing, so only approve and promote steps fit.
+func (s *Spec) checkTemplate(p *problems, line func(field string) int) {
+	t := s.Staging.Template
+	if len(s.Staging.Set) > 0 || len(s.Staging.Config) > 0 {
+		p.add(line("staging"), "staging", "has `template:` with `set:` or `config:`; use one")
+	}
+	if t.Path == "" {
+		p.add(line("staging.template.path"), "staging.template.path", "is required (the template's path in the repository)")
+	}
+	if t.Stack == "" {
+		p.add(line("staging.template.stack"), "staging.template.stack", "is required (the stack's name)")
+	}
+	if strings.TrimSpace(t.Body) == "" {
+		p.add(line("staging.template"), "staging.template", "the content of %q is empty or was not sent", t.Path)
+	}
+	for i, st := range s.Steps {
+		if st.Kind == StepHeader || st.Kind == StepWeight {
+			f := fmt.Sprintf("steps[%d]", i)
+			p.add(line(f), f, "a %s step cannot be used with `staging.template`: the template's policy does the routing (use approve and promote)", st.Kind)
+		}
+	}
+}

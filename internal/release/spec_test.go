@@ -143,3 +143,37 @@ func TestQuantile(t *testing.T) {
 		t.Errorf("after a counter reset the window is %+v, want the 40 requests since", w.Staging)
 	}
 }
+
+func TestTemplateStagingRules(t *testing.T) {
+	t.Parallel()
+	base := func() *Spec {
+		return &Spec{Name: "r", Primary: "E1",
+			Staging: StagingChange{Template: &TemplateStaging{Path: "staging.yml", Stack: "cd-staging", Body: "Resources: {}"}},
+			Steps:   []Step{{Kind: StepApprove, Approve: &ApproveStep{}}, {Kind: StepPromote, Promote: &PromoteStep{}}}}
+	}
+	if err := base().Validate(); err != nil {
+		t.Fatalf("valid template spec refused: %v", err)
+	}
+	for name, tc := range map[string]struct {
+		edit func(*Spec)
+		want string
+	}{
+		"no stack":   {func(s *Spec) { s.Staging.Template.Stack = "" }, "staging.template.stack: is required"},
+		"no path":    {func(s *Spec) { s.Staging.Template.Path = "" }, "staging.template.path: is required"},
+		"empty body": {func(s *Spec) { s.Staging.Template.Body = " " }, `the content of "staging.yml" is empty`},
+		"with set":   {func(s *Spec) { s.Staging.Set = []Assignment{{Path: "Comment", Value: "x"}} }, "has `template:` with `set:` or `config:`"},
+		"header step": {func(s *Spec) {
+			s.Steps = append([]Step{{Kind: StepHeader, Header: &HeaderStep{Name: "aws-cf-cd-x", Value: "1"}}}, s.Steps...)
+		}, "a header step cannot be used with `staging.template`"},
+		"weight step": {func(s *Spec) {
+			s.Steps = append([]Step{{Kind: StepWeight, Weight: &WeightStep{Percent: 5}}}, s.Steps...)
+		}, "a weight step cannot be used with `staging.template`"},
+	} {
+		s := base()
+		tc.edit(s)
+		err := s.Validate()
+		if err == nil || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("%s: err = %v, want %q", name, err, tc.want)
+		}
+	}
+}
