@@ -354,3 +354,64 @@ func TestOAILifecycle(t *testing.T) {
 	_, _, err = e.svc.GetOAI(e.ctx, id)
 	wantErr(t, err, "NoSuchCloudFrontOriginAccessIdentity", 404, "")
 }
+
+func cachePolicy(name string) *cf.CachePolicyConfig {
+	return &cf.CachePolicyConfig{
+		Name: cf.String(name), Comment: cf.String("c"), MinTTL: cf.Int64(1),
+		ParametersInCacheKeyAndForwardedToOrigin: &cf.ParametersInCacheKeyAndForwardedToOrigin{
+			EnableAcceptEncodingGzip: cf.Bool(true),
+			HeadersConfig:            &cf.CachePolicyHeadersConfig{HeaderBehavior: cf.String("none")},
+			CookiesConfig:            &cf.CachePolicyCookiesConfig{CookieBehavior: cf.String("none")},
+			QueryStringsConfig:       &cf.CachePolicyQueryStringsConfig{QueryStringBehavior: cf.String("all")},
+		},
+	}
+}
+
+// TestCachePolicyLifecycle: names are unique (also on rename), a managed
+// policy cannot change, If-Match guards updates, a used policy stays.
+func TestCachePolicyLifecycle(t *testing.T) {
+	t.Parallel()
+	e := newCDEnv(t)
+	a, aTag, err := e.svc.CreateCachePolicy(e.ctx, cachePolicy("a"))
+	if err != nil {
+		t.Fatalf("CreateCachePolicy a: %v", err)
+	}
+	if _, _, err := e.svc.CreateCachePolicy(e.ctx, cachePolicy("b")); err != nil {
+		t.Fatalf("CreateCachePolicy b: %v", err)
+	}
+	aID := cf.Str(a.Id)
+	_, _, err = e.svc.CreateCachePolicy(e.ctx, cachePolicy("a"))
+	wantErr(t, err, "CachePolicyAlreadyExists", 409, "")
+	_, _, err = e.svc.UpdateCachePolicy(e.ctx, aID, aTag, cachePolicy("b"))
+	wantErr(t, err, "CachePolicyAlreadyExists", 409, "")
+	_, _, err = e.svc.UpdateCachePolicy(e.ctx, cachingDisabled, "E1", cachePolicy("mine"))
+	wantErr(t, err, "IllegalUpdate", 400, "")
+	_, _, err = e.svc.UpdateCachePolicy(e.ctx, aID, "", cachePolicy("a2"))
+	wantErr(t, err, "InvalidIfMatchVersion", 400, "")
+	renamed, rTag, err := e.svc.UpdateCachePolicy(e.ctx, aID, aTag, cachePolicy("a2"))
+	if err != nil {
+		t.Fatalf("UpdateCachePolicy rename: %v", err)
+	}
+	if cf.Str(renamed.CachePolicyConfig.Name) != "a2" || rTag == aTag {
+		t.Errorf("rename = %q %s; want a2 and a new ETag", cf.Str(renamed.CachePolicyConfig.Name), rTag)
+	}
+	// The old name is free again, the new one taken.
+	if _, _, err := e.svc.CreateCachePolicy(e.ctx, cachePolicy("a")); err != nil {
+		t.Fatalf("CreateCachePolicy with the freed name: %v", err)
+	}
+	_, _, err = e.svc.CreateCachePolicy(e.ctx, cachePolicy("a2"))
+	wantErr(t, err, "CachePolicyAlreadyExists", 409, "")
+
+	// A distribution using the policy keeps it alive.
+	cfg := distConfig("uses-a2", false)
+	cfg.DefaultCacheBehavior.CachePolicyId = cf.String(aID)
+	e.create(cfg)
+	wantErr(t, e.svc.DeleteCachePolicy(e.ctx, aID, rTag), "CachePolicyInUse", 409, "")
+	ids, err := e.svc.ListDistributionsByCachePolicy(e.ctx, aID, "", 10)
+	if err != nil {
+		t.Fatalf("ListDistributionsByCachePolicy: %v", err)
+	}
+	if cf.I32(ids.Quantity) != 1 {
+		t.Errorf("ListDistributionsByCachePolicy Quantity = %d; want 1", cf.I32(ids.Quantity))
+	}
+}
