@@ -139,7 +139,7 @@ func TestFileNamesAndFieldOrder(t *testing.T) {
 func TestFullQueueDropsAndCounts(t *testing.T) {
 	t.Parallel()
 	dir := t.TempDir()
-	w, err := accesslog.New(accesslog.Config{Dir: dir, Queue: 1})
+	w, err := accesslog.New(accesslog.Config{Dir: dir, Queue: 1, BatchBytes: 1})
 	if err != nil {
 		t.Fatal(err)
 	}
