@@ -3,6 +3,7 @@ package release
 import (
 	"encoding/json"
 	"errors"
+	"fmt"
 	"strings"
 	"testing"
 	"time"
@@ -175,5 +176,50 @@ func TestTemplateStagingRules(t *testing.T) {
 		if err == nil || !strings.Contains(err.Error(), tc.want) {
 			t.Errorf("%s: err = %v, want %q", name, err, tc.want)
 		}
+	}
+}
+
+func TestParseTemplateStaging(t *testing.T) {
+	t.Parallel()
+	doc := `name: r1
+primary: E1
+staging:
+  template:
+    path: cfn/staging-cloudfront-distribution.yml
+    stack: cd-staging
+    parameters:
+      PrimaryDistributionId: E1
+      StaticResourceBucketName: site
+steps:
+  - approve: {}
+  - promote: {}
+`
+	files := map[string]string{"cfn/staging-cloudfront-distribution.yml": "Resources: {}\n"}
+	read := func(name string) ([]byte, error) {
+		if b, ok := files[name]; ok {
+			return []byte(b), nil
+		}
+		return nil, fmt.Errorf("%s: no such file", name)
+	}
+	s, err := Parse([]byte(doc), "release.yaml", read)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tpl := s.Staging.Template
+	if tpl == nil || tpl.Path != "cfn/staging-cloudfront-distribution.yml" || tpl.Stack != "cd-staging" || tpl.Body != "Resources: {}\n" ||
+		tpl.Parameters["PrimaryDistributionId"] != "E1" || tpl.Parameters["StaticResourceBucketName"] != "site" || len(tpl.Parameters) != 2 {
+		t.Fatalf("template = %+v", tpl)
+	}
+	if _, err := Parse([]byte(doc), "release.yaml", nil); err == nil || !strings.Contains(err.Error(), "a template file can only be read by the CLI or watch-git") {
+		t.Errorf("without a file reader: %v", err)
+	}
+	files = map[string]string{}
+	if _, err := Parse([]byte(doc), "release.yaml", read); err == nil || !strings.Contains(err.Error(), "no such file") {
+		t.Errorf("missing template: %v", err)
+	}
+	bad := strings.Replace(doc, "    stack: cd-staging\n", "    stack: cd-staging\n    capabilities: [CAPABILITY_IAM]\n", 1)
+	files["cfn/staging-cloudfront-distribution.yml"] = "Resources: {}\n"
+	if _, err := Parse([]byte(bad), "release.yaml", read); err == nil || !strings.Contains(err.Error(), "capabilities") {
+		t.Errorf("unknown template key: %v", err)
 	}
 }

@@ -121,8 +121,10 @@ func (y *yamlParser) top(n *yaml.Node, s *Spec) {
 }
 
 func (y *yamlParser) staging(n *yaml.Node, c *StagingChange) {
-	y.fields(n, "staging", []string{"set", "config"}, func(key string, v *yaml.Node) {
+	y.fields(n, "staging", []string{"set", "config", "template"}, func(key string, v *yaml.Node) {
 		switch key {
+		case "template":
+			c.Template = y.template(v)
 		case "set":
 			if v.Kind != yaml.MappingNode {
 				y.add(v.Line, "staging.set", "must be a mapping of path: value")
@@ -168,6 +170,54 @@ func (y *yamlParser) staging(n *yaml.Node, c *StagingChange) {
 			c.ConfigFile, c.Config = name, raw
 		}
 	})
+}
+
+// template reads `staging.template: {path, stack, parameters}`; the
+// template's content is read like a config file, relative to the spec.
+func (y *yamlParser) template(n *yaml.Node) *TemplateStaging {
+	t := &TemplateStaging{}
+	y.fields(n, "staging.template", []string{"path", "stack", "parameters"}, func(key string, v *yaml.Node) {
+		switch key {
+		case "path":
+			t.Path = y.str(v, "staging.template.path")
+		case "stack":
+			t.Stack = y.str(v, "staging.template.stack")
+		case "parameters":
+			if v.Kind != yaml.MappingNode {
+				y.add(v.Line, "staging.template.parameters", "must be a mapping of name: value")
+				return
+			}
+			t.Parameters = map[string]string{}
+			for i := 0; i+1 < len(v.Content); i += 2 {
+				k, val := v.Content[i], v.Content[i+1]
+				field := "staging.template.parameters." + k.Value
+				y.lines[field] = k.Line
+				if val.Kind != yaml.ScalarNode {
+					y.add(val.Line, field, "must be a string, not %s", kindName(val))
+					continue
+				}
+				t.Parameters[k.Value] = val.Value
+			}
+		}
+	})
+	if t.Path == "" {
+		return t
+	}
+	if y.readFile == nil {
+		y.add(n.Line, "staging.template", "a template file can only be read by the CLI or watch-git; send the spec as JSON with the template's body")
+		return t
+	}
+	name := t.Path
+	if !filepath.IsAbs(name) {
+		name = filepath.Join(y.dir, name)
+	}
+	data, err := y.readFile(name)
+	if err != nil {
+		y.add(n.Line, "staging.template.path", "%v", err)
+		return t
+	}
+	t.Body = string(data)
+	return t
 }
 
 // configJSON accepts a DistributionConfig file in JSON or YAML.
