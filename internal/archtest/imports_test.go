@@ -26,6 +26,7 @@ var forbidden = map[string][]string{
 	"internal/edge":       {"internal/api", "internal/control"},
 	"internal/release":    {"internal/edge", "internal/control", "internal/store"},
 	"internal/fleet":      {"internal/api", "internal/edge", "internal/control", "internal/routing", "internal/release"},
+	"internal/console":    {"internal/edge", "internal/api", "internal/store"},
 }
 
 // wiring is the package that assembles a process; only cmd imports it.

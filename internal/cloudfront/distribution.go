@@ -145,6 +145,9 @@ type Lookups struct {
 	// ResponseHeadersPolicyId.
 	ResponseHeadersPolicyExists func(id string) bool
 	OriginAccessControlExists   func(id string) bool
+	// KeyGroupExists answers for a behavior's TrustedKeyGroups. Unlike the
+	// others, nil means "no key group exists": stagefront holds none.
+	KeyGroupExists func(id string) bool
 }
 
 var (
@@ -226,6 +229,9 @@ func ValidateDistributionConfig(c *DistributionConfig, look Lookups) error {
 			}
 		}
 	}
+	if err := validateLogging(c.Logging); err != nil {
+		return err
+	}
 	if r := c.Restrictions; r != nil && r.GeoRestriction != nil {
 		g := r.GeoRestriction
 		if Str(g.RestrictionType) == "none" && len(g.Items) > 0 {
@@ -240,7 +246,7 @@ func ValidateDistributionConfig(c *DistributionConfig, look Lookups) error {
 			}
 		}
 	}
-	return nil
+	return checkAccessControls(c, look)
 }
 
 func validateOrigin(o *Origin, look Lookups) error {
@@ -253,6 +259,9 @@ func validateOrigin(o *Origin, look Lookups) error {
 	if kinds != 1 {
 		return newErr("InvalidOrigin", 400, "The specified origin server does not exist or is not valid.").
 			WithMessage("Origin %q must have exactly one of S3OriginConfig, CustomOriginConfig and VpcOriginConfig.", Str(o.Id))
+	}
+	if err := validateOriginDomain(o); err != nil {
+		return err
 	}
 	if p := Str(o.OriginPath); p != "" && (!strings.HasPrefix(p, "/") || strings.HasSuffix(p, "/")) {
 		return ErrInvalidArgument.WithMessage("The parameter OriginPath %q must begin with a slash (/) and must not end with one.", p)
@@ -282,7 +291,7 @@ func validateOrigin(o *Origin, look Lookups) error {
 	if o.CustomHeaders != nil && len(o.CustomHeaders.Items) > 10 {
 		return newErr("TooManyOriginCustomHeaders", 400, "Your request contains too many origin custom headers.")
 	}
-	return nil
+	return validateOriginCustomHeaders(Str(o.Id), o.CustomHeaders)
 }
 
 func validateBehavior(where, target string, cachePolicyID, originRequestPolicyID, responseHeadersPolicyID *string, legacy bool, am *AllowedMethods,

@@ -17,8 +17,10 @@ import (
 )
 
 // sharedFamilies are the edge metrics the release controller's analysis
-// reads; every edge publishes them so analysis sees the whole fleet.
-var sharedFamilies = []string{"stagefront_edge_requests_total", "stagefront_edge_request_duration_seconds"}
+// and the console's live traffic read; every edge publishes them so both
+// see the whole fleet.
+var sharedFamilies = []string{"stagefront_edge_requests_total", "stagefront_edge_request_duration_seconds",
+	"stagefront_cache_hits_total", "stagefront_cache_misses_total"}
 
 // metricsTTL drops a silent edge's numbers from the aggregate.
 const metricsTTL = 30 * time.Second

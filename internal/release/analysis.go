@@ -115,6 +115,7 @@ type Stats struct {
 	Requests  float64 `json:"requests"`
 	Errors    float64 `json:"errors5xx"`
 	ErrorRate float64 `json:"errorRate"`
+	P50       float64 `json:"p50Seconds"`
 	P95       float64 `json:"p95Seconds"`
 }
 
@@ -148,6 +149,7 @@ func delta(base, cur Counters) Stats {
 			}
 		}
 	}
+	st.P50 = quantile(0.5, buckets, cur.Observed-base.Observed)
 	st.P95 = quantile(0.95, buckets, cur.Observed-base.Observed)
 	return st
 }

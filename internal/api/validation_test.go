@@ -1,0 +1,136 @@
+package api_test
+
+import (
+	"context"
+	"errors"
+	"strings"
+	"testing"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	cfsdk "github.com/aws/aws-sdk-go-v2/service/cloudfront"
+	"github.com/aws/aws-sdk-go-v2/service/cloudfront/types"
+	"github.com/aws/smithy-go"
+)
+
+// refusal is one config change the API must refuse, through the SDK.
+type refusal struct {
+	name    string
+	change  func(c *types.DistributionConfig)
+	code    string
+	status  int
+	message string // a part of the message
+}
+
+func (e *env) wantRefused(t *testing.T, tc refusal) {
+	t.Helper()
+	ctx := context.Background()
+	cfg := distConfig("refused-" + strings.ReplaceAll(tc.name, " ", "-"))
+	tc.change(cfg)
+	_, err := e.cf.CreateDistribution(ctx, &cfsdk.CreateDistributionInput{DistributionConfig: cfg})
+	wantAPIError(t, err, tc.code, tc.status)
+	var apiErr smithy.APIError
+	if errors.As(err, &apiErr); !strings.Contains(apiErr.ErrorMessage(), tc.message) {
+		t.Errorf("%s: message %q does not mention %q", tc.name, apiErr.ErrorMessage(), tc.message)
+	}
+}
+
+// TestAccessControlsRefused: a distribution asking the edge for an access
+// control it does not enforce is refused at create and at update, so the
+// edge never serves unsigned or any-country requests it was told to block.
+func TestAccessControlsRefused(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	cases := []refusal{
+		{"trusted signers", func(c *types.DistributionConfig) {
+			c.DefaultCacheBehavior.TrustedSigners = &types.TrustedSigners{Enabled: aws.Bool(true), Quantity: aws.Int32(1), Items: []string{"self"}}
+		}, "InvalidArgument", 400, "TrustedSigners"},
+		{"made-up key group", func(c *types.DistributionConfig) {
+			c.DefaultCacheBehavior.TrustedKeyGroups = &types.TrustedKeyGroups{Enabled: aws.Bool(true), Quantity: aws.Int32(1), Items: []string{"made-up"}}
+		}, "TrustedKeyGroupDoesNotExist", 400, ""},
+		{"geo restriction", func(c *types.DistributionConfig) {
+			c.Restrictions = &types.Restrictions{GeoRestriction: &types.GeoRestriction{
+				RestrictionType: types.GeoRestrictionTypeWhitelist, Quantity: aws.Int32(1), Items: []string{"US"}}}
+		}, "InvalidArgument", 400, "Restrictions.GeoRestriction"},
+		{"viewer-request function", func(c *types.DistributionConfig) {
+			c.DefaultCacheBehavior.FunctionAssociations = &types.FunctionAssociations{Quantity: aws.Int32(1), Items: []types.FunctionAssociation{{
+				FunctionARN: aws.String("arn:aws:cloudfront::123456789012:function/auth"), EventType: types.EventTypeViewerRequest}}}
+		}, "InvalidArgument", 400, "FunctionAssociations"},
+		{"web ACL", func(c *types.DistributionConfig) {
+			c.WebACLId = aws.String("473e64fd-f30b-4765-81a0-62ad96dd167a")
+		}, "InvalidWebACLId", 400, "WebACLId"},
+	}
+	for _, tc := range cases {
+		e.wantRefused(t, tc)
+	}
+
+	// Update: a live distribution cannot be switched to one either.
+	ctx := context.Background()
+	created := e.createDistribution(distConfig("access-update"))
+	id := aws.ToString(created.Distribution.Id)
+	for _, tc := range cases {
+		cur := e.getConfig(id)
+		tc.change(cur.DistributionConfig)
+		_, err := e.cf.UpdateDistribution(ctx, &cfsdk.UpdateDistributionInput{Id: aws.String(id), IfMatch: cur.ETag, DistributionConfig: cur.DistributionConfig})
+		wantAPIError(t, err, tc.code, tc.status)
+	}
+}
+
+// TestOriginCustomHeadersRefusedThroughAPI: a custom origin header that
+// would reframe the origin request (Content-Length, Transfer-Encoding),
+// duplicate Host, or carry CR/LF is refused with CloudFront's message.
+func TestOriginCustomHeadersRefusedThroughAPI(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	for _, h := range []struct{ name, value, message string }{
+		{"Content-Length", "0", "The parameter HeaderName : Content-Length is not allowed."},
+		{"Transfer-Encoding", "chunked", "The parameter HeaderName : Transfer-Encoding is not allowed."},
+		{"Host", "internal.example.com", "The parameter HeaderName : Host is not allowed."},
+		{"X-Amz-Security-Token", "t", "The parameter HeaderName : X-Amz-Security-Token is not allowed."},
+		{"X-Tenant", "a\r\nX-Injected: 1", "HeaderValue"},
+	} {
+		e.wantRefused(t, refusal{name: "header " + h.name, change: func(c *types.DistributionConfig) {
+			c.Origins.Items[0].CustomHeaders = &types.CustomHeaders{Quantity: aws.Int32(1), Items: []types.OriginCustomHeader{
+				{HeaderName: aws.String(h.name), HeaderValue: aws.String(h.value)}}}
+		}, code: "InvalidArgument", status: 400, message: h.message})
+	}
+}
+
+// TestOriginAndLoggingParity: origin DomainNames and the logging bucket
+// CloudFront refuses are refused with its code and message.
+func TestOriginAndLoggingParity(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	for _, tc := range []refusal{
+		{"S3 origin on a web host", func(c *types.DistributionConfig) {
+			c.Origins.Items[0].CustomOriginConfig = nil
+			c.Origins.Items[0].S3OriginConfig = &types.S3OriginConfig{OriginAccessIdentity: aws.String("")}
+		}, "InvalidArgument", 400, "The parameter Origin DomainName does not refer to a valid S3 bucket."},
+		{"origin with a scheme", func(c *types.DistributionConfig) {
+			c.Origins.Items[0].DomainName = aws.String("https://origin.example.com")
+		}, "InvalidArgument", 400, "The parameter origin name must be a domain name."},
+		{"origin with a port", func(c *types.DistributionConfig) {
+			c.Origins.Items[0].DomainName = aws.String("origin.example.com:8080")
+		}, "InvalidArgument", 400, "The parameter origin name must be a domain name."},
+		{"origin with a path", func(c *types.DistributionConfig) {
+			c.Origins.Items[0].DomainName = aws.String("origin.example.com/v1")
+		}, "InvalidArgument", 400, "The parameter origin name must be a domain name."},
+		{"logging bucket", func(c *types.DistributionConfig) {
+			c.Logging = &types.LoggingConfig{Enabled: aws.Bool(true), IncludeCookies: aws.Bool(false), Bucket: aws.String("my-logs"), Prefix: aws.String("")}
+		}, "InvalidArgument", 400, "The S3 bucket that you specified for CloudFront logs does not exist: my-logs"},
+		{"field-level encryption config", func(c *types.DistributionConfig) {
+			c.DefaultCacheBehavior.FieldLevelEncryptionId = aws.String("C3A5GMH2Z8B2BU")
+		}, "NoSuchFieldLevelEncryptionConfig", 404, "The specified configuration for field-level encryption doesn't exist."},
+		{"real-time log config", func(c *types.DistributionConfig) {
+			c.DefaultCacheBehavior.RealtimeLogConfigArn = aws.String("arn:aws:cloudfront::123456789012:realtime-log-config/x")
+		}, "NoSuchRealtimeLogConfig", 404, "The real-time log configuration does not exist."},
+	} {
+		e.wantRefused(t, tc)
+	}
+	// A bucket endpoint works, and so does logging to <bucket>.s3.amazonaws.com.
+	cfg := distConfig("s3-and-logs")
+	cfg.Origins.Items[0].CustomOriginConfig = nil
+	cfg.Origins.Items[0].DomainName = aws.String("site.s3.eu-west-1.amazonaws.com")
+	cfg.Origins.Items[0].S3OriginConfig = &types.S3OriginConfig{OriginAccessIdentity: aws.String("")}
+	cfg.Logging = &types.LoggingConfig{Enabled: aws.Bool(true), IncludeCookies: aws.Bool(false), Bucket: aws.String("my-logs.s3.amazonaws.com"), Prefix: aws.String("cf/")}
+	e.createDistribution(cfg)
+}
