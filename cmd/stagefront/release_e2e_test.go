@@ -206,6 +206,21 @@ func TestReleaseEndsWithoutPromotion(t *testing.T) {
 	if live := s.status("try-1-timeout"); !strings.Contains(live.State.Reason, "timed out") {
 		t.Errorf("timeout reason %q", live.State.Reason)
 	}
+
+	// At a weight step there is nothing to approve, and the error says how
+	// to stop the release; reject works there as at any step.
+	s.startRelease("alice", weightSpec("try-3-weight", primaryID, "v2"))
+	_, err := s.client("bob").Decide(s.ctx(), "try-3-weight", "approve", "")
+	if err == nil || !strings.Contains(err.Error(), "step 1/4 weight 5%, not an approval step") || !strings.Contains(err.Error(), "reject or abort") {
+		t.Fatalf("approve at a weight step: %v; want a refusal that points to reject and abort", err)
+	}
+	_, err = s.client("bob").Decide(s.ctx(), "try-3-weight", "reject", "too slow")
+	must(t, err)
+	s.waitEdge()
+	if live := wantPhase(t, s, "try-3-weight", release.PhaseRejected); !strings.Contains(live.State.Reason, "rejected by bob: too slow") {
+		t.Errorf("reject at a weight step: reason %q", live.State.Reason)
+	}
+	s.expectPrimaryOnly(primaryID, domain, "v1")
 }
 
 // TestReleaseFailedAnalysis: a staging origin answering 500 is rolled back

@@ -157,7 +157,7 @@ func (c *Controller) pass(ctx context.Context, name string) (waiting bool, err e
 		return true, c.recordFailure(ctx, rel, rev, act, err)
 	}
 	next := Next(&rel.Spec, rel.State, act, res, obs, now)
-	c.log.Info("release action", "release", name, "action", act.Kind, "step", rel.State.Step, "phase", next.Phase, "reason", act.Reason)
+	c.log.Info("release action", "release", name, "action", act.Kind, "step", rel.Spec.StepLabel(rel.State.Step), "phase", next.Phase, "reason", act.Reason)
 	if err := c.save(ctx, rel, rev, next, act); err != nil {
 		if errors.Is(err, ErrConflict) {
 			return false, nil // someone decided meanwhile: plan again with their change
@@ -322,6 +322,7 @@ func (c *Controller) Start(ctx context.Context, spec *Spec, by string) (*Release
 // is then reconciled at once, so that a rejection or an abort has turned
 // routing off when Decide returns.
 func (c *Controller) Decide(ctx context.Context, name, verdict, by, comment string) (*Release, error) {
+	seenStep := -1 // the step the decision was made at: a retry must not move it
 	for {
 		rel, rev, err := loadRelease(ctx, c.store, name)
 		if err != nil {
@@ -331,6 +332,10 @@ func (c *Controller) Decide(ctx context.Context, name, verdict, by, comment stri
 		if st.Phase != PhaseProgressing {
 			return nil, fmt.Errorf("release %q is %s: %w", name, st.Phase, ErrFinished)
 		}
+		if seenStep >= 0 && st.Step != seenStep && verdict != VerdictAbort {
+			return nil, fmt.Errorf("release %q moved on to step %s while deciding; look at it again: %w", name, rel.Spec.StepLabel(st.Step), ErrNotApprovable)
+		}
+		seenStep = st.Step
 		d := Decision{Step: st.Step, Verdict: verdict, By: by, At: c.now(), Comment: comment}
 		switch verdict {
 		case VerdictAbort:
@@ -338,11 +343,16 @@ func (c *Controller) Decide(ctx context.Context, name, verdict, by, comment stri
 				return nil, fmt.Errorf("release %q: abort already requested by %s: %w", name, prev.By, ErrFinished)
 			}
 		case VerdictApproved, VerdictRejected:
-			if rel.Spec.Steps[st.Step].Kind != StepApprove {
-				return nil, fmt.Errorf("release %q is at step %d (%s): %w", name, st.Step, rel.Spec.Steps[st.Step].Kind, ErrNotApprovable)
-			}
+			label := rel.Spec.StepLabel(st.Step)
 			if prev, ok := st.decision(st.Step); ok {
-				return nil, fmt.Errorf("release %q step %d was already %s by %s: %w", name, st.Step, prev.Verdict, prev.By, ErrNotApprovable)
+				return nil, fmt.Errorf("release %q step %s was already %s by %s: %w", name, label, prev.Verdict, prev.By, ErrNotApprovable)
+			}
+			if verdict == VerdictRejected && st.promoting() {
+				return nil, fmt.Errorf("release %q is promoting: too late to reject: %w", name, ErrNotApprovable)
+			}
+			// Reject works at any step; approve only answers an approval step.
+			if verdict == VerdictApproved && rel.Spec.Steps[st.Step].Kind != StepApprove {
+				return nil, fmt.Errorf("release %q is at step %s, not an approval step: nothing to approve (to stop it, use reject or abort): %w", name, label, ErrNotApprovable)
 			}
 		default:
 			return nil, fmt.Errorf("unknown verdict %q", verdict)
