@@ -64,3 +64,45 @@ func TestReleaseCLI(t *testing.T) {
 		t.Fatal("a wrongly signed request was accepted")
 	}
 }
+
+// TestReleaseStartRefusesUnknownSelector: a `set` selector that matches
+// nothing on the primary is refused by `release start` with the file, line
+// and field, and leaves the primary free: the next valid release starts.
+func TestReleaseStartRefusesUnknownSelector(t *testing.T) {
+	s, primaryID, _ := newStack(t)
+	s.client("erin") // creates the principal
+	t.Setenv("AWS_ACCESS_KEY_ID", s.cred("erin").AccessKeyID)
+	t.Setenv("AWS_SECRET_ACCESS_KEY", s.cred("erin").SecretAccessKey)
+	dir := t.TempDir()
+	bad := filepath.Join(dir, "bad.yaml")
+	must(t, os.WriteFile(bad, []byte(strings.Replace(headerSpec("typo", primaryID, "v2"), "[Id=web]", "[Id=wbe]", 1)), 0o600))
+	ep := "--endpoint=" + s.api.URL
+	err := runCLI(t, "release", "start", "-f", bad, ep)
+	if err == nil || !strings.Contains(err.Error(), "bad.yaml:6: staging.set.Origins.Items[Id=wbe].OriginPath:") || !strings.Contains(err.Error(), "web") {
+		t.Fatalf("start with an unknown origin Id: %v; want bad.yaml:6 naming the field and the Ids the primary has", err)
+	}
+	if err := runCLI(t, "release", "status", "typo", ep); err == nil {
+		t.Fatal("the refused release exists")
+	}
+	good := filepath.Join(dir, "good.yaml")
+	must(t, os.WriteFile(good, []byte(headerSpec("fixed", primaryID, "v2")), 0o600))
+	must(t, runCLI(t, "release", "start", "-f", good, ep))
+	wantPhase(t, s, "fixed", release.PhaseProgressing)
+}
+
+// TestUnknownSubcommandFails: `stagefront release nope` is an error (exit
+// status 1), with a suggestion; the group alone prints its help.
+func TestUnknownSubcommandFails(t *testing.T) {
+	for _, args := range [][]string{{"release", "aprove"}, {"credentials", "remove"}} {
+		err := runCLI(t, args...)
+		if err == nil || !strings.Contains(err.Error(), "unknown command") {
+			t.Errorf("%v: %v, want an unknown-command error", args, err)
+		}
+	}
+	if err := runCLI(t, "release", "aprove"); err == nil || !strings.Contains(err.Error(), "did you mean approve") {
+		t.Errorf("release aprove: %v, want a suggestion of approve", err)
+	}
+	if err := runCLI(t, "release"); err != nil {
+		t.Errorf("release alone: %v, want its help", err)
+	}
+}

@@ -284,6 +284,9 @@ func (c *Controller) Start(ctx context.Context, spec *Spec, by string) (*Release
 	if err != nil {
 		return nil, err
 	}
+	if err := CheckChange(primary.DistributionConfig, spec.Staging); err != nil {
+		return nil, err
+	}
 	now := c.now()
 	rel := &Release{
 		Name: spec.Name, Spec: *spec, PrimaryID: aws.ToString(primary.Id), Domain: aws.ToString(primary.DomainName),

@@ -22,6 +22,30 @@ type Spec struct {
 	Steps []Step `json:"steps"`
 	// Analysis holds the thresholds checked during weight steps.
 	Analysis Analysis `json:"analysis"`
+
+	// source is where Parse read the spec (nil otherwise): the CLI uses it
+	// to put a file and line on the problems the API finds.
+	source *specSource
+}
+
+type specSource struct {
+	file string
+	line func(field string) int
+}
+
+// Locate prefixes a problem "FIELD: message" with the file and line the
+// spec was parsed from ("release.yaml:7: FIELD: message"), when known.
+func (s *Spec) Locate(problem string) string {
+	if s == nil || s.source == nil || strings.HasPrefix(problem, s.source.file+":") {
+		return problem
+	}
+	where := s.source.file + ":"
+	if field, _, ok := strings.Cut(problem, ": "); ok {
+		if l := s.source.line(field); l > 0 {
+			where += fmt.Sprintf("%d:", l)
+		}
+	}
+	return where + " " + problem
 }
 
 // StagingChange is what the staging distribution carries, relative to the

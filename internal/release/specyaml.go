@@ -35,6 +35,7 @@ func Parse(data []byte, file string, readFile func(string) ([]byte, error)) (*Sp
 	if len(y.errs) > 0 {
 		return nil, y.err()
 	}
+	spec.source = &specSource{file: file, line: y.line}
 	return spec, nil
 }
 
