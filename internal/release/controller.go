@@ -41,7 +41,6 @@ type Controller struct {
 	now     func() time.Time
 	log     *slog.Logger
 	tick    time.Duration
-	kick    chan struct{}
 	// mu serializes passes so that the loop and an API call never run two
 	// actions on the same release at once (the store's compare-and-swap
 	// would catch it, but the API calls would race for ETags first).
@@ -64,12 +63,12 @@ func New(opts Options) (*Controller, error) {
 	}
 	return &Controller{
 		cloud: &cloud{cf: opts.CloudFront}, store: opts.Store, metrics: opts.Metrics,
-		now: opts.Clock, log: opts.Logger, tick: opts.Tick, kick: make(chan struct{}, 1),
+		now: opts.Clock, log: opts.Logger, tick: opts.Tick,
 	}, nil
 }
 
-// Run reconciles every active release until ctx ends: once per Tick, and
-// whenever Kick is called.
+// Run reconciles every active release until ctx ends, once per Tick.
+// (Start and Decide reconcile their release themselves.)
 func (c *Controller) Run(ctx context.Context) error {
 	timer := time.NewTimer(0)
 	defer timer.Stop()
@@ -78,7 +77,6 @@ func (c *Controller) Run(ctx context.Context) error {
 		case <-ctx.Done():
 			return nil
 		case <-timer.C:
-		case <-c.kick:
 		}
 		if err := c.ReconcileAll(ctx); err != nil && ctx.Err() == nil {
 			c.log.Warn("release: reconcile", "err", err)
@@ -90,14 +88,6 @@ func (c *Controller) Run(ctx context.Context) error {
 			}
 		}
 		timer.Reset(c.tick)
-	}
-}
-
-// Kick asks Run for a pass now.
-func (c *Controller) Kick() {
-	select {
-	case c.kick <- struct{}{}:
-	default:
 	}
 }
 

@@ -310,3 +310,23 @@ func TestPlanEveryReachableStateTerminates(t *testing.T) {
 		}
 	}
 }
+
+func TestPlanRollback(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		name string
+		obs  RollbackObservation
+		want RollbackAction
+	}{
+		{"primary differs: restore", RollbackObservation{StagingMatches: true}, RollbackRestore},
+		{"restore refused with a policy attached: detach and restore", RollbackObservation{Refused: true, PolicyAttached: true}, RollbackRestoreDetached},
+		{"refused without a policy: plain restore again (its error is returned)", RollbackObservation{Refused: true}, RollbackRestore},
+		{"restored, staging differs: reset it", RollbackObservation{PrimaryRestored: true, PolicyAttached: true}, RollbackResetStaging},
+		{"restored, staging equal: record", RollbackObservation{PrimaryRestored: true, PolicyAttached: true, StagingMatches: true}, RollbackRecord},
+		{"re-run after a failed staging reset: only the reset is left", RollbackObservation{PrimaryRestored: true, Refused: false, PolicyAttached: true}, RollbackResetStaging},
+	} {
+		if got := PlanRollback(tc.obs); got != tc.want {
+			t.Errorf("%s: PlanRollback(%+v) = %s, want %s", tc.name, tc.obs, got, tc.want)
+		}
+	}
+}
