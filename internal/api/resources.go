@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"net/http"
+	"strings"
 
 	cf "github.com/stagefront/stagefront/internal/cloudfront"
 	"github.com/stagefront/stagefront/internal/control"
@@ -120,34 +121,72 @@ func (s *server) listOACs(r *http.Request) (*reply, error) {
 	return &reply{status: http.StatusOK, root: "OriginAccessControlList", body: list}, nil
 }
 
-// Managed policies: cache, origin request and response headers policies
-// have the same three read operations under their own path and XML roots.
+// Policies: cache, origin request and response headers policies have the
+// same operations under their own path and XML roots.
 
-// policyAPI describes one kind of managed policy to handlePolicies.
-type policyAPI[P any] struct {
+// policyAPI describes one kind of policy to handlePolicies. C is the
+// config shape, P the policy shape.
+type policyAPI[C any, P any] struct {
 	path string // e.g. "/2020-05-31/cache-policy"
 	root string // the policy's XML root, e.g. "CachePolicy"; +"Config", +"List"
 	what string // for error messages, e.g. "cache policy"
-	get  func(ctx context.Context, id string) (P, string, error)
-	// config returns the policy's config (the GetConfig body).
-	config func(P) any
+	// byPath is the ListDistributionsBy… path, with its {Id} wildcard.
+	byPath string
+	get    func(ctx context.Context, id string) (P, string, error)
+	create func(ctx context.Context, cfg *C) (P, string, error)
+	update func(ctx context.Context, id, ifMatch string, cfg *C) (P, string, error)
+	delete func(ctx context.Context, id, ifMatch string) error
+	// config returns the policy's config (the GetConfig body) and its id.
+	config func(P) (any, string)
 	list   func(ctx context.Context, typ, marker string, maxItems int) (any, error)
+	byDist func(ctx context.Context, id, marker string, maxItems int) (*cf.DistributionIdList, error)
 }
 
-// handlePolicies registers Get, GetConfig and List of one policy kind.
-func handlePolicies[P any](s *server, k policyAPI[P]) {
+// handlePolicies registers the operations of one policy kind.
+func handlePolicies[C any, P any](s *server, k policyAPI[C, P]) {
 	get := func(r *http.Request, config bool) (*reply, error) {
 		p, etag, err := k.get(r.Context(), r.PathValue("Id"))
 		if err != nil {
 			return nil, fmt.Errorf("get %s: %w", k.what, err)
 		}
 		if config {
-			return &reply{status: http.StatusOK, root: k.root + "Config", body: k.config(p), etag: etag}, nil
+			body, _ := k.config(p)
+			return &reply{status: http.StatusOK, root: k.root + "Config", body: body, etag: etag}, nil
 		}
 		return &reply{status: http.StatusOK, root: k.root, body: p, etag: etag}, nil
 	}
 	s.handle("GET "+k.path+"/{Id}", func(r *http.Request) (*reply, error) { return get(r, false) })
 	s.handle("GET "+k.path+"/{Id}/config", func(r *http.Request) (*reply, error) { return get(r, true) })
+	s.handle("POST "+k.path, func(r *http.Request) (*reply, error) {
+		cfg := new(C)
+		if err := s.document(r, k.root+"Config", cfg); err != nil {
+			return nil, err
+		}
+		p, etag, err := k.create(r.Context(), cfg)
+		if err != nil {
+			return nil, fmt.Errorf("create %s: %w", k.what, err)
+		}
+		_, id := k.config(p)
+		return &reply{status: http.StatusCreated, root: k.root, body: p, etag: etag,
+			location: s.location(r, strings.TrimPrefix(k.path, APIVersion)+"/"+id)}, nil
+	})
+	s.handle("PUT "+k.path+"/{Id}", func(r *http.Request) (*reply, error) {
+		cfg := new(C)
+		if err := s.document(r, k.root+"Config", cfg); err != nil {
+			return nil, err
+		}
+		p, etag, err := k.update(r.Context(), r.PathValue("Id"), ifMatch(r), cfg)
+		if err != nil {
+			return nil, fmt.Errorf("update %s: %w", k.what, err)
+		}
+		return &reply{status: http.StatusOK, root: k.root, body: p, etag: etag}, nil
+	})
+	s.handle("DELETE "+k.path+"/{Id}", func(r *http.Request) (*reply, error) {
+		if err := k.delete(r.Context(), r.PathValue("Id"), ifMatch(r)); err != nil {
+			return nil, fmt.Errorf("delete %s: %w", k.what, err)
+		}
+		return &reply{status: http.StatusNoContent}, nil
+	})
 	s.handle("GET "+k.path, func(r *http.Request) (*reply, error) {
 		marker, maxItems, err := listParams(r)
 		if err != nil {
@@ -162,6 +201,17 @@ func handlePolicies[P any](s *server, k policyAPI[P]) {
 			return nil, fmt.Errorf("list %s: %w", k.what, err)
 		}
 		return &reply{status: http.StatusOK, root: k.root + "List", body: list}, nil
+	})
+	s.handle("GET "+k.byPath, func(r *http.Request) (*reply, error) {
+		marker, maxItems, err := listParams(r)
+		if err != nil {
+			return nil, err
+		}
+		list, err := k.byDist(r.Context(), r.PathValue("Id"), marker, maxItems)
+		if err != nil {
+			return nil, fmt.Errorf("list distributions by %s: %w", k.what, err)
+		}
+		return &reply{status: http.StatusOK, root: "DistributionIdList", body: list}, nil
 	})
 }
 

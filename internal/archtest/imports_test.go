@@ -25,8 +25,8 @@ var forbidden = map[string][]string{
 	"internal/routing":    {"internal/api", "internal/store", "internal/control"},
 	"internal/edge":       {"internal/api", "internal/control"},
 	"internal/release":    {"internal/edge", "internal/control", "internal/store"},
-	"internal/fleet":      {"internal/api", "internal/edge", "internal/control", "internal/routing", "internal/release"},
 	"internal/console":    {"internal/edge", "internal/api", "internal/store"},
+	"internal/fleet":      {"internal/api", "internal/edge", "internal/control", "internal/routing", "internal/release"},
 }
 
 // wiring is the package that assembles a process; only cmd imports it.

@@ -29,7 +29,11 @@ func (s *Service) arn(id string) string {
 // wire builds the API shape of a stored distribution.
 func (s *Service) wire(ctx context.Context, d loaded[model.Distribution]) (*DistributionResult, error) {
 	status := "InProgress"
-	if s.opts.Deployment.Deployed(ctx, d.rev) {
+	rev, err := s.servedRevision(ctx, d)
+	if err != nil {
+		return nil, err
+	}
+	if s.opts.Deployment.Deployed(ctx, rev) {
 		status = "Deployed"
 	}
 	invs, err := listRecords[model.Invalidation](ctx, s, model.InvalidationPrefix+d.rec.ID+"/")
@@ -60,16 +64,14 @@ func (s *Service) wire(ctx context.Context, d loaded[model.Distribution]) (*Dist
 
 func (s *Service) lookups(ctx context.Context) cf.Lookups {
 	return cf.Lookups{
-		CachePolicyExists: func(id string) bool {
-			_, ok := cf.ManagedCachePolicyTTLs(id)
-			return ok
-		},
-		OriginRequestPolicyExists:   cf.IsManagedOriginRequestPolicy,
-		ResponseHeadersPolicyExists: cf.IsManagedResponseHeadersPolicy,
+		CachePolicyExists:           func(id string) bool { return cachePolicies().exists(ctx, s, id) },
+		OriginRequestPolicyExists:   func(id string) bool { return originRequestPolicies().exists(ctx, s, id) },
+		ResponseHeadersPolicyExists: func(id string) bool { return responseHeadersPolicies().exists(ctx, s, id) },
 		OriginAccessControlExists: func(id string) bool {
 			_, err := s.st.Get(ctx, model.OACKey(id))
 			return err == nil
 		},
+		KeyGroupExists: func(id string) bool { return s.keyGroupExists(ctx, id) },
 	}
 }
 

@@ -172,30 +172,6 @@ func (s *Service) ListOACs(ctx context.Context, marker string, maxItems int) (*c
 // origin request policies.
 var managedPoliciesTime = time.Date(2020, 10, 29, 0, 0, 0, 0, time.UTC)
 
-// GetCachePolicy implements GetCachePolicy(Config) for the managed policies.
-func (s *Service) GetCachePolicy(_ context.Context, id string) (*cf.CachePolicy, string, error) {
-	for _, p := range cf.ManagedCachePolicies(managedPoliciesTime) {
-		if cf.Str(p.Id) == id {
-			return &p, model.ETag(id, 0), nil
-		}
-	}
-	return nil, "", cf.ErrNoSuchCachePolicy.WithMessage("The cache policy %s does not exist.", id)
-}
-
-// ListCachePolicies implements ListCachePolicies (managed policies only;
-// custom cache policies are not supported yet).
-func (s *Service) ListCachePolicies(_ context.Context, typ, marker string, maxItems int) (*cf.CachePolicyList, error) {
-	var items []cf.CachePolicySummary
-	if typ == "" || typ == "managed" {
-		for _, p := range cf.ManagedCachePolicies(managedPoliciesTime) {
-			items = append(items, cf.CachePolicySummary{Type: cf.String("managed"), CachePolicy: &p})
-		}
-	}
-	page, next := pageAfter(items, func(it cf.CachePolicySummary) string { return cf.Str(it.CachePolicy.Id) }, marker, maxItems)
-	list := &cf.CachePolicyList{MaxItems: cf.Int32(int32(maxItems)), Quantity: cf.Int32(int32(len(page))), Items: page, NextMarker: next}
-	return list, nil
-}
-
 // pageAfter returns the page of at most maxItems items that follows the
 // item whose id is marker (the first page when marker is "", an empty one
 // when no item has it), and the marker of the next page, or nil.

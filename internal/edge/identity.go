@@ -48,7 +48,8 @@ func omitFromIdentity(t reflect.Type, field string) bool {
 		// DefaultRootObject is in the key.
 		switch field {
 		case "ID", "DomainName", "Aliases", "Revision", "Enabled", "Staging", "DefaultRootObject",
-			"PolicyID", "Origins", "OriginGroups", "Behaviors", "Default", "CD", "Err":
+			"PolicyID", "Origins", "OriginGroups", "Behaviors", "Default", "CD", "Err",
+			"PolicyRevisions": // when to recompile; what the policies hold is in the behaviors
 			return true
 		}
 	case reflect.TypeFor[routing.Behavior]():

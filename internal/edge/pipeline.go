@@ -7,6 +7,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/stagefront/stagefront/internal/cloudfront"
 	"github.com/stagefront/stagefront/internal/model"
 	"github.com/stagefront/stagefront/internal/routing"
 	"github.com/stagefront/stagefront/internal/store"
@@ -20,6 +21,9 @@ type state struct {
 	stickyKey    []byte
 	invalidation map[string]bool // keys of invalidations already applied
 	oacs         map[string]*model.OriginAccessControl
+	cachePols    map[string]routing.CustomPolicyRecord[cloudfront.CachePolicyConfig]
+	orPols       map[string]routing.CustomPolicyRecord[cloudfront.OriginRequestPolicyConfig]
+	rhPols       map[string]routing.CustomPolicyRecord[cloudfront.ResponseHeadersPolicyConfig]
 }
 
 func newState() *state {
@@ -28,6 +32,9 @@ func newState() *state {
 		policies:     map[string]routing.PolicyRecord{},
 		invalidation: map[string]bool{},
 		oacs:         map[string]*model.OriginAccessControl{},
+		cachePols:    map[string]routing.CustomPolicyRecord[cloudfront.CachePolicyConfig]{},
+		orPols:       map[string]routing.CustomPolicyRecord[cloudfront.OriginRequestPolicyConfig]{},
+		rhPols:       map[string]routing.CustomPolicyRecord[cloudfront.ResponseHeadersPolicyConfig]{},
 	}
 }
 
@@ -73,6 +80,12 @@ func (st *state) apply(ev store.Event) (*model.Invalidation, error) {
 		}
 		st.policies[key] = routing.PolicyRecord{Policy: p, ModRevision: ev.KV.ModRevision}
 		return nil, err
+	case strings.HasPrefix(key, model.CachePolicyPrefix):
+		return nil, applyCustomPolicy(st.cachePols, model.CachePolicyPrefix, ev, del)
+	case strings.HasPrefix(key, model.OriginRequestPolicyPrefix):
+		return nil, applyCustomPolicy(st.orPols, model.OriginRequestPolicyPrefix, ev, del)
+	case strings.HasPrefix(key, model.ResponseHeadersPolicyPrefix):
+		return nil, applyCustomPolicy(st.rhPols, model.ResponseHeadersPolicyPrefix, ev, del)
 	case key == model.StickyKeyKey:
 		if !del {
 			st.stickyKey = append([]byte(nil), ev.KV.Value...)
@@ -102,7 +115,32 @@ func (st *state) snapshot(rev int64) routing.Snapshot {
 	for _, p := range st.policies {
 		snap.Policies = append(snap.Policies, p)
 	}
+	for _, p := range st.cachePols {
+		snap.CachePolicies = append(snap.CachePolicies, p)
+	}
+	for _, p := range st.orPols {
+		snap.OriginRequestPolicies = append(snap.OriginRequestPolicies, p)
+	}
+	for _, p := range st.rhPols {
+		snap.ResponseHeadersPolicies = append(snap.ResponseHeadersPolicies, p)
+	}
 	return snap
+}
+
+// applyCustomPolicy folds a change to a custom policy into m. An
+// undecodable record stays as a policy without config: the distributions
+// naming it fail to compile and keep their last good entry.
+func applyCustomPolicy[C any](m map[string]routing.CustomPolicyRecord[C], prefix string, ev store.Event, del bool) error {
+	if del {
+		delete(m, ev.KV.Key)
+		return nil
+	}
+	p, err := model.Decode[model.CustomPolicy[C]](ev.KV.Value)
+	if err != nil {
+		p = &model.CustomPolicy[C]{ID: strings.TrimPrefix(ev.KV.Key, prefix)}
+	}
+	m[ev.KV.Key] = routing.CustomPolicyRecord[C]{Policy: p, ModRevision: ev.KV.ModRevision}
+	return err
 }
 
 // Run follows the store until ctx ends: list, compile, publish, then watch

@@ -59,6 +59,10 @@ type Dist struct {
 	// Err is non-nil when the current config failed to compile and this
 	// entry is the last good one.
 	Err error
+	// PolicyRevisions are the store revisions of the custom policies the
+	// behaviors name, by id: a change to one of them recompiles the
+	// distribution.
+	PolicyRevisions map[string]int64
 }
 
 // Origin is one compiled origin. Custom, S3 and VPC origins share the
@@ -243,6 +247,8 @@ type managedPolicy struct {
 	key CacheKey
 	orp *OriginRequest
 	rhp *ResponseHeaders
+	// rev is the store revision of a custom policy; 0 for a managed one.
+	rev int64
 }
 
 // managedPolicies reads the managed cache, origin request and response
@@ -250,33 +256,7 @@ type managedPolicy struct {
 func managedPolicies() map[string]managedPolicy {
 	out := make(map[string]managedPolicy)
 	for _, p := range cloudfront.ManagedCachePolicies(time.Time{}) {
-		c := p.CachePolicyConfig
-		mp := managedPolicy{ttl: TTLs{
-			Min: seconds(c.MinTTL), Default: seconds(c.DefaultTTL), Max: seconds(c.MaxTTL),
-		}}
-		if k := c.ParametersInCacheKeyAndForwardedToOrigin; k != nil {
-			mp.key.Gzip = cloudfront.IsTrue(k.EnableAcceptEncodingGzip)
-			mp.key.Brotli = cloudfront.IsTrue(k.EnableAcceptEncodingBrotli)
-			if q := k.QueryStringsConfig; q != nil {
-				mp.key.QueryStrings = selection(cloudfront.Str(q.QueryStringBehavior))
-				if q.QueryStrings != nil {
-					mp.key.QueryStringNames = slices.Clone(q.QueryStrings.Items)
-				}
-			}
-			if h := k.HeadersConfig; h != nil {
-				mp.key.Headers = selection(cloudfront.Str(h.HeaderBehavior))
-				if h.Headers != nil {
-					mp.key.HeaderNames = canonicalHeaders(h.Headers.Items)
-				}
-			}
-			if ck := k.CookiesConfig; ck != nil {
-				mp.key.Cookies = selection(cloudfront.Str(ck.CookieBehavior))
-				if ck.Cookies != nil {
-					mp.key.CookieNames = slices.Clone(ck.Cookies.Items)
-				}
-			}
-		}
-		out[cloudfront.Str(p.Id)] = mp
+		out[cloudfront.Str(p.Id)] = compileCachePolicy(p.CachePolicyConfig)
 	}
 	for _, p := range cloudfront.ManagedOriginRequestPolicies(time.Time{}) {
 		if p.OriginRequestPolicyConfig != nil {
@@ -289,6 +269,36 @@ func managedPolicies() map[string]managedPolicy {
 		}
 	}
 	return out
+}
+
+// compileCachePolicy compiles a cache policy's TTLs and cache key.
+func compileCachePolicy(c *cloudfront.CachePolicyConfig) managedPolicy {
+	mp := managedPolicy{ttl: TTLs{
+		Min: seconds(c.MinTTL), Default: seconds(c.DefaultTTL), Max: seconds(c.MaxTTL),
+	}}
+	if k := c.ParametersInCacheKeyAndForwardedToOrigin; k != nil {
+		mp.key.Gzip = cloudfront.IsTrue(k.EnableAcceptEncodingGzip)
+		mp.key.Brotli = cloudfront.IsTrue(k.EnableAcceptEncodingBrotli)
+		if q := k.QueryStringsConfig; q != nil {
+			mp.key.QueryStrings = selection(cloudfront.Str(q.QueryStringBehavior))
+			if q.QueryStrings != nil {
+				mp.key.QueryStringNames = slices.Clone(q.QueryStrings.Items)
+			}
+		}
+		if h := k.HeadersConfig; h != nil {
+			mp.key.Headers = selection(cloudfront.Str(h.HeaderBehavior))
+			if h.Headers != nil {
+				mp.key.HeaderNames = canonicalHeaders(h.Headers.Items)
+			}
+		}
+		if ck := k.CookiesConfig; ck != nil {
+			mp.key.Cookies = selection(cloudfront.Str(ck.CookieBehavior))
+			if ck.Cookies != nil {
+				mp.key.CookieNames = slices.Clone(ck.Cookies.Items)
+			}
+		}
+	}
+	return mp
 }
 
 func selection(behavior string) Selection {
@@ -414,6 +424,7 @@ func compileDist(rec *model.Distribution, revision int64, managed map[string]man
 		slices.SortStableFunc(d.ErrorResponses, func(a, b ErrorResponse) int { return a.ErrorCode - b.ErrorCode })
 		d.ErrorResponses = slices.CompactFunc(d.ErrorResponses, func(a, b ErrorResponse) bool { return a.ErrorCode == b.ErrorCode })
 	}
+	d.PolicyRevisions = customRevisionsOf(d, managed)
 	return d, nil
 }
 
@@ -557,20 +568,20 @@ func compileBehavior(d *Dist, pattern string, f behaviorFields, managed map[stri
 		// with legacy ForwardedValues too.
 		mp, ok := managed[b.ResponseHeadersPolicyID]
 		if !ok || mp.rhp == nil {
-			return Behavior{}, fmt.Errorf("%w: %q is not a managed response headers policy", ErrUnknownResponseHeadersPolicy, b.ResponseHeadersPolicyID)
+			return Behavior{}, fmt.Errorf("%w: %q names no response headers policy", ErrUnknownResponseHeadersPolicy, b.ResponseHeadersPolicyID)
 		}
 		b.ResponseHeaders = mp.rhp
 	}
 	if b.CachePolicyID != "" {
 		mp, ok := managed[b.CachePolicyID]
 		if !ok || mp.orp != nil || mp.rhp != nil {
-			return Behavior{}, fmt.Errorf("%w: %q is not a managed cache policy", ErrUnknownCachePolicy, b.CachePolicyID)
+			return Behavior{}, fmt.Errorf("%w: %q names no cache policy", ErrUnknownCachePolicy, b.CachePolicyID)
 		}
 		b.TTL, b.CacheKey = mp.ttl, mp.key
 		if b.OriginRequestPolicyID != "" {
 			orp, ok := managed[b.OriginRequestPolicyID]
 			if !ok || orp.orp == nil {
-				return Behavior{}, fmt.Errorf("%w: %q is not a managed origin request policy", ErrUnknownOriginRequestPolicy, b.OriginRequestPolicyID)
+				return Behavior{}, fmt.Errorf("%w: %q names no origin request policy", ErrUnknownOriginRequestPolicy, b.OriginRequestPolicyID)
 			}
 			b.OriginRequest = withCacheKey(&b.CacheKey, orp.orp)
 		}

@@ -50,6 +50,11 @@ type Snapshot struct {
 	// OACs are the origin access controls; their SigningBehavior decides
 	// whether the edge signs requests to the origins that name them.
 	OACs []*model.OriginAccessControl
+	// The custom cache, origin request and response headers policies that
+	// behaviors may name besides the managed ones.
+	CachePolicies           []CustomPolicyRecord[cloudfront.CachePolicyConfig]
+	OriginRequestPolicies   []CustomPolicyRecord[cloudfront.OriginRequestPolicyConfig]
+	ResponseHeadersPolicies []CustomPolicyRecord[cloudfront.ResponseHeadersPolicyConfig]
 }
 
 // CompileError reports a record that did not compile. The distribution
@@ -223,15 +228,17 @@ func Compile(prev *Table, snap Snapshot) (*Table, []CompileError) {
 	}
 	var errs []CompileError
 	var managed map[string]managedPolicy // built on the first compile
+	customRevs := customPolicyRevisions(snap)
 	for _, rec := range sortedDistributions(snap.Distributions) {
 		id := rec.Distribution.ID
 		old := prev.Dist(id)
-		if old != nil && old.Err == nil && rec.ModRevision != 0 && old.Revision == rec.ModRevision {
+		if old != nil && old.Err == nil && rec.ModRevision != 0 && old.Revision == rec.ModRevision && sameRevisions(old.PolicyRevisions, customRevs) {
 			t.byID[id] = reuse(old, nil)
 			continue
 		}
 		if managed == nil {
 			managed = managedPolicies()
+			addCustomPolicies(managed, snap)
 		}
 		d, err := compileDist(rec.Distribution, rec.ModRevision, managed)
 		if err != nil {
