@@ -271,6 +271,7 @@ func (s *Server) publish(st *state, rev int64, invalidations []pendingPurge) {
 			"distribution", e.DistributionID, "policy", e.PolicyID, "revision", e.Revision, "err", e.Err)
 		s.metrics.compileErrors.WithLabelValues(e.DistributionID).Inc()
 	}
+	s.tlsWarn.check(table)
 	lt := newLiveTable(table, prevLive)
 	// Purge before the swap, for the behaviors of both tables: the batch
 	// that carries the invalidation may also have changed them.

@@ -57,6 +57,7 @@ type Server struct {
 	log     *slog.Logger
 	metrics *metrics
 	opts    Options
+	tlsWarn *tlsWarner
 
 	live     atomic.Pointer[liveTable]
 	served   atomic.Int64
@@ -107,8 +108,13 @@ func New(opts Options) (*Server, error) {
 		c.Close()
 		return nil, err
 	}
+	tlsWarn, err := newTLSWarner(opts.HTTPS, opts.Logger, opts.Registry)
+	if err != nil {
+		c.Close()
+		return nil, err
+	}
 	s := &Server{
-		store: opts.Store, fetcher: opts.Fetcher, cache: c, log: opts.Logger, metrics: m, opts: opts,
+		store: opts.Store, fetcher: opts.Fetcher, cache: c, log: opts.Logger, metrics: m, opts: opts, tlsWarn: tlsWarn,
 		servedCh:             make(chan struct{}),
 		appliedInvalidations: map[string]bool{},
 		realClock:            realClock,
