@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"github.com/stagefront/stagefront/internal/release"
+	"github.com/stagefront/stagefront/internal/testutil"
 )
 
 // runCLI runs `stagefront ARGS…` in process.
@@ -23,19 +24,19 @@ func TestReleaseCLI(t *testing.T) {
 	s, primaryID, domain := newStack(t)
 	// `credentials add` writes the same file the stack verifies with; the
 	// stack's CredentialFile only reads it at start, so add through it.
-	must(t, runCLI(t, "credentials", "add", "erin", "--data-dir", t.TempDir()))
+	testutil.Must(t, runCLI(t, "credentials", "add", "erin", "--data-dir", t.TempDir()))
 	s.client("erin") // creates the principal
 	t.Setenv("AWS_ACCESS_KEY_ID", s.cred("erin").AccessKeyID)
 	t.Setenv("AWS_SECRET_ACCESS_KEY", s.cred("erin").SecretAccessKey)
 
 	dir := t.TempDir()
 	spec := filepath.Join(dir, "release.yaml")
-	must(t, os.WriteFile(spec, []byte(headerSpec("cli", primaryID, "v2")), 0o600))
+	testutil.Must(t, os.WriteFile(spec, []byte(headerSpec("cli", primaryID, "v2")), 0o600))
 	ep := "--endpoint=" + s.api.URL
-	must(t, runCLI(t, "release", "start", "-f", spec, ep))
-	must(t, runCLI(t, "release", "status", "cli", ep))
-	must(t, runCLI(t, "release", "list", ep))
-	must(t, runCLI(t, "release", "approve", "cli", "-m", "ship it", ep))
+	testutil.Must(t, runCLI(t, "release", "start", "-f", spec, ep))
+	testutil.Must(t, runCLI(t, "release", "status", "cli", ep))
+	testutil.Must(t, runCLI(t, "release", "list", ep))
+	testutil.Must(t, runCLI(t, "release", "approve", "cli", "-m", "ship it", ep))
 	s.waitEdge()
 	live := wantPhase(t, s, "cli", release.PhasePromoted)
 	if d := live.State.Decisions; len(d) != 1 || d[0].By != "erin" || d[0].Comment != "ship it" {
@@ -44,8 +45,8 @@ func TestReleaseCLI(t *testing.T) {
 	if body, _, _ := s.viewer(domain, false).get(); body != "v2" {
 		t.Fatalf("after the CLI's promotion: %q", body)
 	}
-	must(t, runCLI(t, "release", "history", primaryID, ep))
-	must(t, runCLI(t, "release", "rollback", primaryID, "--to", "0", ep))
+	testutil.Must(t, runCLI(t, "release", "history", primaryID, ep))
+	testutil.Must(t, runCLI(t, "release", "rollback", primaryID, "--to", "0", ep))
 	s.waitEdge()
 	if body, _, _ := s.viewer(domain, false).get(); body != "v1" {
 		t.Fatalf("after the CLI's rollback: %q", body)
@@ -53,7 +54,7 @@ func TestReleaseCLI(t *testing.T) {
 
 	// A bad spec is refused before anything is sent, with line and field.
 	bad := filepath.Join(dir, "bad.yaml")
-	must(t, os.WriteFile(bad, []byte(strings.Replace(weightSpec("bad", primaryID, "v3"), "percent: 15", "percent: 20", 1)), 0o600))
+	testutil.Must(t, os.WriteFile(bad, []byte(strings.Replace(weightSpec("bad", primaryID, "v3"), "percent: 15", "percent: 20", 1)), 0o600))
 	err := runCLI(t, "release", "start", "-f", bad, ep)
 	if err == nil || !strings.Contains(err.Error(), "bad.yaml:9: steps[1].weight.percent") {
 		t.Fatalf("bad spec: %v, want an error at bad.yaml:9 naming steps[1].weight.percent", err)
@@ -75,7 +76,7 @@ func TestReleaseStartRefusesUnknownSelector(t *testing.T) {
 	t.Setenv("AWS_SECRET_ACCESS_KEY", s.cred("erin").SecretAccessKey)
 	dir := t.TempDir()
 	bad := filepath.Join(dir, "bad.yaml")
-	must(t, os.WriteFile(bad, []byte(strings.Replace(headerSpec("typo", primaryID, "v2"), "[Id=web]", "[Id=wbe]", 1)), 0o600))
+	testutil.Must(t, os.WriteFile(bad, []byte(strings.Replace(headerSpec("typo", primaryID, "v2"), "[Id=web]", "[Id=wbe]", 1)), 0o600))
 	ep := "--endpoint=" + s.api.URL
 	err := runCLI(t, "release", "start", "-f", bad, ep)
 	if err == nil || !strings.Contains(err.Error(), "bad.yaml:6: staging.set.Origins.Items[Id=wbe].OriginPath:") || !strings.Contains(err.Error(), "web") {
@@ -85,8 +86,8 @@ func TestReleaseStartRefusesUnknownSelector(t *testing.T) {
 		t.Fatal("the refused release exists")
 	}
 	good := filepath.Join(dir, "good.yaml")
-	must(t, os.WriteFile(good, []byte(headerSpec("fixed", primaryID, "v2")), 0o600))
-	must(t, runCLI(t, "release", "start", "-f", good, ep))
+	testutil.Must(t, os.WriteFile(good, []byte(headerSpec("fixed", primaryID, "v2")), 0o600))
+	testutil.Must(t, runCLI(t, "release", "start", "-f", good, ep))
 	wantPhase(t, s, "fixed", release.PhaseProgressing)
 }
 
