@@ -30,6 +30,7 @@ import (
 	"github.com/stagefront/stagefront/internal/api/auth"
 	"github.com/stagefront/stagefront/internal/control"
 	"github.com/stagefront/stagefront/internal/edge"
+	"github.com/stagefront/stagefront/internal/edge/follow"
 	"github.com/stagefront/stagefront/internal/edge/origin"
 	"github.com/stagefront/stagefront/internal/release"
 	"github.com/stagefront/stagefront/internal/release/cli"
@@ -81,18 +82,20 @@ func versionOrigin(t *testing.T) *httptest.Server {
 // stack is stagefront's API, edge and release controller, in process on
 // loopback, wired like `serve` (internal/server/releases.go is the code serve uses).
 type stack struct {
-	t       *testing.T
-	dir     string
-	clock   *fakeClock
-	store   *bolt.Store
-	edge    *edge.Server
-	rt      *server.ReleaseRuntime
-	api     *httptest.Server
-	edgeSrv *httptest.Server
-	creds   *auth.CredentialFile
-	cancel  context.CancelFunc
-	group   *errgroup.Group
-	stopped bool
+	t        *testing.T
+	dir      string
+	clock    *fakeClock
+	store    *bolt.Store
+	edge     *edge.Server
+	follower *follow.Follower
+	rt       *server.ReleaseRuntime
+	api      *httptest.Server
+	edgeSrv  *httptest.Server
+	creds    *auth.CredentialFile
+	metrics  *prometheus.Registry // the edge's metrics, which the release analysis reads
+	cancel   context.CancelFunc
+	group    *errgroup.Group
+	stopped  bool
 }
 
 // startStack starts (or, with the same dir, restarts) the stack.
@@ -111,17 +114,20 @@ func startStack(t *testing.T, dir string, clock *fakeClock) *stack {
 	s.store, err = bolt.Open(filepath.Join(dir, "stagefront.db"), bolt.Options{})
 	testutil.Must(t, err)
 	reg := prometheus.NewRegistry()
+	s.metrics = reg
 	fetcher, err := origin.New(ctx, origin.Options{Logger: log, Credentials: credentials.NewStaticCredentialsProvider("x", "y", "")})
 	testutil.Must(t, err)
 	var n atomic.Uint32
 	s.edge, err = edge.New(edge.Options{
-		Store: s.store, Fetcher: fetcher, Logger: log, Registry: reg, DebugHeader: true,
+		Fetcher: fetcher, Logger: log, Registry: reg, DebugHeader: true,
 		// Evenly spread draws (Knuth's multiplicative hash), so that a
 		// weight of 5 % sends 5 % of fresh viewers to staging, exactly enough.
 		Draw: func() uint32 { return n.Add(1) * 2654435761 },
 	})
 	testutil.Must(t, err)
-	svc := control.New(s.store, control.Options{Deployment: s.edge})
+	s.follower, err = follow.New(follow.Options{Store: s.store, Publisher: s.edge, Logger: log, Registry: reg})
+	testutil.Must(t, err)
+	svc := control.New(s.store, control.Options{Deployment: s.follower})
 	testutil.Must(t, svc.Bootstrap(ctx))
 	verifier := auth.NewVerifier(creds, time.Now, 15*time.Minute)
 	apiHandler := api.New(svc, api.Options{Verifier: verifier, Logger: log})
@@ -138,7 +144,7 @@ func startStack(t *testing.T, dir string, clock *fakeClock) *stack {
 	s.edgeSrv = httptest.NewServer(s.edge)
 
 	g, gctx := errgroup.WithContext(ctx)
-	g.Go(func() error { return s.edge.Run(gctx) })
+	g.Go(func() error { return s.follower.Run(gctx) })
 	s.group = g
 	t.Cleanup(func() {
 		s.stop()
@@ -187,7 +193,7 @@ func (s *stack) waitEdge() {
 	for _, kv := range kvs {
 		rev = max(rev, kv.ModRevision)
 	}
-	testutil.Must(s.t, s.edge.WaitServed(ctx, rev))
+	testutil.Must(s.t, s.follower.WaitServed(ctx, rev))
 }
 
 // cf is the real aws-sdk-go-v2 CloudFront client, as admin.

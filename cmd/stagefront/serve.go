@@ -44,6 +44,7 @@ func newRoleCmd(use, short string, r server.Roles) *cobra.Command {
 		fl.StringVar(&f.DomainSuffix, "domain-suffix", "cdn.localhost", "suffix of generated distribution domain names")
 		fl.StringVar(&f.AuthMode, "auth", "sigv4", "API authentication: sigv4, or none (only when the API listens on loopback)")
 	}
+	registerLimitFlags(fl, &f.Limits, r)
 	if r.Edge {
 		fl.StringVar(&f.EdgeAddr, "edge-addr", "127.0.0.1:8080", "edge (viewer) HTTP listen address")
 		fl.StringVar(&f.S3Endpoint, "s3-endpoint", "", "send S3 origins to this S3-compatible server, path style (e.g. http://127.0.0.1:9000)")
@@ -66,4 +67,23 @@ func registerStoreFlags(fl *pflag.FlagSet, s *server.StoreConfig) {
 	fl.StringVar(&s.EtcdKey, "key", "", "etcd: client key for TLS")
 	fl.StringVar(&s.EtcdUser, "user", "", "etcd: username[:password] (or ETCDCTL_PASSWORD for the password)")
 	fl.StringVar(&s.EtcdPrefix, "etcd-prefix", etcd.DefaultPrefix, "etcd: key namespace shared by the whole fleet")
+}
+
+// registerLimitFlags binds the listeners' timeouts and connection caps
+// (server.Limits; defaults: server.DefaultLimits).
+func registerLimitFlags(fl *pflag.FlagSet, l *server.Limits, r server.Roles) {
+	d := server.DefaultLimits()
+	fl.DurationVar(&l.ReadHeaderTimeout, "read-header-timeout", d.ReadHeaderTimeout, "every listener: time a client has to send a request's header")
+	fl.DurationVar(&l.IdleTimeout, "idle-timeout", d.IdleTimeout, "every listener: time a kept-alive connection may wait for its next request")
+	fl.IntVar(&l.AdminMaxConns, "admin-max-conns", d.AdminMaxConns, "admin listener: connections at once (its own, so that an operator reaches it when the others are full)")
+	if r.Edge {
+		fl.DurationVar(&l.EdgeReadTimeout, "edge-read-timeout", d.EdgeReadTimeout, "edge: time to read a whole viewer request, header and body")
+		fl.IntVar(&l.EdgeMaxConns, "edge-max-conns", d.EdgeMaxConns, "edge: viewer connections at once, HTTP and HTTPS together (lowered to fit RLIMIT_NOFILE)")
+		fl.IntVar(&l.EdgeMaxConnsPerIP, "edge-max-conns-per-ip", d.EdgeMaxConnsPerIP, "edge: viewer connections at once from one client address")
+	}
+	if r.API {
+		fl.DurationVar(&l.APIReadTimeout, "api-read-timeout", d.APIReadTimeout, "API: time to read a whole request, header and body")
+		fl.IntVar(&l.APIMaxConns, "api-max-conns", d.APIMaxConns, "API: connections at once (lowered to fit RLIMIT_NOFILE)")
+		fl.IntVar(&l.APIMaxConnsPerIP, "api-max-conns-per-ip", d.APIMaxConnsPerIP, "API: connections at once from one client address")
+	}
 }

@@ -148,6 +148,15 @@ type Lookups struct {
 	// KeyGroupExists answers for a behavior's TrustedKeyGroups. Unlike the
 	// others, nil means "no key group exists": stagefront holds none.
 	KeyGroupExists func(id string) bool
+	// Quotas are the limits to enforce; nil means DefaultQuotas().
+	Quotas *Quotas
+}
+
+func (l Lookups) quotas() Quotas {
+	if l.Quotas != nil {
+		return *l.Quotas
+	}
+	return DefaultQuotas()
 }
 
 var (
@@ -169,8 +178,8 @@ func ValidateDistributionConfig(c *DistributionConfig, look Lookups) error {
 		return ErrInvalidDefaultRootObject.WithMessage("The specified default root object %q must not begin with a slash.", Str(c.DefaultRootObject))
 	}
 	if c.Aliases != nil {
-		if len(c.Aliases.Items) > 100 {
-			return newErr("TooManyDistributionCNAMEs", 400, "Your request contains more CNAMEs than are allowed per distribution.")
+		if len(c.Aliases.Items) > look.quotas().AliasesPerDistribution {
+			return ErrTooManyDistributionCNAMEs
 		}
 		for _, a := range c.Aliases.Items {
 			if !hostnameRE.MatchString(a) || len(a) > 253 {
@@ -185,8 +194,8 @@ func ValidateDistributionConfig(c *DistributionConfig, look Lookups) error {
 	if c.Origins == nil || len(c.Origins.Items) == 0 {
 		return ErrInvalidArgument.WithMessage("The parameter Origins must contain at least one origin.")
 	}
-	if len(c.Origins.Items) > 100 {
-		return newErr("TooManyOrigins", 400, "You cannot create more origins for the distribution.")
+	if len(c.Origins.Items) > look.quotas().OriginsPerDistribution {
+		return ErrTooManyOrigins
 	}
 	for i := range c.Origins.Items {
 		if err := validateOrigin(&c.Origins.Items[i], look); err != nil {
@@ -257,8 +266,7 @@ func validateOrigin(o *Origin, look Lookups) error {
 		}
 	}
 	if kinds != 1 {
-		return newErr("InvalidOrigin", 400, "The specified origin server does not exist or is not valid.").
-			WithMessage("Origin %q must have exactly one of S3OriginConfig, CustomOriginConfig and VpcOriginConfig.", Str(o.Id))
+		return ErrInvalidOrigin.WithMessage("Origin %q must have exactly one of S3OriginConfig, CustomOriginConfig and VpcOriginConfig.", Str(o.Id))
 	}
 	if err := validateOriginDomain(o); err != nil {
 		return err
@@ -288,8 +296,8 @@ func validateOrigin(o *Origin, look Lookups) error {
 	if id := Str(o.OriginAccessControlId); id != "" && look.OriginAccessControlExists != nil && !look.OriginAccessControlExists(id) {
 		return ErrInvalidOriginAccessControl.WithMessage("The origin access control %q does not exist.", id)
 	}
-	if o.CustomHeaders != nil && len(o.CustomHeaders.Items) > 10 {
-		return newErr("TooManyOriginCustomHeaders", 400, "Your request contains too many origin custom headers.")
+	if o.CustomHeaders != nil && len(o.CustomHeaders.Items) > look.quotas().CustomHeadersPerOrigin {
+		return ErrTooManyOriginCustomHeaders
 	}
 	return validateOriginCustomHeaders(Str(o.Id), o.CustomHeaders)
 }

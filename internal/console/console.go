@@ -11,6 +11,7 @@ import (
 	"log/slog"
 	"net/http"
 	"net/url"
+	"path"
 	"strings"
 	"time"
 
@@ -38,6 +39,8 @@ type Distributions interface {
 	ListPolicies(ctx context.Context, marker string, maxItems int) (*cf.ContinuousDeploymentPolicyList, error)
 	CreateInvalidation(ctx context.Context, distID string, batch *cf.InvalidationBatch) (*cf.Invalidation, error)
 	ListInvalidations(ctx context.Context, distID, marker string, maxItems int) (*cf.InvalidationList, error)
+	// PolicyAttachments maps each primary id to its attached policy's id.
+	PolicyAttachments(ctx context.Context) (map[string]string, error)
 }
 
 // Releases is what the console reads and does through the release
@@ -253,8 +256,12 @@ func checkCSRF(r *http.Request, sess *Session) error {
 // safeNext returns where to go after sign-in: a console path, never
 // another site (an open redirect) and never a scheme-relative URL.
 func safeNext(next string) string {
-	if !strings.HasPrefix(next, Prefix) || strings.HasPrefix(next, "//") || strings.ContainsAny(next, "\\\r\n") {
+	if !strings.HasPrefix(next, Prefix) || strings.ContainsAny(next, "\\\r\n") {
 		return Prefix
+	}
+	u, err := url.Parse(next)
+	if err != nil || u.Scheme != "" || u.Host != "" || u.User != nil || !strings.HasPrefix(path.Clean(u.Path)+"/", Prefix) {
+		return Prefix // and "/console/../metrics" is not a console page either
 	}
 	return next
 }

@@ -13,6 +13,7 @@ import (
 	"regexp"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -49,12 +50,29 @@ func (c *clock) Advance(d time.Duration) {
 // env is a console over a real control service and release controller on
 // a bbolt file, with real credentials; requests go straight to the handler.
 type env struct {
-	t       *testing.T
+	t       testing.TB
 	clock   *clock
 	svc     *control.Service
 	creds   *auth.CredentialFile
 	console *console.Console
 	metrics *prometheus.Registry
+	reads   *countingStore
+}
+
+// countingStore counts the reads that reach the store.
+type countingStore struct {
+	store.Store
+	reads atomic.Int64
+}
+
+func (s *countingStore) Get(ctx context.Context, key string) (store.KV, error) {
+	s.reads.Add(1)
+	return s.Store.Get(ctx, key)
+}
+
+func (s *countingStore) List(ctx context.Context, prefix string) ([]store.KV, int64, error) {
+	s.reads.Add(1)
+	return s.Store.List(ctx, prefix)
 }
 
 const (
@@ -62,7 +80,7 @@ const (
 	adminSecret = "console-admin-secret"
 )
 
-func newEnv(t *testing.T, tweak func(*console.Options)) *env {
+func newEnv(t testing.TB, tweak func(*console.Options)) *env {
 	t.Helper()
 	dir := t.TempDir()
 	e := &env{t: t, clock: &clock{now: time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)}, metrics: prometheus.NewRegistry()}
@@ -70,9 +88,11 @@ func newEnv(t *testing.T, tweak func(*console.Options)) *env {
 	creds, _, err := auth.LoadOrCreate(filepath.Join(dir, "credentials.json"), func(k string) string { return vars[k] })
 	must(t, err)
 	e.creds = creds
-	st, err := bolt.Open(filepath.Join(dir, "stagefront.db"), bolt.Options{})
+	bst, err := bolt.Open(filepath.Join(dir, "stagefront.db"), bolt.Options{})
 	must(t, err)
-	t.Cleanup(func() { _ = st.Close() })
+	t.Cleanup(func() { _ = bst.Close() })
+	st := &countingStore{Store: bst}
+	e.reads = st
 	e.svc = control.New(st, control.Options{})
 	must(t, e.svc.Bootstrap(context.Background()))
 	// The controller acts through the CloudFront API; these tests only read
@@ -93,7 +113,7 @@ func newEnv(t *testing.T, tweak func(*console.Options)) *env {
 	return e
 }
 
-func must(t *testing.T, err error) {
+func must(t testing.TB, err error) {
 	t.Helper()
 	if err != nil {
 		t.Fatal(err)
@@ -145,7 +165,7 @@ func (b *browser) do(method, path string, form url.Values, header ...string) *ht
 	return resp
 }
 
-func bodyOf(t *testing.T, resp *http.Response) string {
+func bodyOf(t testing.TB, resp *http.Response) string {
 	t.Helper()
 	raw, err := io.ReadAll(resp.Body)
 	must(t, err)
@@ -155,7 +175,7 @@ func bodyOf(t *testing.T, resp *http.Response) string {
 var csrfField = regexp.MustCompile(`name="csrf" value="([^"]+)"`)
 
 // formToken reads the CSRF token of the first form of a page.
-func formToken(t *testing.T, page string) string {
+func formToken(t testing.TB, page string) string {
 	t.Helper()
 	m := csrfField.FindStringSubmatch(page)
 	if m == nil {

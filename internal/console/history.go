@@ -3,6 +3,7 @@ package console
 import (
 	"fmt"
 	"net/http"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -25,15 +26,14 @@ type historyEntry struct {
 // controllerActor names the release controller in the history.
 const controllerActor = "stagefront"
 
-// releaseHistory is a release's history: its start, every person's
-// decision with its comment, and what the controller did.
+// releaseHistory is a release's history in the order it happened: its
+// start, every person's decision with its comment, and what the controller
+// did. The controller logs each decision as an event; that event is shown
+// as the decision itself, with its author and comment.
 func releaseHistory(rel *release.Release) []historyEntry {
 	base := historyEntry{Release: rel.Name, Distribution: rel.PrimaryID}
-	out := []historyEntry{}
-	e := base
-	e.At, e.Who, e.What = rel.Created, rel.CreatedBy, "started the release"
-	out = append(out, e)
-	for _, d := range rel.State.Decisions {
+	decisions := rel.State.Decisions
+	decision := func(d release.Decision) historyEntry {
 		e := base
 		e.At, e.Who, e.Comment = d.At, d.By, d.Comment
 		switch d.Verdict {
@@ -46,17 +46,26 @@ func releaseHistory(rel *release.Release) []historyEntry {
 		default:
 			e.What = d.Verdict
 		}
-		out = append(out, e)
+		return e
 	}
+	start := base
+	start.At, start.Who, start.What = rel.Created, rel.CreatedBy, "started the release"
+	out := []historyEntry{start}
 	for _, ev := range rel.State.Events {
-		// Decisions are listed above with their author; the controller's
-		// own log lines of them would repeat them.
-		if strings.HasPrefix(ev.Message, "started by ") || isDecisionEvent(ev.Message) {
-			continue
+		switch {
+		case strings.HasPrefix(ev.Message, "started by "):
+		case isDecisionEvent(ev.Message) && len(decisions) > 0:
+			out = append(out, decision(decisions[0]))
+			decisions = decisions[1:]
+		default:
+			e := base
+			e.At, e.Who, e.What = ev.At, controllerActor, ev.Message
+			out = append(out, e)
 		}
-		e := base
-		e.At, e.Who, e.What = ev.At, controllerActor, ev.Message
-		out = append(out, e)
+	}
+	// The event log is bounded; decisions are not.
+	for _, d := range decisions {
+		out = append(out, decision(d))
 	}
 	return out
 }
@@ -101,7 +110,10 @@ func generationHistory(gens []release.Generation) []historyEntry {
 	return out
 }
 
+// sortHistory puts the newest first; entries of the same instant keep
+// the reverse of the order they happened in.
 func sortHistory(h []historyEntry) {
+	slices.Reverse(h)
 	sort.SliceStable(h, func(i, j int) bool { return h[i].At.After(h[j].At) })
 }
 

@@ -40,8 +40,9 @@ func (c *Console) page(r *request, title string, body any) pageData {
 	return pageData{Title: title, Session: r.session, Pending: c.pendingApprovals(r.Context()), Body: body, Flash: r.URL.Query().Get("done")}
 }
 
-// inventory reads every distribution (one list, then one read per item for
-// its policy id) and every policy (one list), and pairs them.
+// inventory lists every distribution and every policy and pairs them:
+// a constant number of list calls, no read per distribution beyond what
+// ListDistributions itself costs.
 func (c *Console) inventory(ctx context.Context) ([]distRow, error) {
 	var summaries []cf.DistributionSummary
 	marker := ""
@@ -60,6 +61,10 @@ func (c *Console) inventory(ctx context.Context) ([]distRow, error) {
 	if err != nil {
 		return nil, err
 	}
+	attached, err := c.opts.Distributions.PolicyAttachments(ctx)
+	if err != nil {
+		return nil, err
+	}
 	rels, err := c.opts.Releases.List(ctx)
 	if err != nil {
 		return nil, err
@@ -70,39 +75,29 @@ func (c *Console) inventory(ctx context.Context) ([]distRow, error) {
 			activeRelease[rel.PrimaryID] = rel.Name
 		}
 	}
-	byDomain := map[string]string{}
 	rows := make([]distRow, 0, len(summaries))
+	byDomain := map[string]int{}
 	for _, s := range summaries {
 		row := distRow{ID: cf.Str(s.Id), Domain: cf.Str(s.DomainName), Enabled: cf.IsTrue(s.Enabled), Status: cf.Str(s.Status),
 			Staging: cf.IsTrue(s.Staging), Comment: cf.Str(s.Comment), Release: activeRelease[cf.Str(s.Id)]}
 		if s.Aliases != nil {
 			row.Aliases = s.Aliases.Items
 		}
-		byDomain[strings.ToLower(row.Domain)] = row.ID
 		if !row.Staging {
-			d, err := c.opts.Distributions.GetDistribution(ctx, row.ID)
-			if err != nil {
-				return nil, err
-			}
-			if cfg := d.Distribution.DistributionConfig; cfg != nil {
-				row.PolicyID = cf.Str(cfg.ContinuousDeploymentPolicyId)
-				row.Policy = policies[row.PolicyID]
-			}
+			row.PolicyID = attached[row.ID]
+			row.Policy = policies[row.PolicyID]
 		}
+		byDomain[strings.ToLower(row.Domain)] = len(rows)
 		rows = append(rows, row)
 	}
-	index := map[string]int{}
 	for i := range rows {
-		index[rows[i].ID] = i
-	}
-	for i := range rows {
-		if p := rows[i].Policy; p != nil {
-			if staging, ok := byDomain[strings.ToLower(p.StagingDomain)]; ok {
-				rows[i].Partner = staging
-				rows[index[staging]].Partner = rows[i].ID
-				rows[index[staging]].Policy = p
-				rows[index[staging]].PolicyID = p.ID
-			}
+		p := rows[i].Policy
+		if p == nil || rows[i].Staging {
+			continue
+		}
+		if j, ok := byDomain[strings.ToLower(p.StagingDomain)]; ok && rows[j].Staging {
+			rows[i].Partner = rows[j].ID
+			rows[j].Partner, rows[j].Policy, rows[j].PolicyID = rows[i].ID, p, p.ID
 		}
 	}
 	return rows, nil

@@ -262,6 +262,8 @@ func TestSignInRedirectsOnlyInsideTheConsole(t *testing.T) {
 		"//evil.example/console": "/console/",
 		"/console/\\evil":        "/console/",
 		"/metrics":               "/console/",
+		"/console/../metrics":    "/console/",
+		"/console/%2e%2e/x":      "/console/",
 	} {
 		b := e.browser("192.0.2.1")
 		page := bodyOf(t, b.do("GET", "/console/signin", nil))

@@ -273,7 +273,9 @@ func wrapStoreErr(err error) error {
 // servedRevision is the store revision the edges must serve for d to be
 // Deployed: the latest of d's own and of the custom resources its
 // behaviors name, since a change to one of those changes what d serves.
-func (s *Service) servedRevision(ctx context.Context, d loaded[model.Distribution]) (int64, error) {
+// It reads through r: the store, or a snapshot of the config read once
+// for a whole list.
+func (s *Service) servedRevision(ctx context.Context, r recordReader, d loaded[model.Distribution]) (int64, error) {
 	rev := d.rev
 	if d.rec.Config == nil {
 		return rev, nil
@@ -284,7 +286,7 @@ func (s *Service) servedRevision(ctx context.Context, d loaded[model.Distributio
 			return nil
 		}
 		seen[key] = true
-		kv, err := s.st.Get(ctx, key)
+		kv, err := r.Get(ctx, key)
 		switch {
 		case errors.Is(err, store.ErrNotFound):
 			return nil
@@ -307,7 +309,7 @@ func (s *Service) servedRevision(ctx context.Context, d loaded[model.Distributio
 		}
 		for _, g := range b.keyGroups {
 			keys = append(keys, model.KeyGroupPrefix+g)
-			if grp, err := s.getKeyGroup(ctx, g); err == nil {
+			if grp, err := readRecord[model.KeyGroup](ctx, s, r, model.KeyGroupPrefix+g); err == nil && grp.rec.Config != nil {
 				for _, k := range grp.rec.Config.Items {
 					keys = append(keys, model.PublicKeyPrefix+k)
 				}

@@ -28,21 +28,28 @@ func (s *Service) arn(id string) string {
 
 // wire builds the API shape of a stored distribution.
 func (s *Service) wire(ctx context.Context, d loaded[model.Distribution]) (*DistributionResult, error) {
-	status := "InProgress"
-	rev, err := s.servedRevision(ctx, d)
+	rev, err := s.servedRevision(ctx, s.st, d)
 	if err != nil {
 		return nil, err
-	}
-	if s.opts.Deployment.Deployed(ctx, rev) {
-		status = "Deployed"
 	}
 	invs, err := listRecords[model.Invalidation](ctx, s, model.InvalidationPrefix+d.rec.ID+"/")
 	if err != nil {
 		return nil, err
 	}
+	return s.wireWith(d, rev, s.opts.Deployment.Watermark(ctx), invs), nil
+}
+
+// wireWith builds the API shape of d, which the edges must serve at rev
+// (servedRevision) to be Deployed, from what they serve (wm) and d's
+// invalidations, so a list reads them once for all its items.
+func (s *Service) wireWith(d loaded[model.Distribution], rev int64, wm model.Watermark, invs []loaded[model.Invalidation]) *DistributionResult {
+	status := "InProgress"
+	if wm.Deployed(d.rec.ID, rev) {
+		status = "Deployed"
+	}
 	inProgress := int32(0)
 	for _, inv := range invs {
-		if !s.opts.Deployment.Deployed(ctx, inv.rev) {
+		if !wm.Served(inv.rev) {
 			inProgress++
 		}
 	}
@@ -59,7 +66,7 @@ func (s *Service) wire(ctx context.Context, d loaded[model.Distribution]) (*Dist
 			ActiveTrustedKeyGroups:        &cf.ActiveTrustedKeyGroups{Enabled: cf.Bool(false), Quantity: cf.Int32(0)},
 			DistributionConfig:            d.rec.Config,
 		},
-	}, nil
+	}
 }
 
 func (s *Service) lookups(ctx context.Context) cf.Lookups {
@@ -124,8 +131,8 @@ func (s *Service) checkStagingQuota(ctx context.Context) error {
 // caller-reference and alias index keys, all in one transaction.
 func (s *Service) insertDistribution(ctx context.Context, rec *model.Distribution, tags []cf.Tag) (*DistributionResult, error) {
 	ref := cf.Str(rec.Config.CallerReference)
-	if _, err := s.st.Get(ctx, model.CallerRefKey(ref)); err == nil {
-		return nil, cf.ErrDistributionAlreadyExists.WithMessage("The caller reference %q is already associated with another distribution.", ref)
+	if kv, err := s.st.Get(ctx, model.CallerRefKey(ref)); err == nil {
+		return nil, cf.DistributionAlreadyExists(string(kv.Value))
 	}
 	aliases := aliasesOf(rec.Config)
 	if err := s.checkAliasesFree(ctx, "", aliases); err != nil {
@@ -163,8 +170,8 @@ func (s *Service) insertDistribution(ctx context.Context, rec *model.Distributio
 	rev, err := s.st.Txn(ctx, conds, ops)
 	if errors.Is(err, store.ErrConflict) {
 		// A concurrent create took the reference or an alias: report which.
-		if _, err := s.st.Get(ctx, model.CallerRefKey(ref)); err == nil {
-			return nil, cf.ErrDistributionAlreadyExists
+		if kv, err := s.st.Get(ctx, model.CallerRefKey(ref)); err == nil {
+			return nil, cf.DistributionAlreadyExists(string(kv.Value))
 		}
 		return nil, cf.ErrCNAMEAlreadyExists
 	}
@@ -214,7 +221,14 @@ func (s *Service) GetDistribution(ctx context.Context, id string) (*Distribution
 
 // ListDistributions implements ListDistributions.
 func (s *Service) ListDistributions(ctx context.Context, marker string, maxItems int) (*cf.DistributionList, error) {
-	all, err := listRecords[model.Distribution](ctx, s, model.DistributionPrefix)
+	// One read of the whole config answers for every item: the
+	// distributions, their invalidations and the custom resources they
+	// name (servedRevision).
+	snap, err := s.readConfig(ctx)
+	if err != nil {
+		return nil, err
+	}
+	all, err := snapshotRecords[model.Distribution](s, snap, model.DistributionPrefix)
 	if err != nil {
 		return nil, err
 	}
@@ -228,12 +242,24 @@ func (s *Service) ListDistributions(ctx context.Context, marker string, maxItems
 	if next != "" {
 		list.NextMarker = cf.String(next)
 	}
+	if len(items) == 0 {
+		return list, nil
+	}
+	allInvs, err := snapshotRecords[model.Invalidation](s, snap, model.InvalidationPrefix)
+	if err != nil {
+		return nil, err
+	}
+	invs := map[string][]loaded[model.Invalidation]{}
+	for _, inv := range allInvs {
+		invs[inv.rec.DistributionID] = append(invs[inv.rec.DistributionID], inv)
+	}
+	wm := s.opts.Deployment.Watermark(ctx)
 	for _, d := range items {
-		w, err := s.wire(ctx, d)
+		rev, err := s.servedRevision(ctx, snap, d)
 		if err != nil {
 			return nil, err
 		}
-		list.Items = append(list.Items, summary(w))
+		list.Items = append(list.Items, summary(s.wireWith(d, rev, wm, invs[d.rec.ID])))
 	}
 	return list, nil
 }
@@ -483,7 +509,7 @@ func (s *Service) DeleteDistribution(ctx context.Context, id, ifMatch string) er
 	if err := checkIfMatch(ifMatch, cur.etag(id)); err != nil {
 		return err
 	}
-	if cf.IsTrue(cur.rec.Config.Enabled) || !s.opts.Deployment.Deployed(ctx, cur.rev) {
+	if cf.IsTrue(cur.rec.Config.Enabled) || !s.opts.Deployment.Watermark(ctx).Served(cur.rev) {
 		return cf.ErrDistributionNotDisabled
 	}
 	if cur.rec.IsStaging() {

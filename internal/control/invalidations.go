@@ -14,9 +14,9 @@ import (
 
 const maxInvalidationPaths = 3000
 
-func (s *Service) invalidationWire(ctx context.Context, inv loaded[model.Invalidation]) *cf.Invalidation {
+func (s *Service) invalidationWire(wm model.Watermark, inv loaded[model.Invalidation]) *cf.Invalidation {
 	status := "InProgress"
-	if s.opts.Deployment.Deployed(ctx, inv.rev) {
+	if wm.Served(inv.rev) {
 		status = "Completed"
 	}
 	return &cf.Invalidation{
@@ -62,7 +62,7 @@ func (s *Service) CreateInvalidation(ctx context.Context, distID string, batch *
 			return nil, err
 		}
 		if slices.Equal(sortedPaths(prev.rec.Batch.Paths.Items), sortedPaths(paths)) {
-			return s.invalidationWire(ctx, prev), nil
+			return s.invalidationWire(s.opts.Deployment.Watermark(ctx), prev), nil
 		}
 		return nil, cf.ErrInvalidationBatchAlreadyExists
 	} else if !errors.Is(err, store.ErrNotFound) {
@@ -88,7 +88,7 @@ func (s *Service) CreateInvalidation(ctx context.Context, distID string, batch *
 	if err != nil {
 		return nil, err
 	}
-	return s.invalidationWire(ctx, loaded[model.Invalidation]{rec: rec, rev: rev}), nil
+	return s.invalidationWire(s.opts.Deployment.Watermark(ctx), loaded[model.Invalidation]{rec: rec, rev: rev}), nil
 }
 
 func sortedPaths(p []string) []string {
@@ -109,7 +109,7 @@ func (s *Service) GetInvalidation(ctx context.Context, distID, id string) (*cf.I
 	if err != nil {
 		return nil, err
 	}
-	return s.invalidationWire(ctx, inv), nil
+	return s.invalidationWire(s.opts.Deployment.Watermark(ctx), inv), nil
 }
 
 // ListInvalidations implements ListInvalidations, newest first.
@@ -139,8 +139,9 @@ func (s *Service) ListInvalidations(ctx context.Context, distID, marker string, 
 		IsTruncated: cf.Bool(end < len(all)),
 		Quantity:    cf.Int32(int32(end - start)),
 	}
+	wm := s.opts.Deployment.Watermark(ctx)
 	for _, inv := range all[start:end] {
-		w := s.invalidationWire(ctx, inv)
+		w := s.invalidationWire(wm, inv)
 		list.Items = append(list.Items, cf.InvalidationSummary{Id: w.Id, CreateTime: w.CreateTime, Status: w.Status})
 	}
 	if end < len(all) && end > start {

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"strings"
-	"time"
 
 	cf "github.com/stagefront/stagefront/internal/cloudfront"
 	"github.com/stagefront/stagefront/internal/model"
@@ -166,28 +165,4 @@ func (s *Service) ListOACs(ctx context.Context, marker string, maxItems int) (*c
 		})
 	}
 	return list, nil
-}
-
-// managedPoliciesTime is the LastModifiedTime reported for managed cache and
-// origin request policies.
-var managedPoliciesTime = time.Date(2020, 10, 29, 0, 0, 0, 0, time.UTC)
-
-// pageAfter returns the page of at most maxItems items that follows the
-// item whose id is marker (the first page when marker is "", an empty one
-// when no item has it), and the marker of the next page, or nil.
-func pageAfter[T any](items []T, id func(T) string, marker string, maxItems int) (page []T, next *string) {
-	start := 0
-	if marker != "" {
-		start = len(items)
-		for i, it := range items {
-			if id(it) == marker {
-				start = i + 1
-			}
-		}
-	}
-	end := min(start+maxItems, len(items))
-	if end < len(items) && end > start {
-		next = cf.String(id(items[end-1]))
-	}
-	return items[start:end], next
 }

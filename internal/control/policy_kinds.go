@@ -2,6 +2,7 @@ package control
 
 import (
 	"context"
+	"time"
 
 	cf "github.com/stagefront/stagefront/internal/cloudfront"
 	"github.com/stagefront/stagefront/internal/model"
@@ -9,6 +10,9 @@ import (
 
 // The three policy kinds. Managed policies come first in lists and are
 // read-only; custom ones live in the store.
+
+// managedPoliciesTime is the LastModifiedTime reported for managed policies.
+var managedPoliciesTime = time.Date(2020, 10, 29, 0, 0, 0, 0, time.UTC)
 
 func cachePolicies() *policyKind[cf.CachePolicyConfig, *cf.CachePolicy] {
 	return &policyKind[cf.CachePolicyConfig, *cf.CachePolicy]{

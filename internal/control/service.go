@@ -7,7 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"sort"
+	"math"
 	"strings"
 	"sync"
 	"time"
@@ -17,18 +17,21 @@ import (
 	"github.com/stagefront/stagefront/internal/store"
 )
 
-// Deployment tells whether the edges serve a store revision yet. A
-// distribution is Deployed, and an invalidation Completed, once the
-// revision that wrote it is served everywhere.
+// Deployment tells what the edges serve. A distribution is Deployed, and an
+// invalidation Completed, once the revision that wrote it is served
+// everywhere; a distribution some edge fails to compile stays InProgress.
+// One call answers for every record, so a list costs one read however long.
 type Deployment interface {
-	Deployed(ctx context.Context, revision int64) bool
+	Watermark(ctx context.Context) model.Watermark
 }
 
 // AlwaysDeployed is the Deployment of a control plane with no edges to wait for.
 type AlwaysDeployed struct{}
 
-// Deployed implements Deployment.
-func (AlwaysDeployed) Deployed(context.Context, int64) bool { return true }
+// Watermark implements Deployment: everything is served.
+func (AlwaysDeployed) Watermark(context.Context) model.Watermark {
+	return model.Watermark{Revision: math.MaxInt64}
+}
 
 // Options configure a Service. Zero values get sensible defaults.
 type Options struct {
@@ -240,25 +243,6 @@ func deepCopy[T any](v *T) *T {
 		panic(fmt.Sprintf("deepCopy %T: %v", v, err))
 	}
 	return out
-}
-
-// page cuts a sorted list after marker; marker must be an id in the list
-// (or empty). It returns the page and the next marker ("" at the end).
-func page[T any](items []T, id func(T) string, marker string, maxItems int) (out []T, next string, found bool) {
-	start := 0
-	if marker != "" {
-		idx := sort.Search(len(items), func(i int) bool { return id(items[i]) > marker })
-		found = idx > 0 && id(items[idx-1]) == marker
-		start = idx
-	} else {
-		found = true
-	}
-	end := min(start+maxItems, len(items))
-	out = items[start:end]
-	if end < len(items) && len(out) > 0 {
-		next = id(out[len(out)-1])
-	}
-	return out, next, found
 }
 
 // Bootstrap creates what every node expects to find in the store: the key

@@ -188,7 +188,7 @@ func BenchmarkServeCached(b *testing.B) {
 // BenchmarkServeProxy: a 1 KiB object through the cache-miss proxy path
 // (CachingDisabled), fetched from a loopback origin on a pooled connection.
 func BenchmarkServeProxy(b *testing.B) {
-	h := newHarness(b, harnessOptions{})
+	h := newHarness(b, harnessOptions{tables: true})
 	body := strings.Repeat("<p>stagefront</p>\n", 57)[:1024]
 	o := h.newTestOrigin("bench-proxy.origin.test", func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "text/html; charset=utf-8")

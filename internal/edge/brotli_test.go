@@ -17,7 +17,7 @@ const mediaPackage = "08627262-05a9-4f76-9ded-b50ca2e3a84f"
 // gzip, and fetches and compresses once per encoding served, whatever the
 // exact Accept-Encoding of each viewer.
 func TestBrotliOncePerEncoding(t *testing.T) {
-	h := newHarness(t, harnessOptions{})
+	h := newHarness(t, harnessOptions{tables: true})
 	page := strings.Repeat("<p>brotli me</p>\n", 200)
 	o := h.newTestOrigin("br.origin.test", func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "text/html; charset=utf-8")

@@ -43,7 +43,7 @@ func gunzip(t *testing.T, s string) string {
 // serves (br when accepted, as the policy enables it, else gzip) once per
 // encoding and serves each viewer what it accepts.
 func TestCompressedObjects(t *testing.T) {
-	h := newHarness(t, harnessOptions{})
+	h := newHarness(t, harnessOptions{tables: true})
 	page := strings.Repeat("<p>compress me</p>\n", 100)
 	o := h.newTestOrigin("gz.origin.test", func(w http.ResponseWriter, r *http.Request) {
 		if r.URL.Path == "/errors/404.html" {

@@ -58,6 +58,9 @@ func byteRanges(v viewer, h http.Header, size int) (ranges []byteRange, ok, sati
 	if ir := v.HeaderGet("If-Range"); ir != "" && ir != h.Get("Etag") && ir != h.Get("Last-Modified") {
 		return nil, false, false
 	}
+	if tooManyRanges(spec) {
+		return nil, false, false
+	}
 	specs := strings.Split(strings.TrimPrefix(spec, "bytes="), ",")
 	for _, one := range specs {
 		r, ok, sat := parseRange(strings.TrimSpace(one), size)
@@ -76,6 +79,18 @@ func byteRanges(v viewer, h http.Header, size int) (ranges []byteRange, ok, sati
 		ranges = append(ranges, r)
 	}
 	return ranges, true, true
+}
+
+// maxRanges is the most ranges one request may ask for; a request for more
+// gets the whole object (200), as Apache's MaxRanges (default 200) answers.
+// Each range costs a part to build, and thousands of tiny ones would cost
+// far more than the object.
+const maxRanges = 200
+
+// tooManyRanges reports whether a Range value lists more than maxRanges
+// ranges, without splitting it.
+func tooManyRanges(spec string) bool {
+	return strings.Count(spec, ",") >= maxRanges
 }
 
 // parseRange parses one range ("a-b", "a-" or "-n") against size.

@@ -17,7 +17,7 @@ func TestConditionalAndRangeOnCachedObjects(t *testing.T) {
 	const lastModified = "Sun, 01 Nov 2026 10:00:00 GMT"
 	for _, engine := range []string{"", engineFastHTTP} {
 		t.Run("engine="+engine, func(t *testing.T) {
-			h := newHarness(t, harnessOptions{engine: engine})
+			h := newHarness(t, harnessOptions{tables: true, engine: engine})
 			o := h.newTestOrigin("cond.origin.test", func(w http.ResponseWriter, r *http.Request) {
 				w.Header().Set("ETag", `"v1"`)
 				w.Header().Set("Last-Modified", lastModified)

@@ -14,7 +14,7 @@ import (
 // secondary origin when the primary answers a failover status code or cannot
 // be reached, for GET; other statuses, and POST, stay on the primary.
 func TestOriginGroupFailover(t *testing.T) {
-	h := newHarness(t, harnessOptions{})
+	h := newHarness(t, harnessOptions{tables: true})
 	var primaryStatus atomic.Int32
 	primaryStatus.Store(http.StatusServiceUnavailable)
 	primary := h.newTestOrigin("primary.origin.test", func(w http.ResponseWriter, r *http.Request) {

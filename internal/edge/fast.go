@@ -3,11 +3,13 @@ package edge
 import (
 	"bytes"
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"math"
 	"net/http"
 	"strings"
+	"sync"
 	"time"
 	"unsafe"
 
@@ -21,9 +23,8 @@ import (
 // path as ServeHTTP (see viewer), behind a fasthttp adapter. Serve it with
 // FastServer, or a fasthttp.Server with NoDefaultServerHeader set.
 //
-// Differences from the net/http engine: request bodies are buffered whole
-// (fasthttp's model, bounded by the server's MaxRequestBodySize), and so
-// are response bodies up to streamAbove (larger or open-ended origin
+// Differences from the net/http engine: response bodies are buffered up
+// to streamAbove (larger or open-ended origin
 // bodies are streamed, see bodyStreamer), the origin's Date is
 // replaced by the edge's, and a viewer that goes away does not cancel the
 // origin fetch (recorded as 499 under net/http).
@@ -50,27 +51,63 @@ func (s *Server) FastHandler() fasthttp.RequestHandler {
 		x.rec.ResponseWriter = &x.fw
 		s.handle(x, &x.fast, lt, start)
 		x.fw.WriteHeader(http.StatusOK) // a no-op when the response has begun
+		// A request body is streamed (StreamRequestBody): fasthttp would
+		// read what the handler left unread as the next request on the
+		// connection. A body not read to its end (refused before it was
+		// read, or an origin that answered early) closes the connection.
+		if b := x.fast.body; b != nil {
+			if !b.finish() {
+				ctx.SetConnectionClose()
+			}
+		} else if cl := ctx.Request.Header.ContentLength(); cl > 0 || cl == -1 {
+			ctx.SetConnectionClose()
+		}
 		s.exchanges.put(x)
 	}
 }
 
 // FastServer returns a fasthttp.Server for FastHandler with the edge's
-// settings (no Server header, no default Content-Type, the net/http
-// engine's idle timeout).
+// settings: no Server header, no default Content-Type, Options.Viewer's
+// timeouts and connection caps, and request bodies streamed to the origin
+// rather than buffered.
 func (s *Server) FastServer() *fasthttp.Server {
+	vl := s.opts.Viewer
 	return &fasthttp.Server{
 		Handler:               s.FastHandler(),
 		NoDefaultServerHeader: true,
 		NoDefaultContentType:  true,
-		ReadTimeout:           time.Minute,
-		IdleTimeout:           2 * time.Minute,
-		MaxRequestBodySize:    64 << 20,
+		// fasthttp's ReadTimeout starts when a request's first byte
+		// arrives (IdleTimeout bounds the wait for it): it bounds the
+		// header. A request with a body then gets the whole ReadTimeout,
+		// from the end of its header, to send it.
+		ReadTimeout: vl.ReadHeaderTimeout,
+		HeaderReceived: func(h *fasthttp.RequestHeader) fasthttp.RequestConfig {
+			if cl := h.ContentLength(); cl > 0 || cl == -1 {
+				return fasthttp.RequestConfig{ReadTimeout: vl.ReadTimeout}
+			}
+			return fasthttp.RequestConfig{}
+		},
+		IdleTimeout: vl.IdleTimeout,
+		// The listener (internal/netlimit) enforces the caps first; these
+		// are fasthttp's own, for a listener that is not wrapped.
+		Concurrency:   vl.MaxConns,
+		MaxConnsPerIP: vl.MaxConnsPerIP,
+		// A body is read as the origin takes it (fastBody), at most 8 KiB
+		// ahead: a slow or huge upload, or one refused before it is read,
+		// holds no more memory than that.
+		StreamRequestBody:            true,
+		DisablePreParseMultipartForm: true,
+		MaxRequestBodySize:           64 << 20,
 		// The read buffer bounds the request line and headers (431 past
-		// it); CloudFront accepts 20,480 bytes of them.
-		ReadBufferSize: 24 << 10,
+		// it).
+		ReadBufferSize: MaxHeaderBytes,
 		Logger:         fastLogger{s},
 	}
 }
+
+// MaxHeaderBytes bounds a viewer request's line and header, on both
+// engines; CloudFront accepts 20,480 bytes of them.
+const MaxHeaderBytes = 24 << 10
 
 type fastLogger struct{ s *Server }
 
@@ -85,6 +122,8 @@ type fastViewer struct {
 	host, path, query string
 	parsed            bool
 	hdr               http.Header
+	// body is the request body as handed to the origin, or nil.
+	body *fastBody
 	// values is HeaderValues as a func value, made once per pooled
 	// viewer so that decideHeader does not allocate.
 	values func(string) []string
@@ -220,12 +259,58 @@ func (v *fastViewer) StickyCookie() string {
 func (v *fastViewer) TLS() bool          { return v.ctx.IsTLS() }
 func (v *fastViewer) RemoteAddr() string { return v.ctx.RemoteAddr().String() }
 
-// Body is a copy of the request body: the origin transport may still read
-// it after the request has ended.
+// Body is the request body, streamed from the connection. The origin
+// transport may still read it after the request has ended: fastBody cuts
+// it off then (see finish), since fasthttp reuses the connection's reader.
 func (v *fastViewer) Body() (io.Reader, int64) {
-	b := bytes.Clone(v.ctx.PostBody())
-	return bytes.NewReader(b), int64(len(b))
+	cl := v.ctx.Request.Header.ContentLength()
+	if cl == 0 || cl == -2 {
+		return http.NoBody, 0
+	}
+	if !v.ctx.Request.IsBodyStream() {
+		// A RequestCtx not from a server that streams bodies.
+		b := bytes.Clone(v.ctx.PostBody())
+		return bytes.NewReader(b), int64(len(b))
+	}
+	v.body = &fastBody{r: v.ctx.RequestBodyStream()}
+	if cl < 0 {
+		return v.body, -1
+	}
+	return v.body, int64(cl)
 }
+
+// fastBody is a streamed request body that can be cut off once the
+// request has ended.
+type fastBody struct {
+	mu       sync.Mutex
+	r        io.Reader
+	eof      bool
+	finished bool
+}
+
+func (b *fastBody) Read(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if b.finished {
+		return 0, errBodyAfterRequest
+	}
+	n, err := b.r.Read(p)
+	if err == io.EOF {
+		b.eof = true
+	}
+	return n, err
+}
+
+// finish ends the body's life (a Read in progress completes first) and
+// reports whether it was read to its end.
+func (b *fastBody) finish() bool {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	b.finished = true
+	return b.eof
+}
+
+var errBodyAfterRequest = errors.New("request body read after the request ended")
 
 // Context never ends: fasthttp does not report a viewer that goes away,
 // so the request waits for its origin fetch (see detach).

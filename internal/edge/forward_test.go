@@ -16,7 +16,7 @@ import (
 // the query parameters, cookies and headers the cache key holds. Anything
 // more would let the origin vary a shared object on what the key ignores.
 func TestForwardingMatchesCacheKey(t *testing.T) {
-	h := newHarness(t, harnessOptions{})
+	h := newHarness(t, harnessOptions{tables: true})
 	o := h.newTestOrigin("fwd.origin.test", func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Cache-Control", "max-age=600")
 		fmt.Fprintf(w, "q=%s c=%s host=%s", r.URL.RawQuery, r.Header.Get("Cookie"), r.Host)
@@ -66,7 +66,7 @@ func TestForwardingMatchesCacheKey(t *testing.T) {
 // Range and validators stay off the fetch, so no viewer's part or 304 is
 // stored for the others.
 func TestLegacyAllHeadersFillTakesWholeObject(t *testing.T) {
-	h := newHarness(t, harnessOptions{})
+	h := newHarness(t, harnessOptions{tables: true})
 	o := h.newTestOrigin("all.origin.test", func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Cache-Control", "max-age=600")
 		w.Header().Set("ETag", `"e"`)

@@ -27,6 +27,7 @@ import (
 	"github.com/stagefront/stagefront/internal/api/auth"
 	"github.com/stagefront/stagefront/internal/control"
 	"github.com/stagefront/stagefront/internal/edge"
+	"github.com/stagefront/stagefront/internal/edge/follow"
 	"github.com/stagefront/stagefront/internal/edge/origin"
 	"github.com/stagefront/stagefront/internal/store"
 	"github.com/stagefront/stagefront/internal/store/bolt"
@@ -58,6 +59,10 @@ type harnessOptions struct {
 	edgeStore func(store.Store) store.Store
 	// engine serves the edge with "fasthttp" instead of net/http ("").
 	engine string
+	// tables runs the edge alone: createDistribution and
+	// updateDistribution compile tables with routing.Compile and publish
+	// them, with no store, API or follower. For tests about serving.
+	tables bool
 }
 
 // harness is the whole product wired in-process over loopback: a bbolt
@@ -72,32 +77,26 @@ type harness struct {
 	store    *bolt.Store
 	svc      *control.Service
 	edge     *edge.Server
-	reg      *prometheus.Registry
-	cf       *cfsdk.Client
-	edgeURL  string
-	client   *http.Client
-	dialer   *originDialer
-	fetcher  *origin.Fetcher
-	runEdge  func()
-	runDone  chan struct{}
-	runStart sync.Once
+	follower *follow.Follower
+	// tables holds the distributions of a harness with opts.tables.
+	tables *directTables
+	// followLog holds what the follower logged at Error level (JSON).
+	followLog *lockedBuffer
+	reg       *prometheus.Registry
+	cf        *cfsdk.Client
+	edgeURL   string
+	client    *http.Client
+	dialer    *originDialer
+	fetcher   *origin.Fetcher
+	runEdge   func()
+	runDone   chan struct{}
+	runStart  sync.Once
 }
 
 func newHarness(t testing.TB, opts harnessOptions) *harness {
 	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	h := &harness{t: t, ctx: ctx, dialer: newOriginDialer(), runDone: make(chan struct{})}
-
-	st, err := bolt.Open(filepath.Join(t.TempDir(), "stagefront.db"), bolt.Options{})
-	if err != nil {
-		t.Fatalf("bolt.Open: %v", err)
-	}
-	t.Cleanup(func() {
-		if err := st.Close(); err != nil {
-			t.Errorf("store close: %v", err)
-		}
-	})
-	h.store = st
 
 	fetcher, err := origin.New(ctx, origin.Options{
 		S3Endpoint:  opts.s3Endpoint,
@@ -112,12 +111,8 @@ func newHarness(t testing.TB, opts harnessOptions) *harness {
 	h.fetcher = fetcher
 
 	h.reg = prometheus.NewRegistry()
-	var edgeStore store.Store = st
-	if opts.edgeStore != nil {
-		edgeStore = opts.edgeStore(st)
-	}
 	srv, err := edge.New(edge.Options{
-		Store: edgeStore, Fetcher: fetcher, Registry: h.reg,
+		Fetcher: fetcher, Registry: h.reg,
 		Logger:      slog.New(slog.DiscardHandler),
 		DebugHeader: true,
 		Clock:       opts.clock, Draw: opts.draw,
@@ -128,20 +123,6 @@ func newHarness(t testing.TB, opts harnessOptions) *harness {
 	}
 	t.Cleanup(srv.Close)
 	h.edge = srv
-
-	h.svc = control.New(st, control.Options{Deployment: srv})
-	if err := h.svc.Bootstrap(ctx); err != nil {
-		t.Fatalf("Bootstrap: %v", err)
-	}
-
-	apiSrv := httptest.NewServer(api.New(h.svc, api.Options{Verifier: auth.None(), Logger: slog.New(slog.DiscardHandler)}))
-	t.Cleanup(apiSrv.Close)
-	h.cf = cfsdk.New(cfsdk.Options{
-		BaseEndpoint: aws.String(apiSrv.URL),
-		Region:       "us-east-1",
-		Credentials:  credentials.NewStaticCredentialsProvider("AKIDDUMMY", "dummy", ""),
-		Retryer:      aws.NopRetryer{},
-	})
 
 	if opts.engine == engineFastHTTP {
 		h.edgeURL = serveFast(t, srv)
@@ -155,12 +136,56 @@ func newHarness(t testing.TB, opts harnessOptions) *harness {
 	h.client = &http.Client{Transport: tr, Timeout: 30 * time.Second,
 		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
 
+	if opts.tables {
+		// No store, API or follower: the test compiles its tables.
+		t.Cleanup(cancel)
+		h.tables = &directTables{dists: map[string]*directDist{}}
+		return h
+	}
+
+	st, err := bolt.Open(filepath.Join(t.TempDir(), "stagefront.db"), bolt.Options{})
+	if err != nil {
+		t.Fatalf("bolt.Open: %v", err)
+	}
+	t.Cleanup(func() {
+		if err := st.Close(); err != nil {
+			t.Errorf("store close: %v", err)
+		}
+	})
+	h.store = st
+	var edgeStore store.Store = st
+	if opts.edgeStore != nil {
+		edgeStore = opts.edgeStore(st)
+	}
+
+	h.followLog = &lockedBuffer{}
+	h.follower, err = follow.New(follow.Options{
+		Store: edgeStore, Publisher: srv, Registry: h.reg,
+		Logger: slog.New(slog.NewJSONHandler(h.followLog, &slog.HandlerOptions{Level: slog.LevelError})),
+	})
+	if err != nil {
+		t.Fatalf("follow.New: %v", err)
+	}
+	h.svc = control.New(st, control.Options{Deployment: h.follower})
+	if err := h.svc.Bootstrap(ctx); err != nil {
+		t.Fatalf("Bootstrap: %v", err)
+	}
+
+	apiSrv := httptest.NewServer(api.New(h.svc, api.Options{Verifier: auth.None(), Logger: slog.New(slog.DiscardHandler)}))
+	t.Cleanup(apiSrv.Close)
+	h.cf = cfsdk.New(cfsdk.Options{
+		BaseEndpoint: aws.String(apiSrv.URL),
+		Region:       "us-east-1",
+		Credentials:  credentials.NewStaticCredentialsProvider("AKIDDUMMY", "dummy", ""),
+		Retryer:      aws.NopRetryer{},
+	})
+
 	h.runEdge = func() {
 		h.runStart.Do(func() {
 			go func() {
 				defer close(h.runDone)
-				if err := srv.Run(ctx); err != nil {
-					t.Errorf("edge Run: %v", err)
+				if err := h.follower.Run(ctx); err != nil {
+					t.Errorf("follower Run: %v", err)
 				}
 			}()
 		})
@@ -179,19 +204,41 @@ func newHarness(t testing.TB, opts harnessOptions) *harness {
 	return h
 }
 
-// waitServed waits until the edge serves the store's current revision.
+// waitServed waits until the edge serves the store's current revision
+// (with tables, a published table is served at once).
 func (h *harness) waitServed() int64 {
 	h.t.Helper()
+	if h.tables != nil {
+		return h.tables.rev
+	}
 	rev, err := h.store.Revision(h.ctx)
 	if err != nil {
 		h.t.Fatalf("store revision: %v", err)
 	}
 	ctx, cancel := context.WithTimeout(h.ctx, 10*time.Second)
 	defer cancel()
-	if err := h.edge.WaitServed(ctx, rev); err != nil {
-		h.t.Fatalf("edge did not serve revision %d (serves %d): %v", rev, h.edge.ServedRevision(), err)
+	if err := h.follower.WaitServed(ctx, rev); err != nil {
+		h.t.Fatalf("edge did not serve revision %d (serves %d): %v", rev, h.follower.ServedRevision(), err)
 	}
 	return rev
+}
+
+// lockedBuffer is an io.Writer safe for concurrent use.
+type lockedBuffer struct {
+	mu  sync.Mutex
+	buf strings.Builder
+}
+
+func (b *lockedBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+func (b *lockedBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
 }
 
 // originDialer maps origin host names to loopback listeners and refuses
@@ -316,6 +363,15 @@ func (h *harness) do(method, domain, path string, header http.Header) (response,
 
 // --- CloudFront API helpers (the real SDK against the real API) ---
 
+// api returns the CloudFront client; a harness with tables has none.
+func (h *harness) api() *cfsdk.Client {
+	h.t.Helper()
+	if h.cf == nil {
+		h.t.Fatal("this test needs the store and API: do not set harnessOptions.tables")
+	}
+	return h.cf
+}
+
 func must[T any](tb testing.TB) func(v T, err error) T {
 	return func(v T, err error) T {
 		tb.Helper()
@@ -360,16 +416,22 @@ type dist struct {
 
 func (h *harness) createDistribution(cfg *types.DistributionConfig) dist {
 	h.t.Helper()
-	out := must[*cfsdk.CreateDistributionOutput](h.t)(h.cf.CreateDistribution(h.ctx, &cfsdk.CreateDistributionInput{DistributionConfig: cfg}))
+	if h.tables != nil {
+		return h.tables.create(h, cfg)
+	}
+	out := must[*cfsdk.CreateDistributionOutput](h.t)(h.api().CreateDistribution(h.ctx, &cfsdk.CreateDistributionInput{DistributionConfig: cfg}))
 	return dist{id: aws.ToString(out.Distribution.Id), domain: aws.ToString(out.Distribution.DomainName)}
 }
 
 // updateDistribution reads the config, lets mutate change it and writes it back.
 func (h *harness) updateDistribution(id string, mutate func(*types.DistributionConfig)) *cfsdk.UpdateDistributionOutput {
 	h.t.Helper()
-	cur := must[*cfsdk.GetDistributionConfigOutput](h.t)(h.cf.GetDistributionConfig(h.ctx, &cfsdk.GetDistributionConfigInput{Id: aws.String(id)}))
+	if h.tables != nil {
+		return h.tables.update(h, id, mutate)
+	}
+	cur := must[*cfsdk.GetDistributionConfigOutput](h.t)(h.api().GetDistributionConfig(h.ctx, &cfsdk.GetDistributionConfigInput{Id: aws.String(id)}))
 	mutate(cur.DistributionConfig)
-	return must[*cfsdk.UpdateDistributionOutput](h.t)(h.cf.UpdateDistribution(h.ctx, &cfsdk.UpdateDistributionInput{
+	return must[*cfsdk.UpdateDistributionOutput](h.t)(h.api().UpdateDistribution(h.ctx, &cfsdk.UpdateDistributionInput{
 		Id: aws.String(id), IfMatch: cur.ETag, DistributionConfig: cur.DistributionConfig}))
 }
 
@@ -380,13 +442,13 @@ func (h *harness) setOriginPath(id, originPath string) {
 
 func (h *harness) etag(id string) string {
 	h.t.Helper()
-	out := must[*cfsdk.GetDistributionConfigOutput](h.t)(h.cf.GetDistributionConfig(h.ctx, &cfsdk.GetDistributionConfigInput{Id: aws.String(id)}))
+	out := must[*cfsdk.GetDistributionConfigOutput](h.t)(h.api().GetDistributionConfig(h.ctx, &cfsdk.GetDistributionConfigInput{Id: aws.String(id)}))
 	return aws.ToString(out.ETag)
 }
 
 func (h *harness) copyStaging(primaryID, ref string) dist {
 	h.t.Helper()
-	out := must[*cfsdk.CopyDistributionOutput](h.t)(h.cf.CopyDistribution(h.ctx, &cfsdk.CopyDistributionInput{
+	out := must[*cfsdk.CopyDistributionOutput](h.t)(h.api().CopyDistribution(h.ctx, &cfsdk.CopyDistributionInput{
 		PrimaryDistributionId: aws.String(primaryID), CallerReference: aws.String(ref),
 		IfMatch: aws.String(h.etag(primaryID)), Staging: aws.Bool(true),
 	}))
@@ -423,7 +485,7 @@ func weightPolicy(stagingDomain string, weight float32, idle, maxTTL int32) *typ
 
 func (h *harness) createPolicy(cfg *types.ContinuousDeploymentPolicyConfig) string {
 	h.t.Helper()
-	out := must[*cfsdk.CreateContinuousDeploymentPolicyOutput](h.t)(h.cf.CreateContinuousDeploymentPolicy(h.ctx,
+	out := must[*cfsdk.CreateContinuousDeploymentPolicyOutput](h.t)(h.api().CreateContinuousDeploymentPolicy(h.ctx,
 		&cfsdk.CreateContinuousDeploymentPolicyInput{ContinuousDeploymentPolicyConfig: cfg}))
 	return aws.ToString(out.ContinuousDeploymentPolicy.Id)
 }
@@ -439,11 +501,11 @@ func (h *harness) updatePolicy(id string, cfg *types.ContinuousDeploymentPolicyC
 }
 
 func (h *harness) updatePolicyErr(id string, cfg *types.ContinuousDeploymentPolicyConfig) (*cfsdk.UpdateContinuousDeploymentPolicyOutput, error) {
-	cur, err := h.cf.GetContinuousDeploymentPolicyConfig(h.ctx, &cfsdk.GetContinuousDeploymentPolicyConfigInput{Id: aws.String(id)})
+	cur, err := h.api().GetContinuousDeploymentPolicyConfig(h.ctx, &cfsdk.GetContinuousDeploymentPolicyConfigInput{Id: aws.String(id)})
 	if err != nil {
 		return nil, err
 	}
-	return h.cf.UpdateContinuousDeploymentPolicy(h.ctx, &cfsdk.UpdateContinuousDeploymentPolicyInput{
+	return h.api().UpdateContinuousDeploymentPolicy(h.ctx, &cfsdk.UpdateContinuousDeploymentPolicyInput{
 		Id: aws.String(id), IfMatch: cur.ETag, ContinuousDeploymentPolicyConfig: cfg})
 }
 
@@ -460,15 +522,15 @@ func (h *harness) promote(primaryID, stagingID string) {
 }
 
 func (h *harness) promoteErr(primaryID, stagingID string) error {
-	p, err := h.cf.GetDistribution(h.ctx, &cfsdk.GetDistributionInput{Id: aws.String(primaryID)})
+	p, err := h.api().GetDistribution(h.ctx, &cfsdk.GetDistributionInput{Id: aws.String(primaryID)})
 	if err != nil {
 		return err
 	}
-	s, err := h.cf.GetDistribution(h.ctx, &cfsdk.GetDistributionInput{Id: aws.String(stagingID)})
+	s, err := h.api().GetDistribution(h.ctx, &cfsdk.GetDistributionInput{Id: aws.String(stagingID)})
 	if err != nil {
 		return err
 	}
-	_, err = h.cf.UpdateDistributionWithStagingConfig(h.ctx, &cfsdk.UpdateDistributionWithStagingConfigInput{
+	_, err = h.api().UpdateDistributionWithStagingConfig(h.ctx, &cfsdk.UpdateDistributionWithStagingConfigInput{
 		Id: aws.String(primaryID), StagingDistributionId: aws.String(stagingID),
 		IfMatch: aws.String(aws.ToString(p.ETag) + ", " + aws.ToString(s.ETag)),
 	})

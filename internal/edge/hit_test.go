@@ -99,7 +99,7 @@ func normalizeHit(r response) response {
 func TestRequestTargetForms(t *testing.T) {
 	for _, engine := range engines {
 		t.Run(engine, func(t *testing.T) {
-			h := newHarness(t, harnessOptions{engine: engine})
+			h := newHarness(t, harnessOptions{tables: true, engine: engine})
 			o := h.newTestOrigin("forms.origin.test", func(w http.ResponseWriter, r *http.Request) {
 				io.WriteString(w, r.URL.RequestURI())
 			})

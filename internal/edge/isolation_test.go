@@ -85,7 +85,7 @@ func TestSetCookieNeverReplayed(t *testing.T) {
 	for _, engine := range engines {
 		t.Run(engine, func(t *testing.T) {
 			t.Parallel()
-			h := newHarness(t, harnessOptions{engine: engine})
+			h := newHarness(t, harnessOptions{tables: true, engine: engine})
 			var sessions atomic.Int64
 			hold := make(chan struct{})
 			o := h.newTestOrigin("cookies.origin.test", func(w http.ResponseWriter, r *http.Request) {
@@ -167,7 +167,7 @@ func TestAuthorizationNeverShared(t *testing.T) {
 	for _, engine := range engines {
 		t.Run(engine, func(t *testing.T) {
 			t.Parallel()
-			h := newHarness(t, harnessOptions{engine: engine})
+			h := newHarness(t, harnessOptions{tables: true, engine: engine})
 			o := h.newTestOrigin("auth.origin.test", func(w http.ResponseWriter, r *http.Request) {
 				switch {
 				case strings.HasPrefix(r.URL.Path, "/public"):
@@ -244,7 +244,7 @@ func TestPrivateResponseNotCoalesced(t *testing.T) {
 	for _, engine := range engines {
 		t.Run(engine, func(t *testing.T) {
 			t.Parallel()
-			h := newHarness(t, harnessOptions{engine: engine})
+			h := newHarness(t, harnessOptions{tables: true, engine: engine})
 			const n = 20
 			var (
 				pages   atomic.Int64

@@ -24,7 +24,7 @@ func TestLargeObjectsStreamUncached(t *testing.T) {
 
 func testLargeObjects(t *testing.T, engine string) {
 	const limit = 64 << 10
-	h := newHarness(t, harnessOptions{engine: engine, maxBodyBytes: limit})
+	h := newHarness(t, harnessOptions{tables: true, engine: engine, maxBodyBytes: limit})
 	big := strings.Repeat("0123456789abcdef", 3*limit/16+7) // 3 × limit + 112 bytes
 	var fetches atomic.Int64
 	o := h.newTestOrigin("large.origin.test", func(w http.ResponseWriter, r *http.Request) {
@@ -101,7 +101,7 @@ func TestUncachedBodiesStream(t *testing.T) {
 }
 
 func testUncachedStream(t *testing.T, engine string) {
-	h := newHarness(t, harnessOptions{engine: engine})
+	h := newHarness(t, harnessOptions{tables: true, engine: engine})
 	first := strings.Repeat("a", 256<<10+1000) // not a multiple of any buffer size
 	var release atomic.Pointer[chan struct{}]  // the origin sends the rest once it is closed
 	o := h.newTestOrigin("stream.origin.test", func(w http.ResponseWriter, r *http.Request) {

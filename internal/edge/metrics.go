@@ -21,12 +21,9 @@ type metrics struct {
 	mu     sync.Mutex
 	byDist atomic.Pointer[map[string]*distMetrics]
 
-	requests      *prometheus.CounterVec
-	latency       *prometheus.HistogramVec
-	originErrors  *prometheus.CounterVec
-	compileErrors *prometheus.CounterVec
-	tableRevision prometheus.Gauge
-	swapSeconds   prometheus.Histogram
+	requests     *prometheus.CounterVec
+	latency      *prometheus.HistogramVec
+	originErrors *prometheus.CounterVec
 }
 
 func newMetrics(reg prometheus.Registerer, c *cache.Cache) (*metrics, error) {
@@ -41,22 +38,12 @@ func newMetrics(reg prometheus.Registerer, c *cache.Cache) (*metrics, error) {
 		originErrors: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "stagefront_edge_origin_errors_total", Help: "Origin fetch failures by distribution and the status answered.",
 		}, []string{"distribution", "status"}),
-		compileErrors: prometheus.NewCounterVec(prometheus.CounterOpts{
-			Name: "stagefront_edge_compile_errors_total", Help: "Distribution configs that did not compile (the last good entry is kept).",
-		}, []string{"distribution"}),
-		tableRevision: prometheus.NewGauge(prometheus.GaugeOpts{
-			Name: "stagefront_edge_table_revision", Help: "Store revision of the routing table in use.",
-		}),
-		swapSeconds: prometheus.NewHistogram(prometheus.HistogramOpts{
-			Name: "stagefront_edge_table_swap_seconds", Help: "Time to purge, compile and swap the routing table after a store change.",
-			Buckets: prometheus.ExponentialBuckets(0.00005, 2, 16),
-		}),
 	}
 	stats := func(name, help string, kind prometheus.ValueType, read func(cache.Stats) float64) prometheus.Collector {
 		return prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: name, Help: help}, func() float64 { return read(c.Stats()) })
 	}
 	collectors := []prometheus.Collector{
-		m.requests, m.latency, m.originErrors, m.compileErrors, m.tableRevision, m.swapSeconds,
+		m.requests, m.latency, m.originErrors,
 		prometheus.NewCounterFunc(prometheus.CounterOpts{Name: "stagefront_cache_hits_total", Help: "Requests answered from the cache."},
 			func() float64 { return float64(c.Stats().Hits) }),
 		prometheus.NewCounterFunc(prometheus.CounterOpts{Name: "stagefront_cache_misses_total", Help: "Requests that waited for an origin fetch."},

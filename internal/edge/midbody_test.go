@@ -24,7 +24,7 @@ func TestOriginFailsMidBody(t *testing.T) {
 }
 
 func testOriginFailsMidBody(t *testing.T, engine string) {
-	h := newHarness(t, harnessOptions{engine: engine})
+	h := newHarness(t, harnessOptions{tables: true, engine: engine})
 	release := make(chan struct{})
 	t.Cleanup(func() { close(release) })
 	o := h.newTestOrigin("midbody.origin.test", func(w http.ResponseWriter, r *http.Request) {

@@ -25,7 +25,7 @@ func closedAddr(t *testing.T) string {
 }
 
 func TestOriginFailures(t *testing.T) {
-	h := newHarness(t, harnessOptions{})
+	h := newHarness(t, harnessOptions{tables: true})
 	h.dialer.route("down.origin.test:80", closedAddr(t))
 	release := make(chan struct{})
 	slow := h.newTestOrigin("slow.origin.test", func(w http.ResponseWriter, r *http.Request) {

@@ -101,7 +101,7 @@ const apiViewerQuery = "b=%20two&a=1&response-content-type=text%2Fhtml"
 func TestOriginRequestPolicyAllViewerExceptHostHeader(t *testing.T) {
 	for _, engine := range engines {
 		t.Run(engine, func(t *testing.T) {
-			h := newHarness(t, harnessOptions{engine: engine})
+			h := newHarness(t, harnessOptions{tables: true, engine: engine})
 			api := loggingOrigin(h, "api.origin.test", "")
 			plain := loggingOrigin(h, "plain.origin.test", "")
 			d := h.createDistribution(withOriginRequestPolicy(customOriginConfig("orp-api", "api.origin.test", "", cachingDisabled), orpAllViewerExceptHost))
@@ -147,7 +147,7 @@ func TestOriginRequestPolicyAllViewerExceptHostHeader(t *testing.T) {
 func TestOriginRequestPolicyAllViewer(t *testing.T) {
 	for _, engine := range engines {
 		t.Run(engine, func(t *testing.T) {
-			h := newHarness(t, harnessOptions{engine: engine})
+			h := newHarness(t, harnessOptions{tables: true, engine: engine})
 			all := loggingOrigin(h, "all.origin.test", "")
 			withCF := loggingOrigin(h, "cf.origin.test", "")
 			d := h.createDistribution(withOriginRequestPolicy(customOriginConfig("orp-all", "all.origin.test", "", cachingDisabled), orpAllViewer))
@@ -195,7 +195,7 @@ func TestOriginRequestPolicyAllViewer(t *testing.T) {
 // key still ignores it, as on CloudFront: two viewers with different
 // Origin values share the object the first one fetched.
 func TestOriginRequestPolicyOutsideCacheKey(t *testing.T) {
-	h := newHarness(t, harnessOptions{})
+	h := newHarness(t, harnessOptions{tables: true})
 	log := loggingOrigin(h, "cors.origin.test", "max-age=600")
 	d := h.createDistribution(withOriginRequestPolicy(customOriginConfig("orp-cors", "cors.origin.test", "", cachingOptimized), orpCORSS3Origin))
 	h.waitServed()
@@ -228,7 +228,7 @@ func TestOriginRequestPolicyOutsideCacheKey(t *testing.T) {
 // Range or validators, so the cache gets the whole object and cuts the
 // viewer's range itself.
 func TestOriginRequestPolicyCacheFill(t *testing.T) {
-	h := newHarness(t, harnessOptions{})
+	h := newHarness(t, harnessOptions{tables: true})
 	log := &requestLog{}
 	h.newTestOrigin("fill.origin.test", func(w http.ResponseWriter, r *http.Request) {
 		log.record(r)
@@ -273,7 +273,7 @@ func TestOriginRequestPolicyS3ResponseOverrides(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	h := newHarness(t, harnessOptions{s3Endpoint: endpoint})
+	h := newHarness(t, harnessOptions{tables: true, s3Endpoint: endpoint})
 	d := h.createDistribution(&types.DistributionConfig{
 		CallerReference: aws.String("orp-s3"), Comment: aws.String(""), Enabled: aws.Bool(true),
 		Origins: &types.Origins{Quantity: aws.Int32(1), Items: []types.Origin{{

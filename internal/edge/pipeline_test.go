@@ -132,6 +132,36 @@ func TestBrokenConfigKeepsLastGoodEntry(t *testing.T) {
 			if got := counterValue(t, h, "stagefront_edge_compile_errors_total", map[string]string{"distribution": a.id}); got <= errorsBefore {
 				t.Errorf("compile errors counter for %s = %v, want more than %v", a.id, got, errorsBefore)
 			}
+			if reason, ok := failingReason(t, h, a.id); !ok || reason == "" {
+				t.Errorf("stagefront_edge_config_failing has no series for %s with a reason", a.id)
+			}
+			if logs := h.followLog.String(); !strings.Contains(logs, `"distribution":"`+a.id+`"`) || !strings.Contains(logs, "did not compile") {
+				t.Errorf("follower logs do not name %s as failing to compile:\n%s", a.id, logs)
+			}
+			if tc.name != "does not compile" {
+				return // the API cannot read an undecodable record back
+			}
+			if reason, _ := failingReason(t, h, a.id); !strings.Contains(reason, "no-such-origin") {
+				t.Errorf("failing reason %q does not name the missing origin", reason)
+			}
+			// The edge serves the broken record's revision but not its
+			// config: the distribution is InProgress, the other Deployed.
+			if s := h.status(a.id); s != "InProgress" {
+				t.Errorf("status of the distribution that does not compile = %s, want InProgress", s)
+			}
+			if s := h.status(b.id); s != "Deployed" {
+				t.Errorf("status of the other distribution = %s, want Deployed", s)
+			}
+			list := must[*cfsdk.ListDistributionsOutput](t)(h.cf.ListDistributions(h.ctx, &cfsdk.ListDistributionsInput{}))
+			for _, item := range list.DistributionList.Items {
+				want := "Deployed"
+				if aws.ToString(item.Id) == a.id {
+					want = "InProgress"
+				}
+				if got := aws.ToString(item.Status); got != want {
+					t.Errorf("ListDistributions: %s is %s, want %s", aws.ToString(item.Id), got, want)
+				}
+			}
 		})
 	}
 
@@ -155,6 +185,45 @@ func TestBrokenConfigKeepsLastGoodEntry(t *testing.T) {
 	if d := h.edge.Table().Dist(a.id); d == nil || d.Err != nil {
 		t.Errorf("after the fix the entry still reports %v", d.Err)
 	}
+	if s := h.status(a.id); s != "Deployed" {
+		t.Errorf("status after the fix = %s, want Deployed", s)
+	}
+	if reason, ok := failingReason(t, h, a.id); ok {
+		t.Errorf("after the fix stagefront_edge_config_failing still reports %s: %s", a.id, reason)
+	}
+}
+
+// status returns the distribution's Status as the API reports it.
+func (h *harness) status(id string) string {
+	h.t.Helper()
+	out := must[*cfsdk.GetDistributionOutput](h.t)(h.cf.GetDistribution(h.ctx, &cfsdk.GetDistributionInput{Id: aws.String(id)}))
+	return aws.ToString(out.Distribution.Status)
+}
+
+// failingReason returns the reason label of the distribution's series in
+// stagefront_edge_config_failing, and whether it has one.
+func failingReason(t *testing.T, h *harness, id string) (string, bool) {
+	t.Helper()
+	mfs, err := h.reg.Gather()
+	if err != nil {
+		t.Fatalf("gather: %v", err)
+	}
+	for _, mf := range mfs {
+		if mf.GetName() != "stagefront_edge_config_failing" {
+			continue
+		}
+		for _, m := range mf.GetMetric() {
+			if !matchLabels(m, map[string]string{"distribution": id}) {
+				continue
+			}
+			for _, lp := range m.GetLabel() {
+				if lp.GetName() == "reason" {
+					return lp.GetValue(), true
+				}
+			}
+		}
+	}
+	return "", false
 }
 
 // flakyStore lets a test cut the edge off the store: List fails while
@@ -329,7 +398,7 @@ func TestDeployedMeansServed(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if aws.ToString(out.Distribution.Status) == "Deployed" && h.edge.ServedRevision() < kv.ModRevision {
+		if aws.ToString(out.Distribution.Status) == "Deployed" && h.follower.ServedRevision() < kv.ModRevision {
 			t.Fatalf("update %d returned Deployed before the edge served revision %d", i, kv.ModRevision)
 		}
 		for {
@@ -337,7 +406,7 @@ func TestDeployedMeansServed(t *testing.T) {
 			if aws.ToString(g.Distribution.Status) != "Deployed" {
 				continue // InProgress: the edge has not swapped yet
 			}
-			if served := h.edge.ServedRevision(); served < kv.ModRevision {
+			if served := h.follower.ServedRevision(); served < kv.ModRevision {
 				t.Fatalf("update %d: Deployed while the edge serves %d < %d", i, served, kv.ModRevision)
 			}
 			break

@@ -14,7 +14,7 @@ import (
 // chunked, HEAD gets the length without a body, and many requests in a row
 // share the pooled origin connections.
 func TestProxyPassesLength(t *testing.T) {
-	h := newHarness(t, harnessOptions{})
+	h := newHarness(t, harnessOptions{tables: true})
 	big := strings.Repeat("0123456789abcdef", 4096) // 64 KiB
 	var mu sync.Mutex
 	conns := map[string]bool{} // client addresses the origin saw

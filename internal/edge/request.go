@@ -278,7 +278,9 @@ func (s *Server) fetchFrom(ctx context.Context, v viewer, b *routing.Behavior, u
 		Method: method, Path: path, Header: forwardHeaders(b, v, method, passRange),
 		ViewerScheme: "http", ClientIP: hostOnly(v.RemoteAddr()), ContentLength: -1,
 	}
-	if passRange && method == http.MethodGet {
+	if passRange && method == http.MethodGet && !tooManyRanges(v.HeaderGet("Range")) {
+		// More than maxRanges ranges: the origin is not asked for them
+		// either, and the viewer gets the whole object.
 		for _, name := range []string{"Range", "If-Range"} {
 			if values := v.HeaderValues(name); len(values) > 0 {
 				if req.Header == nil {

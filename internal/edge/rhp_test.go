@@ -45,7 +45,7 @@ func headerOrigin(h *harness, host, cacheControl, name, value string) *requestLo
 func TestResponseHeadersPolicySecurityHeaders(t *testing.T) {
 	for _, engine := range engines {
 		t.Run(engine, func(t *testing.T) {
-			h := newHarness(t, harnessOptions{engine: engine})
+			h := newHarness(t, harnessOptions{tables: true, engine: engine})
 			headerOrigin(h, "sec.origin.test", "max-age=600", "X-Content-Type-Options", "origin-value")
 			cached := h.createDistribution(withResponseHeadersPolicy(customOriginConfig("rhp-sec", "sec.origin.test", "", cachingOptimized), rhpSecurityHeaders))
 			uncached := h.createDistribution(withResponseHeadersPolicy(customOriginConfig("rhp-sec-nc", "sec.origin.test", "", cachingDisabled), rhpSecurityHeaders))
@@ -88,7 +88,7 @@ func TestResponseHeadersPolicySecurityHeaders(t *testing.T) {
 func TestResponseHeadersPolicySimpleCORS(t *testing.T) {
 	for _, engine := range engines {
 		t.Run(engine, func(t *testing.T) {
-			h := newHarness(t, harnessOptions{engine: engine})
+			h := newHarness(t, harnessOptions{tables: true, engine: engine})
 			log := headerOrigin(h, "cors.origin.test", "max-age=600", "Access-Control-Allow-Origin", "https://app.example")
 			d := h.createDistribution(withResponseHeadersPolicy(customOriginConfig("rhp-cors", "cors.origin.test", "", cachingOptimized), rhpSimpleCORS))
 			h.waitServed()
@@ -132,7 +132,7 @@ func TestResponseHeadersPolicySimpleCORS(t *testing.T) {
 func TestResponseHeadersPolicyPreflight(t *testing.T) {
 	for _, engine := range engines {
 		t.Run(engine, func(t *testing.T) {
-			h := newHarness(t, harnessOptions{engine: engine})
+			h := newHarness(t, harnessOptions{tables: true, engine: engine})
 			log := headerOrigin(h, "pre.origin.test", "no-store", "X-Unused", "")
 			cfg := withResponseHeadersPolicy(customOriginConfig("rhp-pre", "pre.origin.test", "", cachingDisabled), rhpCORSWithPreflight)
 			cfg.DefaultCacheBehavior.AllowedMethods = &types.AllowedMethods{Quantity: aws.Int32(3), Items: []types.Method{"GET", "HEAD", "OPTIONS"}}

@@ -21,7 +21,6 @@ import (
 
 	"github.com/stagefront/stagefront/internal/edge/cache"
 	"github.com/stagefront/stagefront/internal/routing"
-	"github.com/stagefront/stagefront/internal/store"
 )
 
 // DebugHeader names the serving distribution and variant on every response
@@ -30,7 +29,6 @@ const DebugHeader = "X-Stagefront-Distribution"
 
 // Options configure a Server.
 type Options struct {
-	Store    store.Store
 	Fetcher  Fetcher
 	Logger   *slog.Logger
 	Registry prometheus.Registerer
@@ -46,12 +44,37 @@ type Options struct {
 	// MaxBodyBytes bounds a cached object (default 64 MiB); larger
 	// responses are streamed uncached.
 	MaxBodyBytes int64
+	// Viewer bounds the viewer connections of the fasthttp engine's
+	// server (FastServer); the net/http engine's http.Server is built by
+	// its caller from the same values.
+	Viewer ViewerLimits
 }
 
-// Server is the viewer-facing edge: it follows the store, publishes an
-// immutable routing table and serves every distribution from it.
+// ViewerLimits bound viewer connections. Zero values take the defaults.
+type ViewerLimits struct {
+	// ReadHeaderTimeout bounds reading a request's header (default 10 s).
+	ReadHeaderTimeout time.Duration
+	// ReadTimeout bounds reading a whole request, header and body
+	// (default 60 s, nginx's client_body_timeout).
+	ReadTimeout time.Duration
+	// IdleTimeout bounds a kept-alive connection between requests
+	// (default 75 s, nginx's keepalive_timeout).
+	IdleTimeout time.Duration
+	// MaxConns and MaxConnsPerIP cap the connections served at once, in
+	// total and from one client address (0: no cap).
+	MaxConns, MaxConnsPerIP int
+}
+
+// Default viewer timeouts (see ViewerLimits).
+const (
+	DefaultReadHeaderTimeout = 10 * time.Second
+	DefaultReadTimeout       = 60 * time.Second
+	DefaultIdleTimeout       = 75 * time.Second
+)
+
+// Server is the viewer-facing edge: it serves every distribution from the
+// immutable routing table last published to it (by the config follower).
 type Server struct {
-	store   store.Store
 	fetcher Fetcher
 	cache   *cache.Cache
 	log     *slog.Logger
@@ -59,26 +82,17 @@ type Server struct {
 	opts    Options
 	tlsWarn *tlsWarner
 
-	live     atomic.Pointer[liveTable]
-	served   atomic.Int64
-	servedMu sync.Mutex
-	servedCh chan struct{}
-
-	// appliedInvalidations holds the keys of the stored invalidations this
-	// edge has purged for, so a resync purges only for the others. Only
-	// the config pipeline (Run) touches it.
-	appliedInvalidations map[string]bool
-	cookieBufs           sync.Pool
-	exchanges            exchanges
-	copyBufs             copyBuffers
-	compressors          compressors
+	live        atomic.Pointer[liveTable]
+	cookieBufs  sync.Pool
+	exchanges   exchanges
+	copyBufs    copyBuffers
+	compressors compressors
 	// realClock is set when Clock is time.Now: the request's start time
 	// then serves as its "now" too.
 	realClock bool
 }
 
-// New builds a Server. Call Run to follow the store; it serves 503 until
-// the first table is published.
+// New builds a Server. It serves 503 until the first table is published.
 func New(opts Options) (*Server, error) {
 	if opts.Logger == nil {
 		opts.Logger = slog.Default()
@@ -88,6 +102,15 @@ func New(opts Options) (*Server, error) {
 	}
 	if opts.MaxBodyBytes <= 0 {
 		opts.MaxBodyBytes = 64 << 20
+	}
+	if opts.Viewer.ReadHeaderTimeout <= 0 {
+		opts.Viewer.ReadHeaderTimeout = DefaultReadHeaderTimeout
+	}
+	if opts.Viewer.ReadTimeout <= 0 {
+		opts.Viewer.ReadTimeout = DefaultReadTimeout
+	}
+	if opts.Viewer.IdleTimeout <= 0 {
+		opts.Viewer.IdleTimeout = DefaultIdleTimeout
 	}
 	realClock := opts.Clock == nil
 	if realClock {
@@ -114,10 +137,8 @@ func New(opts Options) (*Server, error) {
 		return nil, err
 	}
 	s := &Server{
-		store: opts.Store, fetcher: opts.Fetcher, cache: c, log: opts.Logger, metrics: m, opts: opts, tlsWarn: tlsWarn,
-		servedCh:             make(chan struct{}),
-		appliedInvalidations: map[string]bool{},
-		realClock:            realClock,
+		fetcher: opts.Fetcher, cache: c, log: opts.Logger, metrics: m, opts: opts, tlsWarn: tlsWarn,
+		realClock: realClock,
 	}
 	s.cookieBufs.New = func() any { b := make([]byte, 0, 160); return &b }
 	return s, nil
@@ -199,7 +220,13 @@ func (s *Server) serve(x *exchange, v viewer, lt *liveTable, start time.Time) (d
 		w.Header()[DebugHeader] = lt.debugHeader(d, dec.Variant, variant)
 	}
 
-	path := v.EscapedPath()
+	// Normalized once, before anything looks at it: the behavior, the
+	// cache key and the origin request all see the same path (normalize.go).
+	path, err := normalizePath(v.EscapedPath())
+	if err != nil {
+		errorPage(w, http.StatusBadRequest, "Bad request. The request path is not valid: "+err.Error()+".")
+		return primary.ID, variant
+	}
 	if path == "/" && d.DefaultRootObject != "" {
 		path = "/" + d.DefaultRootObject
 	}

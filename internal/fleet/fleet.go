@@ -1,7 +1,9 @@
 // Package fleet owns what makes several stagefront processes one CDN on a
-// shared etcd: edges announce themselves under a lease with the store
-// revision they serve, and the control plane asks the registry whether a
-// revision is deployed (every live edge serves it). A dead edge drops out
+// shared etcd: edges announce themselves under a lease with their
+// watermark (the store revision their table was compiled from and the
+// distributions they failed to compile), and the control plane reads the
+// fleet's watermark in one read: a record is deployed once every live edge
+// serves its revision and none failed to compile it. A dead edge drops out
 // when its lease expires, so it never delays Deployed for longer than that.
 // Lifecycle: NewRegistry over the etcd store's client; each edge runs
 // Announce in an owned goroutine until its context ends.
@@ -12,9 +14,13 @@ import (
 	"encoding/json"
 	"fmt"
 	"log/slog"
+	"maps"
+	"math"
 	"time"
 
 	clientv3 "go.etcd.io/etcd/client/v3"
+
+	"github.com/stagefront/stagefront/internal/model"
 )
 
 // DefaultLeaseTTL is how long a silent edge stays a member.
@@ -22,10 +28,17 @@ const DefaultLeaseTTL = 5 * time.Second
 
 // Member is one live edge.
 type Member struct {
-	Node     string    `json:"node"`
-	Addr     string    `json:"addr"`
-	Revision int64     `json:"revision"`
-	Updated  time.Time `json:"updated"`
+	Node     string `json:"node"`
+	Addr     string `json:"addr"`
+	Revision int64  `json:"revision"`
+	// Failing is model.Watermark.Failing of this edge.
+	Failing map[string]int64 `json:"failing,omitempty"`
+	Updated time.Time        `json:"updated"`
+}
+
+// Source is what an edge announces: its watermark.
+type Source interface {
+	Watermark(ctx context.Context) model.Watermark
 }
 
 // Registry reads and writes fleet membership in etcd.
@@ -63,27 +76,28 @@ func (r *Registry) Members(ctx context.Context) ([]Member, error) {
 	return out, nil
 }
 
-// Deployed implements control.Deployment: rev is deployed once every live
-// edge serves it. With no live edge there is nothing to wait for. When
-// etcd cannot be read the answer is "not yet".
-func (r *Registry) Deployed(ctx context.Context, rev int64) bool {
+// Watermark implements control.Deployment with one etcd read: the lowest
+// revision any live edge serves, and every edge's compile failures. With
+// no live edge there is nothing to wait for. When etcd cannot be read the
+// answer is "nothing served yet".
+func (r *Registry) Watermark(ctx context.Context) model.Watermark {
 	members, err := r.Members(ctx)
 	if err != nil {
-		return false
+		r.log.Debug("fleet watermark", "err", err)
+		return model.Watermark{}
 	}
+	wm := model.Watermark{Revision: math.MaxInt64}
 	for _, m := range members {
-		if m.Revision < rev {
-			return false
-		}
+		wm = wm.Join(model.Watermark{Revision: m.Revision, Failing: m.Failing})
 	}
-	return true
+	return wm
 }
 
 // Announce keeps node registered while ctx lives: it holds a lease of ttl,
-// and writes served() whenever it changes (polled every 10 ms, so the
+// and writes served's watermark whenever it changes (polled every 10 ms, so the
 // registry lags the edge by at most that). When etcd is unreachable it
 // retries with backoff; the edge keeps serving meanwhile.
-func (r *Registry) Announce(ctx context.Context, node, addr string, served func() int64, ttl time.Duration) error {
+func (r *Registry) Announce(ctx context.Context, node, addr string, served Source, ttl time.Duration) error {
 	if ttl <= 0 {
 		ttl = DefaultLeaseTTL
 	}
@@ -104,7 +118,7 @@ func (r *Registry) Announce(ctx context.Context, node, addr string, served func(
 	}
 }
 
-func (r *Registry) announce(ctx context.Context, node, addr string, served func() int64, ttl time.Duration) error {
+func (r *Registry) announce(ctx context.Context, node, addr string, served Source, ttl time.Duration) error {
 	grantCtx, cancel := context.WithTimeout(ctx, 2*time.Second)
 	lease, err := r.cli.Grant(grantCtx, int64(ttl/time.Second))
 	cancel()
@@ -117,20 +131,20 @@ func (r *Registry) announce(ctx context.Context, node, addr string, served func(
 	if err != nil {
 		return fmt.Errorf("keep lease alive: %w", err)
 	}
-	last := int64(-1)
+	last := model.Watermark{Revision: -1}
 	tick := time.NewTicker(10 * time.Millisecond)
 	defer tick.Stop()
 	for {
-		if rev := served(); rev != last {
-			m := Member{Node: node, Addr: addr, Revision: rev, Updated: time.Now().UTC()}
+		if wm := served.Watermark(ctx); wm.Revision != last.Revision || !maps.Equal(wm.Failing, last.Failing) {
+			m := Member{Node: node, Addr: addr, Revision: wm.Revision, Failing: wm.Failing, Updated: time.Now().UTC()}
 			b, _ := json.Marshal(m)
 			putCtx, cancel := context.WithTimeout(ctx, 2*time.Second)
 			_, err := r.cli.Put(putCtx, r.prefix+node, string(b), clientv3.WithLease(lease.ID))
 			cancel()
 			if err != nil {
-				return fmt.Errorf("announce revision %d: %w", rev, err)
+				return fmt.Errorf("announce revision %d: %w", wm.Revision, err)
 			}
-			last = rev
+			last = wm
 		}
 		select {
 		case <-ctx.Done():

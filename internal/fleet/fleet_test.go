@@ -10,6 +10,7 @@ import (
 	clientv3 "go.etcd.io/etcd/client/v3"
 
 	"github.com/stagefront/stagefront/internal/fleet"
+	"github.com/stagefront/stagefront/internal/model"
 	"github.com/stagefront/stagefront/internal/store/etcd/etcdtest"
 )
 
@@ -34,33 +35,55 @@ func eventually(t *testing.T, what string, cond func() bool) {
 	}
 }
 
+// fakeEdge is an edge's watermark, changed by the test.
+type fakeEdge struct {
+	wm atomic.Pointer[model.Watermark]
+}
+
+func newFakeEdge(rev int64) *fakeEdge {
+	e := &fakeEdge{}
+	e.set(model.Watermark{Revision: rev})
+	return e
+}
+
+func (e *fakeEdge) set(wm model.Watermark)                    { e.wm.Store(&wm) }
+func (e *fakeEdge) Watermark(context.Context) model.Watermark { return *e.wm.Load() }
+
 func TestDeployedWaitsForEveryLiveEdge(t *testing.T) {
 	srv := etcdtest.Start(t)
 	reg := newRegistry(t, srv)
 	ctx := t.Context()
-	var revA, revB atomic.Int64
-	revA.Store(5)
-	revB.Store(3)
+	edgeA, edgeB := newFakeEdge(5), newFakeEdge(3)
 	ctxA, stopA := context.WithCancel(ctx)
 	doneA := make(chan struct{})
-	go func() { defer close(doneA); _ = reg.Announce(ctxA, "a", "127.0.0.1:1", revA.Load, 2*time.Second) }()
-	go func() { _ = reg.Announce(ctx, "b", "127.0.0.1:2", revB.Load, 2*time.Second) }()
+	go func() { defer close(doneA); _ = reg.Announce(ctxA, "a", "127.0.0.1:1", edgeA, 2*time.Second) }()
+	go func() { _ = reg.Announce(ctx, "b", "127.0.0.1:2", edgeB, 2*time.Second) }()
 	eventually(t, "two members", func() bool { m, _ := reg.Members(ctx); return len(m) == 2 })
 
-	if !reg.Deployed(ctx, 3) {
-		t.Error("Deployed(3) = false; both edges serve >= 3")
+	if !reg.Watermark(ctx).Served(3) {
+		t.Error("Served(3) = false; both edges serve >= 3")
 	}
-	if reg.Deployed(ctx, 4) {
-		t.Error("Deployed(4) = true; edge b serves 3")
+	if reg.Watermark(ctx).Served(4) {
+		t.Error("Served(4) = true; edge b serves 3")
 	}
-	revB.Store(4)
-	eventually(t, "edge b to report 4", func() bool { return reg.Deployed(ctx, 4) })
+	edgeB.set(model.Watermark{Revision: 4})
+	eventually(t, "edge b to report 4", func() bool { return reg.Watermark(ctx).Served(4) })
+
+	// One edge failing to compile a distribution holds it back fleet-wide,
+	// though every edge serves its revision; the others are deployed.
+	edgeA.set(model.Watermark{Revision: 5, Failing: map[string]int64{"E1": 4}})
+	eventually(t, "edge a to report its failure", func() bool { return !reg.Watermark(ctx).Deployed("E1", 4) })
+	if wm := reg.Watermark(ctx); !wm.Deployed("E2", 4) {
+		t.Errorf("watermark %+v: E2 at 4 not deployed; only E1 fails", wm)
+	}
+	edgeA.set(model.Watermark{Revision: 5})
+	eventually(t, "edge a to clear its failure", func() bool { return reg.Watermark(ctx).Deployed("E1", 4) })
 
 	// A node that stops leaves the fleet at once (graceful) and no longer counts.
 	stopA()
 	<-doneA
-	revB.Store(9)
-	eventually(t, "Deployed(9) with only b", func() bool { return reg.Deployed(ctx, 9) })
+	edgeB.set(model.Watermark{Revision: 9})
+	eventually(t, "Served(9) with only b", func() bool { return reg.Watermark(ctx).Served(9) })
 	if m, _ := reg.Members(ctx); len(m) != 1 || m[0].Node != "b" {
 		t.Errorf("members after a stopped = %+v; want only b", m)
 	}

@@ -24,8 +24,10 @@ import (
 	"github.com/stagefront/stagefront/internal/api/auth"
 	"github.com/stagefront/stagefront/internal/control"
 	"github.com/stagefront/stagefront/internal/edge"
+	"github.com/stagefront/stagefront/internal/edge/follow"
 	"github.com/stagefront/stagefront/internal/edge/origin"
 	"github.com/stagefront/stagefront/internal/fleet"
+	"github.com/stagefront/stagefront/internal/netlimit"
 	"github.com/stagefront/stagefront/internal/store"
 )
 
@@ -53,6 +55,7 @@ type Config struct {
 	TLSCert      string
 	TLSKey       string
 	EdgeEngine   string // fasthttp or nethttp
+	Limits       Limits // zero fields: DefaultLimits
 }
 
 // Roles says which parts a process runs: serve = both, api, edge.
@@ -103,7 +106,13 @@ func Run(ctx context.Context, f Config, r Roles) error {
 
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
-	p := &process{cfg: f, log: log, store: st, fleet: fleetRegistry, reg: reg, ready: func() bool { return true }}
+	f.Limits = f.Limits.withDefaults()
+	f.Limits.fitToFDLimit(fdLimit(), r, log)
+	connMetrics, err := netlimit.NewMetrics(reg)
+	if err != nil {
+		return err
+	}
+	p := &process{cfg: f, log: log, store: st, fleet: fleetRegistry, reg: reg, conns: connMetrics, ready: func() bool { return true }}
 	if r.Edge {
 		closeEdge, err := p.addEdge(ctx)
 		if err != nil {
@@ -122,16 +131,18 @@ func Run(ctx context.Context, f Config, r Roles) error {
 
 // process collects the listeners and background loops of one process.
 type process struct {
-	cfg     Config
-	log     *slog.Logger
-	store   store.Store
-	fleet   *fleet.Registry // nil: single node (bbolt)
-	reg     *prometheus.Registry
-	viewer  *edge.Server // nil: no edge in this process
-	ready   func() bool
-	servers []*namedServer
-	loops   []func(context.Context) error
-	leader  *leadership // nil without the API role
+	cfg      Config
+	log      *slog.Logger
+	store    store.Store
+	fleet    *fleet.Registry // nil: single node (bbolt)
+	reg      *prometheus.Registry
+	conns    *netlimit.Metrics
+	viewer   *edge.Server     // nil: no edge in this process
+	follower *follow.Follower // the viewer's config follower
+	ready    func() bool
+	servers  []*namedServer
+	loops    []func(context.Context) error
+	leader   *leadership // nil without the API role
 }
 
 // nodeName is this process's name in the fleet for the listener at addr.
@@ -148,18 +159,26 @@ func (p *process) nodeName(addr string) string {
 // membership and metrics loops. The returned func releases the edge.
 func (p *process) addEdge(ctx context.Context) (func(), error) {
 	f := p.cfg
-	viewer, closeEdge, err := newEdge(ctx, f, p.store, p.reg, p.log)
+	viewer, closeEdge, err := newEdge(ctx, f, p.reg, p.log)
 	if err != nil {
 		return nil, err
 	}
-	p.viewer = viewer
-	p.ready = func() bool { return viewer.ServedRevision() > 0 }
+	follower, err := follow.New(follow.Options{Store: p.store, Publisher: viewer, Logger: p.log, Registry: p.reg})
+	if err != nil {
+		closeEdge()
+		return nil, err
+	}
+	p.viewer, p.follower = viewer, follower
+	p.ready = func() bool { return follower.ServedRevision() > 0 }
+	lim := f.Limits
+	// HTTP and HTTPS share one set of caps.
+	edgeLimiter := netlimit.NewLimiter("edge", netlimit.Limits{MaxConns: lim.EdgeMaxConns, MaxConnsPerIP: lim.EdgeMaxConnsPerIP}, p.conns, p.log)
 	switch f.EdgeEngine {
 	case "nethttp":
-		p.servers = append(p.servers, &namedServer{name: "edge", srv: &http.Server{Addr: f.EdgeAddr, Handler: viewer,
-			ReadHeaderTimeout: 10 * time.Second, IdleTimeout: 2 * time.Minute}})
+		p.servers = append(p.servers, &namedServer{name: "edge", limiter: edgeLimiter, srv: &http.Server{Addr: f.EdgeAddr, Handler: viewer,
+			ReadHeaderTimeout: lim.ReadHeaderTimeout, ReadTimeout: lim.EdgeReadTimeout, IdleTimeout: lim.IdleTimeout, MaxHeaderBytes: edge.MaxHeaderBytes}})
 	case "fasthttp":
-		p.servers = append(p.servers, &namedServer{name: "edge", addr: f.EdgeAddr, fast: viewer.FastServer()})
+		p.servers = append(p.servers, &namedServer{name: "edge", limiter: edgeLimiter, addr: f.EdgeAddr, fast: viewer.FastServer()})
 	default:
 		closeEdge()
 		return nil, fmt.Errorf("--edge-engine must be nethttp or fasthttp, not %q", f.EdgeEngine)
@@ -170,15 +189,15 @@ func (p *process) addEdge(ctx context.Context) (func(), error) {
 			closeEdge()
 			return nil, fmt.Errorf("--tls-cert/--tls-key: %w", err)
 		}
-		p.servers = append(p.servers, &namedServer{name: "edge-https", tls: true, srv: &http.Server{Addr: f.TLSAddr, Handler: viewer,
-			ReadHeaderTimeout: 10 * time.Second, IdleTimeout: 2 * time.Minute,
+		p.servers = append(p.servers, &namedServer{name: "edge-https", tls: true, limiter: edgeLimiter, srv: &http.Server{Addr: f.TLSAddr, Handler: viewer,
+			ReadHeaderTimeout: lim.ReadHeaderTimeout, ReadTimeout: lim.EdgeReadTimeout, IdleTimeout: lim.IdleTimeout, MaxHeaderBytes: edge.MaxHeaderBytes,
 			TLSConfig: &tls.Config{MinVersion: tls.VersionTLS12, Certificates: []tls.Certificate{cert}, NextProtos: []string{"h2", "http/1.1"}}}})
 	}
-	p.loops = append(p.loops, viewer.Run)
+	p.loops = append(p.loops, follower.Run)
 	if p.fleet != nil {
 		node := p.nodeName(f.EdgeAddr)
 		p.loops = append(p.loops, func(ctx context.Context) error {
-			return p.fleet.Announce(ctx, node, f.EdgeAddr, viewer.ServedRevision, f.LeaseTTL)
+			return p.fleet.Announce(ctx, node, f.EdgeAddr, follower, f.LeaseTTL)
 		}, func(ctx context.Context) error {
 			// Per-variant request metrics for the release analysis, fleet-wide.
 			return p.fleet.PublishMetrics(ctx, node, p.reg, time.Second)
@@ -197,8 +216,8 @@ func (p *process) addAPI(ctx context.Context, verifier *auth.Verifier) error {
 	switch {
 	case p.fleet != nil:
 		deployment = p.fleet // every live edge of the fleet
-	case p.viewer != nil:
-		deployment = p.viewer // the one in-process edge
+	case p.follower != nil:
+		deployment = p.follower // the one in-process edge
 	}
 	svc := control.New(p.store, control.Options{DomainSuffix: f.DomainSuffix, Deployment: deployment})
 	if err := svc.Bootstrap(ctx); err != nil {
@@ -218,8 +237,14 @@ func (p *process) addAPI(ctx context.Context, verifier *auth.Verifier) error {
 	if err != nil {
 		return err
 	}
-	p.servers = append(p.servers, &namedServer{name: "api", srv: &http.Server{Addr: f.APIAddr,
-		Handler: APIHandler(cloudFrontAPI, releases.Handler(verifier)), ReadHeaderTimeout: 10 * time.Second}})
+	handler, err := mountConsole(APIHandler(cloudFrontAPI, releases.Handler(verifier)), f.DataDir, svc, releases.Controller(), analysis, p.log)
+	if err != nil {
+		return err
+	}
+	p.servers = append(p.servers, &namedServer{name: "api",
+		limiter: netlimit.NewLimiter("api", netlimit.Limits{MaxConns: f.Limits.APIMaxConns, MaxConnsPerIP: f.Limits.APIMaxConnsPerIP}, p.conns, p.log),
+		srv: &http.Server{Addr: f.APIAddr, Handler: handler,
+			ReadHeaderTimeout: f.Limits.ReadHeaderTimeout, ReadTimeout: f.Limits.APIReadTimeout, IdleTimeout: f.Limits.IdleTimeout}})
 	node := p.nodeName(f.APIAddr)
 	p.leader = newLeadership(node, time.Now, p.reg)
 	runReleases := p.leader.wrap(releases.Run)
@@ -233,9 +258,15 @@ func (p *process) addAPI(ctx context.Context, verifier *auth.Verifier) error {
 	return nil
 }
 
-// addAdmin adds the admin listener.
+// addAdmin adds the admin listener. It has a cap of its own, kept out of
+// the descriptor budget of the others (fitToFDLimit): an operator reaches
+// /healthz, /metrics and pprof while the edge or the API is flooded.
 func (p *process) addAdmin() {
-	p.servers = append(p.servers, &namedServer{name: "admin", srv: &http.Server{Addr: p.cfg.AdminAddr, Handler: p.adminHandler(), ReadHeaderTimeout: 10 * time.Second}})
+	lim := p.cfg.Limits
+	p.servers = append(p.servers, &namedServer{name: "admin",
+		limiter: netlimit.NewLimiter("admin", netlimit.Limits{MaxConns: lim.AdminMaxConns}, p.conns, p.log),
+		srv: &http.Server{Addr: p.cfg.AdminAddr, Handler: p.adminHandler(),
+			ReadHeaderTimeout: lim.ReadHeaderTimeout, ReadTimeout: lim.ReadHeaderTimeout, IdleTimeout: lim.IdleTimeout}})
 }
 
 // adminHandler serves health, metrics, the release leader and profiling.
@@ -285,7 +316,7 @@ func newVerifier(f Config, log *slog.Logger) (*auth.Verifier, error) {
 	return nil, fmt.Errorf("--auth must be sigv4 or none, not %q", f.AuthMode)
 }
 
-func newEdge(ctx context.Context, f Config, st store.Store, reg prometheus.Registerer, log *slog.Logger) (*edge.Server, func(), error) {
+func newEdge(ctx context.Context, f Config, reg prometheus.Registerer, log *slog.Logger) (*edge.Server, func(), error) {
 	TuneGC(f.CacheBytes, os.Getenv, log)
 	fetchOpts := origin.Options{Logger: log}
 	if f.S3Endpoint != "" {
@@ -300,8 +331,10 @@ func newEdge(ctx context.Context, f Config, st store.Store, reg prometheus.Regis
 		return nil, nil, fmt.Errorf("origin fetcher: %w", err)
 	}
 	viewer, err := edge.New(edge.Options{
-		Store: st, Fetcher: fetcher, Logger: log, Registry: reg,
+		Fetcher: fetcher, Logger: log, Registry: reg,
 		CacheBytes: f.CacheBytes, DebugHeader: f.DebugHeader, HTTPS: f.TLSCert != "",
+		Viewer: edge.ViewerLimits{ReadHeaderTimeout: f.Limits.ReadHeaderTimeout, ReadTimeout: f.Limits.EdgeReadTimeout,
+			IdleTimeout: f.Limits.IdleTimeout, MaxConns: f.Limits.EdgeMaxConns, MaxConnsPerIP: f.Limits.EdgeMaxConnsPerIP},
 	})
 	if err != nil {
 		fetcher.Close()
@@ -312,8 +345,11 @@ func newEdge(ctx context.Context, f Config, st store.Store, reg prometheus.Regis
 
 type namedServer struct {
 	name string
-	srv  *http.Server
-	tls  bool // serve TLS with srv.TLSConfig
+	// limiter caps the listener's connections and retries its passing
+	// accept errors (nil: the listener as it is).
+	limiter *netlimit.Limiter
+	srv     *http.Server
+	tls     bool // serve TLS with srv.TLSConfig
 	// addr and fast are set instead of srv for the fasthttp edge engine.
 	addr string
 	fast *fasthttp.Server
@@ -355,8 +391,13 @@ func runServers(ctx context.Context, log *slog.Logger, servers []*namedServer, l
 			}
 			return fmt.Errorf("%s listen: %w", s.name, err)
 		}
-		listeners[i] = ln
 		log.Info("listening", "server", s.name, "addr", ln.Addr().String())
+		if s.limiter != nil {
+			l := s.limiter.Limits()
+			log.Info("connection caps", "server", s.name, "max_conns", l.MaxConns, "max_conns_per_ip", l.MaxConnsPerIP)
+			ln = s.limiter.Wrap(ln)
+		}
+		listeners[i] = ln
 	}
 	g, gctx := errgroup.WithContext(ctx)
 	for _, loop := range loops {

@@ -11,15 +11,13 @@ import (
 	"github.com/stagefront/stagefront/internal/cloudfront"
 )
 
-// MaxBodyBytes caps the request body the middleware reads to verify it.
-const MaxBodyBytes = 10 << 20
+// MaxBodyBytes caps the request body the middleware reads to verify it
+// (1 MiB: CloudFront's largest documents, a DistributionConfig at its
+// quotas, stay well below it).
+const MaxBodyBytes = 1 << 20
 
 // ErrRequestEntityTooLarge is returned for request bodies over MaxBodyBytes.
-var ErrRequestEntityTooLarge = &cloudfront.Error{
-	Code:    "RequestEntityTooLarge",
-	Status:  http.StatusRequestEntityTooLarge,
-	Message: "The request body is larger than the maximum allowed size.",
-}
+var ErrRequestEntityTooLarge = cloudfront.ErrRequestEntityTooLarge
 
 type principalKey struct{}
 
@@ -36,8 +34,12 @@ func PrincipalFrom(ctx context.Context) string {
 }
 
 // Middleware verifies every request with v before calling the next handler.
-// It reads the body (at most MaxBodyBytes) because SigV4 signs it, then puts
-// it back so the handler can read it again. Requests that fail go to onErr,
+// What can be checked without the body is checked first (a missing or
+// malformed Authorization is MissingAuthenticationToken or
+// IncompleteSignature, an unknown key InvalidClientTokenId, a skewed clock
+// RequestTimeTooSkewed), and such a request is answered without its body
+// being read. Then it reads the body (at most MaxBodyBytes) because SigV4
+// signs it, and puts it back so the handler can read it again. Requests that fail go to onErr,
 // which writes the error response; the next handler is not called.
 // Use None() for no authentication; a nil v panics.
 func Middleware(v *Verifier, onErr func(w http.ResponseWriter, r *http.Request, err error)) func(http.Handler) http.Handler {
@@ -53,12 +55,19 @@ func Middleware(v *Verifier, onErr func(w http.ResponseWriter, r *http.Request, 
 				next.ServeHTTP(w, r.WithContext(WithPrincipal(r.Context(), Anonymous)))
 				return
 			}
-			body, err := readBody(w, r)
+			c, err := v.claim(r)
 			if err != nil {
+				refuseUnread(w, r)
 				onErr(w, r, err)
 				return
 			}
-			principal, err := v.Verify(r, body)
+			body, err := readBody(w, r)
+			if err != nil {
+				refuseUnread(w, r)
+				onErr(w, r, err)
+				return
+			}
+			principal, err := v.verifyClaim(r, body, c)
 			if err != nil {
 				onErr(w, r, err)
 				return
@@ -87,4 +96,13 @@ func readBody(w http.ResponseWriter, r *http.Request) ([]byte, error) {
 		return nil, fmt.Errorf("auth: reading request body: %w", cloudfront.ErrInvalidArgument.WithMessage("The request body could not be read."))
 	}
 	return body, nil
+}
+
+// refuseUnread closes the connection after an error response to a request
+// whose body was not read: the server would otherwise read (and discard) it
+// to reuse the connection.
+func refuseUnread(w http.ResponseWriter, r *http.Request) {
+	if r.Body != nil && r.Body != http.NoBody {
+		w.Header().Set("Connection", "close")
+	}
 }

@@ -71,10 +71,40 @@ func TestMiddleware(t *testing.T) {
 			wantErr:  cloudfront.ErrMissingAuthenticationToken,
 		},
 		{
-			name:     "oversized body is refused before verification",
+			name:     "unsigned request is refused without its body being read",
 			verifier: testVerifier(testNow),
 			req: func(*testing.T) *http.Request {
-				req := httptest.NewRequest("POST", "/2020-05-31/distribution", io.LimitReader(zeros{}, MaxBodyBytes+1))
+				return httptest.NewRequest("POST", "/2020-05-31/distribution", unreadable{})
+			},
+			wantErr: cloudfront.ErrMissingAuthenticationToken,
+		},
+		{
+			name:     "malformed Authorization is refused without its body being read",
+			verifier: testVerifier(testNow),
+			req: func(*testing.T) *http.Request {
+				req := httptest.NewRequest("POST", "/2020-05-31/distribution", unreadable{})
+				req.Header.Set("Authorization", "Bearer x")
+				return req
+			},
+			wantErr: cloudfront.ErrIncompleteSignature,
+		},
+		{
+			name:     "unknown access key is refused without its body being read",
+			verifier: testVerifier(testNow),
+			req: func(t *testing.T) *http.Request {
+				req := sdkSignedRequest(t, "POST", "/2020-05-31/distribution", "")
+				req.Header.Set("Authorization", strings.Replace(req.Header.Get("Authorization"), testKeyID, "AKIDUNKNOWN000000000", 1))
+				req.Body = unreadable{}
+				return req
+			},
+			wantErr: cloudfront.ErrInvalidClientTokenID,
+		},
+		{
+			name:     "oversized body is refused before verification",
+			verifier: testVerifier(testNow),
+			req: func(t *testing.T) *http.Request {
+				req := sdkSignedRequest(t, "POST", "/2020-05-31/distribution", "")
+				req.Body = io.NopCloser(io.LimitReader(zeros{}, MaxBodyBytes+1))
 				req.ContentLength = -1 // unknown: the limit must be enforced while reading
 				return req
 			},
@@ -83,8 +113,9 @@ func TestMiddleware(t *testing.T) {
 		{
 			name:     "declared oversized body is refused without reading",
 			verifier: testVerifier(testNow),
-			req: func(*testing.T) *http.Request {
-				req := httptest.NewRequest("POST", "/2020-05-31/distribution", strings.NewReader("x"))
+			req: func(t *testing.T) *http.Request {
+				req := sdkSignedRequest(t, "POST", "/2020-05-31/distribution", "")
+				req.Body = unreadable{}
 				req.ContentLength = MaxBodyBytes + 1
 				return req
 			},
@@ -145,3 +176,10 @@ func TestPrincipalFromEmptyContext(t *testing.T) {
 		t.Errorf("PrincipalFrom(empty) = %q, want \"\"", got)
 	}
 }
+
+// unreadable is a body that fails the test's expectation if read: the
+// request must be refused before it is.
+type unreadable struct{}
+
+func (unreadable) Read([]byte) (int, error) { panic("the body of a refused request was read") }
+func (unreadable) Close() error             { return nil }

@@ -34,11 +34,7 @@ const (
 
 // ErrRequestTimeTooSkewed is returned when X-Amz-Date is further than the
 // allowed skew from the server clock.
-var ErrRequestTimeTooSkewed = &cloudfront.Error{
-	Code:    "RequestTimeTooSkewed",
-	Status:  http.StatusForbidden,
-	Message: "The difference between the request time and the current time is too large.",
-}
+var ErrRequestTimeTooSkewed = cloudfront.ErrRequestTimeTooSkewed
 
 // Credentials finds the secret of an access key and the name of the
 // principal that owns it.
@@ -85,23 +81,49 @@ func (v *Verifier) Verify(r *http.Request, body []byte) (principalName string, e
 	if v.anonymous {
 		return Anonymous, nil
 	}
-	sr, err := readSignature(r)
+	c, err := v.claim(r)
 	if err != nil {
 		return "", err
 	}
+	return v.verifyClaim(r, body, c)
+}
+
+// claimed is a request's signature claim that passed every check that
+// does not need the body.
+type claimed struct {
+	sr           signedRequest
+	secret, name string
+}
+
+// claim checks what a request claims about its signature without reading
+// its body: an Authorization header (or presigned query) that parses, a
+// known access key, a time within the skew. A request that fails here is
+// refused before its body is read, so an unauthenticated client cannot
+// make the API hold its body.
+func (v *Verifier) claim(r *http.Request) (claimed, error) {
+	sr, err := readSignature(r)
+	if err != nil {
+		return claimed{}, err
+	}
 	if sr.auth.Service != Service {
-		return "", mismatch("Credential should be scoped to correct service: '%s'.", Service)
+		return claimed{}, mismatch("Credential should be scoped to correct service: '%s'.", Service)
 	}
 	secret, name, ok := v.creds.Lookup(sr.auth.AccessKeyID)
 	if !ok {
-		return "", fmt.Errorf("auth: access key %q: %w", truncate(sr.auth.AccessKeyID, 32), cloudfront.ErrInvalidClientTokenID)
+		return claimed{}, fmt.Errorf("auth: access key %q: %w", truncate(sr.auth.AccessKeyID, 32), cloudfront.ErrInvalidClientTokenID)
 	}
 	if err := v.checkTime(sr); err != nil {
-		return "", err
+		return claimed{}, err
 	}
 	if sr.auth.Date != sr.amzDate[:8] {
-		return "", mismatch("Date in Credential scope does not match YYYYMMDD from ISO-8601 version of date from HTTP: '%s' != '%s'.", sr.auth.Date, sr.amzDate[:8])
+		return claimed{}, mismatch("Date in Credential scope does not match YYYYMMDD from ISO-8601 version of date from HTTP: '%s' != '%s'.", sr.auth.Date, sr.amzDate[:8])
 	}
+	return claimed{sr: sr, secret: secret, name: name}, nil
+}
+
+// verifyClaim checks the signature of a claim over the request and body.
+func (v *Verifier) verifyClaim(r *http.Request, body []byte, c claimed) (string, error) {
+	sr, secret, name := c.sr, c.secret, c.name
 	hashes, err := payloadHashes(r, body, sr.presigned)
 	if err != nil {
 		return "", err

@@ -15,9 +15,10 @@
 //     exactly when their configs would fetch and store them alike.
 //     A KeyBuilder can be Reset and reused, and GetBuilt looks its key up
 //     without allocating, for the edge's hot path.
-//   - TTLs. TTL applies a TTLPolicy (a cache policy's Min/Default/Max, a
-//     managed policy's from ManagedTTLPolicy, or a legacy behavior's from
-//     LegacyTTLPolicy) to the origin's Cache-Control and Expires headers.
+//   - TTLs. TTL applies a TTLPolicy (a cache policy's Min/Default/Max, as
+//     the routing table compiled it from the managed or custom policy, or a
+//     legacy behavior's from LegacyTTLPolicy) to the origin's Cache-Control
+//     and Expires headers.
 //   - Storage. Cache holds Entries, bounded by their size in bytes, and
 //     expires each one StoredAt+TTL by the injected clock.
 //   - Coalescing. GetOrFetch makes concurrent misses for one key share one

@@ -13,39 +13,6 @@ type TTLPolicy struct {
 	Min, Default, Max time.Duration
 }
 
-// IDs of CloudFront's managed cache policies.
-const (
-	CachingOptimizedID                       = "658327ea-f89d-4fab-a63d-7e88639e58f6"
-	CachingDisabledID                        = "4135ea2d-6df8-44a3-9df3-4b5a84be39ad"
-	CachingOptimizedForUncompressedObjectsID = "b2884449-e4de-46a7-ac36-70bc7f1ddd6d"
-	AmplifyID                                = "2e54312d-136d-493c-8eb9-b001f22f67d2"
-	UseOriginCacheControlHeadersID           = "83da9c7e-98b4-4e11-a168-04f0df8e2c65"
-	UseOriginCacheControlHeadersQSID         = "4cc15a8a-d715-48a4-82b8-cc0b614638fe"
-	ElementalMediaPackageID                  = "08627262-05a9-4f76-9ded-b50ca2e3a84f"
-)
-
-// oneYear is CloudFront's usual MaxTTL, 31536000 s.
-const oneYear = 31536000 * time.Second
-
-// ManagedTTLPolicy returns the TTLs of a managed cache policy by its id, and
-// false for an id that is not a managed policy (a custom policy's TTLs come
-// from its stored config).
-func ManagedTTLPolicy(cachePolicyID string) (TTLPolicy, bool) {
-	switch cachePolicyID {
-	case CachingOptimizedID, CachingOptimizedForUncompressedObjectsID:
-		return TTLPolicy{Min: time.Second, Default: 86400 * time.Second, Max: oneYear}, true
-	case CachingDisabledID:
-		return TTLPolicy{}, true
-	case AmplifyID:
-		return TTLPolicy{Min: 2 * time.Second, Default: 2 * time.Second, Max: 600 * time.Second}, true
-	case UseOriginCacheControlHeadersID, UseOriginCacheControlHeadersQSID:
-		return TTLPolicy{Max: oneYear}, true
-	case ElementalMediaPackageID:
-		return TTLPolicy{Default: 86400 * time.Second, Max: oneYear}, true
-	}
-	return TTLPolicy{}, false
-}
-
 // LegacyTTLPolicy converts a cache behavior's legacy MinTTL, DefaultTTL and
 // MaxTTL (seconds, as on the wire) into a TTLPolicy. Negative values count as 0.
 func LegacyTTLPolicy(minTTL, defaultTTL, maxTTL int64) TTLPolicy {

@@ -8,9 +8,12 @@ import (
 
 func TestTTL(t *testing.T) {
 	now := time.Date(2025, 6, 1, 12, 0, 0, 0, time.UTC)
-	optimized, _ := ManagedTTLPolicy(CachingOptimizedID)
-	disabled, _ := ManagedTTLPolicy(CachingDisabledID)
-	originCC, _ := ManagedTTLPolicy(UseOriginCacheControlHeadersID)
+	const oneYear = 31536000 * time.Second
+	// The TTLs of the managed policies CachingOptimized, CachingDisabled
+	// and UseOriginCacheControlHeaders (internal/cloudfront/managed.go).
+	optimized := TTLPolicy{Min: time.Second, Default: 86400 * time.Second, Max: oneYear}
+	disabled := TTLPolicy{}
+	originCC := TTLPolicy{Max: oneYear}
 	legacy := LegacyTTLPolicy(0, 86400, 31536000)
 	minTen := TTLPolicy{Min: 10 * time.Second, Default: 60 * time.Second, Max: 300 * time.Second}
 	httpDate := func(d time.Duration) string { return now.Add(d).Format(http.TimeFormat) }
@@ -92,30 +95,6 @@ func TestSharedWithAuthorization(t *testing.T) {
 		}
 		if got := SharedWithAuthorization(hdr); got != tc.want {
 			t.Errorf("SharedWithAuthorization(Cache-Control %q) = %v; want %v", tc.cc, got, tc.want)
-		}
-	}
-}
-
-func TestManagedTTLPolicy(t *testing.T) {
-	s := func(n int64) time.Duration { return time.Duration(n) * time.Second }
-	tests := []struct {
-		id     string
-		want   TTLPolicy
-		wantOK bool
-	}{
-		{CachingOptimizedID, TTLPolicy{s(1), s(86400), s(31536000)}, true},
-		{CachingDisabledID, TTLPolicy{0, 0, 0}, true},
-		{CachingOptimizedForUncompressedObjectsID, TTLPolicy{s(1), s(86400), s(31536000)}, true},
-		{AmplifyID, TTLPolicy{s(2), s(2), s(600)}, true},
-		{UseOriginCacheControlHeadersID, TTLPolicy{0, 0, s(31536000)}, true},
-		{UseOriginCacheControlHeadersQSID, TTLPolicy{0, 0, s(31536000)}, true},
-		{ElementalMediaPackageID, TTLPolicy{0, s(86400), s(31536000)}, true},
-		{"00000000-0000-0000-0000-000000000000", TTLPolicy{}, false},
-	}
-	for _, tt := range tests {
-		got, ok := ManagedTTLPolicy(tt.id)
-		if got != tt.want || ok != tt.wantOK {
-			t.Errorf("ManagedTTLPolicy(%q) = %+v, %v; want %+v, %v", tt.id, got, ok, tt.want, tt.wantOK)
 		}
 	}
 }
