@@ -32,6 +32,7 @@ var forbidden = map[string][]string{
 	"internal/fleet":       {"internal/api", "internal/control", "internal/edge", "internal/routing", "internal/release"},
 	"internal/release":     {"internal/edge", "internal/control", "internal/store"},
 	"internal/console":     {"internal/edge", "internal/api", "internal/store"},
+	"internal/cfn":         {"internal/edge", "internal/api", "internal/routing", "internal/release"},
 }
 
 // ruleFor returns the most specific rule covering pkg, or "".
