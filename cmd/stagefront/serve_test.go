@@ -23,11 +23,11 @@ type serveProc struct {
 	api, adminAddr string
 }
 
-func startServer(t *testing.T, bin, dataDir string) *serveProc {
+func startServer(t *testing.T, bin, dataDir string, extraArgs ...string) *serveProc {
 	t.Helper()
 	s := &serveProc{api: testutil.FreeAddr(t), adminAddr: testutil.FreeAddr(t)}
-	s.cmd = exec.Command(bin, "serve", "--data-dir", dataDir, "--api-addr", s.api,
-		"--edge-addr", testutil.FreeAddr(t), "--admin-addr", s.adminAddr)
+	args := []string{"serve", "--data-dir", dataDir, "--api-addr", s.api, "--edge-addr", testutil.FreeAddr(t), "--admin-addr", s.adminAddr}
+	s.cmd = exec.Command(bin, append(args, extraArgs...)...)
 	s.cmd.Env = append(os.Environ(), "STAGEFRONT_ACCESS_KEY_ID=AKSFTESTKEY0000001", "STAGEFRONT_SECRET_ACCESS_KEY=durability-secret")
 	s.cmd.Stderr = os.Stderr
 	if err := s.cmd.Start(); err != nil {

@@ -335,27 +335,6 @@ func TestContinuousDeploymentLifecycle(t *testing.T) {
 	}
 }
 
-func TestDeleteDisabledAttachedPolicy(t *testing.T) {
-	e := newEnv(t)
-	ctx := context.Background()
-	fx := e.cdFixture("dis", "dis.example.com")
-	policyID := aws.ToString(e.createPolicy(headerPolicy(fx.stagingDomain)).ContinuousDeploymentPolicy.Id)
-	e.attach(fx.primaryID, policyID)
-
-	pc := e.policyConfig(policyID)
-	pc.ContinuousDeploymentPolicyConfig.Enabled = aws.Bool(false)
-	upd := must(e.cf.UpdateContinuousDeploymentPolicy(ctx, &cfsdk.UpdateContinuousDeploymentPolicyInput{
-		Id: aws.String(policyID), IfMatch: pc.ETag, ContinuousDeploymentPolicyConfig: pc.ContinuousDeploymentPolicyConfig}))(t)
-	must(e.cf.DeleteContinuousDeploymentPolicy(ctx, &cfsdk.DeleteContinuousDeploymentPolicyInput{Id: aws.String(policyID), IfMatch: upd.ETag}))(t)
-	for _, id := range []string{fx.primaryID, fx.stagingID} {
-		if got := aws.ToString(e.getConfig(id).DistributionConfig.ContinuousDeploymentPolicyId); got != "" {
-			t.Errorf("%s still points at deleted policy %q", id, got)
-		}
-	}
-	// The staging distribution is free for a new policy.
-	e.createPolicy(headerPolicy(fx.stagingDomain))
-}
-
 func TestContinuousDeploymentAttachRules(t *testing.T) {
 	e := newEnv(t)
 	ctx := context.Background()

@@ -149,6 +149,27 @@ func create(ref string, change func(c *types.DistributionConfig)) func(ctx conte
 	}
 }
 
+// legacyForwarding makes the default behavior forward the given numbers
+// of cookies, headers and query string keys the legacy way.
+func legacyForwarding(cookies, headers, queryKeys int) func(c *types.DistributionConfig) {
+	names := func(n int, prefix string) []string {
+		out := []string{}
+		for i := range n {
+			out = append(out, fmt.Sprintf("%s%d", prefix, i))
+		}
+		return out
+	}
+	return func(c *types.DistributionConfig) {
+		b := c.DefaultCacheBehavior
+		b.CachePolicyId = nil
+		b.ForwardedValues = &types.ForwardedValues{QueryString: aws.Bool(true),
+			Cookies:              &types.CookiePreference{Forward: types.ItemSelectionWhitelist, WhitelistedNames: &types.CookieNames{Quantity: aws.Int32(int32(cookies)), Items: names(cookies, "c")}},
+			Headers:              &types.Headers{Quantity: aws.Int32(int32(headers)), Items: names(headers, "X-F")},
+			QueryStringCacheKeys: &types.QueryStringCacheKeys{Quantity: aws.Int32(int32(queryKeys)), Items: names(queryKeys, "q")}}
+		b.MinTTL, b.DefaultTTL, b.MaxTTL = aws.Int64(0), aws.Int64(0), aws.Int64(0)
+	}
+}
+
 func customOrigin(c *types.DistributionConfig) *types.CustomOriginConfig {
 	return c.Origins.Items[0].CustomOriginConfig
 }
@@ -156,6 +177,7 @@ func customOrigin(c *types.DistributionConfig) *types.CustomOriginConfig {
 // notDrivenHere are rows no request can reach today, each with the reason;
 // TestErrorContract fails if a row is neither driven nor listed here.
 var notDrivenHere = map[string]string{
+	"TooManyCloudFrontOriginAccessIdentities": "an account quota reached only after many origin access identities",
 	"AccessDenied": "stagefront has one account and no IAM policies: an authenticated caller may do everything",
 	"ContinuousDeploymentPolicyAlreadyExists":     "CloudFront returns it for a second identical policy; stagefront answers StagingDistributionInUse first, as each staging distribution has at most one policy",
 	"TooManyContinuousDeploymentPolicies":         "each policy names its own staging distribution, and TooManyDistributions stops the staging distributions at the same number",
@@ -167,20 +189,17 @@ var notDrivenHere = map[string]string{
 	"TooManyRemoveHeadersInResponseHeadersPolicy": "the same check as TooManyCustomHeadersInResponseHeadersPolicy, on RemoveHeadersConfig",
 	"TooManyPublicKeys":                           "an account quota reached only after many public keys",
 	"TooManyKeyGroups":                            "an account quota reached only after many key groups",
-	"TooManyKeyGroupsAssociatedToDistribution":    "declared for key groups; no code path returns it yet",
 	"TrustedSignerDoesNotExist":                   "declared for trusted signers, which are refused with InvalidArgument until the edge verifies signed URLs",
-	"NoSuchCloudFrontOriginAccessIdentity":        "declared for the origin access identity API, which stagefront does not serve yet",
-	"CloudFrontOriginAccessIdentityAlreadyExists": "declared for the origin access identity API, which stagefront does not serve yet",
-	"CloudFrontOriginAccessIdentityInUse":         "declared for the origin access identity API, which stagefront does not serve yet",
-	"TooManyCloudFrontOriginAccessIdentities":     "declared for the origin access identity API, which stagefront does not serve yet",
-	"InvalidOriginAccessIdentity":                 "declared for the origin access identity API, which stagefront does not serve yet",
-	"IllegalOriginAccessConfiguration":            "declared for the origin access identity API, which stagefront does not serve yet",
 }
 
 // drivenElsewhere are rows another test of this package drives through
 // the SDK with their own setup (custom policies, keys); the file named must
 // assert the code.
 var drivenElsewhere = map[string]string{
+	"CloudFrontOriginAccessIdentityAlreadyExists": "oai_test.go",
+	"CloudFrontOriginAccessIdentityInUse":         "oai_test.go",
+	"InvalidOriginAccessIdentity":                 "oai_test.go",
+	"IllegalOriginAccessConfiguration":            "oai_test.go",
 	"CachePolicyAlreadyExists":                    "custom_policies_test.go",
 	"CachePolicyInUse":                            "custom_policies_test.go",
 	"TooManyCachePolicies":                        "custom_policies_test.go",
@@ -275,6 +294,17 @@ func TestErrorContract(t *testing.T) {
 			_, err := e.cf.GetKeyGroup(ctx, &cfsdk.GetKeyGroupInput{Id: aws.String("00000000-0000-0000-0000-000000000000")})
 			return err
 		}},
+		{row: cf.ErrNoSuchOAI, sdk: func(ctx context.Context, e *env) error {
+			_, err := e.cf.GetCloudFrontOriginAccessIdentity(ctx, &cfsdk.GetCloudFrontOriginAccessIdentityInput{Id: aws.String("E000000000000")})
+			return err
+		}},
+		{row: cf.ErrTooManyKeyGroupsAssociatedToDist, sdk: create("contract-key-groups", func(c *types.DistributionConfig) {
+			n := cf.MaxKeyGroupsPerBehavior + 1
+			c.DefaultCacheBehavior.TrustedKeyGroups = &types.TrustedKeyGroups{Enabled: aws.Bool(true), Quantity: aws.Int32(int32(n))}
+			for i := range n {
+				c.DefaultCacheBehavior.TrustedKeyGroups.Items = append(c.DefaultCacheBehavior.TrustedKeyGroups.Items, fmt.Sprintf("kg-%d", i))
+			}
+		})},
 		{row: cf.ErrNoSuchPublicKey, sdk: func(ctx context.Context, e *env) error {
 			_, err := e.cf.GetPublicKey(ctx, &cfsdk.GetPublicKeyInput{Id: aws.String("K000000000000")})
 			return err
@@ -379,6 +409,29 @@ func TestErrorContract(t *testing.T) {
 			}
 			c.Origins.Quantity = aws.Int32(int32(n))
 		})},
+		{row: cf.ErrTooManyCacheBehaviors, sdk: create("contract-behaviors", func(c *types.DistributionConfig) {
+			n := cf.DefaultQuotas().CacheBehaviorsPerDistribution + 1
+			c.CacheBehaviors = &types.CacheBehaviors{Quantity: aws.Int32(int32(n))}
+			for i := range n {
+				c.CacheBehaviors.Items = append(c.CacheBehaviors.Items, types.CacheBehavior{PathPattern: aws.String(fmt.Sprintf("/p%d/*", i)),
+					TargetOriginId: aws.String("web"), ViewerProtocolPolicy: types.ViewerProtocolPolicyAllowAll, CachePolicyId: aws.String(cachingDisabled)})
+			}
+		})},
+		{row: cf.ErrTooManyOriginGroups, sdk: create("contract-groups", func(c *types.DistributionConfig) {
+			second := c.Origins.Items[0]
+			second.Id = aws.String("web2")
+			c.Origins.Items, c.Origins.Quantity = append(c.Origins.Items, second), aws.Int32(2)
+			n := cf.DefaultQuotas().OriginGroupsPerDistribution + 1
+			c.OriginGroups = &types.OriginGroups{Quantity: aws.Int32(int32(n))}
+			for i := range n {
+				c.OriginGroups.Items = append(c.OriginGroups.Items, types.OriginGroup{Id: aws.String(fmt.Sprintf("g%d", i)),
+					FailoverCriteria: &types.OriginGroupFailoverCriteria{StatusCodes: &types.StatusCodes{Quantity: aws.Int32(1), Items: []int32{502}}},
+					Members:          &types.OriginGroupMembers{Quantity: aws.Int32(2), Items: []types.OriginGroupMember{{OriginId: aws.String("web")}, {OriginId: aws.String("web2")}}}})
+			}
+		})},
+		{row: cf.ErrTooManyCookieNamesInWhiteList, sdk: create("contract-cookies", legacyForwarding(cf.DefaultQuotas().WhitelistedCookiesPerBehavior+1, 0, 0))},
+		{row: cf.ErrTooManyHeadersInForwardedValues, sdk: create("contract-fwd-headers", legacyForwarding(0, cf.DefaultQuotas().ForwardedHeadersPerBehavior+1, 0))},
+		{row: cf.ErrTooManyQueryStringParameters, sdk: create("contract-query-keys", legacyForwarding(0, 0, cf.DefaultQuotas().QueryStringKeysPerBehavior+1))},
 		{row: cf.ErrTooManyOriginCustomHeaders, sdk: create("contract-headers", func(c *types.DistributionConfig) {
 			n := cf.DefaultQuotas().CustomHeadersPerOrigin + 1
 			h := &types.CustomHeaders{Quantity: aws.Int32(int32(n))}

@@ -34,6 +34,13 @@ func (s *server) writeError(w http.ResponseWriter, r *http.Request, err error) {
 	id := requestID(ctx)
 	var apiErr *cf.Error
 	switch {
+	case !errors.As(err, &apiErr) && errors.Is(err, store.ErrNoSpace):
+		// A full disk (or etcd's NOSPACE alarm): the write did not happen
+		// and a retry may succeed once an operator frees space, which is
+		// what a 503 tells a client. Logged at error level: someone must act.
+		s.log.LogAttrs(ctx, slog.LevelError, "api: store out of space",
+			slog.String("request_id", id), slog.String("method", r.Method), slog.String("path", r.URL.Path), slog.Any("err", err))
+		apiErr = cf.ErrServiceUnavailable.WithMessage("The service cannot store changes right now (no space left). Try again later.")
 	case !errors.As(err, &apiErr) && errors.Is(err, store.ErrUnavailable):
 		// The store (etcd) is unreachable: answer at once, never hang.
 		s.log.LogAttrs(ctx, slog.LevelWarn, "api: store unavailable",

@@ -90,7 +90,8 @@ func handleResource[C any, R any](s *server, k resourceAPI[C, R]) {
 	})
 }
 
-// keyRoutes registers public keys, key groups and ListDistributionsByKeyGroup.
+// keyRoutes registers public keys, key groups, origin access identities
+// and ListDistributionsByKeyGroup.
 func (s *server) keyRoutes() {
 	handleResource(s, resourceAPI[cf.PublicKeyConfig, *cf.PublicKey]{
 		path: APIVersion + "/public-key", root: "PublicKey", what: "public key", updatePath: "/config",
@@ -107,6 +108,17 @@ func (s *server) keyRoutes() {
 			return s.svc.ListKeyGroups(ctx, marker, maxItems)
 		},
 		config: func(g *cf.KeyGroup) (any, string) { return g.KeyGroupConfig, cf.Str(g.Id) },
+	})
+	handleResource(s, resourceAPI[cf.CloudFrontOriginAccessIdentityConfig, *cf.CloudFrontOriginAccessIdentity]{
+		path: APIVersion + "/origin-access-identity/cloudfront", root: "CloudFrontOriginAccessIdentity",
+		what: "origin access identity", updatePath: "/config",
+		create: s.svc.CreateOAI, get: s.svc.GetOAI, update: s.svc.UpdateOAI, delete: s.svc.DeleteOAI,
+		list: func(ctx context.Context, marker string, maxItems int) (any, error) {
+			return s.svc.ListOAIs(ctx, marker, maxItems)
+		},
+		config: func(o *cf.CloudFrontOriginAccessIdentity) (any, string) {
+			return o.CloudFrontOriginAccessIdentityConfig, cf.Str(o.Id)
+		},
 	})
 	s.handle("GET "+APIVersion+"/distributionsByKeyGroupId/{Id}", func(r *http.Request) (*reply, error) {
 		marker, maxItems, err := listParams(r)

@@ -29,8 +29,8 @@ func TestInvalidations(t *testing.T) {
 	if got, want := aws.ToString(first.Location), e.url+"/2020-05-31/distribution/"+distID+"/invalidation/"+invID; got != want {
 		t.Errorf("Location = %q, want %q", got, want)
 	}
-	if aws.ToString(first.Invalidation.Status) != "Completed" {
-		t.Errorf("Status = %q, want Completed", aws.ToString(first.Invalidation.Status))
+	if aws.ToString(first.Invalidation.Status) != "InProgress" {
+		t.Errorf("create answered Status = %q, want InProgress (every write does)", aws.ToString(first.Invalidation.Status))
 	}
 	again := must(create("cli-1", "/img/a.png", "/*"))(t)
 	if aws.ToString(again.Invalidation.Id) != invID {
@@ -41,6 +41,9 @@ func TestInvalidations(t *testing.T) {
 	got := must(e.cf.GetInvalidation(ctx, &cfsdk.GetInvalidationInput{DistributionId: aws.String(distID), Id: aws.String(invID)}))(t)
 	if b := got.Invalidation.InvalidationBatch; aws.ToString(b.CallerReference) != "cli-1" || aws.ToInt32(b.Paths.Quantity) != 2 || got.Invalidation.CreateTime == nil {
 		t.Errorf("get: %+v", got.Invalidation)
+	}
+	if s := aws.ToString(got.Invalidation.Status); s != "Completed" {
+		t.Errorf("get after create: Status = %q, want Completed (no edge to wait for)", s)
 	}
 
 	l := must(e.cf.ListInvalidations(ctx, &cfsdk.ListInvalidationsInput{DistributionId: aws.String(distID), MaxItems: aws.Int32(1)}))(t).InvalidationList

@@ -12,6 +12,7 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	cfsdk "github.com/aws/aws-sdk-go-v2/service/cloudfront"
+	"github.com/aws/aws-sdk-go-v2/service/cloudfront/types"
 
 	"github.com/stagefront/stagefront/internal/api"
 	cf "github.com/stagefront/stagefront/internal/cloudfront"
@@ -269,6 +270,9 @@ func TestDistributionConfigRoundTripIsLossless(t *testing.T) {
 	ctx := context.Background()
 	oac := must(e.cf.CreateOriginAccessControl(ctx, &cfsdk.CreateOriginAccessControlInput{OriginAccessControlConfig: oacConfig("rt")}))(t)
 	oacID := aws.ToString(oac.OriginAccessControl.Id)
+	oai := must(e.cf.CreateCloudFrontOriginAccessIdentity(ctx, &cfsdk.CreateCloudFrontOriginAccessIdentityInput{
+		CloudFrontOriginAccessIdentityConfig: &types.CloudFrontOriginAccessIdentityConfig{CallerReference: aws.String("rt"), Comment: aws.String("")}}))(t)
+	oaiPath := "origin-access-identity/cloudfront/" + aws.ToString(oai.CloudFrontOriginAccessIdentity.Id)
 
 	// Every member reached is set somewhere across the two variants.
 	all, set := map[string]bool{}, map[string]bool{}
@@ -291,6 +295,10 @@ func TestDistributionConfigRoundTripIsLossless(t *testing.T) {
 	for _, legacyDefault := range []bool{false, true} {
 		t.Run(fmt.Sprintf("legacy default behavior %v", legacyDefault), func(t *testing.T) {
 			want := fullDistributionConfig(oacID, legacyDefault)
+			// The S3 origin uses a legacy origin access identity, which
+			// excludes an origin access control on the same origin.
+			want.Origins.Items[1].S3OriginConfig.OriginAccessIdentity = cf.String(oaiPath)
+			want.Origins.Items[1].OriginAccessControlId = cf.String("")
 			want.CallerReference = cf.String(fmt.Sprintf("every-member-%v", legacyDefault))
 			if legacyDefault {
 				want.Aliases.Items = []string{"www2.example.com", "*.static2.example.com"}
@@ -331,7 +339,8 @@ func TestDistributionConfigRoundTripIsLossless(t *testing.T) {
 
 			// The SDK reads the document too (it ignores what it does not know).
 			sdkCfg := e.getConfig(id).DistributionConfig
-			if len(sdkCfg.Origins.Items) != 3 || aws.ToString(sdkCfg.Origins.Items[1].OriginAccessControlId) != oacID {
+			if len(sdkCfg.Origins.Items) != 3 || aws.ToString(sdkCfg.Origins.Items[0].OriginAccessControlId) != oacID ||
+				aws.ToString(sdkCfg.Origins.Items[1].S3OriginConfig.OriginAccessIdentity) != oaiPath {
 				t.Errorf("SDK view of the config: %+v", sdkCfg.Origins)
 			}
 

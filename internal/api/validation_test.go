@@ -3,13 +3,27 @@ package api_test
 import (
 	"context"
 	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
 	"strings"
+	"syscall"
 	"testing"
+	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	cfsdk "github.com/aws/aws-sdk-go-v2/service/cloudfront"
 	"github.com/aws/aws-sdk-go-v2/service/cloudfront/types"
 	"github.com/aws/smithy-go"
+
+	"github.com/stagefront/stagefront/internal/api"
+	"github.com/stagefront/stagefront/internal/api/auth"
+	"github.com/stagefront/stagefront/internal/control"
+	"github.com/stagefront/stagefront/internal/store"
+	"github.com/stagefront/stagefront/internal/store/bolt"
 )
 
 // refusal is one config change the API must refuse, through the SDK.
@@ -133,4 +147,51 @@ func TestOriginAndLoggingParity(t *testing.T) {
 	cfg.Origins.Items[0].S3OriginConfig = &types.S3OriginConfig{OriginAccessIdentity: aws.String("")}
 	cfg.Logging = &types.LoggingConfig{Enabled: aws.Bool(true), IncludeCookies: aws.Bool(false), Bucket: aws.String("my-logs.s3.amazonaws.com"), Prefix: aws.String("cf/")}
 	e.createDistribution(cfg)
+}
+
+// fullDiskStore is a real bbolt store whose writes fail the way bbolt's do
+// on a full disk: the write(2) error ENOSPC, classified by the store.
+type fullDiskStore struct{ store.Store }
+
+func (fullDiskStore) Txn(context.Context, []store.Cond, []store.Op) (int64, error) {
+	return 0, fmt.Errorf("bolt: txn: %w: %w", store.ErrNoSpace, &os.PathError{Op: "write", Path: "/var/lib/stagefront/stagefront.db", Err: syscall.ENOSPC})
+}
+
+// TestFullDiskIs503: a write that fails for want of space is 503
+// ServiceUnavailable, which SDKs retry, not a 500; the path of the
+// database file does not reach the client.
+func TestFullDiskIs503(t *testing.T) {
+	t.Parallel()
+	st, err := bolt.Open(filepath.Join(t.TempDir(), "stagefront.db"), bolt.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = st.Close() })
+	h := api.New(control.New(fullDiskStore{st}, control.Options{}), api.Options{
+		Verifier: auth.NewVerifier(staticCreds{testKeyID: testSecret}, time.Now, 0), Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
+	srv := httptest.NewServer(h)
+	t.Cleanup(srv.Close)
+	_, err = newClient(srv.URL, testKeyID, testSecret).CreateDistribution(context.Background(), &cfsdk.CreateDistributionInput{DistributionConfig: distConfig("full-disk")})
+	wantAPIError(t, err, "ServiceUnavailable", 503)
+	if strings.Contains(err.Error(), "stagefront.db") || strings.Contains(err.Error(), "no space left on device") {
+		t.Errorf("the 503 leaks the cause: %v", err)
+	}
+}
+
+// TestLongCallerReference: a CallerReference of 32,800 characters (past
+// bbolt's key limit) is a 400, for a distribution and an invalidation.
+func TestLongCallerReference(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	ctx := context.Background()
+	long := strings.Repeat("r", 32800)
+	_, err := e.cf.CreateDistribution(ctx, &cfsdk.CreateDistributionInput{DistributionConfig: distConfig(long)})
+	wantAPIError(t, err, "InvalidArgument", 400)
+	id := e.createDistribution(distConfig("long-ref")).Distribution.Id
+	_, err = e.cf.CreateInvalidation(ctx, &cfsdk.CreateInvalidationInput{DistributionId: id, InvalidationBatch: &types.InvalidationBatch{
+		CallerReference: aws.String(long), Paths: &types.Paths{Quantity: aws.Int32(1), Items: []string{"/a"}}}})
+	wantAPIError(t, err, "InvalidArgument", 400)
+	_, err = e.cf.CopyDistribution(ctx, &cfsdk.CopyDistributionInput{PrimaryDistributionId: id, CallerReference: aws.String(long),
+		IfMatch: aws.String(e.etag(aws.ToString(id))), Staging: aws.Bool(true)})
+	wantAPIError(t, err, "InvalidArgument", 400)
 }

@@ -32,7 +32,12 @@ var forbidden = map[string][]string{
 	"internal/fleet":       {"internal/api", "internal/control", "internal/edge", "internal/routing", "internal/release"},
 	"internal/release":     {"internal/edge", "internal/control", "internal/store"},
 	"internal/console":     {"internal/edge", "internal/api", "internal/store"},
-	"internal/cfn":         {"internal/edge", "internal/api", "internal/routing", "internal/release"},
+	// CloudFormation: resource handlers call the control service only;
+	// stacks reach CloudFront only through the handlers; the Query API
+	// only through stacks.
+	"internal/cfn/resource": {"internal/api", "internal/edge", "internal/routing", "internal/release", "internal/store", "internal/cfn/stack", "internal/cfn/queryapi"},
+	"internal/cfn/stack":    {"internal/api", "internal/edge", "internal/routing", "internal/release", "internal/control", "internal/cfn/queryapi"},
+	"internal/cfn/queryapi": {"internal/edge", "internal/routing", "internal/release", "internal/control", "internal/store", "internal/cfn/resource"},
 }
 
 // ruleFor returns the most specific rule covering pkg, or "".

@@ -2,10 +2,10 @@ package cloudfront
 
 import "strings"
 
-// The access controls below are enforced by CloudFront at the edge. The
-// stagefront edge does not enforce them (yet), so the API refuses a config
-// that asks for one rather than accept it and serve every viewer anyway:
-// an access control must never fail open.
+// The access controls below are enforced by CloudFront at the edge. Those
+// the stagefront edge does not enforce (yet) are refused rather than
+// accepted and ignored: an access control must never fail open. Signed
+// URLs and cookies (TrustedKeyGroups) are enforced.
 
 // behaviorControls is what one cache behavior asks of the edge beyond
 // routing and caching.
@@ -54,9 +54,10 @@ func notEnforced(field string) error {
 func checkAccessControls(c *DistributionConfig, look Lookups) error {
 	for _, b := range behaviorsOf(c) {
 		if ts := b.trustedSigners; ts != nil && IsTrue(ts.Enabled) {
-			return notEnforced(b.field("TrustedSigners"))
+			return ErrInvalidArgument.WithMessage("%s: stagefront does not support TrustedSigners (the legacy CloudFront key pairs of AWS accounts); "+
+				"restrict viewer access with TrustedKeyGroups, whose key groups hold the public keys that verify signed URLs and cookies.", b.field("TrustedSigners"))
 		}
-		if err := refuseTrustedKeyGroups(b.field("TrustedKeyGroups"), b.trustedKeyGroups, look); err != nil {
+		if err := checkTrustedKeyGroups(b.field("TrustedKeyGroups"), b.trustedKeyGroups, look); err != nil {
 			return err
 		}
 		if f := b.functions; f != nil && len(f.Items) > 0 {
@@ -81,21 +82,25 @@ func checkAccessControls(c *DistributionConfig, look Lookups) error {
 	return nil
 }
 
-// refuseTrustedKeyGroups refuses signed-URL protection by key groups until
-// the edge verifies signed URLs and cookies. A key group that does not
-// exist is CloudFront's TrustedKeyGroupDoesNotExist whatever Enabled says;
-// stagefront holds no key groups unless look.KeyGroupExists says so.
-func refuseTrustedKeyGroups(field string, tkg *TrustedKeyGroups, look Lookups) error {
+// checkTrustedKeyGroups checks a behavior's key groups: each must exist
+// (CloudFront's TrustedKeyGroupDoesNotExist, whatever Enabled says), an
+// enabled restriction needs at least one, and a behavior trusts at most
+// MaxKeyGroupsPerBehavior. The edge enforces an enabled restriction: only
+// requests with a valid signed URL or signed cookies are served.
+func checkTrustedKeyGroups(field string, tkg *TrustedKeyGroups, look Lookups) error {
 	if tkg == nil {
 		return nil
 	}
+	if len(tkg.Items) > MaxKeyGroupsPerBehavior {
+		return ErrTooManyKeyGroupsAssociatedToDist.WithMessage("%s: %d key groups; a cache behavior can trust at most %d.", field, len(tkg.Items), MaxKeyGroupsPerBehavior)
+	}
 	for _, id := range tkg.Items {
 		if look.KeyGroupExists == nil || !look.KeyGroupExists(id) {
-			return ErrTrustedKeyGroupDoesNotExist
+			return ErrTrustedKeyGroupDoesNotExist.WithMessage("%s: the key group %q does not exist.", field, id)
 		}
 	}
-	if IsTrue(tkg.Enabled) {
-		return notEnforced(field)
+	if IsTrue(tkg.Enabled) && len(tkg.Items) == 0 {
+		return ErrInvalidArgument.WithMessage("%s: Enabled is true but no key group is given.", field)
 	}
 	return nil
 }

@@ -145,6 +145,9 @@ type Lookups struct {
 	// ResponseHeadersPolicyId.
 	ResponseHeadersPolicyExists func(id string) bool
 	OriginAccessControlExists   func(id string) bool
+	// OriginAccessIdentityExists answers for an S3 origin's
+	// OriginAccessIdentity ("origin-access-identity/cloudfront/<Id>").
+	OriginAccessIdentityExists func(id string) bool
 	// KeyGroupExists answers for a behavior's TrustedKeyGroups. Unlike the
 	// others, nil means "no key group exists": stagefront holds none.
 	KeyGroupExists func(id string) bool
@@ -158,6 +161,12 @@ func (l Lookups) quotas() Quotas {
 	}
 	return DefaultQuotas()
 }
+
+// Length limits of CloudFront ("Quotas on distributions").
+const (
+	maxPathPatternLen = 255
+	maxOriginPathLen  = 255
+)
 
 var (
 	hostnameRE   = regexp.MustCompile(`^(\*\.)?([a-zA-Z0-9]([a-zA-Z0-9-]{0,61}[a-zA-Z0-9])?\.)*[a-zA-Z0-9]([a-zA-Z0-9-]{0,61}[a-zA-Z0-9])?$`)
@@ -208,6 +217,9 @@ func ValidateDistributionConfig(c *DistributionConfig, look Lookups) error {
 		targets[id] = true
 	}
 	if c.OriginGroups != nil {
+		if len(c.OriginGroups.Items) > look.quotas().OriginGroupsPerDistribution {
+			return ErrTooManyOriginGroups.WithMessage("Processing your request would cause you to exceed the maximum number of origin groups allowed (%d).", look.quotas().OriginGroupsPerDistribution)
+		}
 		for _, g := range c.OriginGroups.Items {
 			targets[Str(g.Id)] = true
 		}
@@ -218,7 +230,13 @@ func ValidateDistributionConfig(c *DistributionConfig, look Lookups) error {
 		return err
 	}
 	if c.CacheBehaviors != nil {
+		if n := look.quotas().CacheBehaviorsPerDistribution; len(c.CacheBehaviors.Items) > n {
+			return ErrTooManyCacheBehaviors.WithMessage("You cannot create more cache behaviors for the distribution: the quota is %d.", n)
+		}
 		for _, b := range c.CacheBehaviors.Items {
+			if p := Str(b.PathPattern); len(p) > maxPathPatternLen {
+				return ErrInvalidArgument.WithMessage("The parameter PathPattern is too long (maximum %d characters).", maxPathPatternLen)
+			}
 			if err := validateBehavior("CacheBehavior "+Str(b.PathPattern), Str(b.TargetOriginId), b.CachePolicyId,
 				b.OriginRequestPolicyId, b.ResponseHeadersPolicyId, b.ForwardedValues != nil, b.AllowedMethods, b.MinTTL, b.DefaultTTL, b.MaxTTL, targets, look); err != nil {
 				return err
@@ -226,7 +244,12 @@ func ValidateDistributionConfig(c *DistributionConfig, look Lookups) error {
 		}
 	}
 	if c.CustomErrorResponses != nil {
+		seenCodes := map[int32]bool{}
 		for _, e := range c.CustomErrorResponses.Items {
+			if seenCodes[I32(e.ErrorCode)] {
+				return ErrInvalidArgument.WithMessage("The error code %d has more than one custom error response.", I32(e.ErrorCode))
+			}
+			seenCodes[I32(e.ErrorCode)] = true
 			if !slices.Contains(errorCodes, I32(e.ErrorCode)) {
 				return ErrInvalidErrorCode.WithMessage("The error code %d is not valid for custom error responses.", I32(e.ErrorCode))
 			}
@@ -255,6 +278,9 @@ func ValidateDistributionConfig(c *DistributionConfig, look Lookups) error {
 			}
 		}
 	}
+	if err := checkForwardedValuesQuotas(c, look.quotas()); err != nil {
+		return err
+	}
 	return checkAccessControls(c, look)
 }
 
@@ -270,6 +296,9 @@ func validateOrigin(o *Origin, look Lookups) error {
 	}
 	if err := validateOriginDomain(o); err != nil {
 		return err
+	}
+	if p := Str(o.OriginPath); len(p) > maxOriginPathLen {
+		return ErrInvalidArgument.WithMessage("The parameter OriginPath is too long (maximum %d characters).", maxOriginPathLen)
 	}
 	if p := Str(o.OriginPath); p != "" && (!strings.HasPrefix(p, "/") || strings.HasSuffix(p, "/")) {
 		return ErrInvalidArgument.WithMessage("The parameter OriginPath %q must begin with a slash (/) and must not end with one.", p)
@@ -296,10 +325,13 @@ func validateOrigin(o *Origin, look Lookups) error {
 	if id := Str(o.OriginAccessControlId); id != "" && look.OriginAccessControlExists != nil && !look.OriginAccessControlExists(id) {
 		return ErrInvalidOriginAccessControl.WithMessage("The origin access control %q does not exist.", id)
 	}
+	if err := checkOriginAccessIdentity(o, look); err != nil {
+		return err
+	}
 	if o.CustomHeaders != nil && len(o.CustomHeaders.Items) > look.quotas().CustomHeadersPerOrigin {
 		return ErrTooManyOriginCustomHeaders
 	}
-	return validateOriginCustomHeaders(Str(o.Id), o.CustomHeaders)
+	return validateOriginCustomHeaders(Str(o.Id), o.CustomHeaders, look.quotas().CustomHeadersBytesPerOrigin)
 }
 
 func validateBehavior(where, target string, cachePolicyID, originRequestPolicyID, responseHeadersPolicyID *string, legacy bool, am *AllowedMethods,
@@ -366,4 +398,28 @@ func derefI64(p *int64) int64 {
 		return 0
 	}
 	return *p
+}
+
+// OAIPathPrefix starts an S3 origin's OriginAccessIdentity.
+const OAIPathPrefix = "origin-access-identity/cloudfront/"
+
+// checkOriginAccessIdentity checks an S3 origin's OriginAccessIdentity:
+// empty, or OAIPathPrefix + the id of an existing origin access identity,
+// and never together with an origin access control.
+func checkOriginAccessIdentity(o *Origin, look Lookups) error {
+	if o.S3OriginConfig == nil {
+		return nil
+	}
+	oai := Str(o.S3OriginConfig.OriginAccessIdentity)
+	if oai == "" {
+		return nil
+	}
+	if Str(o.OriginAccessControlId) != "" {
+		return ErrIllegalOriginAccessCfg
+	}
+	id, ok := strings.CutPrefix(oai, OAIPathPrefix)
+	if !ok || id == "" || (look.OriginAccessIdentityExists != nil && !look.OriginAccessIdentityExists(id)) {
+		return ErrInvalidOAI.WithMessage("The origin access identity %q is not valid or doesn't exist: use %s<Id> with the Id of an existing origin access identity.", oai, OAIPathPrefix)
+	}
+	return nil
 }

@@ -132,6 +132,11 @@ var (
 	ErrRequestTimeTooSkewed             = row("RequestTimeTooSkewed", http.StatusForbidden, variable, "The difference between the request time and the current time is too large.")
 	ErrTooManyDistributionCNAMEs        = row("TooManyDistributionCNAMEs", http.StatusBadRequest, variable, "Your request contains more CNAMEs than are allowed per distribution.")
 	ErrTooManyOrigins                   = row("TooManyOrigins", http.StatusBadRequest, variable, "You cannot create more origins for the distribution.")
+	ErrTooManyCacheBehaviors            = row("TooManyCacheBehaviors", http.StatusBadRequest, variable, "You cannot create more cache behaviors for the distribution.")
+	ErrTooManyOriginGroups              = row("TooManyOriginGroupsPerDistribution", http.StatusBadRequest, variable, "Processing your request would cause you to exceed the maximum number of origin groups allowed.")
+	ErrTooManyCookieNamesInWhiteList    = row("TooManyCookieNamesInWhiteList", http.StatusBadRequest, variable, "Your request contains more cookie names in the whitelist than are allowed per cache behavior.")
+	ErrTooManyHeadersInForwardedValues  = row("TooManyHeadersInForwardedValues", http.StatusBadRequest, variable, "Your request contains too many headers in forwarded values.")
+	ErrTooManyQueryStringParameters     = row("TooManyQueryStringParameters", http.StatusBadRequest, variable, "Your request contains too many query string parameters.")
 	ErrTooManyOriginCustomHeaders       = row("TooManyOriginCustomHeaders", http.StatusBadRequest, variable, "Your request contains too many origin custom headers.")
 	ErrInvalidOrigin                    = row("InvalidOrigin", http.StatusBadRequest, variable, "The specified origin server does not exist or is not valid.")
 	// Custom policies, public keys, key groups and origin access identities.
@@ -235,6 +240,11 @@ func Contract() []*Error {
 		ErrRequestTimeTooSkewed,
 		ErrTooManyDistributionCNAMEs,
 		ErrTooManyOrigins,
+		ErrTooManyCacheBehaviors,
+		ErrTooManyOriginGroups,
+		ErrTooManyCookieNamesInWhiteList,
+		ErrTooManyHeadersInForwardedValues,
+		ErrTooManyQueryStringParameters,
 		ErrTooManyOriginCustomHeaders,
 		ErrInvalidOrigin,
 		ErrCachePolicyAlreadyExists,

@@ -28,13 +28,21 @@ const (
 	maxOriginHeaderValueLen = 1783
 )
 
-// validateOriginCustomHeaders checks one origin's custom headers: names
+// validateOriginCustomHeaders checks one origin's custom headers: their
+// total length (names and values) is at most maxBytes, names
 // are RFC 9110 tokens CloudFront allows, values hold no control character
 // but tab (so no CR or LF can split the header line), and no name appears
 // twice.
-func validateOriginCustomHeaders(originID string, h *CustomHeaders) error {
+func validateOriginCustomHeaders(originID string, h *CustomHeaders, maxBytes int) error {
 	if h == nil {
 		return nil
+	}
+	total := 0
+	for _, item := range h.Items {
+		total += len(Str(item.HeaderName)) + len(Str(item.HeaderValue))
+	}
+	if total > maxBytes {
+		return ErrInvalidArgument.WithMessage("The custom headers of origin %q are %d characters long, names and values together; the maximum is %d.", originID, total, maxBytes)
 	}
 	seen := make(map[string]bool, len(h.Items))
 	for _, item := range h.Items {

@@ -7,6 +7,12 @@ import (
 	"strings"
 )
 
+// MaxCallerReferenceLen bounds every CallerReference. CloudFront documents
+// no limit; stagefront keys records by the reference, so it needs one far
+// below what a store accepts in a key, and far above what tools send
+// (Terraform and CloudFormation send a few dozen characters).
+const MaxCallerReferenceLen = 1024
+
 // CheckShape walks any generated shape and enforces the rules that hold for
 // every CloudFront document: Quantity matches the number of Items
 // (InconsistentQuantities), required members are present and enum members
@@ -60,6 +66,9 @@ func checkStruct(path string, v reflect.Value) error {
 		}
 		fv := v.Field(i)
 		fieldPath := path + "." + f.Name
+		if f.Name == "CallerReference" && fv.Kind() == reflect.Pointer && !fv.IsNil() && len(fv.Elem().String()) > MaxCallerReferenceLen {
+			return ErrInvalidArgument.WithMessage("The parameter CallerReference is too long (maximum %d characters).", MaxCallerReferenceLen)
+		}
 		if f.Tag.Get("required") == "true" && isAbsent(fv) {
 			return ErrInvalidArgument.WithMessage("%s is required.", fieldPath)
 		}

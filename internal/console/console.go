@@ -19,6 +19,7 @@ import (
 
 	cf "github.com/stagefront/stagefront/internal/cloudfront"
 	"github.com/stagefront/stagefront/internal/control"
+	"github.com/stagefront/stagefront/internal/identity"
 	"github.com/stagefront/stagefront/internal/release"
 )
 
@@ -41,6 +42,8 @@ type Distributions interface {
 	ListInvalidations(ctx context.Context, distID, marker string, maxItems int) (*cf.InvalidationList, error)
 	// PolicyAttachments maps each primary id to its attached policy's id.
 	PolicyAttachments(ctx context.Context) (map[string]string, error)
+	// InvalidationHistory lists invalidations with who asked for them.
+	InvalidationHistory(ctx context.Context, distID string) ([]control.InvalidationRecord, error)
 }
 
 // Releases is what the console reads and does through the release
@@ -226,6 +229,9 @@ func (c *Console) authed(fn func(w http.ResponseWriter, r *request)) http.Handle
 				return
 			}
 		}
+		// The control plane records who acted from the context, as it
+		// does for the API's SigV4 principal.
+		r = r.WithContext(identity.With(r.Context(), sess.Principal))
 		fn(w, &request{Request: r, session: sess, token: token})
 	}
 }

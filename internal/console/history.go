@@ -9,6 +9,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/stagefront/stagefront/internal/control"
 	"github.com/stagefront/stagefront/internal/release"
 )
 
@@ -112,6 +113,21 @@ func generationHistory(gens []release.Generation) []historyEntry {
 
 // sortHistory puts the newest first; entries of the same instant keep
 // the reverse of the order they happened in.
+// invalidationHistory is who invalidated which paths. Invalidations made
+// before identities were recorded show no name.
+func invalidationHistory(invs []control.InvalidationRecord) []historyEntry {
+	out := make([]historyEntry, 0, len(invs))
+	for _, inv := range invs {
+		who := inv.CreatedBy
+		if who == "" {
+			who = "(not recorded)"
+		}
+		out = append(out, historyEntry{At: inv.Created, Who: who, Distribution: inv.DistributionID,
+			What: fmt.Sprintf("invalidated %s (%s)", strings.Join(inv.Paths, " "), inv.ID)})
+	}
+	return out
+}
+
 func sortHistory(h []historyEntry) {
 	slices.Reverse(h)
 	sort.SliceStable(h, func(i, j int) bool { return h[i].At.After(h[j].At) })
@@ -154,6 +170,14 @@ func (c *Console) historyPage(w http.ResponseWriter, r *request) {
 				v.Entries = append(v.Entries, e)
 			}
 		}
+	}
+	if v.Release == "" {
+		invs, err := c.opts.Distributions.InvalidationHistory(ctx, v.Distribution)
+		if err != nil {
+			c.fail(w, r, err)
+			return
+		}
+		v.Entries = append(v.Entries, invalidationHistory(invs)...)
 	}
 	sortHistory(v.Entries)
 	title := "History"

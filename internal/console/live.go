@@ -118,6 +118,12 @@ func (c *Console) live(w http.ResponseWriter, r *request) {
 		c.fail(w, r, err)
 		return
 	}
+	// The API listener's ReadTimeout bounds reading a request, not a
+	// stream: clear the connection's read deadline, so that it cannot end
+	// one (the stream ends with the session instead).
+	if err := http.NewResponseController(w).SetReadDeadline(time.Time{}); err != nil {
+		c.log.Debug("console: live traffic: read deadline", "err", err)
+	}
 	h := w.Header()
 	h.Set("Content-Type", "text/event-stream")
 	h.Set("X-Accel-Buffering", "no")

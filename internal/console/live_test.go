@@ -63,7 +63,10 @@ func TestLiveTrafficStreamsTheAnalysisNumbers(t *testing.T) {
 	requests.WithLabelValues("EOTHER", "staging", "2xx").Add(70) // another pair: not counted
 
 	b := e.signedIn("192.0.2.1")
-	srv := httptest.NewServer(e.console)
+	// The API listener bounds reading a request; a stream outlives that.
+	srv := httptest.NewUnstartedServer(e.console)
+	srv.Config.ReadTimeout = 300 * time.Millisecond
+	srv.Start()
 	t.Cleanup(srv.Close)
 	req, err := http.NewRequestWithContext(t.Context(), "GET", srv.URL+"/console/distributions/"+primary+"/live", nil)
 	must(t, err)
@@ -111,6 +114,19 @@ func TestLiveTrafficStreamsTheAnalysisNumbers(t *testing.T) {
 	}
 	if p := sample.Primary.P95; p <= 0.001 || p > 0.01 {
 		t.Errorf("primary p95 %v, want inside (0.001, 0.01]", p)
+	}
+
+	// The stream outlives the listener's read timeout.
+	outlive := time.After(time.Second)
+	for waiting := true; waiting; {
+		select {
+		case _, ok := <-events:
+			if !ok {
+				t.Fatal("the stream ended at the listener's read timeout")
+			}
+		case <-outlive:
+			waiting = false
+		}
 	}
 
 	// The session ends while the page is open: the stream says so and ends.

@@ -7,6 +7,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/stagefront/stagefront/internal/api/auth"
+	cf "github.com/stagefront/stagefront/internal/cloudfront"
 	"github.com/stagefront/stagefront/internal/console"
 )
 
@@ -270,6 +272,32 @@ func TestSignInRedirectsOnlyInsideTheConsole(t *testing.T) {
 		resp := b.do("POST", "/console/signin", url.Values{"csrf": {formToken(t, page)}, "access_key_id": {adminKey}, "secret_access_key": {adminSecret}, "next": {next}})
 		if got := resp.Header.Get("Location"); got != want {
 			t.Errorf("next=%q: redirected to %q, want %q", next, got, want)
+		}
+	}
+}
+
+func TestInvalidationsAreRecordedWithWhoAskedForThem(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, nil)
+	id := e.createDistribution("site")
+	alice, err := e.creds.Add("alice")
+	must(t, err)
+	b := e.browser("192.0.2.1")
+	if resp := b.signIn(alice.AccessKeyID, alice.SecretAccessKey); resp.StatusCode != http.StatusSeeOther {
+		t.Fatalf("sign-in: %d", resp.StatusCode)
+	}
+	page := bodyOf(t, b.do("GET", "/console/distributions/"+id, nil))
+	if resp := b.do("POST", "/console/distributions/"+id+"/invalidate", url.Values{"csrf": {formToken(t, page)}, "paths": {"/a\r\n/b/*\r\n"}}); resp.StatusCode != http.StatusSeeOther {
+		t.Fatalf("invalidate: %d %s", resp.StatusCode, bodyOf(t, resp))
+	}
+	// An API call: the SigV4 middleware puts the principal in the context.
+	_, err = e.svc.CreateInvalidation(auth.WithPrincipal(t.Context(), "ci-bot"), id, &cf.InvalidationBatch{
+		Paths: &cf.Paths{Quantity: cf.Int32(1), Items: []string{"/c"}}, CallerReference: cf.String("api-1")})
+	must(t, err)
+	hist := bodyOf(t, b.do("GET", "/console/history?distribution="+id, nil))
+	for _, want := range []string{`<td class="who-col">alice</td>`, "invalidated /a /b/*", `<td class="who-col">ci-bot</td>`, "invalidated /c"} {
+		if !strings.Contains(hist, want) {
+			t.Errorf("the distribution's history lacks %q", want)
 		}
 	}
 }

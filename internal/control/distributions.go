@@ -26,8 +26,21 @@ func (s *Service) arn(id string) string {
 	return fmt.Sprintf("arn:aws:cloudfront::%s:distribution/%s", s.opts.AccountID, id)
 }
 
-// wire builds the API shape of a stored distribution.
+// wire builds the API shape of a stored distribution as a read shows it:
+// Deployed once every edge serves its revision.
 func (s *Service) wire(ctx context.Context, d loaded[model.Distribution]) (*DistributionResult, error) {
+	return s.wireStatus(ctx, d, false)
+}
+
+// wireWritten builds the answer to a write. CloudFront answers every write
+// InProgress, however fast the change spreads; only a later read says
+// Deployed. Clients rely on it: a waiter that saw Deployed in the write's
+// answer would skip waiting for the edges.
+func (s *Service) wireWritten(ctx context.Context, d loaded[model.Distribution]) (*DistributionResult, error) {
+	return s.wireStatus(ctx, d, true)
+}
+
+func (s *Service) wireStatus(ctx context.Context, d loaded[model.Distribution], written bool) (*DistributionResult, error) {
 	rev, err := s.servedRevision(ctx, s.st, d)
 	if err != nil {
 		return nil, err
@@ -36,13 +49,22 @@ func (s *Service) wire(ctx context.Context, d loaded[model.Distribution]) (*Dist
 	if err != nil {
 		return nil, err
 	}
-	return s.wireWith(d, rev, s.opts.Deployment.Watermark(ctx), invs), nil
+	cfg, err := s.shownConfig(ctx, d.rec)
+	if err != nil {
+		return nil, err
+	}
+	out := s.wireWith(ctx, d, rev, s.opts.Deployment.Watermark(ctx), invs)
+	out.Distribution.DistributionConfig = cfg
+	if written {
+		out.Distribution.Status = cf.String("InProgress")
+	}
+	return out, nil
 }
 
 // wireWith builds the API shape of d, which the edges must serve at rev
 // (servedRevision) to be Deployed, from what they serve (wm) and d's
 // invalidations, so a list reads them once for all its items.
-func (s *Service) wireWith(d loaded[model.Distribution], rev int64, wm model.Watermark, invs []loaded[model.Invalidation]) *DistributionResult {
+func (s *Service) wireWith(ctx context.Context, d loaded[model.Distribution], rev int64, wm model.Watermark, invs []loaded[model.Invalidation]) *DistributionResult {
 	status := "InProgress"
 	if wm.Deployed(d.rec.ID, rev) {
 		status = "Deployed"
@@ -63,7 +85,7 @@ func (s *Service) wireWith(d loaded[model.Distribution], rev int64, wm model.Wat
 			InProgressInvalidationBatches: cf.Int32(inProgress),
 			DomainName:                    cf.String(d.rec.DomainName),
 			ActiveTrustedSigners:          &cf.ActiveTrustedSigners{Enabled: cf.Bool(false), Quantity: cf.Int32(0)},
-			ActiveTrustedKeyGroups:        &cf.ActiveTrustedKeyGroups{Enabled: cf.Bool(false), Quantity: cf.Int32(0)},
+			ActiveTrustedKeyGroups:        s.activeKeyGroups(ctx, d.rec.Config),
 			DistributionConfig:            d.rec.Config,
 		},
 	}
@@ -78,7 +100,9 @@ func (s *Service) lookups(ctx context.Context) cf.Lookups {
 			_, err := s.st.Get(ctx, model.OACKey(id))
 			return err == nil
 		},
-		KeyGroupExists: func(id string) bool { return s.keyGroupExists(ctx, id) },
+		KeyGroupExists:             func(id string) bool { return s.keyGroupExists(ctx, id) },
+		OriginAccessIdentityExists: func(id string) bool { return s.oaiExists(ctx, id) },
+		Quotas:                     s.opts.Quotas,
 	}
 }
 
@@ -178,7 +202,7 @@ func (s *Service) insertDistribution(ctx context.Context, rec *model.Distributio
 	if err != nil {
 		return nil, fmt.Errorf("create distribution: %w", err)
 	}
-	return s.wire(ctx, loaded[model.Distribution]{rec: rec, rev: rev})
+	return s.wireWritten(ctx, loaded[model.Distribution]{rec: rec, rev: rev})
 }
 
 func aliasesOf(c *cf.DistributionConfig) []string {
@@ -259,7 +283,7 @@ func (s *Service) ListDistributions(ctx context.Context, marker string, maxItems
 		if err != nil {
 			return nil, err
 		}
-		list.Items = append(list.Items, summary(s.wireWith(d, rev, wm, invs[d.rec.ID])))
+		list.Items = append(list.Items, summary(s.wireWith(ctx, d, rev, wm, invs[d.rec.ID])))
 	}
 	return list, nil
 }
@@ -298,15 +322,27 @@ func (s *Service) UpdateDistribution(ctx context.Context, id, ifMatch string, cf
 	if cfg.Staging == nil {
 		cfg.Staging = cf.Bool(cf.IsTrue(old.Staging))
 	}
-	if cfg.ContinuousDeploymentPolicyId == nil { // omitted means "no change" (G2)
-		cfg.ContinuousDeploymentPolicyId = cf.String(cf.Str(old.ContinuousDeploymentPolicyId))
-	}
 	if cf.Str(cfg.CallerReference) != cf.Str(old.CallerReference) {
 		return nil, cf.ErrIllegalUpdate.WithMessage("The CallerReference of a distribution cannot be changed.")
 	}
 	if cf.IsTrue(cfg.Staging) != cf.IsTrue(old.Staging) {
 		return nil, cf.ErrIllegalUpdate.WithMessage("The Staging flag of a distribution cannot be changed.")
 	}
+	// The policy id the client saw is the visible one: a stored pointer
+	// that no longer holds neither shows nor restricts the update.
+	oldPolicy, err := s.visiblePolicyID(ctx, cur.rec)
+	if err != nil {
+		return nil, err
+	}
+	var newPolicy string
+	if cur.rec.IsStaging() {
+		if newPolicy, err = resolveStagingPolicyID(cfg.ContinuousDeploymentPolicyId, cur.rec.PolicyID(), oldPolicy); err != nil {
+			return nil, err
+		}
+	} else {
+		newPolicy = resolvePrimaryPolicyID(cfg.ContinuousDeploymentPolicyId, cur.rec.PolicyID(), oldPolicy)
+	}
+	cfg.ContinuousDeploymentPolicyId = cf.String(newPolicy)
 	cf.ApplyDistributionDefaults(cfg)
 	if err := cf.ValidateDistributionConfig(cfg, s.lookups(ctx)); err != nil {
 		return nil, err
@@ -317,15 +353,15 @@ func (s *Service) UpdateDistribution(ctx context.Context, id, ifMatch string, cf
 	conds := []store.Cond{{Key: model.DistributionKey(id), ModRevision: cur.rev}}
 	var ops []store.Op
 
-	oldPolicy, newPolicy := cf.Str(old.ContinuousDeploymentPolicyId), cf.Str(cfg.ContinuousDeploymentPolicyId)
 	if cur.rec.IsStaging() {
-		if newPolicy != oldPolicy {
-			return nil, cf.ErrIllegalUpdate.WithMessage("The ContinuousDeploymentPolicyId of a staging distribution is set by its primary; send the current value (%q).", oldPolicy)
-		}
 		if !cf.IsTrue(cfg.Enabled) {
-			if pol, err := s.policyNamingStaging(ctx, cur.rec.DomainName); err == nil && pol.rec != nil {
+			if pol, err := s.policyNamingStaging(ctx, cur.rec.DomainName); err != nil {
+				return nil, err
+			} else if pol.rec != nil {
 				return nil, cf.ErrStagingDistributionInUse.WithMessage("The specified staging distribution is currently used by a continuous deployment policy. Please the update policy before deleting.")
 			}
+			// A policy created from here on must see this write.
+			conds = append(conds, store.Cond{Key: model.StagingPolicyKey(cur.rec.DomainName)})
 		}
 		if oldPolicy != "" && cdChanged(old, cfg, false) {
 			return nil, errIllegalCDUpdate
@@ -334,12 +370,11 @@ func (s *Service) UpdateDistribution(ctx context.Context, id, ifMatch string, cf
 		if oldPolicy != "" && cdChanged(old, cfg, true) {
 			return nil, errIllegalCDUpdate
 		}
-		linkConds, linkOps, err := s.relinkStaging(ctx, id, oldPolicy, newPolicy, cfg)
+		link, err := s.relink(ctx, id, oldPolicy, newPolicy, cfg)
 		if err != nil {
 			return nil, err
 		}
-		conds = append(conds, linkConds...)
-		ops = append(ops, linkOps...)
+		conds, ops = append(conds, link.conds...), append(ops, link.ops...)
 	}
 
 	aliasConds, aliasOps, err := s.aliasChanges(ctx, id, aliasesOf(old), aliasesOf(cfg))
@@ -357,7 +392,7 @@ func (s *Service) UpdateDistribution(ctx context.Context, id, ifMatch string, cf
 	if err != nil {
 		return nil, err
 	}
-	return s.wire(ctx, loaded[model.Distribution]{rec: &next, rev: rev})
+	return s.wireWritten(ctx, loaded[model.Distribution]{rec: &next, rev: rev})
 }
 
 // cdChanged reports whether an update touches a member that continuous
@@ -374,107 +409,6 @@ func cdChanged(old, next *cf.DistributionConfig, primary bool) bool {
 		}
 	}
 	return false
-}
-
-// relinkStaging handles attaching, detaching or switching the policy of a
-// primary, including the reverse pointer on the staging distribution.
-func (s *Service) relinkStaging(ctx context.Context, primaryID, oldPolicy, newPolicy string, cfg *cf.DistributionConfig) ([]store.Cond, []store.Op, error) {
-	if oldPolicy == newPolicy {
-		return nil, nil, nil
-	}
-	var conds []store.Cond
-	var ops []store.Op
-	if oldPolicy != "" {
-		if pol, err := s.getPolicy(ctx, oldPolicy); err == nil {
-			c, o, err := s.setReversePointer(ctx, pol.rec.StagingDNSName(), "")
-			if err != nil {
-				return nil, nil, err
-			}
-			conds, ops = append(conds, c...), append(ops, o...)
-		}
-	}
-	if newPolicy == "" {
-		return conds, ops, nil
-	}
-	pol, err := s.getPolicy(ctx, newPolicy)
-	if err != nil {
-		return nil, nil, err
-	}
-	if hv := cf.Str(cfg.HttpVersion); hv == "http3" || hv == "http2and3" {
-		return nil, nil, cf.ErrInvalidArgument.WithMessage("Continuous deployment cannot be used with a distribution that supports HTTP/3 (HttpVersion %s).", hv)
-	}
-	if owner, err := s.primaryOfPolicy(ctx, newPolicy); err != nil {
-		return nil, nil, err
-	} else if owner != "" && owner != primaryID {
-		return nil, nil, cf.ErrCDPolicyInUse.WithMessage("The continuous deployment policy %s is already attached to distribution %s.", newPolicy, owner)
-	}
-	conds = append(conds, store.Cond{Key: model.PolicyKey(newPolicy), ModRevision: pol.rev})
-	c, o, err := s.setReversePointer(ctx, pol.rec.StagingDNSName(), newPolicy)
-	if err != nil {
-		return nil, nil, err
-	}
-	if len(o) == 0 {
-		return nil, nil, cf.ErrInvalidArgument.WithMessage("The staging distribution %s named by policy %s does not exist.", pol.rec.StagingDNSName(), newPolicy)
-	}
-	return append(conds, c...), append(ops, o...), nil
-}
-
-// setReversePointer writes policyID into the staging distribution's config
-// (the "reverse pointer" CloudFront shows after attach); no-op if absent.
-func (s *Service) setReversePointer(ctx context.Context, stagingDomain, policyID string) ([]store.Cond, []store.Op, error) {
-	stg, err := s.distributionByDomain(ctx, stagingDomain)
-	if err != nil || stg.rec == nil {
-		return nil, nil, err
-	}
-	next := *stg.rec
-	next.Config = deepCopy(stg.rec.Config)
-	next.Config.ContinuousDeploymentPolicyId = cf.String(policyID)
-	next.LastModified = s.now()
-	put, err := putOp(model.DistributionKey(next.ID), &next)
-	if err != nil {
-		return nil, nil, err
-	}
-	return []store.Cond{{Key: model.DistributionKey(next.ID), ModRevision: stg.rev}}, []store.Op{put}, nil
-}
-
-func (s *Service) distributionByDomain(ctx context.Context, domain string) (loaded[model.Distribution], error) {
-	all, err := listRecords[model.Distribution](ctx, s, model.DistributionPrefix)
-	if err != nil {
-		return loaded[model.Distribution]{}, err
-	}
-	for _, d := range all {
-		if strings.EqualFold(d.rec.DomainName, domain) {
-			return d, nil
-		}
-	}
-	return loaded[model.Distribution]{}, nil
-}
-
-// primaryOfPolicy returns the id of the primary the policy is attached to, or "".
-func (s *Service) primaryOfPolicy(ctx context.Context, policyID string) (string, error) {
-	all, err := listRecords[model.Distribution](ctx, s, model.DistributionPrefix)
-	if err != nil {
-		return "", err
-	}
-	for _, d := range all {
-		if !d.rec.IsStaging() && d.rec.PolicyID() == policyID {
-			return d.rec.ID, nil
-		}
-	}
-	return "", nil
-}
-
-func (s *Service) policyNamingStaging(ctx context.Context, domain string) (loaded[model.Policy], error) {
-	all, err := listRecords[model.Policy](ctx, s, model.PolicyPrefix)
-	if err != nil {
-		return loaded[model.Policy]{}, err
-	}
-	for _, p := range all {
-		if strings.EqualFold(p.rec.StagingDNSName(), domain) {
-			return p, nil
-		}
-	}
-	return loaded[model.Policy]{}, nil
 }
 
 func (s *Service) aliasChanges(ctx context.Context, id string, old, next []string) ([]store.Cond, []store.Op, error) {
@@ -512,17 +446,7 @@ func (s *Service) DeleteDistribution(ctx context.Context, id, ifMatch string) er
 	if cf.IsTrue(cur.rec.Config.Enabled) || !s.opts.Deployment.Watermark(ctx).Served(cur.rev) {
 		return cf.ErrDistributionNotDisabled
 	}
-	if cur.rec.IsStaging() {
-		if pol, err := s.policyNamingStaging(ctx, cur.rec.DomainName); err != nil {
-			return err
-		} else if pol.rec != nil {
-			return cf.ErrResourceInUse.WithMessage("The staging distribution is named by continuous deployment policy %s.", pol.rec.ID)
-		}
-	} else if pid := cur.rec.PolicyID(); pid != "" {
-		if pol, err := s.getPolicy(ctx, pid); err == nil && cf.IsTrue(pol.rec.Config.Enabled) {
-			return cf.ErrResourceInUse.WithMessage("The distribution's continuous deployment policy %s is enabled; disable it first.", pid)
-		}
-	}
+	conds := []store.Cond{{Key: model.DistributionKey(id), ModRevision: cur.rev}}
 	ops := []store.Op{
 		{Key: model.DistributionKey(id), Delete: true},
 		{Key: model.CallerRefKey(cf.Str(cur.rec.Config.CallerReference)), Delete: true},
@@ -531,7 +455,36 @@ func (s *Service) DeleteDistribution(ctx context.Context, id, ifMatch string) er
 	for _, a := range aliasesOf(cur.rec.Config) {
 		ops = append(ops, store.Op{Key: model.AliasKey(a), Delete: true})
 	}
-	if _, err := s.txn(ctx, []store.Cond{{Key: model.DistributionKey(id), ModRevision: cur.rev}}, ops); err != nil {
+	if cur.rec.IsStaging() {
+		// A staging distribution a policy names is in use; the condition
+		// holds that true against a policy created meanwhile.
+		if pol, err := s.policyNamingStaging(ctx, cur.rec.DomainName); err != nil {
+			return err
+		} else if pol.rec != nil {
+			return cf.ErrResourceInUse
+		}
+		conds = append(conds, store.Cond{Key: model.StagingPolicyKey(cur.rec.DomainName)})
+	} else if pid := cur.rec.PolicyID(); pid != "" {
+		// A primary goes with its policy attached once the policy is
+		// disabled (Terraform deletes in that order); the staging
+		// distribution's reverse pointer goes with it.
+		pol, err := s.getPolicy(ctx, pid)
+		switch {
+		case errors.Is(err, cf.ErrNoSuchCDPolicy):
+		case err != nil:
+			return err
+		case cf.IsTrue(pol.rec.Config.Enabled):
+			return cf.ErrResourceInUse
+		default:
+			conds = append(conds, store.Cond{Key: model.PolicyKey(pid), ModRevision: pol.rev})
+			unlink, err := s.clearReversePointer(ctx, pid)
+			if err != nil {
+				return err
+			}
+			conds, ops = append(conds, unlink.conds...), append(ops, unlink.ops...)
+		}
+	}
+	if _, err := s.txn(ctx, conds, ops); err != nil {
 		return err
 	}
 	// The distribution is gone atomically above; its invalidation history

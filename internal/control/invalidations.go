@@ -8,6 +8,7 @@ import (
 	"strings"
 
 	cf "github.com/stagefront/stagefront/internal/cloudfront"
+	"github.com/stagefront/stagefront/internal/identity"
 	"github.com/stagefront/stagefront/internal/model"
 	"github.com/stagefront/stagefront/internal/store"
 )
@@ -72,7 +73,7 @@ func (s *Service) CreateInvalidation(ctx context.Context, distID string, batch *
 	if err != nil {
 		return nil, err
 	}
-	rec := &model.Invalidation{ID: "I" + id, DistributionID: distID, Created: s.now(), Batch: batch}
+	rec := &model.Invalidation{ID: "I" + id, DistributionID: distID, Created: s.now(), Batch: batch, CreatedBy: identity.From(ctx)}
 	put, err := putOp(model.InvalidationKey(distID, rec.ID), rec)
 	if err != nil {
 		return nil, err
@@ -88,7 +89,11 @@ func (s *Service) CreateInvalidation(ctx context.Context, distID string, batch *
 	if err != nil {
 		return nil, err
 	}
-	return s.invalidationWire(s.opts.Deployment.Watermark(ctx), loaded[model.Invalidation]{rec: rec, rev: rev}), nil
+	// Like every write, a new invalidation answers InProgress; a later read
+	// says Completed once every edge has purged.
+	created := s.invalidationWire(s.opts.Deployment.Watermark(ctx), loaded[model.Invalidation]{rec: rec, rev: rev})
+	created.Status = cf.String("InProgress")
+	return created, nil
 }
 
 func sortedPaths(p []string) []string {

@@ -390,3 +390,30 @@ func (s *Service) ListDistributionsByKeyGroup(ctx context.Context, id, marker st
 	}
 	return distributionIDList(ids, marker, maxItems), nil
 }
+
+// activeKeyGroups is a distribution's ActiveTrustedKeyGroups: the key
+// groups its behaviors trust (enabled), each with its public key ids.
+func (s *Service) activeKeyGroups(ctx context.Context, c *cf.DistributionConfig) *cf.ActiveTrustedKeyGroups {
+	out := &cf.ActiveTrustedKeyGroups{Enabled: cf.Bool(false), Quantity: cf.Int32(0)}
+	if c == nil {
+		return out
+	}
+	seen := map[string]bool{}
+	for _, b := range behaviorsOf(c) {
+		for _, id := range b.keyGroups {
+			if seen[id] {
+				continue
+			}
+			seen[id] = true
+			item := cf.KGKeyPairIds{KeyGroupId: cf.String(id), KeyPairIds: &cf.KeyPairIds{Quantity: cf.Int32(0)}}
+			if g, err := s.getKeyGroup(ctx, id); err == nil {
+				item.KeyPairIds = &cf.KeyPairIds{Quantity: cf.Int32(int32(len(g.rec.Config.Items))), Items: g.rec.Config.Items}
+			}
+			out.Items = append(out.Items, item)
+		}
+	}
+	if len(out.Items) > 0 {
+		out.Enabled, out.Quantity = cf.Bool(true), cf.Int32(int32(len(out.Items)))
+	}
+	return out
+}

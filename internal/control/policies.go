@@ -160,18 +160,13 @@ func (s *Service) UpdatePolicy(ctx context.Context, id, ifMatch string, cfg *cf.
 		}
 		conds = append(conds, store.Cond{Key: model.DistributionKey(primaryID), ModRevision: primary.rev})
 		ops = append(ops, p)
-		if oldName := cur.rec.StagingDNSName(); !strings.EqualFold(oldName, stg.rec.DomainName) {
-			c, o, err := s.setReversePointer(ctx, oldName, "")
-			if err != nil {
-				return nil, err
-			}
-			conds, ops = append(conds, c...), append(ops, o...)
-			c, o, err = s.setReversePointer(ctx, stg.rec.DomainName, id)
-			if err != nil {
-				return nil, err
-			}
-			conds, ops = append(conds, c...), append(ops, o...)
+	}
+	if oldName := cur.rec.StagingDNSName(); !strings.EqualFold(oldName, stg.rec.DomainName) {
+		move, err := s.moveStaging(ctx, id, primaryID != "", oldName, stg)
+		if err != nil {
+			return nil, err
 		}
+		conds, ops = append(conds, move.conds...), append(ops, move.ops...)
 	}
 	rev, err := s.txn(ctx, conds, ops)
 	if err != nil {
@@ -186,10 +181,9 @@ func sticky(c *cf.ContinuousDeploymentPolicyConfig) bool {
 		cf.Str(t.Type) == cf.TrafficTypeWeight
 }
 
-// DeletePolicy implements DeleteContinuousDeploymentPolicy. Attached and
-// enabled → ContinuousDeploymentPolicyInUse; attached but disabled → deleted
-// and both pointers cleared, so the primary can be
-// updated again (Terraform deletes policies that way).
+// DeletePolicy implements DeleteContinuousDeploymentPolicy. A policy a
+// primary holds is in use, enabled or not: the primary must detach it (or
+// be deleted) first. Staging distributions that still show it are cleared.
 func (s *Service) DeletePolicy(ctx context.Context, id, ifMatch string) error {
 	if strings.TrimSpace(ifMatch) == "" {
 		return cf.ErrInvalidIfMatchVersion
@@ -203,35 +197,11 @@ func (s *Service) DeletePolicy(ctx context.Context, id, ifMatch string) error {
 	}
 	conds := []store.Cond{{Key: model.PolicyKey(id), ModRevision: cur.rev}}
 	ops := []store.Op{{Key: model.PolicyKey(id), Delete: true}, {Key: model.StagingPolicyKey(cur.rec.StagingDNSName()), Delete: true}}
-	primaryID, err := s.primaryOfPolicy(ctx, id)
+	unlink, err := s.unlinkDeletedPolicy(ctx, cur)
 	if err != nil {
 		return err
 	}
-	if primaryID != "" {
-		if cf.IsTrue(cur.rec.Config.Enabled) {
-			return cf.ErrCDPolicyInUse.WithMessage("You cannot delete a continuous deployment policy that is associated with a primary distribution (%s).", primaryID)
-		}
-		primary, err := s.getDistribution(ctx, primaryID)
-		if err != nil {
-			return err
-		}
-		detached := *primary.rec
-		detached.Config = deepCopy(primary.rec.Config)
-		detached.Config.ContinuousDeploymentPolicyId = cf.String("")
-		detached.LastModified = s.now()
-		p, err := putOp(model.DistributionKey(primaryID), &detached)
-		if err != nil {
-			return err
-		}
-		conds = append(conds, store.Cond{Key: model.DistributionKey(primaryID), ModRevision: primary.rev})
-		ops = append(ops, p)
-		c, o, err := s.setReversePointer(ctx, cur.rec.StagingDNSName(), "")
-		if err != nil {
-			return err
-		}
-		conds, ops = append(conds, c...), append(ops, o...)
-	}
-	_, err = s.txn(ctx, conds, ops)
+	_, err = s.txn(ctx, append(conds, unlink.conds...), append(ops, unlink.ops...))
 	return err
 }
 

@@ -130,5 +130,5 @@ func (s *Service) PromoteStaging(ctx context.Context, primaryID, stagingID, ifMa
 	if err != nil {
 		return nil, err
 	}
-	return s.wire(ctx, loaded[model.Distribution]{rec: &next, rev: rev})
+	return s.wireWritten(ctx, loaded[model.Distribution]{rec: &next, rev: rev})
 }

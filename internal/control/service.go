@@ -44,6 +44,9 @@ type Options struct {
 	Rand  io.Reader
 	// Deployment reports what the edges serve.
 	Deployment Deployment
+	// Quotas are the per-distribution limits; nil means CloudFront's
+	// defaults (cloudfront.DefaultQuotas).
+	Quotas *cf.Quotas
 }
 
 // Service holds the business rules of the control plane. Every mutation is

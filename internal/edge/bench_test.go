@@ -127,7 +127,7 @@ func (w *discardWriter) Write(p []byte) (int, error) { w.n += len(p); return len
 // benchOrigin serves a cacheable 1 KiB HTML object; plain is a
 // CachingOptimized distribution in front of it.
 func benchOrigin(b *testing.B) (h *harness, o *testOrigin, plain dist) {
-	h = newHarness(b, harnessOptions{})
+	h = newHarness(b, harnessOptions{tables: true})
 	body := strings.Repeat("<p>stagefront</p>\n", 57)[:1024]
 	o = h.newTestOrigin("bench.origin.test", func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "text/html; charset=utf-8")

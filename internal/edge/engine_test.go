@@ -52,7 +52,7 @@ func TestEngines(t *testing.T) {
 
 func testEngine(t *testing.T, engine string) {
 	clock, draw := newFakeClock(), &forcedDraw{}
-	h := newHarness(t, harnessOptions{engine: engine, clock: clock.Now, draw: draw.Draw})
+	h := newHarness(t, harnessOptions{tables: true, engine: engine, clock: clock.Now, draw: draw.Draw})
 
 	page := strings.Repeat("<p>compress me</p>\n", 100)
 	web := h.newTestOrigin("web.origin.test", func(w http.ResponseWriter, r *http.Request) {

@@ -448,6 +448,9 @@ func (h *harness) etag(id string) string {
 
 func (h *harness) copyStaging(primaryID, ref string) dist {
 	h.t.Helper()
+	if h.tables != nil {
+		return h.tables.copyStaging(h, primaryID, ref)
+	}
 	out := must[*cfsdk.CopyDistributionOutput](h.t)(h.api().CopyDistribution(h.ctx, &cfsdk.CopyDistributionInput{
 		PrimaryDistributionId: aws.String(primaryID), CallerReference: aws.String(ref),
 		IfMatch: aws.String(h.etag(primaryID)), Staging: aws.Bool(true),
@@ -485,6 +488,9 @@ func weightPolicy(stagingDomain string, weight float32, idle, maxTTL int32) *typ
 
 func (h *harness) createPolicy(cfg *types.ContinuousDeploymentPolicyConfig) string {
 	h.t.Helper()
+	if h.tables != nil {
+		return h.tables.putPolicy(h, "", cfg)
+	}
 	out := must[*cfsdk.CreateContinuousDeploymentPolicyOutput](h.t)(h.api().CreateContinuousDeploymentPolicy(h.ctx,
 		&cfsdk.CreateContinuousDeploymentPolicyInput{ContinuousDeploymentPolicyConfig: cfg}))
 	return aws.ToString(out.ContinuousDeploymentPolicy.Id)
@@ -493,6 +499,10 @@ func (h *harness) createPolicy(cfg *types.ContinuousDeploymentPolicyConfig) stri
 // updatePolicy replaces the policy's config (with its current ETag).
 func (h *harness) updatePolicy(id string, cfg *types.ContinuousDeploymentPolicyConfig) *cfsdk.UpdateContinuousDeploymentPolicyOutput {
 	h.t.Helper()
+	if h.tables != nil {
+		h.tables.putPolicy(h, id, cfg)
+		return &cfsdk.UpdateContinuousDeploymentPolicyOutput{}
+	}
 	out, err := h.updatePolicyErr(id, cfg)
 	if err != nil {
 		h.t.Fatalf("UpdateContinuousDeploymentPolicy: %v", err)

@@ -25,7 +25,7 @@ func TestCachedHitsAlikeOnBothEngines(t *testing.T) {
 	got := map[string][]response{}
 	for _, engine := range engines {
 		clock, draw := newFakeClock(), &forcedDraw{}
-		h := newHarness(t, harnessOptions{engine: engine, clock: clock.Now, draw: draw.Draw})
+		h := newHarness(t, harnessOptions{tables: true, engine: engine, clock: clock.Now, draw: draw.Draw})
 		o := h.newTestOrigin("hits.origin.test", func(w http.ResponseWriter, r *http.Request) {
 			w.Header().Set("Content-Type", "text/plain; charset=utf-8")
 			w.Header().Set("Cache-Control", "max-age=600")

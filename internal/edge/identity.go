@@ -58,7 +58,8 @@ func omitFromIdentity(t reflect.Type, field string) bool {
 			"TargetOriginID",                  // a name: Origin and Group hold what it names
 			"ViewerProtocolPolicy",            // answered before the cache is reached
 			"AllowedMethods", "CachedMethods", // whether the cache is used, not what it holds
-			"ResponseHeadersPolicyID", "ResponseHeaders": // applied to each response as served, never stored
+			"ResponseHeadersPolicyID", "ResponseHeaders", // applied to each response as served, never stored
+			"Restricted", "KeyGroupIDs", "TrustedKeys": // checked before the cache; what is stored does not change
 			return true
 		}
 	case reflect.TypeFor[routing.Origin](), reflect.TypeFor[routing.OriginGroup]():

@@ -46,7 +46,7 @@ var identityFields = map[reflect.Type]map[string]bool{
 		"Pattern": true, "TargetOriginID": true, "Origin": false, "Group": false, "ViewerProtocolPolicy": true,
 		"AllowedMethods": true, "CachedMethods": true, "Compress": false, "CachePolicyID": false,
 		"OriginRequestPolicyID": false, "ResponseHeadersPolicyID": true, "TTL": false, "CacheKey": false,
-		"OriginRequest": false, "ResponseHeaders": true,
+		"OriginRequest": false, "ResponseHeaders": true, "Restricted": true, "KeyGroupIDs": true, "TrustedKeys": true,
 	},
 	reflect.TypeFor[routing.Origin](): {
 		"ID": true, "DomainName": false, "OriginPath": false, "S3": false, "OriginAccessControlID": false,

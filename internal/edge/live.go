@@ -6,6 +6,7 @@ import (
 
 	"github.com/stagefront/stagefront/internal/edge/cache"
 	"github.com/stagefront/stagefront/internal/edge/origin"
+	"github.com/stagefront/stagefront/internal/edge/signed"
 	"github.com/stagefront/stagefront/internal/routing"
 )
 
@@ -32,6 +33,22 @@ type route struct {
 	up       *upstream      // the behavior's origin (its group's first member)
 	identity cache.Identity // cacheIdentity of the behavior, for its keys
 	specs    []*origin.Spec // the specs the identity was computed from
+	// verifier checks the signed URLs and cookies of a restricted
+	// behavior; nil otherwise.
+	verifier *signed.Verifier
+}
+
+// newRoute derives the route of b, a behavior of d.
+func newRoute(lt *liveTable, d *routing.Dist, b *routing.Behavior, specs []*origin.Spec) *route {
+	r := &route{up: lt.upstream(b.Origin), identity: cacheIdentity(d, b, specs), specs: specs}
+	if b.Restricted {
+		keys := make([]signed.Key, len(b.TrustedKeys))
+		for i, k := range b.TrustedKeys {
+			keys[i] = signed.Key{ID: k.ID, Public: k.Public}
+		}
+		r.verifier = signed.NewVerifier(keys)
+	}
+	return r
 }
 
 func newUpstream(o *routing.Origin, t *routing.Table) *upstream {
@@ -96,7 +113,7 @@ func (lt *liveTable) addRoute(d *routing.Dist, b *routing.Behavior, prev *liveTa
 			return
 		}
 	}
-	lt.routes[b] = &route{up: lt.upstream(b.Origin), identity: cacheIdentity(d, b, specs), specs: specs}
+	lt.routes[b] = newRoute(lt, d, b, specs)
 }
 
 // route returns the route of b, a behavior of d; one the table does not
@@ -105,8 +122,7 @@ func (lt *liveTable) route(d *routing.Dist, b *routing.Behavior) *route {
 	if r := lt.routes[b]; r != nil {
 		return r
 	}
-	specs := behaviorSpecs(lt, b)
-	return &route{up: lt.upstream(b.Origin), identity: cacheIdentity(d, b, specs), specs: specs}
+	return newRoute(lt, d, b, behaviorSpecs(lt, b))
 }
 
 // identities returns the cache identities of every behavior of the
@@ -166,6 +182,8 @@ type exchange struct {
 	net  netViewer  // the net/http engine's request view
 	fast fastViewer // the fasthttp engine's request view
 	fw   fastWriter // the fasthttp engine's response writer
+	// signed is the view of a request verified for a restricted behavior.
+	signed signedViewer
 }
 
 // exchanges pools exchange values.
@@ -185,6 +203,7 @@ func (x *exchanges) put(e *exchange) {
 	e.net = netViewer{}
 	e.fast.reset()
 	e.fw.reset()
+	e.signed = signedViewer{}
 	x.pool.Put(e)
 }
 

@@ -490,6 +490,10 @@ func (h *harness) invalidationStatus(distID, id string) string {
 // it is Completed.
 func (h *harness) invalidate(distID, ref string, paths ...string) {
 	h.t.Helper()
+	if h.tables != nil {
+		h.tables.invalidate(h, distID, ref, paths...)
+		return
+	}
 	id := h.createInvalidation(distID, ref, paths...)
 	waiter := cfsdk.NewInvalidationCompletedWaiter(h.cf, func(o *cfsdk.InvalidationCompletedWaiterOptions) {
 		o.MinDelay, o.MaxDelay = 5*time.Millisecond, 20*time.Millisecond

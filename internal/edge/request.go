@@ -92,7 +92,7 @@ type Fetcher interface {
 func originSpec(o *routing.Origin) *origin.Spec {
 	spec := &origin.Spec{
 		ID: o.ID, DomainName: o.DomainName, OriginPath: o.OriginPath, S3: o.S3,
-		OACID: o.OriginAccessControlID, ProtocolPolicy: o.ProtocolPolicy,
+		OACID: signingID(o), ProtocolPolicy: o.ProtocolPolicy,
 		HTTPPort: o.HTTPPort, HTTPSPort: o.HTTPSPort,
 		ReadTimeout: o.ReadTimeout, KeepaliveTimeout: o.KeepaliveTimeout, ConnectTimeout: o.ConnectionTimeout,
 		ConnectionAttempts: o.ConnectionAttempts,
@@ -432,4 +432,15 @@ func originRequestQuery(or *routing.OriginRequest, rawQuery string, s3 bool) str
 		return rawQuery
 	}
 	return filterQuery(rawQuery, or.QueryStrings, or.QueryStringNames, exclude)
+}
+
+// signingID is what makes the edge sign an S3 origin's requests: its
+// origin access control, or else its legacy origin access identity, whose
+// requests are signed as an OAC with SigningBehavior always signs them
+// (the edge's credentials stand for the identity S3 grants access to).
+func signingID(o *routing.Origin) string {
+	if o.OriginAccessControlID != "" || !o.S3 {
+		return o.OriginAccessControlID
+	}
+	return o.OriginAccessIdentity
 }

@@ -222,7 +222,10 @@ func (s *Server) serve(x *exchange, v viewer, lt *liveTable, start time.Time) (d
 
 	// Normalized once, before anything looks at it: the behavior, the
 	// cache key and the origin request all see the same path (normalize.go).
-	path, err := normalizePath(v.EscapedPath())
+	// A signed URL is checked against the path as sent (reqPath), which is
+	// what its signer signed.
+	reqPath := v.EscapedPath()
+	path, err := normalizePath(reqPath)
 	if err != nil {
 		errorPage(w, http.StatusBadRequest, "Bad request. The request path is not valid: "+err.Error()+".")
 		return primary.ID, variant
@@ -250,6 +253,12 @@ func (s *Server) serve(x *exchange, v viewer, lt *liveTable, start time.Time) (d
 	if b.Origin == nil {
 		errorPage(w, http.StatusBadGateway, "The behavior has no origin to fetch from.")
 		return primary.ID, variant
+	}
+	if b.Restricted {
+		var ok bool
+		if v, ok = s.checkSigned(x, v, lt, d, b, reqPath, now); !ok {
+			return primary.ID, variant
+		}
 	}
 	s.respond(x, v, lt, d, b, path, now)
 	return primary.ID, variant

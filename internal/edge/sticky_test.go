@@ -26,7 +26,7 @@ type stickyEnv struct {
 func newStickyEnv(t *testing.T, idle, maxTTL int32) *stickyEnv {
 	t.Helper()
 	clock, draw := newFakeClock(), &forcedDraw{}
-	h := newHarness(t, harnessOptions{clock: clock.Now, draw: draw.Draw})
+	h := newHarness(t, harnessOptions{tables: true, clock: clock.Now, draw: draw.Draw})
 	pair := h.newCDPair("sticky", cachingDisabled)
 	policyID := h.createPolicy(weightPolicy(pair.staging.domain, 0.15, idle, maxTTL))
 	h.attach(pair.primary.id, policyID)
@@ -159,7 +159,7 @@ func TestStickyForgedCookieRedraws(t *testing.T) {
 // not part of the cache key while other cookies are.
 func TestStickyCookieNeverReachesOrigin(t *testing.T) {
 	clock, draw := newFakeClock(), &forcedDraw{}
-	h := newHarness(t, harnessOptions{clock: clock.Now, draw: draw.Draw})
+	h := newHarness(t, harnessOptions{tables: true, clock: clock.Now, draw: draw.Draw})
 	o := h.newTestOrigin("cookies.origin.test", versionOrigin("max-age=600"))
 	cfg := customOriginConfig("cookies", o.host, "/v1", cachingDisabled)
 	fwd := func(pattern string, maxTTL int64, headers []string) types.CacheBehavior {
@@ -248,7 +248,7 @@ func TestStickyCookieNeverReachesOrigin(t *testing.T) {
 // TestHeaderPolicySetsNoCookie: header routing never sets the cookie: stickiness
 // exists only under SingleWeightConfig.
 func TestHeaderPolicySetsNoCookie(t *testing.T) {
-	h := newHarness(t, harnessOptions{})
+	h := newHarness(t, harnessOptions{tables: true})
 	pair := h.newCDPair("hdr", cachingDisabled)
 	h.attach(pair.primary.id, h.createPolicy(headerPolicy(pair.staging.domain, "staging")))
 	h.waitServed()
@@ -303,7 +303,7 @@ func TestCacheWarmAfterPromotion(t *testing.T) {
 // origin's cookies go to the viewer whose request reached the origin,
 // never to a cache hit.
 func TestStickyCookieBesideOriginCookies(t *testing.T) {
-	h := newHarness(t, harnessOptions{draw: (&forcedDraw{}).Draw})
+	h := newHarness(t, harnessOptions{tables: true, draw: (&forcedDraw{}).Draw})
 	o := h.newTestOrigin("setcookie.origin.test", func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Cache-Control", "max-age=600")
 		w.Header().Add("Set-Cookie", "app=1; Path=/")

@@ -94,6 +94,8 @@ type Invalidation struct {
 	DistributionID string                        `json:"distributionId"`
 	Created        time.Time                     `json:"created"`
 	Batch          *cloudfront.InvalidationBatch `json:"batch"`
+	// CreatedBy is the principal that asked for it ("" before it was recorded).
+	CreatedBy string `json:"createdBy,omitempty"`
 }
 
 // OriginAccessControl is the stored record of an origin access control.

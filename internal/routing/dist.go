@@ -1,6 +1,7 @@
 package routing
 
 import (
+	"crypto/rsa"
 	"errors"
 	"fmt"
 	"net/textproto"
@@ -121,6 +122,18 @@ type Behavior struct {
 	// ResponseHeaders is the behavior's response headers policy; nil
 	// without one, and then the edge serves the origin's header as it is.
 	ResponseHeaders *ResponseHeaders
+	// Restricted is set when the behavior trusts key groups: the edge
+	// serves only requests with a valid signed URL or signed cookies made
+	// with one of TrustedKeys, the public keys of KeyGroupIDs.
+	Restricted  bool
+	KeyGroupIDs []string
+	TrustedKeys []TrustedKey
+}
+
+// TrustedKey is a public key a restricted behavior trusts, by its id.
+type TrustedKey struct {
+	ID     string
+	Public *rsa.PublicKey
 }
 
 // TTLs are the Minimum, Default and Maximum TTL of the behavior's cache
@@ -247,7 +260,11 @@ type managedPolicy struct {
 	key CacheKey
 	orp *OriginRequest
 	rhp *ResponseHeaders
-	// rev is the store revision of a custom policy; 0 for a managed one.
+	// keys are the public keys of a key group (a key group is in the map
+	// too, by its id).
+	keys []TrustedKey
+	// rev is the store revision of a custom policy or key group; 0 for a
+	// managed policy.
 	rev int64
 }
 
@@ -392,7 +409,7 @@ func compileDist(rec *model.Distribution, revision int64, managed map[string]man
 	def, err := compileBehavior(d, "*", behaviorFields{
 		db.TargetOriginId, db.ViewerProtocolPolicy, db.AllowedMethods, db.Compress,
 		db.CachePolicyId, db.OriginRequestPolicyId, db.ResponseHeadersPolicyId,
-		db.ForwardedValues, db.MinTTL, db.DefaultTTL, db.MaxTTL,
+		db.ForwardedValues, db.MinTTL, db.DefaultTTL, db.MaxTTL, db.TrustedSigners, db.TrustedKeyGroups,
 	}, managed)
 	if err != nil {
 		return nil, fmt.Errorf("DefaultCacheBehavior: %w", err)
@@ -405,7 +422,7 @@ func compileDist(rec *model.Distribution, revision int64, managed map[string]man
 			b, err := compileBehavior(d, pattern, behaviorFields{
 				cb.TargetOriginId, cb.ViewerProtocolPolicy, cb.AllowedMethods, cb.Compress,
 				cb.CachePolicyId, cb.OriginRequestPolicyId, cb.ResponseHeadersPolicyId,
-				cb.ForwardedValues, cb.MinTTL, cb.DefaultTTL, cb.MaxTTL,
+				cb.ForwardedValues, cb.MinTTL, cb.DefaultTTL, cb.MaxTTL, cb.TrustedSigners, cb.TrustedKeyGroups,
 			}, managed)
 			if err != nil {
 				return nil, fmt.Errorf("CacheBehavior %q: %w", pattern, err)
@@ -515,6 +532,8 @@ type behaviorFields struct {
 	cachePolicy, originRequest, respHeaders *string
 	forwarded                               *cloudfront.ForwardedValues
 	minTTL, defaultTTL, maxTTL              *int64
+	trustedSigners                          *cloudfront.TrustedSigners
+	trustedKeyGroups                        *cloudfront.TrustedKeyGroups
 }
 
 // Legacy TTL defaults CloudFront fills in when a behavior uses ForwardedValues.
@@ -562,6 +581,9 @@ func compileBehavior(d *Dist, pattern string, f behaviorFields, managed map[stri
 				return Behavior{}, err
 			}
 		}
+	}
+	if err := restrict(&b, f, managed); err != nil {
+		return Behavior{}, err
 	}
 	if b.ResponseHeadersPolicyID != "" {
 		// Unlike an origin request policy, a response headers policy goes

@@ -55,6 +55,9 @@ type Snapshot struct {
 	CachePolicies           []CustomPolicyRecord[cloudfront.CachePolicyConfig]
 	OriginRequestPolicies   []CustomPolicyRecord[cloudfront.OriginRequestPolicyConfig]
 	ResponseHeadersPolicies []CustomPolicyRecord[cloudfront.ResponseHeadersPolicyConfig]
+	// KeyGroups and PublicKeys are what restricted behaviors trust.
+	KeyGroups  []KeyGroupRecord
+	PublicKeys []PublicKeyRecord
 }
 
 // CompileError reports a record that did not compile. The distribution
@@ -239,6 +242,7 @@ func Compile(prev *Table, snap Snapshot) (*Table, []CompileError) {
 		if managed == nil {
 			managed = managedPolicies()
 			addCustomPolicies(managed, snap)
+			addKeyGroups(managed, snap)
 		}
 		d, err := compileDist(rec.Distribution, rec.ModRevision, managed)
 		if err != nil {

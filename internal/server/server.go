@@ -22,6 +22,7 @@ import (
 
 	"github.com/stagefront/stagefront/internal/api"
 	"github.com/stagefront/stagefront/internal/api/auth"
+	"github.com/stagefront/stagefront/internal/cloudfront"
 	"github.com/stagefront/stagefront/internal/control"
 	"github.com/stagefront/stagefront/internal/edge"
 	"github.com/stagefront/stagefront/internal/edge/follow"
@@ -55,7 +56,11 @@ type Config struct {
 	TLSCert      string
 	TLSKey       string
 	EdgeEngine   string // fasthttp or nethttp
-	Limits       Limits // zero fields: DefaultLimits
+	// Quotas are "name=value" settings of cloudfront.Quotas (--quota).
+	Quotas []string
+	Limits Limits // zero fields: DefaultLimits
+	// CFNStrict turns off the CloudFormation key repair (docs/cloudformation.md).
+	CFNStrict bool
 }
 
 // Roles says which parts a process runs: serve = both, api, edge.
@@ -219,11 +224,21 @@ func (p *process) addAPI(ctx context.Context, verifier *auth.Verifier) error {
 	case p.follower != nil:
 		deployment = p.follower // the one in-process edge
 	}
-	svc := control.New(p.store, control.Options{DomainSuffix: f.DomainSuffix, Deployment: deployment})
+	quotas, err := cloudfront.ParseQuotas(f.Quotas)
+	if err != nil {
+		return fmt.Errorf("--quota: %w", err)
+	}
+	svc := control.New(p.store, control.Options{DomainSuffix: f.DomainSuffix, Deployment: deployment, Quotas: &quotas})
 	if err := svc.Bootstrap(ctx); err != nil {
 		return err
 	}
 	cloudFrontAPI := api.New(svc, api.Options{Verifier: verifier, Logger: p.log})
+	// CloudFormation (docs/cloudformation.md): the Query API at the
+	// endpoint root, signed for the "cloudformation" service; operations a
+	// previous process left in progress are finished beside the servers.
+	stacks := newStackManager(svc, f.CFNStrict, p.log)
+	cloudFrontAPI = mountCloudFormation(cloudFrontAPI, stacks, verifier, p.log)
+	p.loops = append(p.loops, recoverStacks(stacks, p.log))
 
 	var analysis prometheus.Gatherer = p.reg
 	if p.fleet != nil {

@@ -16,6 +16,10 @@ var (
 	ErrCompacted = errors.New("store: revision compacted")
 	// ErrUnavailable: the backend cannot be reached right now.
 	ErrUnavailable = errors.New("store: unavailable")
+	// ErrNoSpace: the backend is out of space (a full disk under bbolt,
+	// etcd's NOSPACE alarm); nothing was written. Reads still work, and a
+	// write may succeed once an operator frees space.
+	ErrNoSpace = errors.New("store: no space left")
 )
 
 // KV is one stored key with the revisions that describe its history.

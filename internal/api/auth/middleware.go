@@ -9,6 +9,7 @@ import (
 	"net/http"
 
 	"github.com/stagefront/stagefront/internal/cloudfront"
+	"github.com/stagefront/stagefront/internal/identity"
 )
 
 // MaxBodyBytes caps the request body the middleware reads to verify it
@@ -19,18 +20,16 @@ const MaxBodyBytes = 1 << 20
 // ErrRequestEntityTooLarge is returned for request bodies over MaxBodyBytes.
 var ErrRequestEntityTooLarge = cloudfront.ErrRequestEntityTooLarge
 
-type principalKey struct{}
-
-// WithPrincipal returns a copy of ctx carrying the principal's name.
+// WithPrincipal returns a copy of ctx carrying the principal's name (in
+// package identity, where the control plane reads it to record who acted).
 func WithPrincipal(ctx context.Context, name string) context.Context {
-	return context.WithValue(ctx, principalKey{}, name)
+	return identity.With(ctx, name)
 }
 
 // PrincipalFrom returns the principal name stored by Middleware, or "" if
 // the request was not authenticated.
 func PrincipalFrom(ctx context.Context) string {
-	name, _ := ctx.Value(principalKey{}).(string)
-	return name
+	return identity.From(ctx)
 }
 
 // Middleware verifies every request with v before calling the next handler.

@@ -51,6 +51,9 @@ type Verifier struct {
 	skew      time.Duration
 	signer    *v4.Signer
 	anonymous bool
+	// service is the SigV4 service the signature must be scoped to; ""
+	// means Service.
+	service string
 }
 
 // NewVerifier returns a Verifier that looks keys up in creds and compares
@@ -64,6 +67,26 @@ func NewVerifier(creds Credentials, now func() time.Time, skew time.Duration) *V
 
 // None returns a Verifier that accepts every request as Anonymous.
 func None() *Verifier { return &Verifier{anonymous: true} }
+
+// ForService returns a Verifier with the same keys and clock that requires
+// signatures scoped to another SigV4 service (the CloudFormation API shares
+// the listener and the key pairs). A nil receiver stays nil.
+func (v *Verifier) ForService(service string) *Verifier {
+	if v == nil {
+		return nil
+	}
+	c := *v
+	c.service = service
+	return &c
+}
+
+// Service returns the SigV4 service the verifier requires.
+func (v *Verifier) Service() string {
+	if v.service == "" {
+		return Service
+	}
+	return v.service
+}
 
 // signedRequest is what a request claims about its own signature.
 type signedRequest struct {
@@ -105,8 +128,8 @@ func (v *Verifier) claim(r *http.Request) (claimed, error) {
 	if err != nil {
 		return claimed{}, err
 	}
-	if sr.auth.Service != Service {
-		return claimed{}, mismatch("Credential should be scoped to correct service: '%s'.", Service)
+	if want := v.Service(); sr.auth.Service != want {
+		return claimed{}, mismatch("Credential should be scoped to correct service: '%s'.", want)
 	}
 	secret, name, ok := v.creds.Lookup(sr.auth.AccessKeyID)
 	if !ok {

@@ -307,3 +307,25 @@ func TestNoneAcceptsEverything(t *testing.T) {
 		t.Errorf("None().Verify = (%q, %v), want (%q, nil)", got, err, Anonymous)
 	}
 }
+
+// TestForServiceRequiresItsScope: the same keys verify a request signed
+// for another service only through ForService, and each verifier refuses
+// the other's scope with the service it wants.
+func TestForServiceRequiresItsScope(t *testing.T) {
+	sign := func(service string) *http.Request {
+		req := httptest.NewRequest("POST", "http://cdn.example/", strings.NewReader("Action=ListStacks"))
+		if err := v4.NewSigner().SignHTTP(context.Background(), aws.Credentials{AccessKeyID: testKeyID, SecretAccessKey: testSecret},
+			req, hashHex([]byte("Action=ListStacks")), service, "us-east-1", testNow); err != nil {
+			t.Fatal(err)
+		}
+		return req
+	}
+	cfn := testVerifier(testNow).ForService("cloudformation")
+	if got, err := cfn.Verify(sign("cloudformation"), []byte("Action=ListStacks")); err != nil || got != testName {
+		t.Errorf("cloudformation-scoped request: (%q, %v)", got, err)
+	}
+	_, err := cfn.Verify(sign("cloudfront"), []byte("Action=ListStacks"))
+	checkVerify(t, "", err, cloudfront.ErrSignatureDoesNotMatch, "Credential should be scoped to correct service: 'cloudformation'.")
+	_, err = testVerifier(testNow).Verify(sign("cloudformation"), []byte("Action=ListStacks"))
+	checkVerify(t, "", err, cloudfront.ErrSignatureDoesNotMatch, "Credential should be scoped to correct service: 'cloudfront'.")
+}

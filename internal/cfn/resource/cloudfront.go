@@ -73,6 +73,30 @@ func distributionConfig(env *Env, req *Request) (*cf.DistributionConfig, *cf.Tag
 	return cfg, tags, c.warnings, nil
 }
 
+// deployTimeout bounds the wait for a configuration to reach the edges.
+const deployTimeout = time.Minute
+
+func waitDeployed(ctx context.Context, env *Env, id string) error {
+	ctx, cancel := context.WithTimeout(ctx, deployTimeout)
+	defer cancel()
+	tick := time.NewTicker(20 * time.Millisecond)
+	defer tick.Stop()
+	for {
+		d, err := env.Svc.GetDistribution(ctx, id)
+		if err != nil {
+			return err
+		}
+		if cf.Str(d.Distribution.Status) == "Deployed" {
+			return nil
+		}
+		select {
+		case <-ctx.Done():
+			return fmt.Errorf("distribution %s was not deployed within %v: %w", id, deployTimeout, ctx.Err())
+		case <-tick.C:
+		}
+	}
+}
+
 func distributionResult(d *cf.Distribution, warnings []string) *Result {
 	return &Result{PhysicalID: cf.Str(d.Id), Warnings: warnings,
 		Attributes: map[string]string{"Id": cf.Str(d.Id), "DomainName": cf.Str(d.DomainName)}}
@@ -130,6 +154,11 @@ func distribution() *Handler {
 					return wrap(req.LogicalID, err)
 				}
 				etag = res.ETag
+				// CloudFront deletes a distribution only once the disabled
+				// configuration is deployed, as CloudFormation's handler waits.
+				if err := waitDeployed(ctx, env, req.PhysicalID); err != nil {
+					return wrap(req.LogicalID, err)
+				}
 			}
 			err = env.Svc.DeleteDistribution(ctx, req.PhysicalID, etag)
 			if errors.Is(err, cf.ErrNoSuchDistribution) {

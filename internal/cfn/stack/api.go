@@ -251,7 +251,7 @@ func (m *Manager) diff(ctx context.Context, s *Stack, pl *plan, in Input, mode s
 		return nil, nil, false, asValidation(err)
 	}
 	same = reflect.DeepEqual(normalize(outputs), normalize(s.Outputs)) && !isPending(outputs) &&
-		reflect.DeepEqual(pl.raw, s.Parameters) && pl.tpl.Description == s.Description &&
+		sameParams(pl.raw, s.Parameters) && pl.tpl.Description == s.Description &&
 		(in.Tags == nil || reflect.DeepEqual(normalize(in.Tags), normalize(s.Tags)) || (len(in.Tags) == 0 && len(s.Tags) == 0))
 	return changes, force, same, nil
 }
@@ -648,4 +648,18 @@ func AsError(err error) (*Error, bool) {
 	var e *Error
 	ok := errors.As(err, &e)
 	return e, ok
+}
+
+// sameParams compares parameter maps, an empty map equal to none (a stored
+// stack without parameters decodes to nil).
+func sameParams(a, b map[string]string) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for k, v := range a {
+		if w, ok := b[k]; !ok || w != v {
+			return false
+		}
+	}
+	return true
 }

@@ -122,6 +122,9 @@ func (m *Manager) list(ctx context.Context, region string) ([]*loaded, error) {
 		if err := json.Unmarshal(kv.Value, s); err != nil {
 			return nil, fmt.Errorf("stack: decode %s: %w", kv.Key, err)
 		}
+		if s.Resources == nil {
+			s.Resources = map[string]*ResourceRecord{}
+		}
 		out = append(out, &loaded{s: s, rev: kv.ModRevision})
 	}
 	sort.Slice(out, func(i, j int) bool { return out[i].s.CreationTime.Before(out[j].s.CreationTime) })
@@ -148,6 +151,9 @@ func (m *Manager) find(ctx context.Context, region, nameOrID string) (*loaded, e
 		}
 		if s.StackID != nameOrID {
 			return nil, nil
+		}
+		if s.Resources == nil {
+			s.Resources = map[string]*ResourceRecord{}
 		}
 		return &loaded{s: s, rev: kv.ModRevision}, nil
 	}
@@ -469,4 +475,24 @@ func asValidation(err error) error {
 		return validationErr("%s", fe.Message)
 	}
 	return err
+}
+
+// Importers lists the stacks that import an export.
+func (m *Manager) Importers(ctx context.Context, region, name string) ([]string, error) {
+	exports, err := m.Exports(ctx, region)
+	if err != nil {
+		return nil, err
+	}
+	found := false
+	for _, x := range exports {
+		found = found || x.Name == name
+	}
+	if !found {
+		return nil, validationErr("Export '%s' does not exist.", name)
+	}
+	users, err := m.importers(ctx, region, "", name)
+	if users == nil {
+		users = []string{}
+	}
+	return users, err
 }

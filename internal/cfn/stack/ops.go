@@ -3,7 +3,6 @@ package stack
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"reflect"
 	"slices"
@@ -127,7 +126,7 @@ func (m *Manager) evalEnv(ctx context.Context, s *Stack, pl *plan, recs map[stri
 		if pending {
 			return pendingValue(id, attr), nil
 		}
-		return nil, fmt.Errorf("Template error: resource %s has no attribute %s yet", id, attr)
+		return nil, validationErr("Template error: resource %s has no attribute %s yet", id, attr)
 	}
 	e.ImportValue = func(name string) (string, error) {
 		exports, err := m.Exports(ctx, s.Region)
@@ -139,7 +138,7 @@ func (m *Manager) evalEnv(ctx context.Context, s *Stack, pl *plan, recs map[stri
 				return x.Value, nil
 			}
 		}
-		return "", fmt.Errorf("No export named %s found", name)
+		return "", validationErr("No export named %s found", name)
 	}
 	if err := e.BindConditions(); err != nil {
 		return nil, asValidation(err)
@@ -283,6 +282,7 @@ func (m *Manager) apply(ctx context.Context, l *loaded, pl *plan) (string, strin
 		if err != nil {
 			return m.failResource(ctx, l, rec, CreateFailed, err.Error())
 		}
+		m.crash("created:" + id) // made in CloudFront, not yet recorded here
 		rec.PhysicalID, rec.Attributes = res.PhysicalID, res.Attributes
 		reason := "Resource creation Initiated"
 		if len(res.Warnings) > 0 {
@@ -624,8 +624,6 @@ func snapshot(s *Stack) *Snapshot {
 	return &Snapshot{Template: s.Template, Parameters: s.Parameters, ParamOrder: s.ParamOrder, NoEcho: s.NoEcho,
 		Outputs: s.Outputs, Description: s.Description, Resources: recs}
 }
-
-var errBusy = errors.New("busy")
 
 // checkUpdatable answers CloudFormation's state errors.
 func checkUpdatable(s *Stack) error {

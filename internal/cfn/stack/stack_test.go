@@ -273,3 +273,68 @@ func TestInvalidTemplateCreatesNothing(t *testing.T) {
 		t.Errorf("invalid templates created %d stacks", len(stacks))
 	}
 }
+
+func TestBusyStackRefusesASecondOperation(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	paused, resume := make(chan struct{}), make(chan struct{})
+	h := newHarness(t, Options{CrashPoint: func(point string) {
+		if point == "before-update:ContinuousDeploymentPolicy" {
+			close(paused)
+			<-resume
+		}
+	}})
+	ps := h.seedParams(ctx)
+	in := Input{Region: "us-east-1", StackName: "cd-staging", TemplateBody: readFile(t, "staging-header.yml"), Parameters: ps}
+	if _, err := h.m.CreateStack(ctx, in); err != nil {
+		t.Fatal(err)
+	}
+	in.TemplateBody = readFile(t, "staging-weight.yml")
+	done := make(chan error, 1)
+	go func() { _, err := h.m.UpdateStack(ctx, in); done <- err }()
+	<-paused
+	s, _ := h.m.Describe(ctx, "us-east-1", "cd-staging")
+	_, err := h.m.UpdateStack(ctx, in)
+	want := "ValidationError: Stack:" + s[0].StackID + " is in UPDATE_IN_PROGRESS state and can not be updated."
+	if err == nil || err.Error() != want {
+		t.Errorf("second update = %v, want %q", err, want)
+	}
+	if err := h.m.DeleteStack(ctx, "us-east-1", "cd-staging", nil); err == nil || !strings.Contains(err.Error(), "cannot be deleted while in status UPDATE_IN_PROGRESS") {
+		t.Errorf("delete during update = %v", err)
+	}
+	close(resume)
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+}
+
+func TestFailedUpdateRollsBack(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	h := newHarness(t, Options{})
+	ps := h.seedParams(ctx)
+	in := Input{Region: "us-east-1", StackName: "cd-staging", TemplateBody: readFile(t, "staging-header.yml"), Parameters: ps}
+	s, err := h.m.CreateStack(ctx, in)
+	if err != nil {
+		t.Fatal(err)
+	}
+	stagingID := output(s, "StagingDistributionId")
+	// The distribution update succeeds, then the policy's 0.5 weight fails:
+	// the distribution goes back to /2.0.0.
+	in.TemplateBody = strings.Replace(readFile(t, "staging-weight.yml"), "Weight: 0.15", "Weight: 0.5", 1)
+	s, err = h.m.UpdateStack(ctx, in)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if s.Status != UpdateRollbackComplete {
+		t.Fatalf("status %s (%s)", s.Status, s.StatusReason)
+	}
+	d, _ := h.svc.GetDistribution(ctx, stagingID)
+	if got := cf.Str(d.Distribution.DistributionConfig.Origins.Items[0].OriginPath); got != "/2.0.0" {
+		t.Errorf("origin path after rollback = %s", got)
+	}
+	tpl, _ := h.m.Template(ctx, "us-east-1", "cd-staging", "")
+	if tpl != readFile(t, "staging-header.yml") {
+		t.Errorf("GetTemplate after rollback is not the previous template")
+	}
+}

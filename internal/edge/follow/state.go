@@ -20,6 +20,8 @@ type state struct {
 	cachePols    map[string]routing.CustomPolicyRecord[cloudfront.CachePolicyConfig]
 	orPols       map[string]routing.CustomPolicyRecord[cloudfront.OriginRequestPolicyConfig]
 	rhPols       map[string]routing.CustomPolicyRecord[cloudfront.ResponseHeadersPolicyConfig]
+	keyGroups    map[string]routing.KeyGroupRecord
+	publicKeys   map[string]routing.PublicKeyRecord
 }
 
 func newState() *state {
@@ -31,6 +33,8 @@ func newState() *state {
 		cachePols:    map[string]routing.CustomPolicyRecord[cloudfront.CachePolicyConfig]{},
 		orPols:       map[string]routing.CustomPolicyRecord[cloudfront.OriginRequestPolicyConfig]{},
 		rhPols:       map[string]routing.CustomPolicyRecord[cloudfront.ResponseHeadersPolicyConfig]{},
+		keyGroups:    map[string]routing.KeyGroupRecord{},
+		publicKeys:   map[string]routing.PublicKeyRecord{},
 	}
 }
 
@@ -84,6 +88,30 @@ func (st *state) apply(ev store.Event) (inv *model.Invalidation, changed bool, e
 		return nil, true, applyCustomPolicy(st.orPols, model.OriginRequestPolicyPrefix, ev, del)
 	case strings.HasPrefix(key, model.ResponseHeadersPolicyPrefix):
 		return nil, true, applyCustomPolicy(st.rhPols, model.ResponseHeadersPolicyPrefix, ev, del)
+	case strings.HasPrefix(key, model.KeyGroupPrefix):
+		if del {
+			delete(st.keyGroups, key)
+			return nil, true, nil
+		}
+		g, err := model.Decode[model.KeyGroup](ev.KV.Value)
+		if err != nil {
+			// Without a config the group trusts nothing: its behaviors fail
+			// to compile and keep their last good entry.
+			g = &model.KeyGroup{ID: strings.TrimPrefix(key, model.KeyGroupPrefix)}
+		}
+		st.keyGroups[key] = routing.KeyGroupRecord{Group: g, ModRevision: ev.KV.ModRevision}
+		return nil, true, err
+	case strings.HasPrefix(key, model.PublicKeyPrefix):
+		if del {
+			delete(st.publicKeys, key)
+			return nil, true, nil
+		}
+		k, err := model.Decode[model.PublicKey](ev.KV.Value)
+		if err != nil {
+			k = &model.PublicKey{ID: strings.TrimPrefix(key, model.PublicKeyPrefix)}
+		}
+		st.publicKeys[key] = routing.PublicKeyRecord{Key: k, ModRevision: ev.KV.ModRevision}
+		return nil, true, err
 	case key == model.StickyKeyKey:
 		if !del {
 			st.stickyKey = append([]byte(nil), ev.KV.Value...)
@@ -123,6 +151,12 @@ func (st *state) snapshot(rev int64) routing.Snapshot {
 	}
 	for _, p := range st.rhPols {
 		snap.ResponseHeadersPolicies = append(snap.ResponseHeadersPolicies, p)
+	}
+	for _, g := range st.keyGroups {
+		snap.KeyGroups = append(snap.KeyGroups, g)
+	}
+	for _, k := range st.publicKeys {
+		snap.PublicKeys = append(snap.PublicKeys, k)
 	}
 	return snap
 }

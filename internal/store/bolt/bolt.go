@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"sync"
 	"sync/atomic"
+	"syscall"
 	"time"
 
 	bbolt "go.etcd.io/bbolt"
@@ -262,6 +263,9 @@ func (s *Store) Txn(ctx context.Context, conds []store.Cond, ops []store.Op) (in
 	})
 	if errors.Is(err, berrors.ErrDatabaseNotOpen) {
 		return 0, errClosed
+	}
+	if errors.Is(err, syscall.ENOSPC) || errors.Is(err, syscall.EDQUOT) {
+		return 0, fmt.Errorf("bolt: txn: %w: %w", store.ErrNoSpace, err)
 	}
 	if err != nil {
 		return 0, fmt.Errorf("bolt: txn: %w", err)

@@ -175,10 +175,14 @@ func (s *Store) fail(ctx context.Context, what string, err error) error {
 	return fmt.Errorf("etcd: %s: %w", what, classify(err))
 }
 
-// classify adds store.ErrUnavailable to err when it means the cluster is
+// classify adds store.ErrNoSpace to etcd's NOSPACE alarm, and
+// store.ErrUnavailable to err when it means the cluster is
 // unreachable, has no leader, or did not answer in time. Other errors
 // (permission denied, too many ops, request too large) are returned as is.
 func classify(err error) error {
+	if errors.Is(err, rpctypes.ErrNoSpace) || errors.Is(err, rpctypes.ErrGRPCNoSpace) {
+		return fmt.Errorf("%w: %w", store.ErrNoSpace, err)
+	}
 	if err == nil || !unavailable(err) {
 		return err
 	}

@@ -22,8 +22,9 @@ type Server struct {
 	Endpoint string // client URL, e.g. http://127.0.0.1:23790
 }
 
-// Start starts a member and stops it when the test ends.
-func Start(t testing.TB) *Server {
+// Start starts a member and stops it when the test ends; each configure
+// func may change its configuration first (a small backend quota, say).
+func Start(t testing.TB, configure ...func(*embed.Config)) *Server {
 	t.Helper()
 	cfg := embed.NewConfig()
 	cfg.Dir = filepath.Join(t.TempDir(), "etcd")
@@ -37,6 +38,9 @@ func Start(t testing.TB) *Server {
 	cfg.ZapLoggerBuilder = embed.NewZapLoggerBuilder(zap.NewNop())
 	// Durability is etcd's business; skip fsync so tests stay fast on slow disks.
 	cfg.UnsafeNoFsync = true
+	for _, f := range configure {
+		f(cfg)
+	}
 	s := &Server{t: t, cfg: cfg, Endpoint: clientURL.String()}
 	s.Restart()
 	t.Cleanup(s.Stop)
