@@ -84,6 +84,7 @@ type Server struct {
 	log     *slog.Logger
 	metrics *metrics
 	opts    Options
+	tlsWarn *tlsWarner
 
 	live        atomic.Pointer[liveTable]
 	cookieBufs  sync.Pool
@@ -134,8 +135,13 @@ func New(opts Options) (*Server, error) {
 		c.Close()
 		return nil, err
 	}
+	tlsWarn, err := newTLSWarner(opts.HTTPS, opts.Logger, opts.Registry)
+	if err != nil {
+		c.Close()
+		return nil, err
+	}
 	s := &Server{
-		fetcher: opts.Fetcher, cache: c, log: opts.Logger, metrics: m, opts: opts,
+		fetcher: opts.Fetcher, cache: c, log: opts.Logger, metrics: m, opts: opts, tlsWarn: tlsWarn,
 		realClock: realClock,
 	}
 	s.cookieBufs.New = func() any { b := make([]byte, 0, 160); return &b }

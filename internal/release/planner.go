@@ -85,7 +85,13 @@ func Plan(spec *Spec, st *State, obs Observation, now time.Time) Action {
 		return Action{Kind: ActDecide, Outcome: PhaseAborted, Reason: withComment("aborted by "+d.By, d.Comment)}
 	}
 	if st.Step < 0 || st.Step >= len(spec.Steps) {
-		return Action{Kind: ActDecide, Outcome: PhaseFailed, Reason: fmt.Sprintf("step %d does not exist", st.Step)}
+		return Action{Kind: ActDecide, Outcome: PhaseFailed, Reason: fmt.Sprintf("step %d does not exist (the spec has %d)", st.Step+1, len(spec.Steps))}
+	}
+	// A rejection ends the release at any step; at an approval step it is
+	// the human's answer, elsewhere a "stop this" with the same outcome.
+	// Once the promotion has begun it is too late (Decide refuses it too).
+	if d, ok := st.decision(st.Step); ok && d.Verdict == VerdictRejected && !st.promoting() {
+		return Action{Kind: ActDecide, Outcome: PhaseRejected, Reason: withComment("rejected by "+d.By, d.Comment)}
 	}
 	step := spec.Steps[st.Step]
 	want := spec.TrafficAt(st.Step)
@@ -108,11 +114,8 @@ func Plan(spec *Spec, st *State, obs Observation, now time.Time) Action {
 		}
 		return Action{Kind: ActAdvance}
 	case StepApprove:
-		if d, ok := st.decision(st.Step); ok {
-			if d.Verdict == VerdictApproved {
-				return Action{Kind: ActAdvance}
-			}
-			return Action{Kind: ActDecide, Outcome: PhaseRejected, Reason: withComment("rejected by "+d.By, d.Comment)}
+		if d, ok := st.decision(st.Step); ok && d.Verdict == VerdictApproved {
+			return Action{Kind: ActAdvance}
 		}
 		if t := step.Approve.Timeout; t > 0 {
 			deadline := st.StepStarted.Add(t)
@@ -138,7 +141,7 @@ func Plan(spec *Spec, st *State, obs Observation, now time.Time) Action {
 		// Wake up at least once per interval to run the analysis.
 		return Action{Kind: ActWait, Until: minTime(until, now.Add(spec.Analysis.Interval))}
 	}
-	return Action{Kind: ActDecide, Outcome: PhaseFailed, Reason: fmt.Sprintf("step %d has unknown kind %q", st.Step, step.Kind)}
+	return Action{Kind: ActDecide, Outcome: PhaseFailed, Reason: fmt.Sprintf("step %s has unknown kind %q", spec.StepLabel(st.Step), step.Kind)}
 }
 
 func planPromote(step Step, st *State, obs Observation, want Traffic) Action {
@@ -211,7 +214,7 @@ func Next(spec *Spec, st State, act Action, res Result, obs Observation, now tim
 		if st.Step < len(spec.Steps) && spec.Steps[st.Step].Kind == StepWeight {
 			st.Baseline = obs.Metrics
 		}
-		event = fmt.Sprintf("step %d: %s", st.Step, spec.Steps[min(st.Step, len(spec.Steps)-1)].Kind)
+		event = "step " + spec.StepLabel(st.Step)
 	case ActDecide:
 		st.Phase, st.Outcome, st.Reason = PhaseRollingBack, act.Outcome, act.Reason
 		event = fmt.Sprintf("ending as %s (%s): routing back to the primary", act.Outcome, act.Reason)

@@ -22,6 +22,30 @@ type Spec struct {
 	Steps []Step `json:"steps"`
 	// Analysis holds the thresholds checked during weight steps.
 	Analysis Analysis `json:"analysis"`
+
+	// source is where Parse read the spec (nil otherwise): the CLI uses it
+	// to put a file and line on the problems the API finds.
+	source *specSource
+}
+
+type specSource struct {
+	file string
+	line func(field string) int
+}
+
+// Locate prefixes a problem "FIELD: message" with the file and line the
+// spec was parsed from ("release.yaml:7: FIELD: message"), when known.
+func (s *Spec) Locate(problem string) string {
+	if s == nil || s.source == nil || strings.HasPrefix(problem, s.source.file+":") {
+		return problem
+	}
+	where := s.source.file + ":"
+	if field, _, ok := strings.Cut(problem, ": "); ok {
+		if l := s.source.line(field); l > 0 {
+			where += fmt.Sprintf("%d:", l)
+		}
+	}
+	return where + " " + problem
 }
 
 // StagingChange is what the staging distribution carries, relative to the
@@ -227,6 +251,15 @@ func (s *Spec) check(p *problems, line func(field string) int) {
 	for i, st := range s.Steps {
 		s.checkStep(p, line, i, st)
 	}
+	for i, st := range s.Steps {
+		// A header step without hold advances as soon as its routing is in
+		// place: testers get no time unless an approval waits for them.
+		if st.Kind == StepHeader && st.Header != nil && st.Header.Hold == 0 &&
+			(i+1 >= len(s.Steps) || s.Steps[i+1].Kind != StepApprove) {
+			f := fmt.Sprintf("steps[%d].header", i)
+			p.add(line(f), f, "without `hold` this step lasts 0s: add `hold: 10m` (how long testers get) or follow it with an `approve` step")
+		}
+	}
 	if n := len(s.Steps); n > 0 && s.Steps[n-1].Kind != StepPromote {
 		p.add(line(fmt.Sprintf("steps[%d]", n-1)), fmt.Sprintf("steps[%d]", n-1), "the last step must be `promote`")
 	}
@@ -363,6 +396,22 @@ func (s *Spec) TrafficAt(i int) Traffic {
 		}
 	}
 	return Traffic{Enabled: true, Kind: TrafficWeight}
+}
+
+// StepLabel names step i (0-based) for people, 1-based: "2/4 weight 15%".
+// Every message a user reads counts steps this way.
+func (s *Spec) StepLabel(i int) string {
+	n := len(s.Steps)
+	if n == 0 {
+		return "-"
+	}
+	i = min(max(i, 0), n-1)
+	st := s.Steps[i]
+	label := fmt.Sprintf("%d/%d %s", i+1, n, st.Kind)
+	if st.Kind == StepWeight && st.Weight != nil {
+		label += fmt.Sprintf(" %g%%", st.Weight.Percent)
+	}
+	return label
 }
 
 // percentToBP converts a percentage to basis points, the unit Traffic

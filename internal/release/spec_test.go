@@ -47,11 +47,20 @@ func TestParseErrorsNameLineAndField(t *testing.T) {
 		{"weight over 15", "name: a\nprimary: E1\nstaging: {set: {Comment: x}}\nsteps:\n  - weight: {percent: 20}\n  - promote\n",
 			"f.yaml:5: steps[0].weight.percent: 20 is outside 0–15"},
 		{"unknown field", "name: a\nprimary: E1\nstagin: {}\n", "f.yaml:3: stagin: unknown field"},
+		{"weight that looks like a fraction", "name: a\nprimary: E1\nstaging: {set: {Comment: x}}\nsteps:\n  - weight: {percent: 0.15}\n  - promote\n",
+			"f.yaml:5: steps[0].weight.percent: 0.15 looks like a fraction: percent is a percentage, so 0.15 means 0.15 % of viewers; write 15 for 15 %"},
+		{"header step that lasts 0s", "name: a\nprimary: E1\nstaging: {set: {Comment: x}}\nsteps:\n  - header: {name: aws-cf-cd-env, value: s}\n  - promote\n",
+			"f.yaml:5: steps[0].header: without `hold` this step lasts 0s"},
+		{"unclosed flow mapping", "name: a\nprimary: E1\nsteps:\n  - header: {name: x\n  - promote\n", "f.yaml:4: did not find expected ',' or '}'"},
+		{"unclosed flow sequence", "name: a\nprimary: [E1\n", "f.yaml:2: did not find expected ',' or ']'"},
+		{"unclosed on the first line: the line where it is noticed", "name: [a\n", "f.yaml:2: did not find expected ',' or ']'"},
+		{"tab indentation", "name: a\n\tprimary: b\n", "f.yaml:2: found a tab character"},
+		{"bad mapping", "name: a\n  primary: b\n", "f.yaml:2: mapping values are not allowed"},
 		{"bad member path", "name: a\nprimary: E1\nstaging:\n  set:\n    Origins.Items[Id=web].OrignPath: /v2\nsteps: [promote]\n",
 			`f.yaml:5: staging.set.Origins.Items[Id=web].OrignPath: Origin has no member "OrignPath"`},
 		{"own member", "name: a\nprimary: E1\nstaging: {set: {Aliases: x}}\nsteps: [promote]\n",
 			"f.yaml:3: staging.set.Aliases: Aliases cannot be changed"},
-		{"header prefix", "name: a\nprimary: E1\nstaging: {set: {Comment: x}}\nsteps:\n  - header: {name: x-env, value: s}\n  - promote\n",
+		{"header prefix", "name: a\nprimary: E1\nstaging: {set: {Comment: x}}\nsteps:\n  - header: {name: x-env, value: s, hold: 1m}\n  - promote\n",
 			`f.yaml:5: steps[0].header.name: "x-env" must start with "aws-cf-cd-"`},
 		{"promote not last", "name: a\nprimary: E1\nstaging: {set: {Comment: x}}\nsteps:\n  - promote\n  - approve\n",
 			"f.yaml:6: steps[1]: the last step must be `promote`"},
@@ -221,5 +230,21 @@ steps:
 	files["cfn/staging-cloudfront-distribution.yml"] = "Resources: {}\n"
 	if _, err := Parse([]byte(bad), "release.yaml", read); err == nil || !strings.Contains(err.Error(), "capabilities") {
 		t.Errorf("unknown template key: %v", err)
+	}
+}
+
+// TestParseAcceptsIntendedSmallWeights: a weight under 1 % is accepted when
+// written with its % sign, and a header step may skip hold when an approval
+// follows it.
+func TestParseAcceptsIntendedSmallWeights(t *testing.T) {
+	spec, err := Parse([]byte("name: a\nprimary: E1\nstaging: {set: {Comment: x}}\nsteps:\n  - header: {name: aws-cf-cd-env, value: s}\n  - approve\n  - weight: {percent: 0.5%, hold: 1m}\n  - promote\n"), "f.yaml", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := spec.Steps[2].Weight.Percent; got != 0.5 {
+		t.Errorf("percent = %v, want 0.5", got)
+	}
+	if got := spec.StepLabel(2); got != "3/4 weight 0.5%" {
+		t.Errorf("StepLabel(2) = %q, want 1-based %q", got, "3/4 weight 0.5%")
 	}
 }

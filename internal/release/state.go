@@ -144,6 +144,10 @@ func (s *State) decision(step int) (Decision, bool) {
 	return Decision{}, false
 }
 
+// promoting reports whether the promotion call may have been made: from
+// then on a release can only finish as Promoted.
+func (s *State) promoting() bool { return s.PromoteBefore != nil || s.Promoted }
+
 // abortRequest returns the abort request, if any.
 func (s *State) abortRequest() (Decision, bool) {
 	for _, d := range s.Decisions {
