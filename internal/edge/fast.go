@@ -3,11 +3,13 @@ package edge
 import (
 	"bytes"
 	"context"
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"io"
 	"math"
 	"net/http"
+	"net/url"
 	"strings"
 	"sync"
 	"time"
@@ -327,6 +329,23 @@ func (v *fastViewer) decideHeader() (http.Header, func(string) []string) {
 // its fetch.
 func (v *fastViewer) detach() viewer { return v }
 
+// snapshot copies the request into a net/http view of its own: fasthttp
+// reuses v and its request once the handler returns.
+func (v *fastViewer) snapshot() viewer {
+	u, err := url.ParseRequestURI(v.RequestURI())
+	if err != nil {
+		u = &url.URL{Path: v.EscapedPath(), RawQuery: v.RawQuery()}
+	}
+	r := &http.Request{
+		Method: v.Method(), Host: v.Host(), URL: u, Header: v.Header().Clone(),
+		RemoteAddr: v.RemoteAddr(), Body: http.NoBody,
+	}
+	if v.TLS() {
+		r.TLS = &tls.ConnectionState{}
+	}
+	return &netViewer{r: r}
+}
+
 // fastWriter is the fasthttp engine's http.ResponseWriter: the header is
 // built in a pooled http.Header, as under net/http, and copied into the
 // fasthttp response when the status is written.
@@ -360,7 +379,7 @@ func (w *fastWriter) WriteHeader(code int) {
 // writeCached writes a cached entry (see cachedWriter): its prepared
 // fasthttp header is copied rather than converted from an http.Header, and
 // the body is sent from the entry, which is immutable, without a copy.
-func (w *fastWriter) writeCached(e *cache.Entry, extra http.Header, age string, hit, head bool) {
+func (w *fastWriter) writeCached(e *cache.Entry, extra http.Header, age string, result cacheResult, head bool) {
 	w.wrote = true
 	rh := &w.ctx.Response.Header
 	renderedHeader(e).CopyTo(rh)
@@ -370,11 +389,7 @@ func (w *fastWriter) writeCached(e *cache.Entry, extra http.Header, age string, 
 		}
 	}
 	rh.SetCanonical(headerAge, unsafe.Slice(unsafe.StringData(age), len(age)))
-	if hit {
-		rh.SetCanonical(headerXCache, xCacheHitBytes)
-	} else {
-		rh.SetCanonical(headerXCache, xCacheMissBytes)
-	}
+	rh.SetCanonical(headerXCache, xCacheBytes[result])
 	w.ctx.SetStatusCode(e.Status)
 	if !head {
 		w.ctx.Response.SetBodyRaw(e.Body)
@@ -382,10 +397,13 @@ func (w *fastWriter) writeCached(e *cache.Entry, extra http.Header, age string, 
 }
 
 var (
-	headerAge       = []byte("Age")
-	headerXCache    = []byte("X-Cache")
-	xCacheHitBytes  = []byte(xCacheHit[0])
-	xCacheMissBytes = []byte(xCacheMiss[0])
+	headerAge    = []byte("Age")
+	headerXCache = []byte("X-Cache")
+	xCacheBytes  = [...][]byte{
+		cacheMiss:       []byte(xCacheValues[cacheMiss][0]),
+		cacheHit:        []byte(xCacheValues[cacheHit][0]),
+		cacheRefreshHit: []byte(xCacheValues[cacheRefreshHit][0]),
+	}
 )
 
 // renderedHeader returns the entry's header as a fasthttp response header,

@@ -40,6 +40,7 @@ var identityFields = map[reflect.Type]map[string]bool{
 		"ID": true, "DomainName": true, "Aliases": true, "Revision": true, "Enabled": true, "Staging": true,
 		"DefaultRootObject": true, "PolicyID": true, "Origins": true, "OriginGroups": true, "Behaviors": true,
 		"Default": true, "ErrorResponses": false, "CD": true, "Err": true, "PolicyRevisions": true,
+		"Logging": true,
 	},
 	reflect.TypeFor[routing.ErrorResponse](): {"ErrorCode": false, "ResponsePagePath": false, "ResponseCode": false, "CachingMinTTL": false},
 	reflect.TypeFor[routing.Behavior](): {

@@ -290,6 +290,9 @@ func (s *Server) fetchFrom(ctx context.Context, v viewer, b *routing.Behavior, u
 			}
 		}
 	}
+	if method == http.MethodGet && !passRange {
+		addValidators(ctx, req)
+	}
 	if v.TLS() {
 		req.ViewerScheme = "https"
 	}

@@ -48,6 +48,10 @@ type Options struct {
 	// server (FastServer); the net/http engine's http.Server is built by
 	// its caller from the same values.
 	Viewer ViewerLimits
+	// AccessLog, when set, gets a record of every request of a
+	// distribution whose Logging is enabled, and every response carries
+	// its request id in X-Amz-Cf-Id (accesslog.go).
+	AccessLog AccessLogger
 }
 
 // ViewerLimits bound viewer connections. Zero values take the defaults.
@@ -80,6 +84,7 @@ type Server struct {
 	log     *slog.Logger
 	metrics *metrics
 	opts    Options
+	tlsWarn *tlsWarner
 
 	live        atomic.Pointer[liveTable]
 	cookieBufs  sync.Pool
@@ -130,8 +135,13 @@ func New(opts Options) (*Server, error) {
 		c.Close()
 		return nil, err
 	}
+	tlsWarn, err := newTLSWarner(opts.HTTPS, opts.Logger, opts.Registry)
+	if err != nil {
+		c.Close()
+		return nil, err
+	}
 	s := &Server{
-		fetcher: opts.Fetcher, cache: c, log: opts.Logger, metrics: m, opts: opts,
+		fetcher: opts.Fetcher, cache: c, log: opts.Logger, metrics: m, opts: opts, tlsWarn: tlsWarn,
 		realClock: realClock,
 	}
 	s.cookieBufs.New = func() any { b := make([]byte, 0, 160); return &b }
@@ -173,10 +183,16 @@ func (s *Server) handle(x *exchange, v viewer, lt *liveTable, start time.Time) {
 	distID, variant := s.serve(x, v, lt, start)
 	s.metrics.observe(distID, variant, x.rec.status(), time.Since(start))
 	s.access(v, &x.rec, distID, variant, start)
+	if x.dist != nil && x.dist.Logging != nil && s.opts.AccessLog != nil {
+		s.logAccess(x, v, start)
+	}
 }
 
 func (s *Server) serve(x *exchange, v viewer, lt *liveTable, start time.Time) (distID, variant string) {
 	w := &x.rec
+	if s.opts.AccessLog != nil {
+		s.startAccessLog(x)
+	}
 	if lt == nil {
 		errorPage(w, http.StatusServiceUnavailable, "The edge has not loaded its configuration yet.")
 		return "", ""
@@ -203,6 +219,7 @@ func (s *Server) serve(x *exchange, v viewer, lt *liveTable, start time.Time) (d
 		Now: now, Draw: s.opts.Draw(),
 	})
 	d := dec.Dist
+	x.dist = d
 	variant = dec.Variant.String()
 	if dec.SetCookie {
 		bp := s.cookieBufs.Get().(*[]byte)
@@ -277,10 +294,15 @@ func (s *Server) respond(x *exchange, v viewer, lt *liveTable, d *routing.Dist, 
 		// The fetch may outlive this request (when the viewer goes away),
 		// so it gets a view of its own.
 		var err error
-		fv := v.detach()
-		entry, hit, err = s.cache.GetOrFetch(v.Context(), kb.Key(), func(ctx context.Context) (*cache.Entry, error) {
-			return s.fetchEntry(ctx, fv, lt, d, b, up, path)
-		})
+		fetchWith := func(fv viewer) cache.FetchFunc {
+			return func(ctx context.Context) (*cache.Entry, error) {
+				return s.fetchEntry(ctx, fv, lt, d, b, up, path)
+			}
+		}
+		// A stale-while-revalidate refresh outlives the request even on
+		// an engine whose request waits for its fetch: it gets a copy.
+		entry, hit, err = s.cache.GetOrRefresh(v.Context(), kb.Key(), fetchWith(v.detach()),
+			func() cache.FetchFunc { return fetchWith(v.snapshot()) })
 		if errors.Is(err, errTooLarge) {
 			// Larger than a cached object may be: every request for it
 			// streams it from the origin, uncached, and a range of it is
@@ -298,13 +320,21 @@ func (s *Server) respond(x *exchange, v viewer, lt *liveTable, d *routing.Dist, 
 			now = time.Now() // the fetch took time
 		}
 	}
+	result := cacheMiss
+	switch {
+	case hit:
+		result = cacheHit
+	case entry.Revalidated:
+		// The viewer waited for the origin's 304 to the stale entry.
+		result = cacheRefreshHit
+	}
 	h := w.Header()
 	if cw, ok := w.ResponseWriter.(cachedWriter); ok && servedAsStored(v, d, b, entry) {
 		// The entry goes out as it is stored: the engine writes it
 		// without converting its header (h holds what serve set: the
 		// sticky cookie, the debug header).
 		head := v.Method() == http.MethodHead
-		cw.writeCached(entry, h, entry.AgeHeader(now)[0], hit, head)
+		cw.writeCached(entry, h, entry.AgeHeader(now)[0], result, head)
 		w.code = entry.Status
 		if !head {
 			w.bytes += int64(len(entry.Body))
@@ -313,11 +343,7 @@ func (s *Server) respond(x *exchange, v viewer, lt *liveTable, d *routing.Dist, 
 	}
 	copyOriginHeader(h, entry.Header)
 	h["Age"] = entry.AgeHeader(now)
-	if hit {
-		h["X-Cache"] = xCacheHit
-	} else {
-		h["X-Cache"] = xCacheMiss
-	}
+	h["X-Cache"] = xCacheValues[result]
 	if b.ResponseHeaders != nil {
 		applyResponseHeaders(h, v, b.ResponseHeaders)
 	}
@@ -333,8 +359,20 @@ func (s *Server) respond(x *exchange, v viewer, lt *liveTable, d *routing.Dist, 
 // cache.Entry) plus extra, Age, X-Cache (hit or miss), and its body unless
 // head.
 type cachedWriter interface {
-	writeCached(e *cache.Entry, extra http.Header, age string, hit, head bool)
+	writeCached(e *cache.Entry, extra http.Header, age string, result cacheResult, head bool)
 }
+
+// cacheResult is how a cached entry reached the viewer, as X-Cache says
+// it: CloudFront's Hit (stored and fresh, or served stale within a
+// stale-while-revalidate or stale-if-error window), RefreshHit (expired,
+// revalidated with the origin, which answered 304) or Miss.
+type cacheResult uint8
+
+const (
+	cacheMiss cacheResult = iota
+	cacheHit
+	cacheRefreshHit
+)
 
 // servedAsStored reports whether a cached entry is served exactly as
 // stored, which is what writeBody would do: no conditional or range
@@ -369,8 +407,13 @@ func copyOriginHeader(dst, src http.Header) {
 
 // X-Cache values. Each has len == cap, so appending to one copies it.
 var (
-	xCacheHit  = []string{"Hit from stagefront"}
-	xCacheMiss = []string{"Miss from stagefront"}
+	xCacheHit    = []string{"Hit from stagefront"}
+	xCacheMiss   = []string{"Miss from stagefront"}
+	xCacheValues = [...][]string{
+		cacheMiss:       xCacheMiss,
+		cacheHit:        xCacheHit,
+		cacheRefreshHit: {"RefreshHit from stagefront"},
+	}
 )
 
 // fetchEntry fetches a whole object for the cache. A behavior with Compress
@@ -383,6 +426,10 @@ func (s *Server) fetchEntry(ctx context.Context, v viewer, lt *liveTable, d *rou
 		return nil, err
 	}
 	defer resp.Body.Close()
+	policy := cache.TTLPolicy{Min: b.TTL.Min, Default: b.TTL.Default, Max: b.TTL.Max}
+	if stale := cache.StaleEntry(ctx); stale != nil && resp.StatusCode == http.StatusNotModified {
+		return s.revalidated(stale, resp, policy, b, v), nil
+	}
 	body, err := s.readBody(resp)
 	if err != nil {
 		if errors.Is(err, errTooLarge) {
@@ -394,7 +441,7 @@ func (s *Server) fetchEntry(ctx context.Context, v viewer, lt *liveTable, d *rou
 	if resp.StatusCode >= 400 {
 		// An error is kept for the error caching minimum TTL (errcache.go).
 		ttl = errorTTL(d, b, resp.StatusCode, resp.Header, s.opts.Clock())
-	} else if t, store := cache.TTL(cache.TTLPolicy{Min: b.TTL.Min, Default: b.TTL.Default, Max: b.TTL.Max}, resp.Header, s.opts.Clock()); store && cacheableStatus(resp.StatusCode) {
+	} else if t, store := cache.TTL(policy, resp.Header, s.opts.Clock()); store && cacheableStatus(resp.StatusCode) {
 		ttl = t
 	}
 	header := responseHeader(resp.Header)
@@ -416,7 +463,11 @@ func (s *Server) fetchEntry(ctx context.Context, v viewer, lt *liveTable, d *rou
 		}
 	}
 	header.Set("Content-Length", strconv.Itoa(len(body)))
-	return &cache.Entry{Status: resp.StatusCode, Header: header, Body: body, TTL: ttl, Private: private}, nil
+	e := &cache.Entry{Status: resp.StatusCode, Header: header, Body: body, TTL: ttl, Private: private}
+	if ttl > 0 {
+		e.StaleWhileRevalidate, e.StaleIfError = cache.StaleWindows(policy, resp.Header)
+	}
+	return e, nil
 }
 
 // errTooLarge is fetchEntry's answer for an object larger than

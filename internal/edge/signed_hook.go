@@ -153,6 +153,10 @@ func (v *signedViewer) Cookies() []*http.Cookie {
 	return out
 }
 
+func (v *signedViewer) snapshot() viewer {
+	return &signedViewer{viewer: v.viewer.snapshot(), query: v.query, header: v.header, cookies: v.cookies}
+}
+
 func (v *signedViewer) detach() viewer {
 	return &signedViewer{viewer: v.viewer.detach(), query: v.query, header: v.header, cookies: v.cookies}
 }

@@ -48,6 +48,10 @@ type viewer interface {
 	// detach returns a view that stays valid after the request ends (for a
 	// fetch that may outlive it).
 	detach() viewer
+	// snapshot returns a view that stays valid after the request ends
+	// even on an engine whose request waits for its fetch (fasthttp
+	// reuses its request objects): for a background refresh.
+	snapshot() viewer
 }
 
 // netViewer is the net/http engine's viewer.
@@ -67,6 +71,7 @@ func (v *netViewer) RemoteAddr() string                                 { return
 func (v *netViewer) Context() context.Context                           { return v.r.Context() }
 func (v *netViewer) decideHeader() (http.Header, func(string) []string) { return v.r.Header, nil }
 func (v *netViewer) detach() viewer                                     { return &netViewer{r: v.r} }
+func (v *netViewer) snapshot() viewer                                   { return &netViewer{r: v.r} }
 
 func (v *netViewer) Body() (io.Reader, int64) { return v.r.Body, v.r.ContentLength }
 

@@ -67,8 +67,11 @@ type Stats struct {
 	// Uncoalesced counts requests that fetched on their own, not sharing
 	// a fetch, because their key's response may not be shared.
 	Uncoalesced uint64
-	Bytes       int64 // bytes charged by stored entries
-	Entries     int   // approximate number of stored entries
+	// StaleHits counts requests answered with an expired entry, within
+	// its stale-while-revalidate or stale-if-error window (also in Hits).
+	StaleHits uint64
+	Bytes     int64 // bytes charged by stored entries
+	Entries   int   // approximate number of stored entries
 	// Waiting is the number of requests waiting for a coalesced fetch.
 	Waiting int64
 	// UncacheableKeys is the approximate number of keys marked uncacheable
@@ -106,6 +109,7 @@ type Cache struct {
 	hits, misses, fetches, fetchErrs atomic.Uint64
 	stores, evictions, expirations   atomic.Uint64
 	purged, uncoalesced              atomic.Uint64
+	staleHits                        atomic.Uint64
 	waiting                          atomic.Int64 // callers blocked on a flight
 }
 
@@ -148,7 +152,8 @@ func New(cfg Config) (*Cache, error) {
 		Weigher:       func(_ string, e *Entry) uint32 { return e.weight },
 		// Expire exactly at StoredAt+TTL, measured on the injected clock.
 		ExpiryCalculator: otter.ExpiryWritingFunc(func(oe otter.Entry[string, *Entry]) time.Duration {
-			return oe.Value.Expires().Sub(time.Unix(0, oe.SnapshotAtNano))
+			// Kept past expiry for its stale windows: lookups check Fresh.
+			return oe.Value.keepUntil().Sub(time.Unix(0, oe.SnapshotAtNano))
 		}),
 		// Runs under a bucket lock: atomics only.
 		OnAtomicDeletion: func(ev otter.DeletionEvent[string, *Entry]) {
@@ -220,6 +225,7 @@ type flightResult struct {
 	cached bool   // found stored when the flight started: no fetch was made
 	shared *Entry // for every waiter; nil when the response may not be shared
 	own    *Entry // for the request whose fetch it was (with Entry.Private)
+	failed bool   // the origin answered 5xx
 	leader *flightToken
 }
 
@@ -246,11 +252,73 @@ type flightToken struct{ _ byte }
 // Each caller stops waiting when its own ctx is done and gets ctx.Err(),
 // without disturbing the others. A caller fetching on its own is cancelled
 // with its ctx.
+//
+// An expired entry still within its stale-while-revalidate window is
+// returned at once as a hit while one background fetch, shared with any
+// other for the key, refreshes it. Within its stale-if-error window the
+// request waits for the fetch, and gets the stale entry if the fetch
+// fails or the origin answers 5xx. Fetches made while a stale entry is
+// kept see it through StaleEntry(ctx), so they can revalidate it.
 func (c *Cache) GetOrFetch(ctx context.Context, key Key, fetch FetchFunc) (entry *Entry, hit bool, err error) {
-	if e, ok := c.lookup(key); ok {
-		c.hits.Add(1)
-		return e, true, nil
+	return c.GetOrRefresh(ctx, key, fetch, nil)
+}
+
+// GetOrRefresh is GetOrFetch for a caller whose fetch may not outlive its
+// request: background, when not nil, is called before a stale entry is
+// returned and gives the fetch the background refresh runs instead.
+func (c *Cache) GetOrRefresh(ctx context.Context, key Key, fetch FetchFunc, background func() FetchFunc) (entry *Entry, hit bool, err error) {
+	stored, found := c.store.GetIfPresent(key.str)
+	if !found {
+		return c.getOrFetch(ctx, key, fetch, nil)
 	}
+	now := c.now()
+	if stored.Fresh(now) {
+		c.hits.Add(1)
+		return stored, true, nil
+	}
+	ctx = context.WithValue(ctx, staleKey{}, stored)
+	if stored.staleWhileRevalidate(now) {
+		if background != nil {
+			fetch = background()
+		}
+		c.refresh(ctx, key, fetch)
+		c.hits.Add(1)
+		c.staleHits.Add(1)
+		return stored, true, nil
+	}
+	entry, hit, err = c.getOrFetch(ctx, key, fetch, stored)
+	if (err != nil || entry.Status >= 500) && stored.staleIfError(c.now()) && ctx.Err() == nil {
+		c.staleHits.Add(1)
+		return stored, true, nil
+	}
+	return entry, hit, err
+}
+
+// staleKey is the context key of the stale entry a fetch may revalidate.
+type staleKey struct{}
+
+// StaleEntry returns the expired entry kept for the key a fetch is for, if
+// any: a fetch may revalidate it (If-None-Match, If-Modified-Since) and, on
+// the origin's 304, return a copy with its freshness renewed, the same
+// Body and Revalidated set. The entry is shared: never modify it.
+func StaleEntry(ctx context.Context) *Entry {
+	e, _ := ctx.Value(staleKey{}).(*Entry)
+	return e
+}
+
+// refresh starts, unless one is running, the fetch that refreshes key in
+// the background, detached from ctx's cancellation like every flight.
+func (c *Cache) refresh(ctx context.Context, key Key, fetch FetchFunc) {
+	epoch := c.epoch.Load()
+	flightKey := key.str + "\x00" + strconv.FormatUint(epoch, 10)
+	// Nobody waits on the channel, which singleflight buffers; a fetch
+	// that is running already for the key absorbs this one.
+	c.flight.DoChan(flightKey, func() (any, error) {
+		return c.fetchAndStore(ctx, key, epoch, fetch, &flightToken{})
+	})
+}
+
+func (c *Cache) getOrFetch(ctx context.Context, key Key, fetch FetchFunc, stale *Entry) (entry *Entry, hit bool, err error) {
 	if err := ctx.Err(); err != nil {
 		c.misses.Add(1)
 		return nil, false, err
@@ -290,6 +358,11 @@ func (c *Cache) GetOrFetch(ctx context.Context, key Key, fetch FetchFunc) (entry
 	case fr.leader == token:
 		c.misses.Add(1)
 		return fr.own, false, nil
+	case fr.shared == nil && fr.failed && stale != nil && stale.staleIfError(c.now()):
+		// The origin failed: the caller gets the stale entry rather
+		// than asking the failing origin again (GetOrFetch counts it).
+		c.hits.Add(1)
+		return stale, true, nil
 	case fr.shared == nil:
 		// Another request's response, which may not be shared.
 		return c.fetchAlone(ctx, key, fetch)
@@ -337,7 +410,7 @@ func (c *Cache) fetchAndStore(callerCtx context.Context, key Key, epoch uint64, 
 	if err != nil {
 		return flightResult{}, err
 	}
-	return flightResult{shared: shared, own: own, leader: token}, nil
+	return flightResult{shared: shared, own: own, failed: own.Status >= 500, leader: token}, nil
 }
 
 // fetchAlone fetches key for one request, bounded by its ctx: the key's
@@ -382,9 +455,15 @@ func (c *Cache) fetchOnce(ctx context.Context, key Key, epoch uint64, fetch Fetc
 	e.OriginIdentity = key.identity
 	e.Path = key.purgePath
 	e.weight = computeWeight(key, e)
+	e.keep = revalidationKeep(e)
 	own = e
 	if len(private) > 0 {
 		own = e.withHeader(private)
+	}
+	if e.Status >= 500 && StaleEntry(ctx) != nil {
+		// An origin error while a stale copy is kept: the stale copy
+		// stays, for stale-if-error, and the key stays coalesced.
+		return nil, own, nil
 	}
 	if e.TTL <= 0 {
 		c.uncacheable.Set(key.str, struct{}{})
@@ -407,7 +486,7 @@ func callFetch(ctx context.Context, fetch FetchFunc) (e *Entry, err error) {
 }
 
 func (c *Cache) maybeStore(key Key, e *Entry, epoch uint64) {
-	if e.TTL <= 0 || int64(e.weight) > c.maxEntryBytes || !e.Fresh(c.now()) {
+	if e.TTL <= 0 || int64(e.weight) > c.maxEntryBytes || !c.now().Before(e.keepUntil()) {
 		return
 	}
 	c.epochMu.RLock()
@@ -442,6 +521,7 @@ func (c *Cache) Stats() Stats {
 		Expirations: c.expirations.Load(),
 		Purged:      c.purged.Load(),
 		Uncoalesced: c.uncoalesced.Load(),
+		StaleHits:   c.staleHits.Load(),
 		Bytes:       c.bytes.Load(),
 		Entries:     c.store.EstimatedSize(),
 		Waiting:     c.waiting.Load(),

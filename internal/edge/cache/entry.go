@@ -25,6 +25,16 @@ type Entry struct {
 	// TTL(); 0 means the response may not be stored nor shared: only the
 	// request whose fetch it was gets it (see GetOrFetch).
 	TTL time.Duration
+	// StaleWhileRevalidate and StaleIfError are how long after Expires the
+	// entry may still be served: at once while one background fetch
+	// refreshes it, or when the origin fails (RFC 5861), as computed by
+	// StaleWindows(). The cache keeps the entry until the longer ends.
+	StaleWhileRevalidate, StaleIfError time.Duration
+	// Revalidated is set by a fetch whose response was the origin's 304 to
+	// a revalidation of the stale entry (see StaleEntry): the entry is the
+	// stale one with its freshness renewed, and the request that waited
+	// for it is a refresh hit, not a miss.
+	Revalidated bool
 
 	// Private holds header fields of the response that only the request
 	// whose fetch it was may get (an origin's Set-Cookie that must not be
@@ -37,7 +47,8 @@ type Entry struct {
 	OriginIdentity string
 	Path           string
 
-	weight uint32 // bytes charged against Config.MaxBytes
+	weight uint32        // bytes charged against Config.MaxBytes
+	keep   time.Duration // see revalidationKeep
 
 	// age is the last Age header value built, shared by the hits of one
 	// second instead of formatted for each.
@@ -60,6 +71,37 @@ func (e *Entry) Expires() time.Time { return e.StoredAt.Add(e.TTL) }
 
 // Fresh reports whether the entry may still be served at now.
 func (e *Entry) Fresh(now time.Time) bool { return now.Before(e.Expires()) }
+
+// keepUntil is when the cache drops the entry: its expiry plus the longer
+// of its stale windows and, for an entry with a validator, the time it
+// stays kept for revalidation (see revalidationKeep).
+func (e *Entry) keepUntil() time.Time {
+	return e.Expires().Add(max(e.StaleWhileRevalidate, e.StaleIfError, e.keep))
+}
+
+// revalidationKeep is how long past its expiry an entry with a validator
+// (ETag or Last-Modified) is kept, so that the next request revalidates it
+// with a conditional request and, on a 304, keeps its body instead of
+// fetching it again: as long again as it was fresh, at least a minute and
+// at most a day. Memory pressure evicts it earlier, as any entry.
+func revalidationKeep(e *Entry) time.Duration {
+	if e.Header.Get("ETag") == "" && e.Header.Get("Last-Modified") == "" {
+		return 0
+	}
+	return min(max(e.TTL, time.Minute), 24*time.Hour)
+}
+
+// staleWhileRevalidate reports whether the expired entry may be served at
+// now while a background fetch refreshes it.
+func (e *Entry) staleWhileRevalidate(now time.Time) bool {
+	return now.Before(e.Expires().Add(e.StaleWhileRevalidate))
+}
+
+// staleIfError reports whether the expired entry may be served at now in
+// place of an origin failure.
+func (e *Entry) staleIfError(now time.Time) bool {
+	return now.Before(e.Expires().Add(e.StaleIfError))
+}
 
 // Age returns the entry's age at now in whole seconds, for the Age header
 // (never negative).
@@ -94,7 +136,8 @@ func (e *Entry) withHeader(extra http.Header) *Entry {
 	}
 	return &Entry{
 		Status: e.Status, Header: h, Body: e.Body, StoredAt: e.StoredAt, TTL: e.TTL,
-		OriginIdentity: e.OriginIdentity, Path: e.Path, weight: e.weight,
+		StaleWhileRevalidate: e.StaleWhileRevalidate, StaleIfError: e.StaleIfError, Revalidated: e.Revalidated,
+		OriginIdentity: e.OriginIdentity, Path: e.Path, weight: e.weight, keep: e.keep,
 	}
 }
 

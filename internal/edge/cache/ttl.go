@@ -75,6 +75,23 @@ func TTL(policy TTLPolicy, hdr http.Header, now time.Time) (ttl time.Duration, s
 	return ttl, true
 }
 
+// StaleWindows returns how long after expiry a response with header hdr
+// may be served stale (RFC 5861), as CloudFront honours them: the
+// stale-while-revalidate window, during which viewers get the stale object
+// at once while the edge refreshes it in the background, and the
+// stale-if-error window, during which an origin error, timeout or refused
+// connection is answered with the stale object. Each is at most policy's
+// Max. A response that forbids serving it stale (must-revalidate,
+// proxy-revalidate, no-cache, no-store, private) gets neither.
+func StaleWindows(policy TTLPolicy, hdr http.Header) (whileRevalidate, ifError time.Duration) {
+	cc := parseCacheControl(hdr.Values("Cache-Control"))
+	if cc.noStore || cc.private || cc.noCache || cc.mustRevalidate || cc.proxyRevalidate {
+		return 0, 0
+	}
+	clamp := func(d time.Duration) time.Duration { return min(max(d, 0), max(policy.Max, 0)) }
+	return clamp(cc.staleWhileRevalidate), clamp(cc.staleIfError)
+}
+
 // SharedWithAuthorization reports whether a shared cache may store a
 // response to a request that carried the viewer's Authorization header:
 // only when the response says so with must-revalidate, public or s-maxage
@@ -89,14 +106,17 @@ func SharedWithAuthorization(hdr http.Header) bool {
 type cacheControl struct {
 	noStore, noCache, private bool
 	public, mustRevalidate    bool
+	proxyRevalidate           bool
 	maxAge, sMaxAge           time.Duration
+	// staleWhileRevalidate and staleIfError are -1 when absent or malformed.
+	staleWhileRevalidate, staleIfError time.Duration
 }
 
 // parseCacheControl reads all Cache-Control field lines. Directive names are
 // case-insensitive; a repeated max-age keeps its first value; qualified forms
 // such as no-cache="Set-Cookie" count as the plain directive (conservative).
 func parseCacheControl(lines []string) cacheControl {
-	cc := cacheControl{maxAge: -1, sMaxAge: -1}
+	cc := cacheControl{maxAge: -1, sMaxAge: -1, staleWhileRevalidate: -1, staleIfError: -1}
 	for _, line := range lines {
 		for line != "" {
 			var directive string
@@ -115,6 +135,16 @@ func parseCacheControl(lines []string) cacheControl {
 				cc.public = true
 			case strings.EqualFold(name, "must-revalidate"):
 				cc.mustRevalidate = true
+			case strings.EqualFold(name, "proxy-revalidate"):
+				cc.proxyRevalidate = true
+			case strings.EqualFold(name, "stale-while-revalidate"):
+				if cc.staleWhileRevalidate < 0 {
+					cc.staleWhileRevalidate = parseDeltaSeconds(value)
+				}
+			case strings.EqualFold(name, "stale-if-error"):
+				if cc.staleIfError < 0 {
+					cc.staleIfError = parseDeltaSeconds(value)
+				}
 			case strings.EqualFold(name, "max-age"):
 				if cc.maxAge < 0 {
 					cc.maxAge = parseDeltaSeconds(value)
