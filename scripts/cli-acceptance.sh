@@ -232,34 +232,34 @@ c = boto3.client('cloudfront', endpoint_url='$EP')
 q = c.list_continuous_deployment_policies()['ContinuousDeploymentPolicyList']['Quantity']
 assert q == 1, q  # the second policy (row 7) is still there"
 
-# 24 refused input: CloudFront's code and exact message, read by the CLI
+# 21 refused input: CloudFront's code and exact message, read by the CLI
 expect_msg() {
   local name=$1 code=$2 msg=$3; shift 3
   local out
   if out=$("$@" 2>&1); then bad "$name: expected $code, got success"; return 0; fi
   if grep -qF "($code)" <<<"$out" && grep -qF -- ": $msg" <<<"$out"; then ok "$name ($code)"; else bad "$name: expected $code \"$msg\": $out"; fi
 }
-expect_msg "24a unknown distribution" NoSuchDistribution "The specified distribution does not exist." \
+expect_msg "21a unknown distribution" NoSuchDistribution "The specified distribution does not exist." \
   $CF get-distribution --id E000000000000
 jq '.CallerReference="refused-1" | .Aliases={Quantity:0}' primary.json > r1.json
 R1=$($CF create-distribution --distribution-config file://r1.json --query Distribution.Id --output text)
-expect_msg "24b caller reference taken names the owner" DistributionAlreadyExists \
+expect_msg "21b caller reference taken names the owner" DistributionAlreadyExists \
   "The caller reference that you are using to create a distribution is associated with another distribution. Already exists: $R1" \
   $CF create-distribution --distribution-config file://r1.json
 jq '.CallerReference="refused-2" | .Aliases={Quantity:0} | .DefaultCacheBehavior.TrustedSigners={Enabled:true,Quantity:1,Items:["self"]}' primary.json > r2.json
-expect_err "24c trusted signers are not enforced" InvalidArgument $CF create-distribution --distribution-config file://r2.json
+expect_err "21c trusted signers are not enforced" InvalidArgument $CF create-distribution --distribution-config file://r2.json
 jq '.CallerReference="refused-3" | .Aliases={Quantity:0} | .Origins.Items[0].CustomHeaders={Quantity:1,Items:[{HeaderName:"Transfer-Encoding",HeaderValue:"chunked"}]}' primary.json > r3.json
-expect_msg "24d origin header CloudFront cannot add" InvalidArgument "The parameter HeaderName : Transfer-Encoding is not allowed." \
+expect_msg "21d origin header CloudFront cannot add" InvalidArgument "The parameter HeaderName : Transfer-Encoding is not allowed." \
   $CF create-distribution --distribution-config file://r3.json
 jq '.CallerReference="refused-4" | .Aliases={Quantity:0} | .Origins.Items[0] |= (del(.CustomOriginConfig) | .DomainName="origin.example.com" | .S3OriginConfig={OriginAccessIdentity:""})' primary.json > r4.json
-expect_msg "24e S3 origin that is no bucket" InvalidArgument "The parameter Origin DomainName does not refer to a valid S3 bucket." \
+expect_msg "21e S3 origin that is no bucket" InvalidArgument "The parameter Origin DomainName does not refer to a valid S3 bucket." \
   $CF create-distribution --distribution-config file://r4.json
 jq '.CallerReference="refused-5" | .Aliases={Quantity:0} | .CacheBehaviors={Quantity:26,Items:[range(26) as $i | {PathPattern:"/p\($i)/*",TargetOriginId:"web",ViewerProtocolPolicy:"allow-all",CachePolicyId:"4135ea2d-6df8-44a3-9df3-4b5a84be39ad"}]}' primary.json > r5.json
-expect_err "24f 26 cache behaviors" TooManyCacheBehaviors $CF create-distribution --distribution-config file://r5.json
+expect_err "21f 26 cache behaviors" TooManyCacheBehaviors $CF create-distribution --distribution-config file://r5.json
 python3 -c 'import json,sys; c=json.load(open("primary.json")); c["CallerReference"]="r"*32800; c["Aliases"]={"Quantity":0}; json.dump(c,open("r6.json","w"))'
-expect_err "24g 32,800-character caller reference" InvalidArgument $CF create-distribution --distribution-config file://r6.json
+expect_err "21g 32,800-character caller reference" InvalidArgument $CF create-distribution --distribution-config file://r6.json
 
-# 21 custom cache policy: CRUD, errors, ListDistributionsByCachePolicyId
+# 22 custom cache policy: CRUD, errors, ListDistributionsByCachePolicyId
 cat > cp.json <<'EOF'
 {"Name":"acceptance-cp","MinTTL":0,"DefaultTTL":60,"MaxTTL":300,
  "ParametersInCacheKeyAndForwardedToOrigin":{"EnableAcceptEncodingGzip":false,
@@ -268,60 +268,60 @@ cat > cp.json <<'EOF'
 EOF
 $CF create-cache-policy --cache-policy-config file://cp.json > cpo.json
 CP=$(jq -r .CachePolicy.Id cpo.json); CPE=$(jq -r .ETag cpo.json)
-check "21 create-cache-policy: Location" test -n "$(jq -r '.Location // empty' cpo.json)"
-expect_err "21 duplicate name" CachePolicyAlreadyExists $CF create-cache-policy --cache-policy-config file://cp.json
+check "22 create-cache-policy: Location" test -n "$(jq -r '.Location // empty' cpo.json)"
+expect_err "22 duplicate name" CachePolicyAlreadyExists $CF create-cache-policy --cache-policy-config file://cp.json
 jq '.Name="ttl" | .MinTTL=100 | .DefaultTTL=10' cp.json > cpbad.json
-expect_err "21 TTL order" InvalidArgument $CF create-cache-policy --cache-policy-config file://cpbad.json
+expect_err "22 TTL order" InvalidArgument $CF create-cache-policy --cache-policy-config file://cpbad.json
 jq '.Name="many" | .ParametersInCacheKeyAndForwardedToOrigin.HeadersConfig={"HeaderBehavior":"whitelist","Headers":{"Quantity":11,"Items":["a","b","c","d","e","f","g","h","i","j","k"]}}' cp.json > cpmany.json
-expect_err "21 too many headers" TooManyHeadersInCachePolicy $CF create-cache-policy --cache-policy-config file://cpmany.json
-check "21 list --type custom" test "$($CF list-cache-policies --type custom --query 'CachePolicyList.Quantity' --output text)" = 1
-expect_err "21 managed policy is read-only" IllegalDelete $CF delete-cache-policy --id 658327ea-f89d-4fab-a63d-7e88639e58f6 --if-match x
+expect_err "22 too many headers" TooManyHeadersInCachePolicy $CF create-cache-policy --cache-policy-config file://cpmany.json
+check "22 list --type custom" test "$($CF list-cache-policies --type custom --query 'CachePolicyList.Quantity' --output text)" = 1
+expect_err "22 managed policy is read-only" IllegalDelete $CF delete-cache-policy --id 658327ea-f89d-4fab-a63d-7e88639e58f6 --if-match x
 jq '.DefaultTTL=120' cp.json > cp2.json
 $CF update-cache-policy --id "$CP" --if-match "$CPE" --cache-policy-config file://cp2.json > cpu.json
-check "21 update: DefaultTTL" test "$(jq -r .CachePolicy.CachePolicyConfig.DefaultTTL cpu.json)" = 120
-expect_err "21 update with stale ETag" PreconditionFailed $CF update-cache-policy --id "$CP" --if-match "$CPE" --cache-policy-config file://cp2.json
+check "22 update: DefaultTTL" test "$(jq -r .CachePolicy.CachePolicyConfig.DefaultTTL cpu.json)" = 120
+expect_err "22 update with stale ETag" PreconditionFailed $CF update-cache-policy --id "$CP" --if-match "$CPE" --cache-policy-config file://cp2.json
 jq --arg cp "$CP" '.CallerReference="cp-user" | .Aliases={"Quantity":0} | .DefaultCacheBehavior.CachePolicyId=$cp' primary.json > cpd.json
 CPD=$($CF create-distribution --distribution-config file://cpd.json --query Distribution.Id --output text)
-check "21 ListDistributionsByCachePolicyId" test "$($CF list-distributions-by-cache-policy-id --cache-policy-id "$CP" --query 'DistributionIdList.Items[0]' --output text)" = "$CPD"
-expect_err "21 delete in use" CachePolicyInUse $CF delete-cache-policy --id "$CP" --if-match "$(jq -r .ETag cpu.json)"
+check "22 ListDistributionsByCachePolicyId" test "$($CF list-distributions-by-cache-policy-id --cache-policy-id "$CP" --query 'DistributionIdList.Items[0]' --output text)" = "$CPD"
+expect_err "22 delete in use" CachePolicyInUse $CF delete-cache-policy --id "$CP" --if-match "$(jq -r .ETag cpu.json)"
 
-# 22 public key, key group, signed URLs at the edge (aws cloudfront sign)
+# 23 public key, key group, signed URLs at the edge (aws cloudfront sign)
 openssl genrsa -traditional -out sign.pem 2048 2>/dev/null; openssl rsa -pubout -in sign.pem -out sign.pub 2>/dev/null
 jq -n --rawfile k sign.pub '{CallerReference:"acc-key",Name:"acc-key",EncodedKey:$k}' > pk.json
 $CF create-public-key --public-key-config file://pk.json > pko.json
 KID=$(jq -r .PublicKey.Id pko.json)
-check "22 EncodedKey round-trips" test "$(jq -r .PublicKey.PublicKeyConfig.EncodedKey pko.json)" = "$(cat sign.pub; echo)"
-expect_err "22 duplicate caller reference" PublicKeyAlreadyExists $CF create-public-key --public-key-config file://pk.json
+check "23 EncodedKey round-trips" test "$(jq -r .PublicKey.PublicKeyConfig.EncodedKey pko.json)" = "$(cat sign.pub; echo)"
+expect_err "23 duplicate caller reference" PublicKeyAlreadyExists $CF create-public-key --public-key-config file://pk.json
 $CF create-key-group --key-group-config "Name=acc-group,Items=$KID" > kgo.json
 KG=$(jq -r .KeyGroup.Id kgo.json)
-expect_err "22 key in a group" PublicKeyInUse $CF delete-public-key --id "$KID" --if-match "$(jq -r .ETag pko.json)"
+expect_err "23 key in a group" PublicKeyInUse $CF delete-public-key --id "$KID" --if-match "$(jq -r .ETag pko.json)"
 jq --arg kg "$KG" '.CallerReference="signed-1" | .Aliases={"Quantity":0} | .DefaultCacheBehavior.TrustedKeyGroups={"Enabled":true,"Quantity":1,"Items":[$kg]}' primary.json > sd1.json
 $CF create-distribution --distribution-config file://sd1.json > sdo.json
 SD=$(jq -r .Distribution.Id sdo.json); SDOM=$(jq -r .Distribution.DomainName sdo.json)
-check "22 ListDistributionsByKeyGroup" test "$($CF list-distributions-by-key-group --key-group-id "$KG" --query 'DistributionIdList.Items[0]' --output text)" = "$SD"
-expect_err "22 key group in use" ResourceInUse $CF delete-key-group --id "$KG" --if-match "$(jq -r .ETag kgo.json)"
+check "23 ListDistributionsByKeyGroup" test "$($CF list-distributions-by-key-group --key-group-id "$KG" --query 'DistributionIdList.Items[0]' --output text)" = "$SD"
+expect_err "23 key group in use" ResourceInUse $CF delete-key-group --id "$KG" --if-match "$(jq -r .ETag kgo.json)"
 jq '.DefaultCacheBehavior.TrustedKeyGroups={"Enabled":false,"Quantity":0} | .DefaultCacheBehavior.TrustedSigners={"Enabled":true,"Quantity":1,"Items":["self"]} | .CallerReference="signers-1"' sd1.json > ts.json
-expect_err "22 legacy TrustedSigners refused" InvalidArgument $CF create-distribution --distribution-config file://ts.json
+expect_err "23 legacy TrustedSigners refused" InvalidArgument $CF create-distribution --distribution-config file://ts.json
 timeout 30 $CF wait distribution-deployed --id "$SD"
 EDGE=http://127.0.0.1:$EDGE_PORT
 code() { curl -s -o /dev/null -w '%{http_code}' -H "Host: $SDOM" "$@"; }
-check "22 unsigned request: 403" test "$(code "$EDGE/private.txt")" = 403
-check "22 unsigned request: MissingKey body" grep -q MissingKey <(curl -s -H "Host: $SDOM" "$EDGE/private.txt")
+check "23 unsigned request: 403" test "$(code "$EDGE/private.txt")" = 403
+check "23 unsigned request: MissingKey body" grep -q MissingKey <(curl -s -H "Host: $SDOM" "$EDGE/private.txt")
 SIGNED=$(aws cloudfront sign --url "http://$SDOM/private.txt" --key-pair-id "$KID" --private-key file://sign.pem --date-less-than "$(date -u -d '+1 hour' +%Y-%m-%dT%H:%M:%SZ)")
-check "22 aws cloudfront sign URL passes the edge (not 403)" test "$(code "$EDGE${SIGNED#http://$SDOM}")" != 403
+check "23 aws cloudfront sign URL passes the edge (not 403)" test "$(code "$EDGE${SIGNED#http://$SDOM}")" != 403
 EXPIRED=$(aws cloudfront sign --url "http://$SDOM/private.txt" --key-pair-id "$KID" --private-key file://sign.pem --date-less-than "$(date -u -d '-1 hour' +%Y-%m-%dT%H:%M:%SZ)")
-check "22 expired signed URL: 403" test "$(code "$EDGE${EXPIRED#http://$SDOM}")" = 403
+check "23 expired signed URL: 403" test "$(code "$EDGE${EXPIRED#http://$SDOM}")" = 403
 
-# 23 origin access identity (legacy) on an S3 origin
+# 24 origin access identity (legacy) on an S3 origin
 $CF create-cloud-front-origin-access-identity --cloud-front-origin-access-identity-config CallerReference=oai-acc,Comment=legacy > oai.json
 OAI=$(jq -r .CloudFrontOriginAccessIdentity.Id oai.json)
-check "23 S3CanonicalUserId" grep -Eq '^[0-9a-f]{96}$' <<<"$(jq -r .CloudFrontOriginAccessIdentity.S3CanonicalUserId oai.json)"
-check "23 list" test "$($CF list-cloud-front-origin-access-identities --query 'CloudFrontOriginAccessIdentityList.Quantity' --output text)" = 1
+check "24 S3CanonicalUserId" grep -Eq '^[0-9a-f]{96}$' <<<"$(jq -r .CloudFrontOriginAccessIdentity.S3CanonicalUserId oai.json)"
+check "24 list" test "$($CF list-cloud-front-origin-access-identities --query 'length(CloudFrontOriginAccessIdentityList.Items)' --output text)" = 1
 jq --arg oai "origin-access-identity/cloudfront/$OAI" '.CallerReference="oai-user" | .Aliases={"Quantity":0} | .Origins.Items[0]={"Id":"web","DomainName":"bucket.s3.amazonaws.com","S3OriginConfig":{"OriginAccessIdentity":$oai}}' primary.json > oaid.json
-check "23 S3 origin with the OAI" $CF create-distribution --distribution-config file://oaid.json --query Distribution.Id --output text
+check "24 S3 origin with the OAI" $CF create-distribution --distribution-config file://oaid.json --query Distribution.Id --output text
 jq '.CallerReference="oai-bad" | .Origins.Items[0].S3OriginConfig.OriginAccessIdentity="origin-access-identity/cloudfront/ENOTANOAI00000"' oaid.json > oaibad.json
-expect_err "23 unknown OAI" InvalidOriginAccessIdentity $CF create-distribution --distribution-config file://oaibad.json
-expect_err "23 OAI in use" CloudFrontOriginAccessIdentityInUse $CF delete-cloud-front-origin-access-identity --id "$OAI" --if-match "$(jq -r .ETag oai.json)"
+expect_err "24 unknown OAI" InvalidOriginAccessIdentity $CF create-distribution --distribution-config file://oaibad.json
+expect_err "24 OAI in use" CloudFrontOriginAccessIdentityInUse $CF delete-cloud-front-origin-access-identity --id "$OAI" --if-match "$(jq -r .ETag oai.json)"
 
 echo "cli-acceptance: $PASS passed, $FAIL failed"
 if [ "$FAIL" -ne 0 ]; then echo "--- server log"; tail -50 "$WORK/server.log"; exit 1; fi

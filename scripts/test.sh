@@ -1,10 +1,23 @@
 #!/usr/bin/env bash
-# The project's test command (README quick start): formatting, vet,
-# staticcheck, unit and integration tests, short fuzz runs, and the AWS CLI
-# acceptance script against a freshly started `stagefront serve`.
+# The project's test command: formatting, generated code, vet, staticcheck,
+# unit and integration tests, short fuzz runs, the AWS CLI acceptance script
+# against a freshly started `stagefront serve`, and the README's quick start.
+#
+# After the quick checks, four jobs run at once, each into its own log:
+# go vet + staticcheck, go test ./..., the fuzz targets, and the acceptance
+# scripts. Most test time is spent waiting (subprocesses, sockets, timers),
+# so overlapping them keeps a run on 2 cores short. Each log is printed
+# whole, in that order, and the run fails if any job failed.
+#
+# Fuzzing: CI runs each target for FUZZTIME executions (default 2000x, about
+# the cost of building the target). A long run, e.g. before a release:
+#   FUZZTIME=1000000x bash scripts/test.sh
+# or one target: go test -run='^$' -fuzz='^FuzzName$' -fuzztime=10m ./internal/pkg
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export PATH="$PATH:/usr/local/go/bin:$(go env GOPATH)/bin"
+START=$(date +%s)
+elapsed() { echo "$(( $(date +%s) - START ))s"; }
 
 echo "== gofmt"
 unformatted=$(gofmt -l $(git ls-files '*.go' 2>/dev/null || find . -name '*.go'))
@@ -24,28 +37,51 @@ if [ "$before" != "$after" ]; then
   exit 1
 fi
 
-echo "== go vet"
-go vet ./...
+LOGS=$(mktemp -d)
+trap 'rm -rf "$LOGS"' EXIT
 
-echo "== staticcheck"
-if command -v staticcheck >/dev/null 2>&1; then
+lint() {
+  go vet ./...
+  if ! command -v staticcheck >/dev/null 2>&1; then
+    echo "staticcheck not installed (bash .ci/run installs it)"; return 1
+  fi
   staticcheck ./...
-else
-  echo "staticcheck not installed (bash .ci/run installs it)"; exit 1
+}
+
+fuzz_all() {
+  # A count, not a duration: Go 1.26's fuzz coordinator can fail a
+  # duration-bounded run with a spurious "context deadline exceeded"
+  # (golang/go#75804).
+  local pkg target
+  while read -r pkg target; do
+    [ -n "$pkg" ] || continue
+    go test -run='^$' -fuzz="^$target\$" -fuzztime="${FUZZTIME:-2000x}" "$pkg"
+  done < <(grep -rl --include='*_test.go' '^func Fuzz' internal | sort | while read -r f; do
+    for t in $(grep -o '^func Fuzz[A-Za-z0-9_]*' "$f" | cut -d' ' -f2); do echo "./$(dirname "$f") $t"; done
+  done)
+}
+
+acceptance() {
+  bash scripts/cli-acceptance.sh
+  bash scripts/quickstart.sh
+}
+
+echo "== go vet + staticcheck, go test, fuzz (short), acceptance: in parallel ($(elapsed))"
+names=(lint test fuzz acceptance)
+( lint ) >"$LOGS/lint" 2>&1 & pids=($!)
+( go test -count=1 ./... ) >"$LOGS/test" 2>&1 & pids+=($!)
+( fuzz_all ) >"$LOGS/fuzz" 2>&1 & pids+=($!)
+( acceptance ) >"$LOGS/acceptance" 2>&1 & pids+=($!)
+failed=()
+for i in "${!pids[@]}"; do
+  if ! wait "${pids[$i]}"; then failed+=("${names[$i]}"); fi
+done
+for n in "${names[@]}"; do
+  echo "== $n"
+  cat "$LOGS/$n"
+done
+echo "== elapsed: $(elapsed)"
+if [ ${#failed[@]} -gt 0 ]; then
+  echo "FAILED: ${failed[*]}"
+  exit 1
 fi
-
-echo "== go test"
-go test -count=1 ./...
-
-echo "== fuzz (short)"
-# A count, not a duration: Go 1.26's fuzz coordinator can fail a duration-bounded
-# run with a spurious "context deadline exceeded" (golang/go#75804).
-fuzz() { go test -run='^$' -fuzz="^$2\$" -fuzztime="${FUZZTIME:-20000x}" "$1"; }
-while read -r pkg target; do
-  [ -n "$pkg" ] && fuzz "$pkg" "$target"
-done < <(grep -rl --include='*_test.go' '^func Fuzz' internal | while read -r f; do
-  for t in $(grep -o '^func Fuzz[A-Za-z0-9_]*' "$f" | cut -d' ' -f2); do echo "./$(dirname "$f") $t"; done
-done)
-
-echo "== AWS CLI acceptance"
-bash scripts/cli-acceptance.sh

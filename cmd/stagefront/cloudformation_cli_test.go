@@ -18,6 +18,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/cloudfront"
+
+	"github.com/stagefront/stagefront/internal/testutil"
 )
 
 const (
@@ -37,7 +39,7 @@ type cfnServer struct {
 
 func startCFNServer(t *testing.T, bin, dir string, s3 *httptest.Server, env ...string) *cfnServer {
 	t.Helper()
-	s := &cfnServer{t: t, bin: bin, dir: dir, s3: s3, api: loopbackAddr(t), edge: loopbackAddr(t), admin: loopbackAddr(t)}
+	s := &cfnServer{t: t, bin: bin, dir: dir, s3: s3, api: testutil.FreeAddr(t), edge: testutil.FreeAddr(t), admin: testutil.FreeAddr(t)}
 	s.cmd = exec.Command(bin, "serve", "--data-dir", dir, "--api-addr", s.api, "--edge-addr", s.edge, "--admin-addr", s.admin,
 		"--s3-endpoint", s3.URL, "--log-level", "warn")
 	// The edge signs S3 requests for origin access control: any key pair
@@ -45,9 +47,9 @@ func startCFNServer(t *testing.T, bin, dir string, s3 *httptest.Server, env ...s
 	s.cmd.Env = append(append(os.Environ(), "STAGEFRONT_ACCESS_KEY_ID="+cfnKey, "STAGEFRONT_SECRET_ACCESS_KEY="+cfnSecret,
 		"AWS_ACCESS_KEY_ID=AKIDEDGE", "AWS_SECRET_ACCESS_KEY=edge-secret", "AWS_EC2_METADATA_DISABLED=true"), env...)
 	s.cmd.Stderr = os.Stderr
-	must(t, s.cmd.Start())
+	testutil.Must(t, s.cmd.Start())
 	t.Cleanup(func() { _ = s.cmd.Process.Kill(); _ = s.cmd.Wait() })
-	waitFor(t, 15*time.Second, "healthy", func() bool {
+	testutil.Eventually(t, 15*time.Second, "healthy", func() bool {
 		resp, err := http.Get("http://" + s.admin + "/healthz")
 		if err != nil {
 			return false
@@ -107,7 +109,7 @@ func (s *cfnServer) mustAWS(args ...string) string {
 func (s *cfnServer) outputs(stackName string) map[string]string {
 	s.t.Helper()
 	var list []struct{ OutputKey, OutputValue string }
-	must(s.t, json.Unmarshal([]byte(s.mustAWS("cloudformation", "describe-stacks", "--stack-name", stackName, "--query", "Stacks[0].Outputs")), &list))
+	testutil.Must(s.t, json.Unmarshal([]byte(s.mustAWS("cloudformation", "describe-stacks", "--stack-name", stackName, "--query", "Stacks[0].Outputs")), &list))
 	out := map[string]string{}
 	for _, o := range list {
 		out[o.OutputKey] = o.OutputValue
@@ -149,7 +151,7 @@ func cfnBinary(t *testing.T) string {
 	bin := filepath.Join(t.TempDir(), "stagefront")
 	build := exec.Command("go", "build", "-o", bin, ".")
 	build.Stderr = os.Stderr
-	must(t, build.Run())
+	testutil.Must(t, build.Run())
 	return bin
 }
 
@@ -185,7 +187,7 @@ func TestCloudFormationArticlePipeline(t *testing.T) {
 		CustomOriginConfig any
 		OriginPath         string
 	}
-	must(t, json.Unmarshal([]byte(srv.mustAWS("cloudfront", "get-distribution-config", "--id", stagingID,
+	testutil.Must(t, json.Unmarshal([]byte(srv.mustAWS("cloudfront", "get-distribution-config", "--id", stagingID,
 		"--query", "DistributionConfig.Origins.Items[0]")), &origin))
 	if origin.S3OriginConfig == nil || origin.CustomOriginConfig != nil || origin.OriginPath != "/2.0.0" {
 		t.Errorf("staging origin = %+v, want an S3 origin at /2.0.0", origin)
@@ -194,14 +196,14 @@ func TestCloudFormationArticlePipeline(t *testing.T) {
 	// The article's activation Lambda: attach the policy to the primary.
 	cf := srv.cloudFront()
 	cur, err := cf.GetDistributionConfig(t.Context(), &cloudfront.GetDistributionConfigInput{Id: aws.String(primaryID)})
-	must(t, err)
+	testutil.Must(t, err)
 	cur.DistributionConfig.ContinuousDeploymentPolicyId = aws.String(policyID)
 	upd, err := cf.UpdateDistribution(t.Context(), &cloudfront.UpdateDistributionInput{Id: aws.String(primaryID), IfMatch: cur.ETag, DistributionConfig: cur.DistributionConfig})
-	must(t, err)
+	testutil.Must(t, err)
 	domain := aws.ToString(upd.Distribution.DomainName)
 	// Without an HTTPS listener the edge serves redirect-to-https
 	// behaviors over HTTP (internal/edge/server.go).
-	waitFor(t, 10*time.Second, "the edge to route the header to staging", func() bool {
+	testutil.Eventually(t, 10*time.Second, "the edge to route the header to staging", func() bool {
 		code, body := srv.get(domain, "aws-cf-cd-env", "staging")
 		return code == http.StatusOK && body == "2.0.0"
 	})
@@ -256,10 +258,10 @@ print(s["StackStatus"], sorted(o["OutputKey"] for o in s["Outputs"]), len(c.list
 		t.Errorf("delete with the policy attached: %s", status)
 	}
 	cur, err = cf.GetDistributionConfig(t.Context(), &cloudfront.GetDistributionConfigInput{Id: aws.String(primaryID)})
-	must(t, err)
+	testutil.Must(t, err)
 	cur.DistributionConfig.ContinuousDeploymentPolicyId = aws.String("")
 	_, err = cf.UpdateDistribution(t.Context(), &cloudfront.UpdateDistributionInput{Id: aws.String(primaryID), IfMatch: cur.ETag, DistributionConfig: cur.DistributionConfig})
-	must(t, err)
+	testutil.Must(t, err)
 	srv.mustAWS("cloudformation", "delete-stack", "--stack-name", "cd-staging")
 	srv.mustAWS("cloudformation", "wait", "stack-delete-complete", "--stack-name", "cd-staging")
 	if code, out := srv.aws("cloudfront", "get-distribution", "--id", stagingID); code == 0 || !strings.Contains(out, "NoSuchDistribution") {
@@ -283,7 +285,7 @@ func TestCloudFormationFailuresWithTheCLI(t *testing.T) {
 		"ParameterKey=StaticResourceBucketName,ParameterValue=site", "ParameterKey=OriginAccessControlId,ParameterValue=" + primary["OriginAccessControlId"]}
 
 	bad := filepath.Join(t.TempDir(), "bad.yml")
-	must(t, os.WriteFile(bad, []byte("Resources:\n  A:\n    Type: AWS::CloudFront::NoSuchThing\n"), 0o600))
+	testutil.Must(t, os.WriteFile(bad, []byte("Resources:\n  A:\n    Type: AWS::CloudFront::NoSuchThing\n"), 0o600))
 	code, out := srv.aws("cloudformation", "deploy", "--template-file", bad, "--stack-name", "invalid")
 	if code == 0 || !strings.Contains(out, "Template format error: Unrecognized resource types: [AWS::CloudFront::NoSuchThing]") {
 		t.Errorf("invalid template: exit %d\n%s", code, out)
@@ -293,9 +295,9 @@ func TestCloudFormationFailuresWithTheCLI(t *testing.T) {
 	}
 
 	header, err := os.ReadFile(seedTemplate("staging-header.yml"))
-	must(t, err)
+	testutil.Must(t, err)
 	failing := filepath.Join(t.TempDir(), "failing.yml")
-	must(t, os.WriteFile(failing, bytes.Replace(header, []byte("Header: aws-cf-cd-env"), []byte("Header: x-env"), 1), 0o600))
+	testutil.Must(t, os.WriteFile(failing, bytes.Replace(header, []byte("Header: aws-cf-cd-env"), []byte("Header: x-env"), 1), 0o600))
 	srv.mustAWS(append([]string{"cloudformation", "create-stack", "--stack-name", "failing", "--template-body", "file://" + failing}, params...)...)
 	if code, out := srv.aws("cloudformation", "wait", "stack-create-complete", "--stack-name", "failing"); code == 0 || !strings.Contains(out, "ROLLBACK_COMPLETE") {
 		t.Errorf("wait on a failing create: exit %d %s", code, out)
@@ -332,7 +334,7 @@ func TestCloudFormationFailuresWithTheCLI(t *testing.T) {
 	req.Header.Set("Authorization", "AWS4-HMAC-SHA256 Credential="+cfnKey+"/20260101/us-east-1/cloudfront/aws4_request, SignedHeaders=host;x-amz-date, Signature="+strings.Repeat("0", 64))
 	req.Header.Set("X-Amz-Date", time.Now().UTC().Format("20060102T150405Z"))
 	resp, err := http.DefaultClient.Do(req)
-	must(t, err)
+	testutil.Must(t, err)
 	var body bytes.Buffer
 	_, _ = body.ReadFrom(resp.Body)
 	resp.Body.Close()
@@ -362,7 +364,7 @@ func TestCloudFormationSIGKILLMidCreate(t *testing.T) {
 	}
 	srv = startCFNServer(t, bin, dir, s3)
 	var status string
-	waitFor(t, 60*time.Second, "the recovery to finish", func() bool {
+	testutil.Eventually(t, 60*time.Second, "the recovery to finish", func() bool {
 		status = strings.TrimSpace(srv.mustAWS("cloudformation", "describe-stacks", "--stack-name", "primary", "--query", "Stacks[0].StackStatus", "--output", "text"))
 		return !strings.HasSuffix(status, "_IN_PROGRESS")
 	})

@@ -26,6 +26,7 @@ import (
 	"github.com/stagefront/stagefront/internal/console"
 	"github.com/stagefront/stagefront/internal/control"
 	"github.com/stagefront/stagefront/internal/release"
+	"github.com/stagefront/stagefront/internal/testutil"
 )
 
 // screenshotsEnv regenerates docs/console/*.png from the browser test.
@@ -60,7 +61,7 @@ func (s *stack) consoleServer(t *testing.T, clock *consoleClock) *httptest.Serve
 		IdleTimeout: 30 * time.Minute, LiveInterval: 150 * time.Millisecond,
 		Logger: slog.New(slog.NewTextHandler(io.Discard, nil)),
 	})
-	must(t, err)
+	testutil.Must(t, err)
 	srv := httptest.NewServer(c.Mount(http.NotFoundHandler()))
 	t.Cleanup(srv.Close)
 	return srv
@@ -82,7 +83,7 @@ func TestConsoleInChromium(t *testing.T) {
 	clock := newConsoleClock()
 	srv := s.consoleServer(t, clock)
 	alice, err := s.creds.Add("alice")
-	must(t, err)
+	testutil.Must(t, err)
 
 	// Release A: 10 % of viewers to staging, then an approval, then promote.
 	s.startRelease("bob", fmt.Sprintf(`
@@ -121,9 +122,9 @@ analysis: {interval: 30s, minRequests: 100000, maxErrorRate: 50%%}
 			return
 		}
 		png, err := chromedp.Run(ctx, chromedp.FullScreenshot(100))
-		must(t, err)
-		must(t, os.MkdirAll(shotDir, 0o755))
-		must(t, os.WriteFile(filepath.Join(shotDir, name+".png"), png, 0o644))
+		testutil.Must(t, err)
+		testutil.Must(t, os.MkdirAll(shotDir, 0o755))
+		testutil.Must(t, os.WriteFile(filepath.Join(shotDir, name+".png"), png, 0o644))
 	}
 	text := func(sel string) string {
 		t.Helper()
@@ -205,7 +206,7 @@ analysis: {interval: 30s, minRequests: 100000, maxErrorRate: 50%%}
 	// At a phone's 375 px the page reflows instead of scrolling sideways.
 	run("narrow", chromedp.EmulateViewport(375, 812))
 	fits, err := chromedp.Run(ctx, chromedp.Evaluate[bool](`document.documentElement.scrollWidth <= window.innerWidth`))
-	must(t, err)
+	testutil.Must(t, err)
 	if !fits {
 		t.Error("the release page scrolls sideways at 375 px")
 	}
@@ -270,7 +271,7 @@ steps:
 	// from the console's own page with its session cookie.
 	status, err := chromedp.Run(ctx, chromedp.Evaluate[int](`fetch("/console/releases/search-v2/decide", {method: "POST",
 		headers: {"Content-Type": "application/x-www-form-urlencoded"}, body: "verdict=abort"}).then(r => r.status)`, chromedp.EvalAwaitPromise))
-	must(t, err)
+	testutil.Must(t, err)
 	if status != http.StatusForbidden {
 		t.Errorf("POST without the CSRF token: %d, want 403", status)
 	}
@@ -279,7 +280,7 @@ steps:
 	clock.Advance(31 * time.Minute)
 	run("expired", chromedp.Navigate(srv.URL+"/console/releases"), chromedp.WaitVisible(chromedp.ID("access_key_id")))
 	location, err := chromedp.Run(ctx, chromedp.Location())
-	must(t, err)
+	testutil.Must(t, err)
 	if !strings.Contains(location, "/console/signin?next=") {
 		t.Errorf("an expired session led to %q, want the sign-in page", location)
 	}
@@ -292,13 +293,13 @@ func TestServeMountsTheConsole(t *testing.T) {
 	t.Parallel()
 	s := startServer(t, buildBinary(t), t.TempDir())
 	jar, err := cookiejar.New(nil)
-	must(t, err)
+	testutil.Must(t, err)
 	client := &http.Client{Jar: jar}
 	resp, err := client.Get("http://" + s.api + "/console/signin?next=/console/distributions")
-	must(t, err)
+	testutil.Must(t, err)
 	page, err := io.ReadAll(resp.Body)
 	resp.Body.Close()
-	must(t, err)
+	testutil.Must(t, err)
 	if resp.StatusCode != http.StatusOK || !strings.Contains(resp.Header.Get("Content-Security-Policy"), "script-src 'self'") {
 		t.Fatalf("GET /console/signin: %d, CSP %q", resp.StatusCode, resp.Header.Get("Content-Security-Policy"))
 	}
@@ -308,10 +309,10 @@ func TestServeMountsTheConsole(t *testing.T) {
 	}
 	resp, err = client.PostForm("http://"+s.api+"/console/signin", url.Values{"csrf": {string(token[1])},
 		"access_key_id": {"AKSFTESTKEY0000001"}, "secret_access_key": {"durability-secret"}, "next": {"/console/distributions"}})
-	must(t, err)
+	testutil.Must(t, err)
 	page, err = io.ReadAll(resp.Body)
 	resp.Body.Close()
-	must(t, err)
+	testutil.Must(t, err)
 	if resp.StatusCode != http.StatusOK || resp.Request.URL.Path != "/console/distributions" || !strings.Contains(string(page), `id="identity">admin<`) {
 		t.Errorf("after sign-in: %d at %s", resp.StatusCode, resp.Request.URL.Path)
 	}

@@ -20,6 +20,8 @@ func newCredentialsCmd() *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "credentials",
 		Short: "Manage the named API key pairs in the data directory",
+		Args:  cobra.ArbitraryArgs,
+		RunE:  groupRunE,
 	}
 	cmd.PersistentFlags().StringVar(&dataDir, "data-dir", "stagefront-data", "directory of `stagefront serve`")
 	load := func() (*auth.CredentialFile, error) {

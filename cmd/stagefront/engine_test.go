@@ -1,6 +1,8 @@
 package main
 
 import (
+	"github.com/stagefront/stagefront/internal/testutil"
+
 	"context"
 	"fmt"
 	"io"
@@ -19,6 +21,7 @@ import (
 // TestServeEdgeEngines: both edge engines serve a distribution (the second
 // request from the cache), and SIGTERM stops serve cleanly (exit status 0).
 func TestServeEdgeEngines(t *testing.T) {
+	t.Parallel()
 	bin := buildBinary(t)
 	origin := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Cache-Control", "max-age=60")
@@ -29,7 +32,7 @@ func TestServeEdgeEngines(t *testing.T) {
 	fmt.Sscan(strings.TrimPrefix(origin.URL, "http://127.0.0.1:"), &port)
 	for _, engine := range []string{"nethttp", "fasthttp"} {
 		t.Run(engine, func(t *testing.T) {
-			api, admin, edgeAddr := "127.0.0.1:"+freePort(t), "127.0.0.1:"+freePort(t), "127.0.0.1:"+freePort(t)
+			api, admin, edgeAddr := testutil.FreeAddr(t), testutil.FreeAddr(t), testutil.FreeAddr(t)
 			cmd := startProc(t, bin, "serve", "--auth", "none", "--data-dir", t.TempDir(), "--api-addr", api,
 				"--admin-addr", admin, "--edge-addr", edgeAddr, "--edge-engine", engine)
 			waitHealthy(t, admin)
@@ -40,12 +43,12 @@ func TestServeEdgeEngines(t *testing.T) {
 				DefaultCacheBehavior: &types.DefaultCacheBehavior{TargetOriginId: aws.String("o"), ViewerProtocolPolicy: types.ViewerProtocolPolicyAllowAll,
 					CachePolicyId: aws.String("658327ea-f89d-4fab-a63d-7e88639e58f6")},
 			}})
-			mustOK(t, err)
+			testutil.Must(t, err)
 			get := func() (int, string, string) {
 				req, _ := http.NewRequest(http.MethodGet, "http://"+edgeAddr+"/a.txt", nil)
 				req.Host = *out.Distribution.DomainName
 				resp, err := http.DefaultClient.Do(req)
-				mustOK(t, err)
+				testutil.Must(t, err)
 				defer resp.Body.Close()
 				body, _ := io.ReadAll(resp.Body)
 				return resp.StatusCode, string(body), resp.Header.Get("X-Cache")
@@ -62,7 +65,7 @@ func TestServeEdgeEngines(t *testing.T) {
 			if status, body, xcache = get(); status != 200 || body != "object /a.txt" || !strings.HasPrefix(xcache, "Hit") {
 				t.Fatalf("second request: %d %q %q; want 200 \"object /a.txt\" Hit", status, body, xcache)
 			}
-			mustOK(t, cmd.Process.Signal(syscall.SIGTERM))
+			testutil.Must(t, cmd.Process.Signal(syscall.SIGTERM))
 			done := make(chan error, 1)
 			go func() { done <- cmd.Wait() }()
 			select {

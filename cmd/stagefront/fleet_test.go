@@ -24,6 +24,7 @@ import (
 	"github.com/aws/smithy-go"
 
 	"github.com/stagefront/stagefront/internal/store/etcd/etcdtest"
+	"github.com/stagefront/stagefront/internal/testutil"
 )
 
 // fleetProcs is one api process and N edge processes on an embedded etcd.
@@ -81,12 +82,12 @@ func startFleet(t testing.TB, edges int) *fleetProcs {
 	}))
 	t.Cleanup(f.origin.Close)
 	store := "etcd://" + strings.TrimPrefix(f.etcd.Endpoint, "http://")
-	f.api = "127.0.0.1:" + freePort(t)
-	apiAdmin := "127.0.0.1:" + freePort(t)
+	f.api = testutil.FreeAddr(t)
+	apiAdmin := testutil.FreeAddr(t)
 	startProc(t, f.bin, "api", "--store", store, "--auth", "none", "--api-addr", f.api, "--admin-addr", apiAdmin,
 		"--data-dir", t.TempDir(), "--log-level", "warn")
 	for i := range edges {
-		e := &edgeProc{name: fmt.Sprintf("edge-%d", i), addr: "127.0.0.1:" + freePort(t), admin: "127.0.0.1:" + freePort(t)}
+		e := &edgeProc{name: fmt.Sprintf("edge-%d", i), addr: testutil.FreeAddr(t), admin: testutil.FreeAddr(t)}
 		e.cmd = startProc(t, f.bin, "edge", "--store", store, "--edge-addr", e.addr, "--admin-addr", e.admin,
 			"--data-dir", t.TempDir(), "--node-name", e.name, "--lease-ttl", "2s", "--debug-header", "--log-level", "warn")
 		f.edges = append(f.edges, e)
@@ -160,22 +161,22 @@ func (f *fleetProcs) setupCD(ctx context.Context) cdSetup {
 			CachePolicyId: aws.String("4135ea2d-6df8-44a3-9df3-4b5a84be39ad")},
 	}
 	p, err := f.cf.CreateDistribution(ctx, &cloudfront.CreateDistributionInput{DistributionConfig: cfg})
-	mustOK(t, err)
+	testutil.Must(t, err)
 	s, err := f.cf.CopyDistribution(ctx, &cloudfront.CopyDistributionInput{PrimaryDistributionId: p.Distribution.Id, IfMatch: p.ETag,
 		Staging: aws.Bool(true), CallerReference: aws.String("stg-" + *cfg.CallerReference)})
-	mustOK(t, err)
+	testutil.Must(t, err)
 	scfg := s.Distribution.DistributionConfig
 	scfg.Origins.Items[0].OriginPath = aws.String("/v2")
 	_, err = f.cf.UpdateDistribution(ctx, &cloudfront.UpdateDistributionInput{Id: s.Distribution.Id, IfMatch: s.ETag, DistributionConfig: scfg})
-	mustOK(t, err)
+	testutil.Must(t, err)
 	pol, err := f.cf.CreateContinuousDeploymentPolicy(ctx, &cloudfront.CreateContinuousDeploymentPolicyInput{
 		ContinuousDeploymentPolicyConfig: headerPolicy(*s.Distribution.DomainName, "v0")})
-	mustOK(t, err)
+	testutil.Must(t, err)
 	cur, err := f.cf.GetDistributionConfig(ctx, &cloudfront.GetDistributionConfigInput{Id: p.Distribution.Id})
-	mustOK(t, err)
+	testutil.Must(t, err)
 	cur.DistributionConfig.ContinuousDeploymentPolicyId = pol.ContinuousDeploymentPolicy.Id
 	_, err = f.cf.UpdateDistribution(ctx, &cloudfront.UpdateDistributionInput{Id: p.Distribution.Id, IfMatch: cur.ETag, DistributionConfig: cur.DistributionConfig})
-	mustOK(t, err)
+	testutil.Must(t, err)
 	return cdSetup{*p.Distribution.Id, *p.Distribution.DomainName, *s.Distribution.Id, *pol.ContinuousDeploymentPolicy.Id}
 }
 
@@ -208,18 +209,12 @@ func (f *fleetProcs) setPolicy(ctx context.Context, id string, cfg *types.Contin
 	return err
 }
 
-func mustOK(t testing.TB, err error) {
-	t.Helper()
-	if err != nil {
-		t.Fatal(err)
-	}
-}
-
 // TestFleet: one api and three edges on etcd. Sticky cookies work across
 // edges, Deployed waits for every live edge but not for a dead one past its
 // lease, edges keep serving while etcd is down, propagation resumes when it
 // is back, and a promotion under load gives no errors.
 func TestFleet(t *testing.T) {
+	t.Parallel()
 	f := startFleet(t, 3)
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
 	defer cancel()
@@ -229,7 +224,7 @@ func TestFleet(t *testing.T) {
 
 	t.Run("sticky cookie minted on A is honoured by B and C", func(t *testing.T) {
 		stg, _ := f.cf.GetDistribution(ctx, &cloudfront.GetDistributionInput{Id: &cd.stagingID})
-		mustOK(t, f.setPolicy(ctx, cd.policyID, weightPolicy(*stg.Distribution.DomainName, 0.15)))
+		testutil.Must(t, f.setPolicy(ctx, cd.policyID, weightPolicy(*stg.Distribution.DomainName, 0.15)))
 		// Wait until edge A runs the weight policy (it sets the cookie).
 		var cookies = map[string]string{}
 		deadline := time.Now().Add(10 * time.Second)
@@ -264,17 +259,17 @@ func TestFleet(t *testing.T) {
 
 	t.Run("a dead edge delays Deployed no longer than its lease", func(t *testing.T) {
 		dead := f.edges[2]
-		mustOK(t, dead.cmd.Process.Signal(syscall.SIGKILL))
+		testutil.Must(t, dead.cmd.Process.Signal(syscall.SIGKILL))
 		_ = dead.cmd.Wait()
 		killed := time.Now()
 		cur, err := f.cf.GetDistributionConfig(ctx, &cloudfront.GetDistributionConfigInput{Id: &cd.primaryID})
-		mustOK(t, err)
+		testutil.Must(t, err)
 		cur.DistributionConfig.Comment = aws.String("after the kill")
 		_, err = f.cf.UpdateDistribution(ctx, &cloudfront.UpdateDistributionInput{Id: &cd.primaryID, IfMatch: cur.ETag, DistributionConfig: cur.DistributionConfig})
-		mustOK(t, err)
+		testutil.Must(t, err)
 		for {
 			d, err := f.cf.GetDistribution(ctx, &cloudfront.GetDistributionInput{Id: &cd.primaryID})
-			mustOK(t, err)
+			testutil.Must(t, err)
 			if aws.ToString(d.Distribution.Status) == "Deployed" {
 				break
 			}
@@ -289,8 +284,8 @@ func TestFleet(t *testing.T) {
 
 	t.Run("etcd down: edges serve, API answers 503; back: propagation resumes", func(t *testing.T) {
 		stg, err := f.cf.GetDistribution(ctx, &cloudfront.GetDistributionInput{Id: &cd.stagingID})
-		mustOK(t, err)
-		mustOK(t, f.setPolicy(ctx, cd.policyID, headerPolicy(*stg.Distribution.DomainName, "before")))
+		testutil.Must(t, err)
+		testutil.Must(t, f.setPolicy(ctx, cd.policyID, headerPolicy(*stg.Distribution.DomainName, "before")))
 		f.waitAll(live, cd.primaryDomain, map[string]string{"aws-cf-cd-test": "before"}, "v2", 10*time.Second)
 		f.etcd.Stop()
 		restarted := false
@@ -321,8 +316,8 @@ func TestFleet(t *testing.T) {
 			time.Sleep(100 * time.Millisecond)
 			stg, err = f.cf.GetDistribution(ctx, &cloudfront.GetDistributionInput{Id: &cd.stagingID})
 		}
-		mustOK(t, err)
-		mustOK(t, f.setPolicy(ctx, cd.policyID, headerPolicy(*stg.Distribution.DomainName, "back")))
+		testutil.Must(t, err)
+		testutil.Must(t, f.setPolicy(ctx, cd.policyID, headerPolicy(*stg.Distribution.DomainName, "back")))
 		f.waitAll(live, cd.primaryDomain, map[string]string{"aws-cf-cd-test": "back"}, "v2", 20*time.Second)
 	})
 
@@ -355,12 +350,12 @@ func TestFleet(t *testing.T) {
 		}
 		time.Sleep(200 * time.Millisecond)
 		p, err := f.cf.GetDistribution(ctx, &cloudfront.GetDistributionInput{Id: &cd.primaryID})
-		mustOK(t, err)
+		testutil.Must(t, err)
 		s, err := f.cf.GetDistribution(ctx, &cloudfront.GetDistributionInput{Id: &cd.stagingID})
-		mustOK(t, err)
+		testutil.Must(t, err)
 		_, err = f.cf.UpdateDistributionWithStagingConfig(ctx, &cloudfront.UpdateDistributionWithStagingConfigInput{
 			Id: &cd.primaryID, StagingDistributionId: &cd.stagingID, IfMatch: aws.String(*p.ETag + "," + *s.ETag)})
-		mustOK(t, err)
+		testutil.Must(t, err)
 		f.waitAll(live, cd.primaryDomain, nil, "v2", 10*time.Second)
 		time.Sleep(200 * time.Millisecond)
 		close(stop)
@@ -379,12 +374,12 @@ func BenchmarkFleetPropagation(b *testing.B) {
 	ctx := context.Background()
 	cd := f.setupCD(ctx)
 	stg, err := f.cf.GetDistribution(ctx, &cloudfront.GetDistributionInput{Id: &cd.stagingID})
-	mustOK(b, err)
+	testutil.Must(b, err)
 	var samples []time.Duration
 	b.ResetTimer()
 	for i := range b.N {
 		value := fmt.Sprintf("k%d", i)
-		mustOK(b, f.setPolicy(ctx, cd.policyID, headerPolicy(*stg.Distribution.DomainName, value)))
+		testutil.Must(b, f.setPolicy(ctx, cd.policyID, headerPolicy(*stg.Distribution.DomainName, value)))
 		samples = append(samples, f.waitAll(f.edges, cd.primaryDomain, map[string]string{"aws-cf-cd-test": value}, "v2", 10*time.Second))
 	}
 	b.StopTimer()

@@ -19,6 +19,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/cloudfront"
 	"github.com/aws/aws-sdk-go-v2/service/cloudfront/types"
+
+	"github.com/stagefront/stagefront/internal/testutil"
 )
 
 // limitedServe is `stagefront serve` in a subprocess started with a low
@@ -39,17 +41,17 @@ func startLimitedServe(t *testing.T, nofile int, args ...string) *limitedServe {
 	if err != nil {
 		t.Fatalf("prlimit (util-linux) is needed to lower the server's descriptor limit: %v", err)
 	}
-	s := &limitedServe{api: loopbackAddr(t), edge: loopbackAddr(t), admin: loopbackAddr(t), exited: make(chan struct{})}
+	s := &limitedServe{api: testutil.FreeAddr(t), edge: testutil.FreeAddr(t), admin: testutil.FreeAddr(t), exited: make(chan struct{})}
 	n := strconv.Itoa(nofile)
 	argv := append([]string{"--nofile=" + n + ":" + n, "--", os.Args[0], "serve", "--data-dir", t.TempDir(),
 		"--api-addr", s.api, "--edge-addr", s.edge, "--admin-addr", s.admin, "--log-level", "error"}, args...)
 	s.cmd = exec.Command(prlimit, argv...)
 	s.cmd.Env = append(os.Environ(), envRunMain+"=1", "STAGEFRONT_ACCESS_KEY_ID="+adminKey, "STAGEFRONT_SECRET_ACCESS_KEY="+adminSecret)
 	s.cmd.Stderr = os.Stderr
-	must(t, s.cmd.Start())
+	testutil.Must(t, s.cmd.Start())
 	go func() { s.exitErr = s.cmd.Wait(); close(s.exited) }()
 	t.Cleanup(func() { _ = s.cmd.Process.Kill(); <-s.exited })
-	waitFor(t, 15*time.Second, "healthy", func() bool { return s.healthz(t) == http.StatusOK })
+	testutil.Eventually(t, 15*time.Second, "healthy", func() bool { return s.healthz(t) == http.StatusOK })
 	return s
 }
 
@@ -83,11 +85,11 @@ func (s *limitedServe) cf() *cloudfront.Client {
 func vmHWM(t *testing.T, pid int) int64 {
 	t.Helper()
 	status, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/status")
-	must(t, err)
+	testutil.Must(t, err)
 	for line := range strings.SplitSeq(string(status), "\n") {
 		if rest, ok := strings.CutPrefix(line, "VmHWM:"); ok {
 			kb, err := strconv.ParseInt(strings.TrimSpace(strings.TrimSuffix(strings.TrimSpace(rest), "kB")), 10, 64)
-			must(t, err)
+			testutil.Must(t, err)
 			return kb << 10
 		}
 	}
@@ -176,7 +178,7 @@ func TestListenersSurviveDescriptorExhaustion(t *testing.T) {
 	}
 	// After the header timeout, the slow clients are gone and every
 	// listener serves again (the flood's sockets stay open client side).
-	waitFor(t, 8*time.Second, "the edge and the API to serve after the flood", func() bool {
+	testutil.Eventually(t, 8*time.Second, "the edge and the API to serve after the flood", func() bool {
 		return roundTrip("127.0.0.2", s.edge, edgeGet) == http.StatusForbidden &&
 			roundTrip("127.0.0.2", s.api, apiGet) == http.StatusForbidden
 	})
@@ -196,10 +198,10 @@ func TestListenersSurviveDescriptorExhaustion(t *testing.T) {
 func fetchMetrics(t *testing.T, admin string) string {
 	t.Helper()
 	resp, err := http.Get("http://" + admin + "/metrics")
-	must(t, err)
+	testutil.Must(t, err)
 	defer resp.Body.Close()
 	b, err := io.ReadAll(resp.Body)
-	must(t, err)
+	testutil.Must(t, err)
 	return string(b)
 }
 
@@ -260,9 +262,9 @@ func TestUnauthenticatedBodiesDoNotGrowMemory(t *testing.T) {
 				CachedMethods: &types.CachedMethods{Quantity: aws.Int32(2), Items: []types.Method{"GET", "HEAD"}}},
 		},
 	}})
-	must(t, err)
+	testutil.Must(t, err)
 	domain := aws.ToString(out.Distribution.DomainName)
-	waitFor(t, 10*time.Second, "the distribution at the edge", func() bool {
+	testutil.Eventually(t, 10*time.Second, "the distribution at the edge", func() bool {
 		return roundTrip("127.0.0.1", s.edge, "GET /x HTTP/1.1\r\nHost: "+domain+"\r\nConnection: close\r\n\r\n") == http.StatusOK
 	})
 
@@ -318,7 +320,7 @@ func TestUnauthenticatedBodiesDoNotGrowMemory(t *testing.T) {
 func newUploadOrigin(t *testing.T, received *sync.Map) string {
 	t.Helper()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	must(t, err)
+	testutil.Must(t, err)
 	srv := &http.Server{Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		n, _ := io.Copy(io.Discard, r.Body)
 		received.Store(r, int(n))

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"os"
 	"os/signal"
+	"strings"
 	"syscall"
 
 	"github.com/spf13/cobra"
@@ -31,4 +32,21 @@ func newRootCmd() *cobra.Command {
 	root.AddCommand(newServeCmd(), newAPICmd(), newEdgeCmd())
 	root.AddCommand(newReleaseCmd(), newCredentialsCmd())
 	return root
+}
+
+// groupRunE is the RunE of a command that only groups subcommands: without
+// arguments it prints its help; an unknown subcommand is an error (exit
+// status 1), with cobra's suggestions.
+func groupRunE(cmd *cobra.Command, args []string) error {
+	if len(args) == 0 {
+		return cmd.Help()
+	}
+	msg := fmt.Sprintf("unknown command %q for %q", args[0], cmd.CommandPath())
+	if cmd.SuggestionsMinimumDistance <= 0 {
+		cmd.SuggestionsMinimumDistance = 2
+	}
+	if s := cmd.SuggestionsFor(args[0]); len(s) > 0 {
+		msg += "; did you mean " + strings.Join(s, " or ") + "?"
+	}
+	return fmt.Errorf("%s (see %s --help)", msg, cmd.CommandPath())
 }

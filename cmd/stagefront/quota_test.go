@@ -11,6 +11,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/cloudfront"
 	"github.com/aws/aws-sdk-go-v2/service/cloudfront/types"
 	"github.com/aws/smithy-go"
+
+	"github.com/stagefront/stagefront/internal/testutil"
 )
 
 // TestQuotaFlag: `serve --quota aliases=1` lowers CloudFront's default of
@@ -33,8 +35,8 @@ func TestQuotaFlag(t *testing.T) {
 		t.Fatalf("one alias: %v", err)
 	}
 
-	out, err := exec.Command(bin, "serve", "--data-dir", t.TempDir(), "--api-addr", "127.0.0.1:"+freePort(t),
-		"--edge-addr", "127.0.0.1:"+freePort(t), "--admin-addr", "127.0.0.1:"+freePort(t), "--quota", "origins=lots").CombinedOutput()
+	out, err := exec.Command(bin, "serve", "--data-dir", t.TempDir(), "--api-addr", testutil.FreeAddr(t),
+		"--edge-addr", testutil.FreeAddr(t), "--admin-addr", testutil.FreeAddr(t), "--quota", "origins=lots").CombinedOutput()
 	if err == nil || !strings.Contains(string(out), "origins=lots") {
 		t.Errorf("serve --quota origins=lots: %v\n%s", err, out)
 	}

@@ -17,6 +17,8 @@ func newReleaseCmd() *cobra.Command {
 		Short: "Run progressive releases: header tests, weight steps with analysis, approvals, promote, rollback",
 		Long: "Talks to the release API of `stagefront serve` (SigV4 with AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY;\n" +
 			"approvals record the name of those credentials). The spec format is in docs/releases.md.",
+		Args: cobra.ArbitraryArgs,
+		RunE: groupRunE,
 	}
 	cmd.PersistentFlags().StringVar(&c.Endpoint, "endpoint", "http://"+server.DefaultAPIAddr, "stagefront API address")
 	cmd.PersistentFlags().BoolVar(&c.JSON, "json", false, "print the API's JSON instead of text")

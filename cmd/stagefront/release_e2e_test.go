@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/stagefront/stagefront/internal/release"
+	"github.com/stagefront/stagefront/internal/testutil"
 )
 
 func headerSpec(name, primary, version string) string {
@@ -62,6 +63,7 @@ func wantPhase(t *testing.T, s *stack, name string, want release.Phase) *release
 // v1→v2 by header + approval + promote, then v2→v3 by weight 5 % → 15 %
 // with stickiness + approval + promote, each checked at the edge.
 func TestReleaseHeaderThenWeight(t *testing.T) {
+	t.Parallel()
 	s, primaryID, domain := newStack(t)
 	if body, _, _ := s.viewer(domain, false).get(); body != "v1" {
 		t.Fatalf("before any release the primary serves %q, want v1", body)
@@ -129,7 +131,7 @@ func TestReleaseHeaderThenWeight(t *testing.T) {
 	}
 
 	gens, err := s.client("alice").History(s.ctx(), primaryID)
-	must(t, err)
+	testutil.Must(t, err)
 	if len(gens) != 3 {
 		t.Fatalf("history has %d generations, want 3 (initial, v2, v3)", len(gens))
 	}
@@ -169,6 +171,7 @@ func checkSticky(t *testing.T, s *stack, domain string) {
 // policy and reset staging to the primary's config. Each is followed by
 // another release on the same primary, which must route to its staging.
 func TestReleaseEndsWithoutPromotion(t *testing.T) {
+	t.Parallel()
 	s, primaryID, domain := newStack(t)
 	cases := []struct {
 		name  string
@@ -177,12 +180,12 @@ func TestReleaseEndsWithoutPromotion(t *testing.T) {
 	}{
 		{"reject", func(name string) {
 			_, err := s.client("bob").Decide(s.ctx(), name, "reject", "typo on the home page")
-			must(t, err)
+			testutil.Must(t, err)
 		}, release.PhaseRejected},
 		{"timeout", func(string) { s.reconcile(24 * time.Hour) }, release.PhaseRejected},
 		{"abort", func(name string) {
 			_, err := s.client("alice").Decide(s.ctx(), name, "abort", "")
-			must(t, err)
+			testutil.Must(t, err)
 		}, release.PhaseAborted},
 	}
 	for i, tc := range cases {
@@ -206,11 +209,27 @@ func TestReleaseEndsWithoutPromotion(t *testing.T) {
 	if live := s.status("try-1-timeout"); !strings.Contains(live.State.Reason, "timed out") {
 		t.Errorf("timeout reason %q", live.State.Reason)
 	}
+
+	// At a weight step there is nothing to approve, and the error says how
+	// to stop the release; reject works there as at any step.
+	s.startRelease("alice", weightSpec("try-3-weight", primaryID, "v2"))
+	_, err := s.client("bob").Decide(s.ctx(), "try-3-weight", "approve", "")
+	if err == nil || !strings.Contains(err.Error(), "step 1/4 weight 5%, not an approval step") || !strings.Contains(err.Error(), "reject or abort") {
+		t.Fatalf("approve at a weight step: %v; want a refusal that points to reject and abort", err)
+	}
+	_, err = s.client("bob").Decide(s.ctx(), "try-3-weight", "reject", "too slow")
+	testutil.Must(t, err)
+	s.waitEdge()
+	if live := wantPhase(t, s, "try-3-weight", release.PhaseRejected); !strings.Contains(live.State.Reason, "rejected by bob: too slow") {
+		t.Errorf("reject at a weight step: reason %q", live.State.Reason)
+	}
+	s.expectPrimaryOnly(primaryID, domain, "v1")
 }
 
 // TestReleaseFailedAnalysis: a staging origin answering 500 is rolled back
 // within one analysis interval.
 func TestReleaseFailedAnalysis(t *testing.T) {
+	t.Parallel()
 	s, primaryID, domain := newStack(t)
 	s.startRelease("alice", weightSpec("broken", primaryID, "bad"))
 	if live := wantPhase(t, s, "broken", release.PhaseProgressing); live.State.Step != 0 {
@@ -237,6 +256,7 @@ func TestReleaseFailedAnalysis(t *testing.T) {
 // TestReleaseApproveRejectRace: exactly one of a racing approval and
 // rejection wins.
 func TestReleaseApproveRejectRace(t *testing.T) {
+	t.Parallel()
 	s, primaryID, _ := newStack(t)
 	for i := range 3 {
 		name := fmt.Sprintf("race-%d", i)
@@ -266,9 +286,9 @@ func TestReleaseApproveRejectRace(t *testing.T) {
 		if live.State.Phase == release.PhasePromoted {
 			// Put v1 back for the next round.
 			gens, err := s.client("alice").History(s.ctx(), primaryID)
-			must(t, err)
+			testutil.Must(t, err)
 			_, err = s.client("alice").Rollback(s.ctx(), primaryID, gens[len(gens)-2].Number)
-			must(t, err)
+			testutil.Must(t, err)
 		}
 	}
 }
@@ -278,10 +298,11 @@ func TestReleaseApproveRejectRace(t *testing.T) {
 // still reach its staging (a pipeline that only re-applies the unchanged
 // template would leave the policy disabled).
 func TestReleaseNoDriftAfterPromotion(t *testing.T) {
+	t.Parallel()
 	s, primaryID, domain := newStack(t)
 	s.startRelease("alice", headerSpec("first", primaryID, "v2"))
 	_, err := s.client("bob").Decide(s.ctx(), "first", "approve", "")
-	must(t, err)
+	testutil.Must(t, err)
 	wantPhase(t, s, "first", release.PhasePromoted)
 
 	s.startRelease("alice", headerSpec("second", primaryID, "v3"))
@@ -298,6 +319,7 @@ func TestReleaseNoDriftAfterPromotion(t *testing.T) {
 // and starts a new one on the same bolt file: the release continues from
 // that step, with its hold counted from when the step began.
 func TestReleaseResumesAfterRestart(t *testing.T) {
+	t.Parallel()
 	origin := versionOrigin(t)
 	dir := t.TempDir()
 	clock := &fakeClock{now: time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)}
@@ -325,7 +347,7 @@ func TestReleaseResumesAfterRestart(t *testing.T) {
 		t.Fatalf("after the hold: step %d, want 2", live.State.Step)
 	}
 	_, err := s.client("bob").Decide(s.ctx(), "resume", "approve", "")
-	must(t, err)
+	testutil.Must(t, err)
 	wantPhase(t, s, "resume", release.PhasePromoted)
 	if got := s.share(domain, 20); got["v3"] < 0.999 {
 		t.Fatalf("after promotion: %v", got)
@@ -335,11 +357,12 @@ func TestReleaseResumesAfterRestart(t *testing.T) {
 // TestRollbackToGeneration promotes v2 then v3, then rolls back to the
 // generation that served v2, then to the initial one (v1).
 func TestRollbackToGeneration(t *testing.T) {
+	t.Parallel()
 	s, primaryID, domain := newStack(t)
 	for _, v := range []string{"v2", "v3"} {
 		s.startRelease("alice", headerSpec("to-"+v, primaryID, v))
 		_, err := s.client("bob").Decide(s.ctx(), "to-"+v, "approve", "")
-		must(t, err)
+		testutil.Must(t, err)
 		wantPhase(t, s, "to-"+v, release.PhasePromoted)
 	}
 	for _, tc := range []struct {
@@ -347,7 +370,7 @@ func TestRollbackToGeneration(t *testing.T) {
 		want string
 	}{{1, "v2"}, {0, "v1"}, {2, "v3"}} {
 		gen, err := s.client("dave").Rollback(s.ctx(), primaryID, tc.to)
-		must(t, err)
+		testutil.Must(t, err)
 		s.waitEdge()
 		if gen.Kind != "rollback" || gen.From != tc.to || gen.By != "dave" {
 			t.Errorf("generation %+v, want a rollback to %d by dave", gen, tc.to)
@@ -357,7 +380,7 @@ func TestRollbackToGeneration(t *testing.T) {
 		}
 	}
 	gens, err := s.client("alice").History(s.ctx(), primaryID)
-	must(t, err)
+	testutil.Must(t, err)
 	if len(gens) != 6 {
 		t.Fatalf("%d generations, want 6", len(gens))
 	}

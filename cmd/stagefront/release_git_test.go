@@ -20,6 +20,7 @@ import (
 	"github.com/stagefront/stagefront/internal/release/cli"
 	"github.com/stagefront/stagefront/internal/release/gitwatch"
 	"github.com/stagefront/stagefront/internal/release/gitwatch/gittest"
+	"github.com/stagefront/stagefront/internal/testutil"
 )
 
 type syncBuffer struct {
@@ -46,6 +47,7 @@ func (b *syncBuffer) String() string {
 // ends; each promotion is committed back with the primary's live config;
 // a rejection writes nothing; bad specs are skipped with line and field.
 func TestReleaseWatchGit(t *testing.T) {
+	t.Parallel()
 	s, primaryID, domain := newStack(t)
 	repo := gittest.New(t, false)
 	stateDir := t.TempDir()
@@ -66,19 +68,19 @@ func TestReleaseWatchGit(t *testing.T) {
 			Releases: cli.GitReleases{C: watcherClient}, Configs: cf,
 			Logger: slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug})),
 		})
-		must(t, err)
+		testutil.Must(t, err)
 		return w
 	}
 	w := newWatcher()
 	step := func() {
 		t.Helper()
-		must(t, w.Step(s.ctx()))
+		testutil.Must(t, w.Step(s.ctx()))
 		s.waitEdge()
 	}
 	releases := func() []string {
 		t.Helper()
 		rels, err := s.client("admin-viewer").List(s.ctx())
-		must(t, err)
+		testutil.Must(t, err)
 		var names []string
 		for _, r := range rels {
 			names = append(names, r.Name)
@@ -95,20 +97,20 @@ func TestReleaseWatchGit(t *testing.T) {
 	writtenBack := func(c *object.Commit) string {
 		t.Helper()
 		f, err := c.File("live/distribution.json")
-		must(t, err)
+		testutil.Must(t, err)
 		content, err := f.Contents()
-		must(t, err)
+		testutil.Must(t, err)
 		var cfg struct {
 			Origins struct {
 				Items []struct{ Id, OriginPath string }
 			}
 		}
-		must(t, json.Unmarshal([]byte(content), &cfg))
+		testutil.Must(t, json.Unmarshal([]byte(content), &cfg))
 		// The file is exactly the primary's live config.
 		live, err := cf.GetDistributionConfig(s.ctx(), &cloudfront.GetDistributionConfigInput{Id: aws.String(primaryID)})
-		must(t, err)
+		testutil.Must(t, err)
 		want, err := gitwatch.RenderConfig(live.DistributionConfig)
-		must(t, err)
+		testutil.Must(t, err)
 		if content != string(want) {
 			t.Errorf("written back:\n%s\nwant the live config:\n%s", content, want)
 		}
@@ -144,7 +146,7 @@ func TestReleaseWatchGit(t *testing.T) {
 
 	// Approved → promoted → written back; then git-3.0.0 starts.
 	_, err := s.client("bob").Decide(s.ctx(), "git-2.0.0", "approve", "looks good")
-	must(t, err)
+	testutil.Must(t, err)
 	s.waitEdge()
 	gen := wantPhase(t, s, "git-2.0.0", release.PhasePromoted).State.Generation
 	step()
@@ -171,7 +173,7 @@ func TestReleaseWatchGit(t *testing.T) {
 	wantReleases("git-2.0.0", "git-3.0.0")
 
 	_, err = s.client("bob").Decide(s.ctx(), "git-3.0.0", "approve", "")
-	must(t, err)
+	testutil.Must(t, err)
 	s.waitEdge()
 	step()
 	head = repo.Head()
@@ -190,7 +192,7 @@ func TestReleaseWatchGit(t *testing.T) {
 	repo.Commit("release 4.0.0", map[string]string{"release.yaml": headerSpec("git-4.0.0", primaryID, "v4")})
 	step()
 	_, err = s.client("bob").Decide(s.ctx(), "git-4.0.0", "reject", "not today")
-	must(t, err)
+	testutil.Must(t, err)
 	s.waitEdge()
 	before := repo.Head().Hash
 	step()

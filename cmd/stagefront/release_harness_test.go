@@ -36,6 +36,7 @@ import (
 	"github.com/stagefront/stagefront/internal/release/cli"
 	"github.com/stagefront/stagefront/internal/server"
 	"github.com/stagefront/stagefront/internal/store/bolt"
+	"github.com/stagefront/stagefront/internal/testutil"
 )
 
 // fakeClock is the release controller's injected clock: timers (holds,
@@ -108,14 +109,14 @@ func startStack(t *testing.T, dir string, clock *fakeClock) *stack {
 	}
 	env := map[string]string{auth.EnvAccessKeyID: adminKey, auth.EnvSecretAccessKey: adminSecret}
 	creds, _, err := auth.LoadOrCreate(filepath.Join(dir, "credentials.json"), func(k string) string { return env[k] })
-	must(t, err)
+	testutil.Must(t, err)
 	s.creds = creds
 	s.store, err = bolt.Open(filepath.Join(dir, "stagefront.db"), bolt.Options{})
-	must(t, err)
+	testutil.Must(t, err)
 	reg := prometheus.NewRegistry()
 	s.metrics = reg
 	fetcher, err := origin.New(ctx, origin.Options{Logger: log, Credentials: credentials.NewStaticCredentialsProvider("x", "y", "")})
-	must(t, err)
+	testutil.Must(t, err)
 	var n atomic.Uint32
 	s.edge, err = edge.New(edge.Options{
 		Fetcher: fetcher, Logger: log, Registry: reg, DebugHeader: true,
@@ -123,21 +124,21 @@ func startStack(t *testing.T, dir string, clock *fakeClock) *stack {
 		// weight of 5 % sends 5 % of fresh viewers to staging, exactly enough.
 		Draw: func() uint32 { return n.Add(1) * 2654435761 },
 	})
-	must(t, err)
+	testutil.Must(t, err)
 	s.follower, err = follow.New(follow.Options{Store: s.store, Publisher: s.edge, Logger: log, Registry: reg})
-	must(t, err)
+	testutil.Must(t, err)
 	svc := control.New(s.store, control.Options{Deployment: s.follower})
-	must(t, svc.Bootstrap(ctx))
+	testutil.Must(t, svc.Bootstrap(ctx))
 	verifier := auth.NewVerifier(creds, time.Now, 15*time.Minute)
 	apiHandler := api.New(svc, api.Options{Verifier: verifier, Logger: log})
 
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	must(t, err)
+	testutil.Must(t, err)
 	s.rt, err = server.NewReleaseRuntime(server.ReleaseWiring{
 		Store: s.store, APIAddr: ln.Addr().String(), Metrics: reg, Logger: log, Clock: clock.Now,
 		Credentials: credentials.NewStaticCredentialsProvider(adminKey, adminSecret, ""),
 	})
-	must(t, err)
+	testutil.Must(t, err)
 	s.api = &httptest.Server{Listener: ln, Config: &http.Server{Handler: server.APIHandler(apiHandler, s.rt.Handler(verifier))}}
 	s.api.Start()
 	s.edgeSrv = httptest.NewServer(s.edge)
@@ -158,13 +159,6 @@ type testWriter struct{ t *testing.T }
 func (w testWriter) Write(p []byte) (int, error) {
 	w.t.Log(strings.TrimSpace(string(p)))
 	return len(p), nil
-}
-
-func must(t *testing.T, err error) {
-	t.Helper()
-	if err != nil {
-		t.Fatal(err)
-	}
 }
 
 // stop shuts the whole stack down, as a crash between two passes would.
@@ -194,12 +188,12 @@ func (s *stack) waitEdge() {
 	// The edge follows "cf/" only (release records live elsewhere), so wait
 	// for the newest revision under it, not the store's.
 	kvs, _, err := s.store.List(ctx, "cf/")
-	must(s.t, err)
+	testutil.Must(s.t, err)
 	var rev int64
 	for _, kv := range kvs {
 		rev = max(rev, kv.ModRevision)
 	}
-	must(s.t, s.follower.WaitServed(ctx, rev))
+	testutil.Must(s.t, s.follower.WaitServed(ctx, rev))
 }
 
 // cf is the real aws-sdk-go-v2 CloudFront client, as admin.
@@ -218,10 +212,10 @@ func (s *stack) client(name string) *cli.Client {
 	if !ok {
 		var err error
 		cred, err = s.creds.Add(name)
-		must(s.t, err)
+		testutil.Must(s.t, err)
 	}
 	c, err := cli.NewClient(s.api.URL, cred.AccessKeyID, cred.SecretAccessKey)
-	must(s.t, err)
+	testutil.Must(s.t, err)
 	return c
 }
 
@@ -240,7 +234,7 @@ func (s *stack) cred(name string) auth.Credential {
 func (s *stack) reconcile(advance time.Duration) {
 	s.t.Helper()
 	s.clock.Advance(advance)
-	must(s.t, s.rt.Controller().ReconcileAll(s.ctx()))
+	testutil.Must(s.t, s.rt.Controller().ReconcileAll(s.ctx()))
 	s.waitEdge()
 }
 
@@ -257,9 +251,9 @@ func (s *stack) createPrimary(originURL string) (id, domain string) {
 func createVersionPrimary(t *testing.T, cf *cloudfront.Client, originURL string) (id, domain string) {
 	t.Helper()
 	u, err := url.Parse(originURL)
-	must(t, err)
+	testutil.Must(t, err)
 	port, err := strconv.Atoi(u.Port())
-	must(t, err)
+	testutil.Must(t, err)
 	out, err := cf.CreateDistribution(t.Context(), &cloudfront.CreateDistributionInput{DistributionConfig: &types.DistributionConfig{
 		CallerReference: aws.String("primary-" + strconv.FormatInt(time.Now().UnixNano(), 36)),
 		Comment:         aws.String("release test"), Enabled: aws.Bool(true), HttpVersion: types.HttpVersionHttp2,
@@ -272,7 +266,7 @@ func createVersionPrimary(t *testing.T, cf *cloudfront.Client, originURL string)
 			CachePolicyId: aws.String("4135ea2d-6df8-44a3-9df3-4b5a84be39ad"), // CachingDisabled
 		},
 	}})
-	must(t, err)
+	testutil.Must(t, err)
 	return aws.ToString(out.Distribution.Id), aws.ToString(out.Distribution.DomainName)
 }
 
@@ -287,7 +281,7 @@ func (s *stack) viewer(domain string, sticky bool) *viewer {
 	v := &viewer{s: s, domain: domain, client: &http.Client{}}
 	if sticky {
 		jar, err := cookiejar.New(nil)
-		must(s.t, err)
+		testutil.Must(s.t, err)
 		v.client.Jar = jar
 	}
 	return v
@@ -297,16 +291,16 @@ func (s *stack) viewer(domain string, sticky bool) *viewer {
 func (v *viewer) get(header ...string) (body, variant string, status int) {
 	v.s.t.Helper()
 	req, err := http.NewRequestWithContext(v.s.ctx(), http.MethodGet, v.s.edgeSrv.URL+"/index.html", nil)
-	must(v.s.t, err)
+	testutil.Must(v.s.t, err)
 	req.Host = v.domain
 	for i := 0; i+1 < len(header); i += 2 {
 		req.Header.Set(header[i], header[i+1])
 	}
 	resp, err := v.client.Do(req)
-	must(v.s.t, err)
+	testutil.Must(v.s.t, err)
 	defer resp.Body.Close()
 	raw, err := io.ReadAll(resp.Body)
-	must(v.s.t, err)
+	testutil.Must(v.s.t, err)
 	_, variant, _ = strings.Cut(resp.Header.Get(edge.DebugHeader), " ")
 	return string(raw), variant, resp.StatusCode
 }
@@ -336,13 +330,13 @@ func (s *stack) expectPrimaryOnly(primaryID, domain, content string) {
 	}
 	ctx := s.ctx()
 	primary, err := s.cf().GetDistribution(ctx, &cloudfront.GetDistributionInput{Id: aws.String(primaryID)})
-	must(s.t, err)
+	testutil.Must(s.t, err)
 	policyID := aws.ToString(primary.Distribution.DistributionConfig.ContinuousDeploymentPolicyId)
 	if policyID == "" {
 		s.t.Fatal("primary has no policy attached")
 	}
 	pol, err := s.cf().GetContinuousDeploymentPolicy(ctx, &cloudfront.GetContinuousDeploymentPolicyInput{Id: aws.String(policyID)})
-	must(s.t, err)
+	testutil.Must(s.t, err)
 	if aws.ToBool(pol.ContinuousDeploymentPolicy.ContinuousDeploymentPolicyConfig.Enabled) {
 		s.t.Error("policy is still enabled")
 	}
@@ -361,17 +355,17 @@ func (s *stack) stagingOf(primaryID string) *types.Distribution {
 	s.t.Helper()
 	ctx := s.ctx()
 	primary, err := s.cf().GetDistribution(ctx, &cloudfront.GetDistributionInput{Id: aws.String(primaryID)})
-	must(s.t, err)
+	testutil.Must(s.t, err)
 	pol, err := s.cf().GetContinuousDeploymentPolicy(ctx, &cloudfront.GetContinuousDeploymentPolicyInput{
 		Id: primary.Distribution.DistributionConfig.ContinuousDeploymentPolicyId})
-	must(s.t, err)
+	testutil.Must(s.t, err)
 	domain := pol.ContinuousDeploymentPolicy.ContinuousDeploymentPolicyConfig.StagingDistributionDnsNames.Items[0]
 	list, err := s.cf().ListDistributions(ctx, &cloudfront.ListDistributionsInput{})
-	must(s.t, err)
+	testutil.Must(s.t, err)
 	for _, d := range list.DistributionList.Items {
 		if aws.ToString(d.DomainName) == domain {
 			got, err := s.cf().GetDistribution(ctx, &cloudfront.GetDistributionInput{Id: d.Id})
-			must(s.t, err)
+			testutil.Must(s.t, err)
 			return got.Distribution
 		}
 	}
@@ -383,9 +377,9 @@ func (s *stack) stagingOf(primaryID string) *types.Distribution {
 func (s *stack) startRelease(as, yamlSpec string) *release.Release {
 	s.t.Helper()
 	spec, err := release.Parse([]byte(yamlSpec), "release.yaml", nil)
-	must(s.t, err)
+	testutil.Must(s.t, err)
 	rel, err := s.client(as).Start(s.ctx(), spec)
-	must(s.t, err)
+	testutil.Must(s.t, err)
 	s.waitEdge()
 	return rel
 }
@@ -393,7 +387,7 @@ func (s *stack) startRelease(as, yamlSpec string) *release.Release {
 func (s *stack) status(name string) *release.Live {
 	s.t.Helper()
 	live, err := s.client("admin-viewer").Status(s.ctx(), name)
-	must(s.t, err)
+	testutil.Must(s.t, err)
 	return live
 }
 

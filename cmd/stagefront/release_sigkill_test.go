@@ -1,11 +1,9 @@
 package main
 
 import (
-	"net"
 	"net/http"
 	"os"
 	"os/exec"
-	"path/filepath"
 	"syscall"
 	"testing"
 	"time"
@@ -16,6 +14,7 @@ import (
 
 	"github.com/stagefront/stagefront/internal/release"
 	"github.com/stagefront/stagefront/internal/release/cli"
+	"github.com/stagefront/stagefront/internal/testutil"
 )
 
 // releaseServe is a `stagefront serve` subprocess for the SIGKILL test.
@@ -24,24 +23,16 @@ type releaseServe struct {
 	api, edge string
 }
 
-func loopbackAddr(t *testing.T) string {
-	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	must(t, err)
-	defer ln.Close()
-	return ln.Addr().String()
-}
-
 func startReleaseServe(t *testing.T, bin, dir string) *releaseServe {
 	t.Helper()
-	s := &releaseServe{api: loopbackAddr(t), edge: loopbackAddr(t)}
-	admin := loopbackAddr(t)
+	s := &releaseServe{api: testutil.FreeAddr(t), edge: testutil.FreeAddr(t)}
+	admin := testutil.FreeAddr(t)
 	s.cmd = exec.Command(bin, "serve", "--data-dir", dir, "--api-addr", s.api, "--edge-addr", s.edge, "--admin-addr", admin, "--log-level", "warn")
 	s.cmd.Env = append(os.Environ(), "STAGEFRONT_ACCESS_KEY_ID="+adminKey, "STAGEFRONT_SECRET_ACCESS_KEY="+adminSecret)
 	s.cmd.Stderr = os.Stderr
-	must(t, s.cmd.Start())
+	testutil.Must(t, s.cmd.Start())
 	t.Cleanup(func() { _ = s.cmd.Process.Kill(); _ = s.cmd.Wait() })
-	waitFor(t, 15*time.Second, "healthy", func() bool {
+	testutil.Eventually(t, 15*time.Second, "healthy", func() bool {
 		resp, err := http.Get("http://" + admin + "/healthz")
 		if err != nil {
 			return false
@@ -52,28 +43,14 @@ func startReleaseServe(t *testing.T, bin, dir string) *releaseServe {
 	return s
 }
 
-// waitFor polls cond: the subprocess runs on real time, so this test waits
-// for outcomes instead of injecting a clock.
-func waitFor(t *testing.T, limit time.Duration, what string, cond func() bool) {
-	t.Helper()
-	for deadline := time.Now().Add(limit); time.Now().Before(deadline); time.Sleep(50 * time.Millisecond) {
-		if cond() {
-			return
-		}
-	}
-	t.Fatalf("timed out waiting for %s", what)
-}
-
 // TestReleaseSurvivesSIGKILL kills `stagefront serve` during a weight hold;
 // a new process on the same data dir continues the release from that step.
 func TestReleaseSurvivesSIGKILL(t *testing.T) {
+	t.Parallel()
 	if testing.Short() {
 		t.Skip("builds and runs the binary")
 	}
-	bin := filepath.Join(t.TempDir(), "stagefront")
-	build := exec.Command("go", "build", "-o", bin, ".")
-	build.Stderr = os.Stderr
-	must(t, build.Run())
+	bin := buildBinary(t)
 	origin := versionOrigin(t)
 	dir := t.TempDir()
 	srv := startReleaseServe(t, bin, dir)
@@ -91,29 +68,29 @@ steps:
   - weight: {percent: 10, hold: 1h}
   - promote
 `), "killed.yaml", nil)
-	must(t, err)
+	testutil.Must(t, err)
 	client, err := cli.NewClient("http://"+srv.api, adminKey, adminSecret)
-	must(t, err)
+	testutil.Must(t, err)
 	rel, err := client.Start(t.Context(), spec)
-	must(t, err)
+	testutil.Must(t, err)
 	if rel.State.Step != 0 || rel.State.Phase != release.PhaseProgressing {
 		t.Fatalf("after start: step %d %s (%s)", rel.State.Step, rel.State.Phase, rel.State.LastError)
 	}
 	started := rel.State.StepStarted
 
-	must(t, srv.cmd.Process.Signal(syscall.SIGKILL))
+	testutil.Must(t, srv.cmd.Process.Signal(syscall.SIGKILL))
 	_ = srv.cmd.Wait()
 	srv = startReleaseServe(t, bin, dir)
 	client, err = cli.NewClient("http://"+srv.api, adminKey, adminSecret)
-	must(t, err)
+	testutil.Must(t, err)
 	live, err := client.Status(t.Context(), "killed")
-	must(t, err)
+	testutil.Must(t, err)
 	if live.State.Step > 0 && live.State.StepStarted.Sub(started) < 4*time.Second {
 		t.Fatalf("the hold was cut short: step %d began %v after the first", live.State.Step, live.State.StepStarted.Sub(started))
 	}
 	// The new process goes on from the weight step: staging is served, and
 	// after the 4s hold the release moves to the next step.
-	waitFor(t, 10*time.Second, "staging traffic after the restart", func() bool {
+	testutil.Eventually(t, 10*time.Second, "staging traffic after the restart", func() bool {
 		req, _ := http.NewRequestWithContext(t.Context(), http.MethodGet, "http://"+srv.edge+"/index.html", nil)
 		req.Host = domain
 		resp, err := http.DefaultClient.Do(req)
@@ -125,7 +102,7 @@ steps:
 		n, _ := resp.Body.Read(body)
 		return string(body[:n]) == "v3"
 	})
-	waitFor(t, 15*time.Second, "the next step", func() bool {
+	testutil.Eventually(t, 15*time.Second, "the next step", func() bool {
 		live, err := client.Status(t.Context(), "killed")
 		return err == nil && live.State.Step == 1 && live.State.Phase == release.PhaseProgressing
 	})

@@ -1,14 +1,13 @@
 package main
 
 import (
+	"github.com/stagefront/stagefront/internal/testutil"
+
 	"context"
 	"fmt"
-	"net"
 	"net/http"
 	"os"
 	"os/exec"
-	"path/filepath"
-	"strconv"
 	"syscall"
 	"testing"
 	"time"
@@ -19,28 +18,6 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/cloudfront/types"
 )
 
-// buildBinary compiles stagefront once per test binary run.
-func buildBinary(t testing.TB) string {
-	t.Helper()
-	bin := filepath.Join(t.TempDir(), "stagefront")
-	cmd := exec.Command("go", "build", "-o", bin, ".")
-	cmd.Stderr = os.Stderr
-	if err := cmd.Run(); err != nil {
-		t.Fatalf("go build: %v", err)
-	}
-	return bin
-}
-
-func freePort(t testing.TB) string {
-	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer ln.Close()
-	return strconv.Itoa(ln.Addr().(*net.TCPAddr).Port)
-}
-
 type serveProc struct {
 	cmd            *exec.Cmd
 	api, adminAddr string
@@ -48,8 +25,8 @@ type serveProc struct {
 
 func startServer(t *testing.T, bin, dataDir string, extraArgs ...string) *serveProc {
 	t.Helper()
-	s := &serveProc{api: "127.0.0.1:" + freePort(t), adminAddr: "127.0.0.1:" + freePort(t)}
-	args := []string{"serve", "--data-dir", dataDir, "--api-addr", s.api, "--edge-addr", "127.0.0.1:" + freePort(t), "--admin-addr", s.adminAddr}
+	s := &serveProc{api: testutil.FreeAddr(t), adminAddr: testutil.FreeAddr(t)}
+	args := []string{"serve", "--data-dir", dataDir, "--api-addr", s.api, "--edge-addr", testutil.FreeAddr(t), "--admin-addr", s.adminAddr}
 	s.cmd = exec.Command(bin, append(args, extraArgs...)...)
 	s.cmd.Env = append(os.Environ(), "STAGEFRONT_ACCESS_KEY_ID=AKSFTESTKEY0000001", "STAGEFRONT_SECRET_ACCESS_KEY=durability-secret")
 	s.cmd.Stderr = os.Stderr
@@ -100,6 +77,7 @@ func distributionConfig(ref string) *types.DistributionConfig {
 // TestDurabilityAfterSIGKILL: every write the API acknowledged survives a
 // SIGKILL of the server, sent right after the last acknowledgement.
 func TestDurabilityAfterSIGKILL(t *testing.T) {
+	t.Parallel()
 	bin := buildBinary(t)
 	dataDir := t.TempDir()
 	srv := startServer(t, bin, dataDir)

@@ -1,6 +1,8 @@
 package main
 
 import (
+	"github.com/stagefront/stagefront/internal/testutil"
+
 	"bufio"
 	"context"
 	"crypto/ecdsa"
@@ -30,29 +32,30 @@ import (
 func selfSigned(t *testing.T) (certFile, keyFile string) {
 	t.Helper()
 	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	mustOK(t, err)
+	testutil.Must(t, err)
 	tmpl := &x509.Certificate{SerialNumber: big.NewInt(1), Subject: pkix.Name{CommonName: "stagefront test"},
 		DNSNames: []string{"*.cdn.localhost"}, NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(time.Hour)}
 	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
-	mustOK(t, err)
+	testutil.Must(t, err)
 	keyDER, err := x509.MarshalECPrivateKey(key)
-	mustOK(t, err)
+	testutil.Must(t, err)
 	dir := t.TempDir()
 	certFile, keyFile = filepath.Join(dir, "cert.pem"), filepath.Join(dir, "key.pem")
-	mustOK(t, os.WriteFile(certFile, pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der}), 0o600))
-	mustOK(t, os.WriteFile(keyFile, pem.EncodeToMemory(&pem.Block{Type: "EC PRIVATE KEY", Bytes: keyDER}), 0o600))
+	testutil.Must(t, os.WriteFile(certFile, pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der}), 0o600))
+	testutil.Must(t, os.WriteFile(keyFile, pem.EncodeToMemory(&pem.Block{Type: "EC PRIVATE KEY", Bytes: keyDER}), 0o600))
 	return certFile, keyFile
 }
 
 // TestEdgeHTTPSAndRedirect: with --tls-cert the edge serves HTTPS, and a
 // redirect-to-https behavior sends plain-HTTP viewers there.
 func TestEdgeHTTPSAndRedirect(t *testing.T) {
+	t.Parallel()
 	bin := buildBinary(t)
 	certFile, keyFile := selfSigned(t)
 	origin := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { _, _ = io.WriteString(w, "secure "+r.URL.Path) }))
 	defer origin.Close()
-	api, admin := "127.0.0.1:"+freePort(t), "127.0.0.1:"+freePort(t)
-	edgeAddr, tlsAddr := "127.0.0.1:"+freePort(t), "127.0.0.1:"+freePort(t)
+	api, admin := testutil.FreeAddr(t), testutil.FreeAddr(t)
+	edgeAddr, tlsAddr := testutil.FreeAddr(t), testutil.FreeAddr(t)
 	startProc(t, bin, "serve", "--auth", "none", "--data-dir", t.TempDir(), "--api-addr", api, "--admin-addr", admin,
 		"--edge-addr", edgeAddr, "--tls-addr", tlsAddr, "--tls-cert", certFile, "--tls-key", keyFile)
 	waitHealthy(t, admin)
@@ -66,7 +69,7 @@ func TestEdgeHTTPSAndRedirect(t *testing.T) {
 		DefaultCacheBehavior: &types.DefaultCacheBehavior{TargetOriginId: aws.String("o"), ViewerProtocolPolicy: types.ViewerProtocolPolicyRedirectToHttps,
 			CachePolicyId: aws.String("4135ea2d-6df8-44a3-9df3-4b5a84be39ad")},
 	}})
-	mustOK(t, err)
+	testutil.Must(t, err)
 	host := *out.Distribution.DomainName
 
 	noFollow := &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
@@ -76,7 +79,7 @@ func TestEdgeHTTPSAndRedirect(t *testing.T) {
 		req, _ := http.NewRequest(http.MethodGet, "http://"+edgeAddr+"/a?b=1", nil)
 		req.Host = host
 		resp, err = noFollow.Do(req)
-		mustOK(t, err)
+		testutil.Must(t, err)
 		resp.Body.Close()
 		if resp.StatusCode != http.StatusForbidden || time.Now().After(deadline) { // 403 until the edge has the distribution
 			break
@@ -91,7 +94,7 @@ func TestEdgeHTTPSAndRedirect(t *testing.T) {
 	req, _ := http.NewRequest(http.MethodGet, "https://"+tlsAddr+"/a", nil)
 	req.Host = host
 	resp, err = tlsClient.Do(req)
-	mustOK(t, err)
+	testutil.Must(t, err)
 	body, _ := io.ReadAll(resp.Body)
 	resp.Body.Close()
 	if resp.StatusCode != http.StatusOK || string(body) != "secure /a" {
@@ -100,13 +103,13 @@ func TestEdgeHTTPSAndRedirect(t *testing.T) {
 
 	// An HTTP/1.0 request without a Host header is routed by its SNI.
 	conn, err := tls.Dial("tcp", tlsAddr, &tls.Config{InsecureSkipVerify: true, ServerName: host, NextProtos: []string{"http/1.1"}})
-	mustOK(t, err)
+	testutil.Must(t, err)
 	defer conn.Close()
 	_ = conn.SetDeadline(time.Now().Add(10 * time.Second))
 	_, err = io.WriteString(conn, "GET /sni HTTP/1.0\r\n\r\n")
-	mustOK(t, err)
+	testutil.Must(t, err)
 	resp, err = http.ReadResponse(bufio.NewReader(conn), nil)
-	mustOK(t, err)
+	testutil.Must(t, err)
 	body, _ = io.ReadAll(resp.Body)
 	resp.Body.Close()
 	if resp.StatusCode != http.StatusOK || string(body) != "secure /sni" {

@@ -21,6 +21,7 @@ import (
 
 	"github.com/stagefront/stagefront/internal/api"
 	"github.com/stagefront/stagefront/internal/api/auth"
+	cf "github.com/stagefront/stagefront/internal/cloudfront"
 	"github.com/stagefront/stagefront/internal/control"
 	"github.com/stagefront/stagefront/internal/store"
 	"github.com/stagefront/stagefront/internal/store/bolt"
@@ -175,6 +176,30 @@ func TestFullDiskIs503(t *testing.T) {
 	wantAPIError(t, err, "ServiceUnavailable", 503)
 	if strings.Contains(err.Error(), "stagefront.db") || strings.Contains(err.Error(), "no space left on device") {
 		t.Errorf("the 503 leaks the cause: %v", err)
+	}
+}
+
+// TestClosedStoreWriteIs503: a write to a store that is unreachable is
+// 503 ServiceUnavailable with CloudFront's message; the service returns the
+// store's error as is and the API translates it, once.
+func TestClosedStoreWriteIs503(t *testing.T) {
+	t.Parallel()
+	st, err := bolt.Open(filepath.Join(t.TempDir(), "stagefront.db"), bolt.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	h := api.New(control.New(st, control.Options{}), api.Options{
+		Verifier: auth.NewVerifier(staticCreds{testKeyID: testSecret}, time.Now, 0), Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
+	srv := httptest.NewServer(h)
+	t.Cleanup(srv.Close)
+	if err := st.Close(); err != nil {
+		t.Fatal(err)
+	}
+	_, err = newClient(srv.URL, testKeyID, testSecret).CreateDistribution(context.Background(), &cfsdk.CreateDistributionInput{DistributionConfig: distConfig("closed-store")})
+	wantAPIError(t, err, "ServiceUnavailable", 503)
+	var apiErr smithy.APIError
+	if errors.As(err, &apiErr) && apiErr.ErrorMessage() != cf.ErrServiceUnavailable.Message {
+		t.Errorf("message = %q; want %q", apiErr.ErrorMessage(), cf.ErrServiceUnavailable.Message)
 	}
 }
 

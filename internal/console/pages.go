@@ -9,6 +9,7 @@ import (
 	"time"
 
 	cf "github.com/stagefront/stagefront/internal/cloudfront"
+	"github.com/stagefront/stagefront/internal/control"
 	"github.com/stagefront/stagefront/internal/release"
 )
 
@@ -392,6 +393,8 @@ func describeError(err error) (int, string) {
 	switch {
 	case errors.As(err, &apiErr):
 		return apiErr.Status, apiErr.Code + ": " + apiErr.Message
+	case control.IsUnavailable(err):
+		return cf.ErrServiceUnavailable.Status, cf.ErrServiceUnavailable.Code + ": " + cf.ErrServiceUnavailable.Message
 	case errors.Is(err, release.ErrNotFound):
 		return http.StatusNotFound, err.Error()
 	case errors.Is(err, release.ErrNotApprovable), errors.Is(err, release.ErrFinished), errors.Is(err, release.ErrPrimaryBusy):

@@ -3,6 +3,7 @@ package control
 import (
 	"context"
 	"errors"
+	"fmt"
 	"strings"
 
 	cf "github.com/stagefront/stagefront/internal/cloudfront"
@@ -129,13 +130,11 @@ func (k *policyKind[C, P]) create(ctx context.Context, s *Service, cfg *C) (P, s
 		return zero, "", err
 	}
 	nameKey := model.NameKey(k.namePrefix, name)
-	rev, err := s.st.Txn(ctx, []store.Cond{{Key: nameKey}, {Key: k.prefix + id}},
-		[]store.Op{put, {Key: nameKey, Value: []byte(id)}})
-	if errors.Is(err, store.ErrConflict) {
-		return zero, "", k.errExists(name)
-	}
+	rev, err := s.txnOr(ctx, []store.Cond{{Key: nameKey}, {Key: k.prefix + id}},
+		[]store.Op{put, {Key: nameKey, Value: []byte(id)}},
+		func() error { return k.errExists(name) })
 	if err != nil {
-		return zero, "", wrapStoreErr(err)
+		return zero, "", err
 	}
 	return k.wire(rec), model.ETag(id, rev), nil
 }
@@ -263,13 +262,6 @@ func distributionIDList(ids []string, marker string, maxItems int) *cf.Distribut
 	return list
 }
 
-func wrapStoreErr(err error) error {
-	if errors.Is(err, store.ErrUnavailable) {
-		return errors.Join(cf.ErrServiceUnavailable, err)
-	}
-	return err
-}
-
 // servedRevision is the store revision the edges must serve for d to be
 // Deployed: the latest of d's own and of the custom resources its
 // behaviors name, since a change to one of those changes what d serves.
@@ -291,7 +283,7 @@ func (s *Service) servedRevision(ctx context.Context, r recordReader, d loaded[m
 		case errors.Is(err, store.ErrNotFound):
 			return nil
 		case err != nil:
-			return wrapStoreErr(err)
+			return fmt.Errorf("read %s: %w", key, err)
 		}
 		rev = max(rev, kv.ModRevision)
 		return nil

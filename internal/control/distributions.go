@@ -191,14 +191,13 @@ func (s *Service) insertDistribution(ctx context.Context, rec *model.Distributio
 		conds = append(conds, store.Cond{Key: model.AliasKey(a)})
 		ops = append(ops, store.Op{Key: model.AliasKey(a), Value: []byte(rec.ID)})
 	}
-	rev, err := s.st.Txn(ctx, conds, ops)
-	if errors.Is(err, store.ErrConflict) {
+	rev, err := s.txnOr(ctx, conds, ops, func() error {
 		// A concurrent create took the reference or an alias: report which.
 		if kv, err := s.st.Get(ctx, model.CallerRefKey(ref)); err == nil {
-			return nil, cf.DistributionAlreadyExists(string(kv.Value))
+			return cf.DistributionAlreadyExists(string(kv.Value))
 		}
-		return nil, cf.ErrCNAMEAlreadyExists
-	}
+		return cf.ErrCNAMEAlreadyExists
+	})
 	if err != nil {
 		return nil, fmt.Errorf("create distribution: %w", err)
 	}
@@ -499,10 +498,9 @@ func (s *Service) DeleteDistribution(ctx context.Context, id, ifMatch string) er
 			for _, kv := range kvs[start:min(start+100, len(kvs))] {
 				batch = append(batch, store.Op{Key: kv.Key, Delete: true})
 			}
-			if _, err := s.st.Txn(ctx, nil, batch); err != nil {
+			if _, err := s.txn(ctx, nil, batch); err != nil {
 				return fmt.Errorf("delete invalidations of %s: %w", id, err)
 			}
-			s.forgetDeleted(batch)
 		}
 	}
 	return nil

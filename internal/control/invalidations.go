@@ -80,12 +80,10 @@ func (s *Service) CreateInvalidation(ctx context.Context, distID string, batch *
 	}
 	// Only the reference must be new. (A Cond on the distribution key with
 	// ModRevision 0 would mean "the distribution must not exist".)
-	rev, err := s.st.Txn(ctx,
+	rev, err := s.txnOr(ctx,
 		[]store.Cond{{Key: refKey}},
-		[]store.Op{put, {Key: refKey, Value: []byte(rec.ID)}})
-	if errors.Is(err, store.ErrConflict) {
-		return nil, cf.ErrInvalidationBatchAlreadyExists
-	}
+		[]store.Op{put, {Key: refKey, Value: []byte(rec.ID)}},
+		func() error { return cf.ErrInvalidationBatchAlreadyExists })
 	if err != nil {
 		return nil, err
 	}

@@ -3,6 +3,7 @@ package control
 import (
 	"context"
 	"errors"
+	"fmt"
 	"strings"
 
 	cf "github.com/stagefront/stagefront/internal/cloudfront"
@@ -35,7 +36,7 @@ func (s *Service) CreatePublicKey(ctx context.Context, cfg *cf.PublicKeyConfig) 
 	}
 	all, _, err := s.st.List(ctx, model.PublicKeyPrefix)
 	if err != nil {
-		return nil, "", wrapStoreErr(err)
+		return nil, "", fmt.Errorf("list public keys: %w", err)
 	}
 	if len(all) >= cf.MaxPublicKeys {
 		return nil, "", cf.ErrTooManyPublicKeys.WithMessage("You can have at most %d public keys.", cf.MaxPublicKeys)
@@ -50,13 +51,12 @@ func (s *Service) CreatePublicKey(ctx context.Context, cfg *cf.PublicKeyConfig) 
 		return nil, "", err
 	}
 	refKey := model.NameKey(model.PublicKeyRefPrefix, cf.Str(cfg.CallerReference))
-	rev, err := s.st.Txn(ctx, []store.Cond{{Key: refKey}, {Key: model.PublicKeyPrefix + rec.ID}},
-		[]store.Op{put, {Key: refKey, Value: []byte(rec.ID)}})
-	if errors.Is(err, store.ErrConflict) {
-		return nil, "", cf.ErrPublicKeyAlreadyExists.WithMessage("A public key with the caller reference %q already exists.", cf.Str(cfg.CallerReference))
-	}
+	rev, err := s.txnOr(ctx, []store.Cond{{Key: refKey}, {Key: model.PublicKeyPrefix + rec.ID}},
+		[]store.Op{put, {Key: refKey, Value: []byte(rec.ID)}}, func() error {
+			return cf.ErrPublicKeyAlreadyExists.WithMessage("A public key with the caller reference %q already exists.", cf.Str(cfg.CallerReference))
+		})
 	if err != nil {
-		return nil, "", wrapStoreErr(err)
+		return nil, "", err
 	}
 	return publicKeyWire(rec), model.ETag(rec.ID, rev), nil
 }
@@ -209,7 +209,7 @@ func (s *Service) CreateKeyGroup(ctx context.Context, cfg *cf.KeyGroupConfig) (*
 	}
 	all, _, err := s.st.List(ctx, model.KeyGroupPrefix)
 	if err != nil {
-		return nil, "", wrapStoreErr(err)
+		return nil, "", fmt.Errorf("list key groups: %w", err)
 	}
 	if len(all) >= cf.MaxKeyGroups {
 		return nil, "", cf.ErrTooManyKeyGroups.WithMessage("You can have at most %d key groups.", cf.MaxKeyGroups)

@@ -59,11 +59,10 @@ func (s *Service) CreateOAC(ctx context.Context, cfg *cf.OriginAccessControlConf
 		return nil, err
 	}
 	nameKey := model.OACNameKey(cf.Str(cfg.Name))
-	rev, err := s.st.Txn(ctx, []store.Cond{{Key: nameKey}, {Key: model.OACKey(rec.ID)}},
-		[]store.Op{put, {Key: nameKey, Value: []byte(rec.ID)}})
-	if errors.Is(err, store.ErrConflict) {
-		return nil, cf.ErrOriginAccessControlAlreadyExists.WithMessage("An origin access control named %q already exists.", cf.Str(cfg.Name))
-	}
+	rev, err := s.txnOr(ctx, []store.Cond{{Key: nameKey}, {Key: model.OACKey(rec.ID)}},
+		[]store.Op{put, {Key: nameKey, Value: []byte(rec.ID)}}, func() error {
+			return cf.ErrOriginAccessControlAlreadyExists.WithMessage("An origin access control named %q already exists.", cf.Str(cfg.Name))
+		})
 	if err != nil {
 		return nil, err
 	}

@@ -5,6 +5,7 @@ import (
 	"crypto/sha512"
 	"encoding/hex"
 	"errors"
+	"fmt"
 	"reflect"
 	"strings"
 
@@ -70,7 +71,7 @@ func (s *Service) CreateOAI(ctx context.Context, cfg *cf.CloudFrontOriginAccessI
 	}
 	all, _, err := s.st.List(ctx, model.OAIPrefix)
 	if err != nil {
-		return nil, "", wrapStoreErr(err)
+		return nil, "", fmt.Errorf("list origin access identities: %w", err)
 	}
 	if len(all) >= maxOAIs {
 		return nil, "", cf.ErrTooManyOAIs
@@ -85,13 +86,11 @@ func (s *Service) CreateOAI(ctx context.Context, cfg *cf.CloudFrontOriginAccessI
 	if err != nil {
 		return nil, "", err
 	}
-	rev, err := s.st.Txn(ctx, []store.Cond{{Key: refKey}, {Key: model.OAIPrefix + rec.ID}},
-		[]store.Op{put, {Key: refKey, Value: []byte(rec.ID)}})
-	if errors.Is(err, store.ErrConflict) {
-		return nil, "", cf.ErrOAIAlreadyExists
-	}
+	rev, err := s.txnOr(ctx, []store.Cond{{Key: refKey}, {Key: model.OAIPrefix + rec.ID}},
+		[]store.Op{put, {Key: refKey, Value: []byte(rec.ID)}},
+		func() error { return cf.ErrOAIAlreadyExists })
 	if err != nil {
-		return nil, "", wrapStoreErr(err)
+		return nil, "", err
 	}
 	return oaiWire(rec), model.ETag(rec.ID, rev), nil
 }

@@ -212,12 +212,21 @@ func putOp(key string, rec any) (store.Op, error) {
 // txn runs one transaction; a failed condition means somebody else wrote
 // first, which for an If-Match caller is a stale version.
 func (s *Service) txn(ctx context.Context, conds []store.Cond, ops []store.Op) (int64, error) {
+	return s.txnOr(ctx, conds, ops, nil)
+}
+
+// txnOr runs one transaction, the only way the service writes. When a
+// condition fails, onConflict (if not nil) says what that means to the
+// caller, such as "the name is taken"; otherwise it is a stale version.
+// Store errors are returned wrapped, untranslated: the API maps
+// store.ErrUnavailable to ServiceUnavailable where it answers.
+func (s *Service) txnOr(ctx context.Context, conds []store.Cond, ops []store.Op, onConflict func() error) (int64, error) {
 	rev, err := s.st.Txn(ctx, conds, ops)
 	switch {
+	case errors.Is(err, store.ErrConflict) && onConflict != nil:
+		return 0, onConflict()
 	case errors.Is(err, store.ErrConflict):
 		return 0, cf.ErrPreconditionFailed.WithMessage("The resource changed while the request was processed; read it again and retry.")
-	case errors.Is(err, store.ErrUnavailable):
-		return 0, fmt.Errorf("%w: %w", cf.ErrServiceUnavailable, err)
 	case err != nil:
 		return 0, fmt.Errorf("store transaction: %w", err)
 	}
@@ -261,9 +270,16 @@ func (s *Service) Bootstrap(ctx context.Context) error {
 	if _, err := io.ReadFull(s.opts.Rand, key); err != nil {
 		return fmt.Errorf("sticky key: %w", err)
 	}
-	_, err := s.st.Txn(ctx, []store.Cond{{Key: model.StickyKeyKey}}, []store.Op{{Key: model.StickyKeyKey, Value: key}})
-	if err != nil && !errors.Is(err, store.ErrConflict) {
+	// Losing the race to another node is fine: its key is as good.
+	_, err := s.txnOr(ctx, []store.Cond{{Key: model.StickyKeyKey}}, []store.Op{{Key: model.StickyKeyKey, Value: key}},
+		func() error { return nil })
+	if err != nil {
 		return fmt.Errorf("write sticky key: %w", err)
 	}
 	return nil
 }
+
+// IsUnavailable reports whether err means the store cannot be reached right
+// now, so that each front end (REST API, CloudFormation, console) can answer
+// with its own "try again later" without importing the store.
+func IsUnavailable(err error) bool { return errors.Is(err, store.ErrUnavailable) }

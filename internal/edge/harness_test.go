@@ -63,6 +63,8 @@ type harnessOptions struct {
 	// updateDistribution compile tables with routing.Compile and publish
 	// them, with no store, API or follower. For tests about serving.
 	tables bool
+	// accessLog is edge.Options.AccessLog.
+	accessLog edge.AccessLogger
 }
 
 // harness is the whole product wired in-process over loopback: a bbolt
@@ -117,6 +119,7 @@ func newHarness(t testing.TB, opts harnessOptions) *harness {
 		DebugHeader: true,
 		Clock:       opts.clock, Draw: opts.draw,
 		CacheBytes: opts.cacheBytes, MaxBodyBytes: opts.maxBodyBytes,
+		AccessLog: opts.accessLog,
 	})
 	if err != nil {
 		t.Fatalf("edge.New: %v", err)

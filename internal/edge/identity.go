@@ -49,7 +49,8 @@ func omitFromIdentity(t reflect.Type, field string) bool {
 		switch field {
 		case "ID", "DomainName", "Aliases", "Revision", "Enabled", "Staging", "DefaultRootObject",
 			"PolicyID", "Origins", "OriginGroups", "Behaviors", "Default", "CD", "Err",
-			"PolicyRevisions": // when to recompile; what the policies hold is in the behaviors
+			"PolicyRevisions", // when to recompile; what the policies hold is in the behaviors
+			"Logging":         // where the access log goes
 			return true
 		}
 	case reflect.TypeFor[routing.Behavior]():

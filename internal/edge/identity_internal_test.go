@@ -40,6 +40,7 @@ var identityFields = map[reflect.Type]map[string]bool{
 		"ID": true, "DomainName": true, "Aliases": true, "Revision": true, "Enabled": true, "Staging": true,
 		"DefaultRootObject": true, "PolicyID": true, "Origins": true, "OriginGroups": true, "Behaviors": true,
 		"Default": true, "ErrorResponses": false, "CD": true, "Err": true, "PolicyRevisions": true,
+		"Logging": true,
 	},
 	reflect.TypeFor[routing.ErrorResponse](): {"ErrorCode": false, "ResponsePagePath": false, "ResponseCode": false, "CachingMinTTL": false},
 	reflect.TypeFor[routing.Behavior](): {
@@ -429,7 +430,7 @@ func TestEqualIdentitySendsEqualRequest(t *testing.T) {
 		var out strings.Builder
 		for _, req := range viewers {
 			v := &netViewer{r: req}
-			e, err := s.fetchEntry(context.Background(), v, c.lt, c.b, c.lt.upstream(c.b.Origin), req.URL.EscapedPath())
+			e, err := s.fetchEntry(context.Background(), v, c.lt, c.d, c.b, c.lt.upstream(c.b.Origin), req.URL.EscapedPath())
 			fmt.Fprintf(&out, "%s\n", capture.take())
 			if err != nil {
 				fmt.Fprintf(&out, "error %v\n", err)

@@ -4,6 +4,7 @@ import (
 	"slices"
 	"sync"
 
+	"github.com/stagefront/stagefront/internal/edge/accesslog"
 	"github.com/stagefront/stagefront/internal/edge/cache"
 	"github.com/stagefront/stagefront/internal/edge/origin"
 	"github.com/stagefront/stagefront/internal/edge/signed"
@@ -184,6 +185,11 @@ type exchange struct {
 	fw   fastWriter // the fasthttp engine's response writer
 	// signed is the view of a request verified for a restricted behavior.
 	signed signedViewer
+	// dist is the distribution that served the request, reqID its id, and
+	// logRec its access log record (accesslog.go).
+	dist   *routing.Dist
+	reqID  string
+	logRec accesslog.Record
 }
 
 // exchanges pools exchange values.
@@ -204,6 +210,7 @@ func (x *exchanges) put(e *exchange) {
 	e.fast.reset()
 	e.fw.reset()
 	e.signed = signedViewer{}
+	e.dist, e.reqID, e.logRec = nil, "", accesslog.Record{}
 	x.pool.Put(e)
 }
 

@@ -15,6 +15,7 @@ func (s *Server) Publish(t *routing.Table, invalidations []*model.Invalidation) 
 	lt := prev
 	if prev == nil || prev.table != t {
 		lt = newLiveTable(t, prev)
+		s.tlsWarn.check(t)
 	}
 	// Purge before the swap, for the behaviors of both tables: the batch
 	// that carries the invalidation may also have changed them.

@@ -48,6 +48,10 @@ type Options struct {
 	// server (FastServer); the net/http engine's http.Server is built by
 	// its caller from the same values.
 	Viewer ViewerLimits
+	// AccessLog, when set, gets a record of every request of a
+	// distribution whose Logging is enabled, and every response carries
+	// its request id in X-Amz-Cf-Id (accesslog.go).
+	AccessLog AccessLogger
 }
 
 // ViewerLimits bound viewer connections. Zero values take the defaults.
@@ -80,6 +84,7 @@ type Server struct {
 	log     *slog.Logger
 	metrics *metrics
 	opts    Options
+	tlsWarn *tlsWarner
 
 	live        atomic.Pointer[liveTable]
 	cookieBufs  sync.Pool
@@ -130,8 +135,13 @@ func New(opts Options) (*Server, error) {
 		c.Close()
 		return nil, err
 	}
+	tlsWarn, err := newTLSWarner(opts.HTTPS, opts.Logger, opts.Registry)
+	if err != nil {
+		c.Close()
+		return nil, err
+	}
 	s := &Server{
-		fetcher: opts.Fetcher, cache: c, log: opts.Logger, metrics: m, opts: opts,
+		fetcher: opts.Fetcher, cache: c, log: opts.Logger, metrics: m, opts: opts, tlsWarn: tlsWarn,
 		realClock: realClock,
 	}
 	s.cookieBufs.New = func() any { b := make([]byte, 0, 160); return &b }
@@ -173,10 +183,16 @@ func (s *Server) handle(x *exchange, v viewer, lt *liveTable, start time.Time) {
 	distID, variant := s.serve(x, v, lt, start)
 	s.metrics.observe(distID, variant, x.rec.status(), time.Since(start))
 	s.access(v, &x.rec, distID, variant, start)
+	if x.dist != nil && x.dist.Logging != nil && s.opts.AccessLog != nil {
+		s.logAccess(x, v, start)
+	}
 }
 
 func (s *Server) serve(x *exchange, v viewer, lt *liveTable, start time.Time) (distID, variant string) {
 	w := &x.rec
+	if s.opts.AccessLog != nil {
+		s.startAccessLog(x)
+	}
 	if lt == nil {
 		errorPage(w, http.StatusServiceUnavailable, "The edge has not loaded its configuration yet.")
 		return "", ""
@@ -203,6 +219,7 @@ func (s *Server) serve(x *exchange, v viewer, lt *liveTable, start time.Time) (d
 		Now: now, Draw: s.opts.Draw(),
 	})
 	d := dec.Dist
+	x.dist = d
 	variant = dec.Variant.String()
 	if dec.SetCookie {
 		bp := s.cookieBufs.Get().(*[]byte)
@@ -279,7 +296,7 @@ func (s *Server) respond(x *exchange, v viewer, lt *liveTable, d *routing.Dist, 
 		var err error
 		fetchWith := func(fv viewer) cache.FetchFunc {
 			return func(ctx context.Context) (*cache.Entry, error) {
-				return s.fetchEntry(ctx, fv, lt, b, up, path)
+				return s.fetchEntry(ctx, fv, lt, d, b, up, path)
 			}
 		}
 		// A stale-while-revalidate refresh outlives the request even on
@@ -403,7 +420,7 @@ var (
 // gets the object compressed here, once, rather than on every hit: the
 // cache key holds the encoding served (see buildCacheKey), so every
 // request that shares the entry is served the same encoding.
-func (s *Server) fetchEntry(ctx context.Context, v viewer, lt *liveTable, b *routing.Behavior, up *upstream, path string) (*cache.Entry, error) {
+func (s *Server) fetchEntry(ctx context.Context, v viewer, lt *liveTable, d *routing.Dist, b *routing.Behavior, up *upstream, path string) (*cache.Entry, error) {
 	resp, err := s.fetch(ctx, v, lt, b, up, path, http.MethodGet, false)
 	if err != nil {
 		return nil, err
@@ -420,9 +437,12 @@ func (s *Server) fetchEntry(ctx context.Context, v viewer, lt *liveTable, b *rou
 		}
 		return nil, fmt.Errorf("read origin body: %w", err)
 	}
-	ttl, store := cache.TTL(policy, resp.Header, s.opts.Clock())
-	if !store || !cacheableStatus(resp.StatusCode) {
-		ttl = 0
+	var ttl time.Duration
+	if resp.StatusCode >= 400 {
+		// An error is kept for the error caching minimum TTL (errcache.go).
+		ttl = errorTTL(d, b, resp.StatusCode, resp.Header, s.opts.Clock())
+	} else if t, store := cache.TTL(policy, resp.Header, s.opts.Clock()); store && cacheableStatus(resp.StatusCode) {
+		ttl = t
 	}
 	header := responseHeader(resp.Header)
 	var private http.Header
@@ -476,9 +496,11 @@ func (s *Server) readBody(resp *http.Response) ([]byte, error) {
 // minCompressBytes is the smallest object CloudFront compresses.
 const minCompressBytes = 1000
 
+// cacheableStatus reports whether a successful or redirect response is
+// cacheable by default (RFC 9110 §15.1); errors follow errorTTL.
 func cacheableStatus(code int) bool {
 	switch code {
-	case 200, 203, 204, 206, 300, 301, 404, 405, 410, 414, 501:
+	case 200, 203, 204, 206, 300, 301:
 		return true
 	}
 	return false
@@ -660,30 +682,46 @@ type customPage struct {
 	contentType, contentEncoding string
 }
 
-// errorPageFromOrigin fetches a custom error response's page through the
-// distribution's behaviors.
+// errorPageFromOrigin gets a custom error response's page through the
+// cache, as an ordinary object of the behavior its path matches: it is
+// kept under its own Cache-Control and that behavior's TTLs, so a run of
+// errors costs one page fetch, not one each. Only a 200 page is used.
 func (s *Server) errorPageFromOrigin(v viewer, lt *liveTable, d *routing.Dist, er *routing.ErrorResponse) (customPage, int, bool) {
-	b := d.Behavior(er.ResponsePagePath)
+	path := er.ResponsePagePath
+	b := d.Behavior(path)
 	if b.Origin == nil {
 		return customPage{}, 0, false
 	}
-	resp, err := s.fetch(v.Context(), v, lt, b, lt.upstream(b.Origin), er.ResponsePagePath, http.MethodGet, false)
-	if err != nil {
-		return customPage{}, 0, false
+	rt := lt.route(d, b)
+	var entry *cache.Entry
+	if b.TTL.Max > 0 {
+		kb := cache.NewKeyBuilder(rt.identity, path)
+		buildCacheKey(kb, rt.identity, b, path, v)
+		var hit bool
+		if entry, hit = s.cache.GetBuilt(kb); !hit {
+			fv := v.detach()
+			var err error
+			entry, _, err = s.cache.GetOrFetch(v.Context(), kb.Key(), func(ctx context.Context) (*cache.Entry, error) {
+				return s.fetchEntry(ctx, fv, lt, d, b, rt.up, path)
+			})
+			if err != nil {
+				return customPage{}, 0, false
+			}
+		}
+	} else {
+		var err error
+		if entry, err = s.fetchEntry(v.Context(), v, lt, d, b, rt.up, path); err != nil {
+			return customPage{}, 0, false
+		}
 	}
-	defer resp.Body.Close()
-	if resp.StatusCode != http.StatusOK {
-		return customPage{}, 0, false
-	}
-	page, err := io.ReadAll(io.LimitReader(resp.Body, 1<<20))
-	if err != nil {
+	if entry.Status != http.StatusOK {
 		return customPage{}, 0, false
 	}
 	code := er.ResponseCode
 	if code == 0 {
 		code = er.ErrorCode
 	}
-	return customPage{body: page, contentType: resp.Header.Get("Content-Type"), contentEncoding: resp.Header.Get("Content-Encoding")}, code, true
+	return customPage{body: entry.Body, contentType: entry.Header.Get("Content-Type"), contentEncoding: entry.Header.Get("Content-Encoding")}, code, true
 }
 
 // statusClientClosed is what a request the viewer abandoned while the

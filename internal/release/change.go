@@ -287,6 +287,31 @@ func withOwnMembers(cfg, owner *types.DistributionConfig) *types.DistributionCon
 	return &out
 }
 
+// CheckChange applies change to the primary's config as a release would,
+// so that a selector matching nothing (an origin Id the primary does not
+// have, an index past the end) is refused when the release starts, naming
+// the field, instead of failing later on every pass.
+func CheckChange(primary *types.DistributionConfig, change StagingChange) error {
+	if len(change.Config) > 0 {
+		if _, err := DesiredStaging(primary, primary, change); err != nil {
+			return &SpecError{File: change.ConfigFile, Field: "staging.config", Msg: err.Error()}
+		}
+		return nil
+	}
+	p := &problems{}
+	for _, a := range change.Set {
+		next, err := cloneConfig(primary)
+		if err == nil {
+			err = a.Apply(next)
+		}
+		if err != nil {
+			msg := strings.TrimPrefix(err.Error(), a.Path+": ")
+			p.add(0, "staging.set."+a.Path, "%s (on the primary's current config)", msg)
+		}
+	}
+	return p.err()
+}
+
 // DesiredStaging computes the staging config a change asks for: the
 // primary's config with the change applied, keeping staging's own members
 // (and Enabled, since a staging distribution in use cannot be disabled).

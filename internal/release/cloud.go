@@ -185,12 +185,17 @@ func (c *cloud) observe(ctx context.Context, rel *Release, metrics MetricsSource
 		stagingCfg := w.staging.DistributionConfig
 		stagingDigest := ConfigDigest(stagingCfg)
 		obs.StagingMatchesPrimary = stagingDigest == ConfigDigest(primaryCfg)
-		desired, err := DesiredStaging(primaryCfg, stagingCfg, rel.Spec.Staging)
-		if err != nil {
-			return nil, Observation{}, fmt.Errorf("apply the change: %w", err)
+		if rel.Spec.Staging.Template != nil {
+			// The stack owns staging: it is ready once this release deployed it.
+			obs.StagingReady = rel.State.StagingID != ""
+		} else {
+			desired, err := DesiredStaging(primaryCfg, stagingCfg, rel.Spec.Staging)
+			if err != nil {
+				return nil, Observation{}, fmt.Errorf("apply the change: %w", err)
+			}
+			obs.StagingReady = stagingDigest == ConfigDigest(desired) ||
+				(rel.State.StagingBase == ConfigDigest(primaryCfg) && rel.State.StagingResult == stagingDigest)
 		}
-		obs.StagingReady = stagingDigest == ConfigDigest(desired) ||
-			(rel.State.StagingBase == ConfigDigest(primaryCfg) && rel.State.StagingResult == stagingDigest)
 		if w.policy != nil && strings.EqualFold(policyStagingDomain(w.policy), aws.ToString(w.staging.DomainName)) {
 			obs.Attached = true
 			obs.Traffic = trafficOf(w.policy.ContinuousDeploymentPolicyConfig)

@@ -25,6 +25,9 @@ type Options struct {
 	Store      Store      // required
 	// Metrics feeds the analysis; nil turns it off.
 	Metrics MetricsSource
+	// Stacks deploys the staging of releases whose staging comes from a
+	// template; nil refuses such releases.
+	Stacks Stacks
 	// Clock is the time source of every timer (holds, approval timeouts,
 	// analysis); nil means time.Now.
 	Clock  func() time.Time
@@ -38,10 +41,10 @@ type Controller struct {
 	cloud   *cloud
 	store   Store
 	metrics MetricsSource
+	stacks  Stacks
 	now     func() time.Time
 	log     *slog.Logger
 	tick    time.Duration
-	kick    chan struct{}
 	// mu serializes passes so that the loop and an API call never run two
 	// actions on the same release at once (the store's compare-and-swap
 	// would catch it, but the API calls would race for ETags first).
@@ -63,13 +66,13 @@ func New(opts Options) (*Controller, error) {
 		opts.Tick = time.Second
 	}
 	return &Controller{
-		cloud: &cloud{cf: opts.CloudFront}, store: opts.Store, metrics: opts.Metrics,
-		now: opts.Clock, log: opts.Logger, tick: opts.Tick, kick: make(chan struct{}, 1),
+		cloud: &cloud{cf: opts.CloudFront}, store: opts.Store, metrics: opts.Metrics, stacks: opts.Stacks,
+		now: opts.Clock, log: opts.Logger, tick: opts.Tick,
 	}, nil
 }
 
-// Run reconciles every active release until ctx ends: once per Tick, and
-// whenever Kick is called.
+// Run reconciles every active release until ctx ends, once per Tick.
+// (Start and Decide reconcile their release themselves.)
 func (c *Controller) Run(ctx context.Context) error {
 	timer := time.NewTimer(0)
 	defer timer.Stop()
@@ -78,7 +81,6 @@ func (c *Controller) Run(ctx context.Context) error {
 		case <-ctx.Done():
 			return nil
 		case <-timer.C:
-		case <-c.kick:
 		}
 		if err := c.ReconcileAll(ctx); err != nil && ctx.Err() == nil {
 			c.log.Warn("release: reconcile", "err", err)
@@ -90,14 +92,6 @@ func (c *Controller) Run(ctx context.Context) error {
 			}
 		}
 		timer.Reset(c.tick)
-	}
-}
-
-// Kick asks Run for a pass now.
-func (c *Controller) Kick() {
-	select {
-	case c.kick <- struct{}{}:
-	default:
 	}
 }
 
@@ -157,7 +151,7 @@ func (c *Controller) pass(ctx context.Context, name string) (waiting bool, err e
 		return true, c.recordFailure(ctx, rel, rev, act, err)
 	}
 	next := Next(&rel.Spec, rel.State, act, res, obs, now)
-	c.log.Info("release action", "release", name, "action", act.Kind, "step", rel.State.Step, "phase", next.Phase, "reason", act.Reason)
+	c.log.Info("release action", "release", name, "action", act.Kind, "step", rel.Spec.StepLabel(rel.State.Step), "phase", next.Phase, "reason", act.Reason)
 	if err := c.save(ctx, rel, rev, next, act); err != nil {
 		if errors.Is(err, ErrConflict) {
 			return false, nil // someone decided meanwhile: plan again with their change
@@ -255,6 +249,9 @@ func (c *Controller) promotionGenerations(ctx context.Context, rel *Release) ([]
 func (c *Controller) execute(ctx context.Context, rel *Release, w *world, act Action, now time.Time) (Result, error) {
 	switch act.Kind {
 	case ActEnsureStaging:
+		if rel.Spec.Staging.Template != nil {
+			return c.cloud.deployStaging(ctx, c.stacks, rel)
+		}
 		return c.cloud.ensureStaging(ctx, rel, w)
 	case ActSetTraffic:
 		return c.cloud.setTraffic(ctx, rel, w, act.Traffic)
@@ -280,8 +277,14 @@ func (c *Controller) Start(ctx context.Context, spec *Spec, by string) (*Release
 	if err := spec.Validate(); err != nil {
 		return nil, err
 	}
+	if spec.Staging.Template != nil && c.stacks == nil {
+		return nil, fmt.Errorf("staging.template: %w: this server runs releases without the CloudFormation engine", ErrInvalidSpec)
+	}
 	primary, err := c.cloud.resolvePrimary(ctx, spec.Primary)
 	if err != nil {
+		return nil, err
+	}
+	if err := CheckChange(primary.DistributionConfig, spec.Staging); err != nil {
 		return nil, err
 	}
 	now := c.now()
@@ -322,6 +325,7 @@ func (c *Controller) Start(ctx context.Context, spec *Spec, by string) (*Release
 // is then reconciled at once, so that a rejection or an abort has turned
 // routing off when Decide returns.
 func (c *Controller) Decide(ctx context.Context, name, verdict, by, comment string) (*Release, error) {
+	seenStep := -1 // the step the decision was made at: a retry must not move it
 	for {
 		rel, rev, err := loadRelease(ctx, c.store, name)
 		if err != nil {
@@ -331,6 +335,10 @@ func (c *Controller) Decide(ctx context.Context, name, verdict, by, comment stri
 		if st.Phase != PhaseProgressing {
 			return nil, fmt.Errorf("release %q is %s: %w", name, st.Phase, ErrFinished)
 		}
+		if seenStep >= 0 && st.Step != seenStep && verdict != VerdictAbort {
+			return nil, fmt.Errorf("release %q moved on to step %s while deciding; look at it again: %w", name, rel.Spec.StepLabel(st.Step), ErrNotApprovable)
+		}
+		seenStep = st.Step
 		d := Decision{Step: st.Step, Verdict: verdict, By: by, At: c.now(), Comment: comment}
 		switch verdict {
 		case VerdictAbort:
@@ -338,11 +346,16 @@ func (c *Controller) Decide(ctx context.Context, name, verdict, by, comment stri
 				return nil, fmt.Errorf("release %q: abort already requested by %s: %w", name, prev.By, ErrFinished)
 			}
 		case VerdictApproved, VerdictRejected:
-			if rel.Spec.Steps[st.Step].Kind != StepApprove {
-				return nil, fmt.Errorf("release %q is at step %d (%s): %w", name, st.Step, rel.Spec.Steps[st.Step].Kind, ErrNotApprovable)
-			}
+			label := rel.Spec.StepLabel(st.Step)
 			if prev, ok := st.decision(st.Step); ok {
-				return nil, fmt.Errorf("release %q step %d was already %s by %s: %w", name, st.Step, prev.Verdict, prev.By, ErrNotApprovable)
+				return nil, fmt.Errorf("release %q step %s was already %s by %s: %w", name, label, prev.Verdict, prev.By, ErrNotApprovable)
+			}
+			if verdict == VerdictRejected && st.promoting() {
+				return nil, fmt.Errorf("release %q is promoting: too late to reject: %w", name, ErrNotApprovable)
+			}
+			// Reject works at any step; approve only answers an approval step.
+			if verdict == VerdictApproved && rel.Spec.Steps[st.Step].Kind != StepApprove {
+				return nil, fmt.Errorf("release %q is at step %s, not an approval step: nothing to approve (to stop it, use reject or abort): %w", name, label, ErrNotApprovable)
 			}
 		default:
 			return nil, fmt.Errorf("unknown verdict %q", verdict)

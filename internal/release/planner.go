@@ -59,6 +59,7 @@ type Result struct {
 	StagingID, StagingDomain   string
 	PolicyID                   string
 	StagingBase, StagingResult string
+	StackTraffic               Traffic
 	PromoteBefore              json.RawMessage
 	Generation                 int
 }
@@ -71,7 +72,8 @@ func Plan(spec *Spec, st *State, obs Observation, now time.Time) Action {
 		switch {
 		case obs.Attached && obs.Traffic.Enabled:
 			return Action{Kind: ActDisableRouting}
-		case !obs.StagingMatchesPrimary:
+		case !obs.StagingMatchesPrimary && spec.Staging.Template == nil:
+			// A stack's staging is left as is: the next release reverts it.
 			return Action{Kind: ActResetStaging}
 		}
 		return Action{Kind: ActFinish, Outcome: st.Outcome, Reason: st.Reason}
@@ -83,10 +85,19 @@ func Plan(spec *Spec, st *State, obs Observation, now time.Time) Action {
 		return Action{Kind: ActDecide, Outcome: PhaseAborted, Reason: withComment("aborted by "+d.By, d.Comment)}
 	}
 	if st.Step < 0 || st.Step >= len(spec.Steps) {
-		return Action{Kind: ActDecide, Outcome: PhaseFailed, Reason: fmt.Sprintf("step %d does not exist", st.Step)}
+		return Action{Kind: ActDecide, Outcome: PhaseFailed, Reason: fmt.Sprintf("step %d does not exist (the spec has %d)", st.Step+1, len(spec.Steps))}
+	}
+	// A rejection ends the release at any step; at an approval step it is
+	// the human's answer, elsewhere a "stop this" with the same outcome.
+	// Once the promotion has begun it is too late (Decide refuses it too).
+	if d, ok := st.decision(st.Step); ok && d.Verdict == VerdictRejected && !st.promoting() {
+		return Action{Kind: ActDecide, Outcome: PhaseRejected, Reason: withComment("rejected by "+d.By, d.Comment)}
 	}
 	step := spec.Steps[st.Step]
 	want := spec.TrafficAt(st.Step)
+	if spec.Staging.Template != nil {
+		want = st.StackTraffic
+	}
 	if step.Kind == StepPromote {
 		return planPromote(step, st, obs, want)
 	}
@@ -103,11 +114,8 @@ func Plan(spec *Spec, st *State, obs Observation, now time.Time) Action {
 		}
 		return Action{Kind: ActAdvance}
 	case StepApprove:
-		if d, ok := st.decision(st.Step); ok {
-			if d.Verdict == VerdictApproved {
-				return Action{Kind: ActAdvance}
-			}
-			return Action{Kind: ActDecide, Outcome: PhaseRejected, Reason: withComment("rejected by "+d.By, d.Comment)}
+		if d, ok := st.decision(st.Step); ok && d.Verdict == VerdictApproved {
+			return Action{Kind: ActAdvance}
 		}
 		if t := step.Approve.Timeout; t > 0 {
 			deadline := st.StepStarted.Add(t)
@@ -133,7 +141,7 @@ func Plan(spec *Spec, st *State, obs Observation, now time.Time) Action {
 		// Wake up at least once per interval to run the analysis.
 		return Action{Kind: ActWait, Until: minTime(until, now.Add(spec.Analysis.Interval))}
 	}
-	return Action{Kind: ActDecide, Outcome: PhaseFailed, Reason: fmt.Sprintf("step %d has unknown kind %q", st.Step, step.Kind)}
+	return Action{Kind: ActDecide, Outcome: PhaseFailed, Reason: fmt.Sprintf("step %s has unknown kind %q", spec.StepLabel(st.Step), step.Kind)}
 }
 
 func planPromote(step Step, st *State, obs Observation, want Traffic) Action {
@@ -189,6 +197,10 @@ func Next(spec *Spec, st State, act Action, res Result, obs Observation, now tim
 		st.StagingID, st.StagingDomain = res.StagingID, res.StagingDomain
 		st.StagingBase, st.StagingResult = res.StagingBase, res.StagingResult
 		event = fmt.Sprintf("staging %s carries the change", res.StagingID)
+		if t := spec.Staging.Template; t != nil {
+			st.PolicyID, st.StackTraffic = res.PolicyID, res.StackTraffic
+			event = fmt.Sprintf("stack %s deployed from %s: staging %s, policy %s (%s)", t.Stack, t.Path, res.StagingID, res.PolicyID, res.StackTraffic)
+		}
 	case ActSetTraffic:
 		st.PolicyID = res.PolicyID
 		event = fmt.Sprintf("policy %s enabled and attached: %s", res.PolicyID, act.Traffic)
@@ -202,7 +214,7 @@ func Next(spec *Spec, st State, act Action, res Result, obs Observation, now tim
 		if st.Step < len(spec.Steps) && spec.Steps[st.Step].Kind == StepWeight {
 			st.Baseline = obs.Metrics
 		}
-		event = fmt.Sprintf("step %d: %s", st.Step, spec.Steps[min(st.Step, len(spec.Steps)-1)].Kind)
+		event = "step " + spec.StepLabel(st.Step)
 	case ActDecide:
 		st.Phase, st.Outcome, st.Reason = PhaseRollingBack, act.Outcome, act.Reason
 		event = fmt.Sprintf("ending as %s (%s): routing back to the primary", act.Outcome, act.Reason)

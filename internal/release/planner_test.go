@@ -61,7 +61,7 @@ func TestPlanTable(t *testing.T) {
 			Observation{StagingMatchesPrimary: true}, t0, Action{Kind: ActEnsureStaging}},
 		{"staging ready, no policy: set header routing", State{Phase: PhaseProgressing, StepStarted: t0},
 			Observation{StagingReady: true}, t0, Action{Kind: ActSetTraffic, Traffic: header()}},
-		{"policy disabled by a promotion: enable it again (the seed's drift)", State{Phase: PhaseProgressing, StepStarted: t0},
+		{"policy disabled by a promotion: enable it again (the classic pipeline drift)", State{Phase: PhaseProgressing, StepStarted: t0},
 			Observation{StagingReady: true, Attached: true, Traffic: Traffic{Kind: TrafficHeader, Header: "aws-cf-cd-env", Value: "staging"}}, t0,
 			Action{Kind: ActSetTraffic, Traffic: header()}},
 		{"header step routed: advance", State{Phase: PhaseProgressing, StepStarted: t0},
@@ -77,6 +77,16 @@ func TestPlanTable(t *testing.T) {
 		{"rejected with a comment", State{Phase: PhaseProgressing, Step: 1, StepStarted: t0,
 			Decisions: []Decision{{Step: 1, Verdict: VerdictRejected, By: "carol", Comment: "wrong logo"}}},
 			ready(spec, 1), t0, Action{Kind: ActDecide, Outcome: PhaseRejected, Reason: "rejected by carol: wrong logo"}},
+		{"rejected at a weight step: ends like an approval's rejection", State{Phase: PhaseProgressing, Step: 2, StepStarted: t0, Baseline: &Snapshot{},
+			Decisions: []Decision{{Step: 2, Verdict: VerdictRejected, By: "carol"}}},
+			Observation{StagingReady: true, Attached: true, Traffic: weight(500), Metrics: healthy}, t0.Add(time.Minute),
+			Action{Kind: ActDecide, Outcome: PhaseRejected, Reason: "rejected by carol"}},
+		{"rejected at the header step, before staging is ready", State{Phase: PhaseProgressing, StepStarted: t0,
+			Decisions: []Decision{{Step: 0, Verdict: VerdictRejected, By: "carol"}}},
+			Observation{}, t0, Action{Kind: ActDecide, Outcome: PhaseRejected, Reason: "rejected by carol"}},
+		{"a rejection once the promotion began is too late", State{Phase: PhaseProgressing, Step: 5, StepStarted: t0, PromoteBefore: []byte("{}"),
+			Decisions: []Decision{{Step: 5, Verdict: VerdictRejected, By: "carol"}}},
+			ready(spec, 5), t0, Action{Kind: ActPromote}},
 		{"abort wins over everything", State{Phase: PhaseProgressing, Step: 2, StepStarted: t0,
 			Decisions: []Decision{{Step: 2, Verdict: VerdictAbort, By: "dave"}}},
 			Observation{}, t0, Action{Kind: ActDecide, Outcome: PhaseAborted, Reason: "aborted by dave"}},
@@ -297,6 +307,26 @@ func TestPlanEveryReachableStateTerminates(t *testing.T) {
 			}
 			w.apply(act)
 			st = Next(spec, st, act, Result{StagingID: "E2"}, w.observe(), w.now)
+		}
+	}
+}
+
+func TestPlanRollback(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		name string
+		obs  RollbackObservation
+		want RollbackAction
+	}{
+		{"primary differs: restore", RollbackObservation{StagingMatches: true}, RollbackRestore},
+		{"restore refused with a policy attached: detach and restore", RollbackObservation{Refused: true, PolicyAttached: true}, RollbackRestoreDetached},
+		{"refused without a policy: plain restore again (its error is returned)", RollbackObservation{Refused: true}, RollbackRestore},
+		{"restored, staging differs: reset it", RollbackObservation{PrimaryRestored: true, PolicyAttached: true}, RollbackResetStaging},
+		{"restored, staging equal: record", RollbackObservation{PrimaryRestored: true, PolicyAttached: true, StagingMatches: true}, RollbackRecord},
+		{"re-run after a failed staging reset: only the reset is left", RollbackObservation{PrimaryRestored: true, Refused: false, PolicyAttached: true}, RollbackResetStaging},
+	} {
+		if got := PlanRollback(tc.obs); got != tc.want {
+			t.Errorf("%s: PlanRollback(%+v) = %s, want %s", tc.name, tc.obs, got, tc.want)
 		}
 	}
 }

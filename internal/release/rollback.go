@@ -2,11 +2,13 @@ package release
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/cloudfront"
+	"github.com/aws/aws-sdk-go-v2/service/cloudfront/types"
 )
 
 // Rollback puts generation `to`'s config back on the primary and records
@@ -20,7 +22,9 @@ import (
 // PriceClass) the API answers IllegalUpdate: Rollback then detaches the
 // policy, applies the config, and re-attaches the policy in the same update
 // (attaching has no such restriction). Staging is reset to the restored
-// config, so the next release starts from it.
+// config, so the next release starts from it. PlanRollback picks each step
+// from what is observed, so the steps are the same whether a rollback runs
+// once or is re-run after a failure.
 func (c *Controller) Rollback(ctx context.Context, primaryRef string, to int, by string) (*Generation, error) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
@@ -48,6 +52,49 @@ func (c *Controller) Rollback(ctx context.Context, primaryRef string, to int, by
 	return gen, nil
 }
 
+// RollbackAction is the next thing a rollback does.
+type RollbackAction string
+
+// The rollback actions, in the order a rollback normally takes them.
+const (
+	// RollbackRestore updates the primary to the generation's config.
+	RollbackRestore RollbackAction = "restore"
+	// RollbackRestoreDetached detaches the policy, then restores and
+	// re-attaches in one update: for a config continuous deployment does not
+	// let change while a policy is attached.
+	RollbackRestoreDetached RollbackAction = "restore-detached"
+	// RollbackResetStaging puts the restored config on staging too.
+	RollbackResetStaging RollbackAction = "reset-staging"
+	// RollbackRecord records the new generation and frees the primary.
+	RollbackRecord RollbackAction = "record"
+)
+
+// RollbackObservation is what a rollback sees before each action.
+type RollbackObservation struct {
+	PrimaryRestored bool // the primary serves the generation's config
+	Refused         bool // the last plain restore answered IllegalUpdate
+	PolicyAttached  bool // the primary has a continuous-deployment policy
+	StagingMatches  bool // no staging distribution, or it serves the primary's config
+}
+
+// PlanRollback is the rollback's pure planner: the next action for what is
+// observed. Every action is safe to repeat, so a rollback that failed half
+// way (its error is returned, never dropped) is finished by running it again.
+func PlanRollback(o RollbackObservation) RollbackAction {
+	switch {
+	case !o.PrimaryRestored && o.Refused && o.PolicyAttached:
+		return RollbackRestoreDetached
+	case !o.PrimaryRestored:
+		return RollbackRestore
+	case !o.StagingMatches:
+		return RollbackResetStaging
+	}
+	return RollbackRecord
+}
+
+// maxRollbackActions bounds one rollback (at most four actions are needed).
+const maxRollbackActions = 6
+
 func (c *Controller) rollback(ctx context.Context, primaryID string, to int, by string) (*Generation, error) {
 	gens, err := listGenerations(ctx, c.store, primaryID)
 	if err != nil {
@@ -66,44 +113,89 @@ func (c *Controller) rollback(ctx context.Context, primaryID string, to int, by 
 	if err != nil {
 		return nil, err
 	}
-	primary, etag, err := c.cloud.getDistribution(ctx, primaryID)
-	if err != nil {
-		return nil, err
-	}
-	before, err := configJSONOf(primary.DistributionConfig)
-	if err != nil {
-		return nil, err
-	}
-	desired := withOwnMembers(cfg, primary.DistributionConfig)
-	_, err = c.cloud.cf.UpdateDistribution(ctx, &cloudfront.UpdateDistributionInput{Id: primary.Id, IfMatch: aws.String(etag), DistributionConfig: desired})
-	if isAPIError(err, "IllegalUpdate") && aws.ToString(desired.ContinuousDeploymentPolicyId) != "" {
-		detached := *primary.DistributionConfig
-		detached.ContinuousDeploymentPolicyId = aws.String("")
-		out, derr := c.cloud.cf.UpdateDistribution(ctx, &cloudfront.UpdateDistributionInput{Id: primary.Id, IfMatch: aws.String(etag), DistributionConfig: &detached})
-		if derr != nil {
-			return nil, fmt.Errorf("detach the policy of %s: %w", primaryID, derr)
+	var before json.RawMessage
+	refused := false
+	for range maxRollbackActions {
+		w, obs, err := c.observeRollback(ctx, primaryID, cfg)
+		if err != nil {
+			return nil, err
 		}
-		_, err = c.cloud.cf.UpdateDistribution(ctx, &cloudfront.UpdateDistributionInput{Id: primary.Id, IfMatch: out.ETag, DistributionConfig: desired})
-	}
-	if err != nil {
-		return nil, fmt.Errorf("restore generation %d on %s: %w", to, primaryID, err)
-	}
-
-	w := &world{}
-	if w.primary, w.primaryETag, err = c.cloud.getDistribution(ctx, primaryID); err != nil {
-		return nil, err
-	}
-	if id := aws.ToString(w.primary.DistributionConfig.ContinuousDeploymentPolicyId); id != "" {
-		if pol, err := c.cloud.cf.GetContinuousDeploymentPolicy(ctx, &cloudfront.GetContinuousDeploymentPolicyInput{Id: aws.String(id)}); err == nil {
-			if stagingID, err := c.cloud.stagingByDomain(ctx, policyStagingDomain(pol.ContinuousDeploymentPolicy)); err == nil && stagingID != "" {
-				if w.staging, w.stagingETag, err = c.cloud.getDistribution(ctx, stagingID); err == nil {
-					if err := c.cloud.resetStaging(ctx, w); err != nil {
-						c.log.Warn("rollback: staging keeps its config", "primary", primaryID, "err", err)
-					}
-				}
+		obs.Refused = refused
+		if before == nil {
+			if before, err = configJSONOf(w.primary.DistributionConfig); err != nil {
+				return nil, err
 			}
 		}
+		desired := withOwnMembers(cfg, w.primary.DistributionConfig)
+		switch act := PlanRollback(obs); act {
+		case RollbackRestore:
+			_, err = c.cloud.cf.UpdateDistribution(ctx, &cloudfront.UpdateDistributionInput{Id: w.primary.Id, IfMatch: aws.String(w.primaryETag), DistributionConfig: desired})
+			if isAPIError(err, "IllegalUpdate") && obs.PolicyAttached {
+				refused, err = true, nil
+			}
+		case RollbackRestoreDetached:
+			detached := *w.primary.DistributionConfig
+			detached.ContinuousDeploymentPolicyId = aws.String("")
+			out, derr := c.cloud.cf.UpdateDistribution(ctx, &cloudfront.UpdateDistributionInput{Id: w.primary.Id, IfMatch: aws.String(w.primaryETag), DistributionConfig: &detached})
+			if derr != nil {
+				return nil, fmt.Errorf("detach the policy of %s: %w", primaryID, derr)
+			}
+			_, err = c.cloud.cf.UpdateDistribution(ctx, &cloudfront.UpdateDistributionInput{Id: w.primary.Id, IfMatch: out.ETag, DistributionConfig: desired})
+		case RollbackResetStaging:
+			err = c.cloud.resetStaging(ctx, w)
+		case RollbackRecord:
+			return c.recordRollback(ctx, gens, w, to, by, before)
+		}
+		if err != nil {
+			return nil, fmt.Errorf("rollback of %s to generation %d (%s): %w", primaryID, to, PlanRollback(obs), err)
+		}
 	}
+	return nil, fmt.Errorf("rollback of %s to generation %d did not settle in %d actions", primaryID, to, maxRollbackActions)
+}
+
+// observeRollback reads the primary, its policy and its staging, returning
+// every error but a policy that no longer exists.
+func (c *Controller) observeRollback(ctx context.Context, primaryID string, target *types.DistributionConfig) (*world, RollbackObservation, error) {
+	w := &world{}
+	var err error
+	if w.primary, w.primaryETag, err = c.cloud.getDistribution(ctx, primaryID); err != nil {
+		return nil, RollbackObservation{}, err
+	}
+	primaryCfg := w.primary.DistributionConfig
+	obs := RollbackObservation{
+		PrimaryRestored: ConfigDigest(primaryCfg) == ConfigDigest(withOwnMembers(target, primaryCfg)),
+		StagingMatches:  true,
+	}
+	id := aws.ToString(primaryCfg.ContinuousDeploymentPolicyId)
+	if id == "" {
+		return w, obs, nil
+	}
+	obs.PolicyAttached = true
+	pol, err := c.cloud.cf.GetContinuousDeploymentPolicy(ctx, &cloudfront.GetContinuousDeploymentPolicyInput{Id: aws.String(id)})
+	if isAPIError(err, "NoSuchContinuousDeploymentPolicy") {
+		return w, obs, nil
+	}
+	if err != nil {
+		return nil, obs, fmt.Errorf("get policy %s: %w", id, err)
+	}
+	stagingID, err := c.cloud.stagingByDomain(ctx, policyStagingDomain(pol.ContinuousDeploymentPolicy))
+	if err != nil {
+		return nil, obs, err
+	}
+	if stagingID == "" {
+		return w, obs, nil
+	}
+	if w.staging, w.stagingETag, err = c.cloud.getDistribution(ctx, stagingID); err != nil {
+		return nil, obs, err
+	}
+	obs.StagingMatches = ConfigDigest(w.staging.DistributionConfig) == ConfigDigest(primaryCfg)
+	return w, obs, nil
+}
+
+// recordRollback writes the new generation and frees the primary, in one
+// store write.
+func (c *Controller) recordRollback(ctx context.Context, gens []Generation, w *world, to int, by string, before json.RawMessage) (*Generation, error) {
+	primaryID := aws.ToString(w.primary.Id)
 	after, err := configJSONOf(w.primary.DistributionConfig)
 	if err != nil {
 		return nil, err

@@ -22,6 +22,30 @@ type Spec struct {
 	Steps []Step `json:"steps"`
 	// Analysis holds the thresholds checked during weight steps.
 	Analysis Analysis `json:"analysis"`
+
+	// source is where Parse read the spec (nil otherwise): the CLI uses it
+	// to put a file and line on the problems the API finds.
+	source *specSource
+}
+
+type specSource struct {
+	file string
+	line func(field string) int
+}
+
+// Locate prefixes a problem "FIELD: message" with the file and line the
+// spec was parsed from ("release.yaml:7: FIELD: message"), when known.
+func (s *Spec) Locate(problem string) string {
+	if s == nil || s.source == nil || strings.HasPrefix(problem, s.source.file+":") {
+		return problem
+	}
+	where := s.source.file + ":"
+	if field, _, ok := strings.Cut(problem, ": "); ok {
+		if l := s.source.line(field); l > 0 {
+			where += fmt.Sprintf("%d:", l)
+		}
+	}
+	return where + " " + problem
 }
 
 // StagingChange is what the staging distribution carries, relative to the
@@ -33,6 +57,24 @@ type StagingChange struct {
 	// Config is a whole DistributionConfig in the JSON form the aws CLI
 	// uses (`get-distribution-config` output is accepted as is).
 	Config json.RawMessage `json:"config,omitempty"`
+	// Template, instead of Set or Config, takes staging from a
+	// CloudFormation stack that makes the staging distribution and its
+	// policy (outputs StagingDistributionId and ContinuousDeploymentPolicyId).
+	Template *TemplateStaging `json:"template,omitempty"`
+}
+
+// TemplateStaging is a staging stack: each release deploys it (reverting
+// drift, so a policy the previous promotion disabled is enabled again),
+// then routes as the template's policy says.
+type TemplateStaging struct {
+	// Path is where the template lives in the repository (for messages).
+	Path string `json:"path"`
+	// Stack is the stack's name.
+	Stack string `json:"stack"`
+	// Parameters are the stack's parameter values.
+	Parameters map[string]string `json:"parameters,omitempty"`
+	// Body is the template's content, read from Path by whoever submits the spec.
+	Body string `json:"body,omitempty"`
 }
 
 // Assignment sets one member of the DistributionConfig, addressed by a path
@@ -185,6 +227,8 @@ func (s *Spec) check(p *problems, line func(field string) int) {
 		p.add(line("primary"), "primary", "is required (a distribution id or alias)")
 	}
 	switch {
+	case s.Staging.Template != nil:
+		s.checkTemplate(p, line)
 	case len(s.Staging.Set) == 0 && len(s.Staging.Config) == 0:
 		p.add(line("staging"), "staging", "needs `set:` (paths to change) or `config:` (a DistributionConfig file)")
 	case len(s.Staging.Set) > 0 && len(s.Staging.Config) > 0:
@@ -206,6 +250,15 @@ func (s *Spec) check(p *problems, line func(field string) int) {
 	}
 	for i, st := range s.Steps {
 		s.checkStep(p, line, i, st)
+	}
+	for i, st := range s.Steps {
+		// A header step without hold advances as soon as its routing is in
+		// place: testers get no time unless an approval waits for them.
+		if st.Kind == StepHeader && st.Header != nil && st.Header.Hold == 0 &&
+			(i+1 >= len(s.Steps) || s.Steps[i+1].Kind != StepApprove) {
+			f := fmt.Sprintf("steps[%d].header", i)
+			p.add(line(f), f, "without `hold` this step lasts 0s: add `hold: 10m` (how long testers get) or follow it with an `approve` step")
+		}
 	}
 	if n := len(s.Steps); n > 0 && s.Steps[n-1].Kind != StepPromote {
 		p.add(line(fmt.Sprintf("steps[%d]", n-1)), fmt.Sprintf("steps[%d]", n-1), "the last step must be `promote`")
@@ -345,6 +398,46 @@ func (s *Spec) TrafficAt(i int) Traffic {
 	return Traffic{Enabled: true, Kind: TrafficWeight}
 }
 
+// StepLabel names step i (0-based) for people, 1-based: "2/4 weight 15%".
+// Every message a user reads counts steps this way.
+func (s *Spec) StepLabel(i int) string {
+	n := len(s.Steps)
+	if n == 0 {
+		return "-"
+	}
+	i = min(max(i, 0), n-1)
+	st := s.Steps[i]
+	label := fmt.Sprintf("%d/%d %s", i+1, n, st.Kind)
+	if st.Kind == StepWeight && st.Weight != nil {
+		label += fmt.Sprintf(" %g%%", st.Weight.Percent)
+	}
+	return label
+}
+
 // percentToBP converts a percentage to basis points, the unit Traffic
 // compares in (CloudFront stores the weight as a float32 fraction).
 func percentToBP(p float64) int { return int(p*100 + 0.5) }
+
+// checkTemplate applies the rules of `staging.template`. The template's
+// policy does the routing, so only approve and promote steps fit.
+func (s *Spec) checkTemplate(p *problems, line func(field string) int) {
+	t := s.Staging.Template
+	if len(s.Staging.Set) > 0 || len(s.Staging.Config) > 0 {
+		p.add(line("staging"), "staging", "has `template:` with `set:` or `config:`; use one")
+	}
+	if t.Path == "" {
+		p.add(line("staging.template.path"), "staging.template.path", "is required (the template's path in the repository)")
+	}
+	if t.Stack == "" {
+		p.add(line("staging.template.stack"), "staging.template.stack", "is required (the stack's name)")
+	}
+	if strings.TrimSpace(t.Body) == "" {
+		p.add(line("staging.template"), "staging.template", "the content of %q is empty or was not sent", t.Path)
+	}
+	for i, st := range s.Steps {
+		if st.Kind == StepHeader || st.Kind == StepWeight {
+			f := fmt.Sprintf("steps[%d]", i)
+			p.add(line(f), f, "a %s step cannot be used with `staging.template`: the template's policy does the routing (use approve and promote)", st.Kind)
+		}
+	}
+}

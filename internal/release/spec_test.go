@@ -3,6 +3,7 @@ package release
 import (
 	"encoding/json"
 	"errors"
+	"fmt"
 	"strings"
 	"testing"
 	"time"
@@ -46,11 +47,20 @@ func TestParseErrorsNameLineAndField(t *testing.T) {
 		{"weight over 15", "name: a\nprimary: E1\nstaging: {set: {Comment: x}}\nsteps:\n  - weight: {percent: 20}\n  - promote\n",
 			"f.yaml:5: steps[0].weight.percent: 20 is outside 0–15"},
 		{"unknown field", "name: a\nprimary: E1\nstagin: {}\n", "f.yaml:3: stagin: unknown field"},
+		{"weight that looks like a fraction", "name: a\nprimary: E1\nstaging: {set: {Comment: x}}\nsteps:\n  - weight: {percent: 0.15}\n  - promote\n",
+			"f.yaml:5: steps[0].weight.percent: 0.15 looks like a fraction: percent is a percentage, so 0.15 means 0.15 % of viewers; write 15 for 15 %"},
+		{"header step that lasts 0s", "name: a\nprimary: E1\nstaging: {set: {Comment: x}}\nsteps:\n  - header: {name: aws-cf-cd-env, value: s}\n  - promote\n",
+			"f.yaml:5: steps[0].header: without `hold` this step lasts 0s"},
+		{"unclosed flow mapping", "name: a\nprimary: E1\nsteps:\n  - header: {name: x\n  - promote\n", "f.yaml:4: did not find expected ',' or '}'"},
+		{"unclosed flow sequence", "name: a\nprimary: [E1\n", "f.yaml:2: did not find expected ',' or ']'"},
+		{"unclosed on the first line: the line where it is noticed", "name: [a\n", "f.yaml:2: did not find expected ',' or ']'"},
+		{"tab indentation", "name: a\n\tprimary: b\n", "f.yaml:2: found a tab character"},
+		{"bad mapping", "name: a\n  primary: b\n", "f.yaml:2: mapping values are not allowed"},
 		{"bad member path", "name: a\nprimary: E1\nstaging:\n  set:\n    Origins.Items[Id=web].OrignPath: /v2\nsteps: [promote]\n",
 			`f.yaml:5: staging.set.Origins.Items[Id=web].OrignPath: Origin has no member "OrignPath"`},
 		{"own member", "name: a\nprimary: E1\nstaging: {set: {Aliases: x}}\nsteps: [promote]\n",
 			"f.yaml:3: staging.set.Aliases: Aliases cannot be changed"},
-		{"header prefix", "name: a\nprimary: E1\nstaging: {set: {Comment: x}}\nsteps:\n  - header: {name: x-env, value: s}\n  - promote\n",
+		{"header prefix", "name: a\nprimary: E1\nstaging: {set: {Comment: x}}\nsteps:\n  - header: {name: x-env, value: s, hold: 1m}\n  - promote\n",
 			`f.yaml:5: steps[0].header.name: "x-env" must start with "aws-cf-cd-"`},
 		{"promote not last", "name: a\nprimary: E1\nstaging: {set: {Comment: x}}\nsteps:\n  - promote\n  - approve\n",
 			"f.yaml:6: steps[1]: the last step must be `promote`"},
@@ -141,5 +151,100 @@ func TestQuantile(t *testing.T) {
 	cur := Snapshot{Staging: Counters{Requests: 40, Errors: 40}} // restarted: counters went down
 	if w := WindowSince(base, cur); w.Staging.Requests != 40 || w.Staging.ErrorRate != 1 {
 		t.Errorf("after a counter reset the window is %+v, want the 40 requests since", w.Staging)
+	}
+}
+
+func TestTemplateStagingRules(t *testing.T) {
+	t.Parallel()
+	base := func() *Spec {
+		return &Spec{Name: "r", Primary: "E1",
+			Staging: StagingChange{Template: &TemplateStaging{Path: "staging.yml", Stack: "cd-staging", Body: "Resources: {}"}},
+			Steps:   []Step{{Kind: StepApprove, Approve: &ApproveStep{}}, {Kind: StepPromote, Promote: &PromoteStep{}}}}
+	}
+	if err := base().Validate(); err != nil {
+		t.Fatalf("valid template spec refused: %v", err)
+	}
+	for name, tc := range map[string]struct {
+		edit func(*Spec)
+		want string
+	}{
+		"no stack":   {func(s *Spec) { s.Staging.Template.Stack = "" }, "staging.template.stack: is required"},
+		"no path":    {func(s *Spec) { s.Staging.Template.Path = "" }, "staging.template.path: is required"},
+		"empty body": {func(s *Spec) { s.Staging.Template.Body = " " }, `the content of "staging.yml" is empty`},
+		"with set":   {func(s *Spec) { s.Staging.Set = []Assignment{{Path: "Comment", Value: "x"}} }, "has `template:` with `set:` or `config:`"},
+		"header step": {func(s *Spec) {
+			s.Steps = append([]Step{{Kind: StepHeader, Header: &HeaderStep{Name: "aws-cf-cd-x", Value: "1"}}}, s.Steps...)
+		}, "a header step cannot be used with `staging.template`"},
+		"weight step": {func(s *Spec) {
+			s.Steps = append([]Step{{Kind: StepWeight, Weight: &WeightStep{Percent: 5}}}, s.Steps...)
+		}, "a weight step cannot be used with `staging.template`"},
+	} {
+		s := base()
+		tc.edit(s)
+		err := s.Validate()
+		if err == nil || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("%s: err = %v, want %q", name, err, tc.want)
+		}
+	}
+}
+
+func TestParseTemplateStaging(t *testing.T) {
+	t.Parallel()
+	doc := `name: r1
+primary: E1
+staging:
+  template:
+    path: cfn/staging-cloudfront-distribution.yml
+    stack: cd-staging
+    parameters:
+      PrimaryDistributionId: E1
+      StaticResourceBucketName: site
+steps:
+  - approve: {}
+  - promote: {}
+`
+	files := map[string]string{"cfn/staging-cloudfront-distribution.yml": "Resources: {}\n"}
+	read := func(name string) ([]byte, error) {
+		if b, ok := files[name]; ok {
+			return []byte(b), nil
+		}
+		return nil, fmt.Errorf("%s: no such file", name)
+	}
+	s, err := Parse([]byte(doc), "release.yaml", read)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tpl := s.Staging.Template
+	if tpl == nil || tpl.Path != "cfn/staging-cloudfront-distribution.yml" || tpl.Stack != "cd-staging" || tpl.Body != "Resources: {}\n" ||
+		tpl.Parameters["PrimaryDistributionId"] != "E1" || tpl.Parameters["StaticResourceBucketName"] != "site" || len(tpl.Parameters) != 2 {
+		t.Fatalf("template = %+v", tpl)
+	}
+	if _, err := Parse([]byte(doc), "release.yaml", nil); err == nil || !strings.Contains(err.Error(), "a template file can only be read by the CLI or watch-git") {
+		t.Errorf("without a file reader: %v", err)
+	}
+	files = map[string]string{}
+	if _, err := Parse([]byte(doc), "release.yaml", read); err == nil || !strings.Contains(err.Error(), "no such file") {
+		t.Errorf("missing template: %v", err)
+	}
+	bad := strings.Replace(doc, "    stack: cd-staging\n", "    stack: cd-staging\n    capabilities: [CAPABILITY_IAM]\n", 1)
+	files["cfn/staging-cloudfront-distribution.yml"] = "Resources: {}\n"
+	if _, err := Parse([]byte(bad), "release.yaml", read); err == nil || !strings.Contains(err.Error(), "capabilities") {
+		t.Errorf("unknown template key: %v", err)
+	}
+}
+
+// TestParseAcceptsIntendedSmallWeights: a weight under 1 % is accepted when
+// written with its % sign, and a header step may skip hold when an approval
+// follows it.
+func TestParseAcceptsIntendedSmallWeights(t *testing.T) {
+	spec, err := Parse([]byte("name: a\nprimary: E1\nstaging: {set: {Comment: x}}\nsteps:\n  - header: {name: aws-cf-cd-env, value: s}\n  - approve\n  - weight: {percent: 0.5%, hold: 1m}\n  - promote\n"), "f.yaml", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := spec.Steps[2].Weight.Percent; got != 0.5 {
+		t.Errorf("percent = %v, want 0.5", got)
+	}
+	if got := spec.StepLabel(2); got != "3/4 weight 0.5%" {
+		t.Errorf("StepLabel(2) = %q, want 1-based %q", got, "3/4 weight 0.5%")
 	}
 }

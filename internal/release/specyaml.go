@@ -19,7 +19,8 @@ import (
 func Parse(data []byte, file string, readFile func(string) ([]byte, error)) (*Spec, error) {
 	var root yaml.Node
 	if err := yaml.Unmarshal(data, &root); err != nil {
-		return nil, &SpecError{File: file, Msg: strings.TrimPrefix(err.Error(), "yaml: ")}
+		line, msg := yamlSyntaxError(err)
+		return nil, &SpecError{File: file, Line: line, Msg: msg}
 	}
 	if len(root.Content) == 0 {
 		return nil, &SpecError{File: file, Msg: "the spec is empty"}
@@ -34,7 +35,38 @@ func Parse(data []byte, file string, readFile func(string) ([]byte, error)) (*Sp
 	if len(y.errs) > 0 {
 		return nil, y.err()
 	}
+	spec.source = &specSource{file: file, line: y.line}
 	return spec, nil
+}
+
+// yamlParserProblems are the messages of yaml.v3's parser (as opposed to its
+// scanner). For them yaml.v3 reports the 0-based line of the construct
+// being parsed, and no line at all when that is the first one; scanner
+// errors carry 1-based lines already.
+var yamlParserProblems = []string{
+	"did not find expected <stream-start>", "did not find expected <document start>",
+	"found undefined tag handle", "did not find expected node content",
+	"did not find expected '-' indicator", "did not find expected key",
+	"did not find expected ',' or ']'", "did not find expected ',' or '}'",
+	"found duplicate %YAML directive", "found incompatible YAML document", "found duplicate %TAG directive",
+}
+
+// yamlSyntaxError turns a yaml.v3 syntax error into a 1-based line (0 when
+// unknown) and its message.
+func yamlSyntaxError(err error) (int, string) {
+	msg := strings.TrimPrefix(err.Error(), "yaml: ")
+	line := 0
+	if rest, ok := strings.CutPrefix(msg, "line "); ok {
+		if num, tail, ok := strings.Cut(rest, ": "); ok {
+			if n, err := strconv.Atoi(num); err == nil {
+				line, msg = n, tail
+			}
+		}
+	}
+	if slices.Contains(yamlParserProblems, msg) {
+		line++
+	}
+	return line, msg
 }
 
 type yamlParser struct {
@@ -121,8 +153,10 @@ func (y *yamlParser) top(n *yaml.Node, s *Spec) {
 }
 
 func (y *yamlParser) staging(n *yaml.Node, c *StagingChange) {
-	y.fields(n, "staging", []string{"set", "config"}, func(key string, v *yaml.Node) {
+	y.fields(n, "staging", []string{"set", "config", "template"}, func(key string, v *yaml.Node) {
 		switch key {
+		case "template":
+			c.Template = y.template(v)
 		case "set":
 			if v.Kind != yaml.MappingNode {
 				y.add(v.Line, "staging.set", "must be a mapping of path: value")
@@ -168,6 +202,54 @@ func (y *yamlParser) staging(n *yaml.Node, c *StagingChange) {
 			c.ConfigFile, c.Config = name, raw
 		}
 	})
+}
+
+// template reads `staging.template: {path, stack, parameters}`; the
+// template's content is read like a config file, relative to the spec.
+func (y *yamlParser) template(n *yaml.Node) *TemplateStaging {
+	t := &TemplateStaging{}
+	y.fields(n, "staging.template", []string{"path", "stack", "parameters"}, func(key string, v *yaml.Node) {
+		switch key {
+		case "path":
+			t.Path = y.str(v, "staging.template.path")
+		case "stack":
+			t.Stack = y.str(v, "staging.template.stack")
+		case "parameters":
+			if v.Kind != yaml.MappingNode {
+				y.add(v.Line, "staging.template.parameters", "must be a mapping of name: value")
+				return
+			}
+			t.Parameters = map[string]string{}
+			for i := 0; i+1 < len(v.Content); i += 2 {
+				k, val := v.Content[i], v.Content[i+1]
+				field := "staging.template.parameters." + k.Value
+				y.lines[field] = k.Line
+				if val.Kind != yaml.ScalarNode {
+					y.add(val.Line, field, "must be a string, not %s", kindName(val))
+					continue
+				}
+				t.Parameters[k.Value] = val.Value
+			}
+		}
+	})
+	if t.Path == "" {
+		return t
+	}
+	if y.readFile == nil {
+		y.add(n.Line, "staging.template", "a template file can only be read by the CLI or watch-git; send the spec as JSON with the template's body")
+		return t
+	}
+	name := t.Path
+	if !filepath.IsAbs(name) {
+		name = filepath.Join(y.dir, name)
+	}
+	data, err := y.readFile(name)
+	if err != nil {
+		y.add(n.Line, "staging.template.path", "%v", err)
+		return t
+	}
+	t.Body = string(data)
+	return t
 }
 
 // configJSON accepts a DistributionConfig file in JSON or YAML.
@@ -256,6 +338,12 @@ func (y *yamlParser) steps(n *yaml.Node, s *Spec) {
 					switch k {
 					case "percent":
 						w.Percent = y.percent(v, f+".percent")
+						// CloudFront's API takes the weight as a fraction (0.15
+						// is 15 %); a bare number under 1 is most likely one.
+						if raw := strings.TrimSpace(v.Value); w.Percent > 0 && w.Percent < 1 && !strings.HasSuffix(raw, "%") {
+							y.add(v.Line, f+".percent", "%s looks like a fraction: percent is a percentage, so %s means %s %% of viewers; write %g for %g %%, or %s%% if you do mean %s %%",
+								raw, raw, raw, w.Percent*100, w.Percent*100, raw, raw)
+						}
 					case "hold":
 						w.Hold = y.duration(v, f+".hold")
 					case "stickiness":

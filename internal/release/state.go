@@ -97,6 +97,9 @@ type State struct {
 	// which normalizes configs does not make the change look unapplied.
 	StagingBase   string `json:"stagingBase,omitempty"`
 	StagingResult string `json:"stagingResult,omitempty"`
+	// StackTraffic is what the policy of a staging stack routes, as this
+	// release deployed it (the routing of every step of such a release).
+	StackTraffic Traffic `json:"stackTraffic,omitzero"`
 
 	// Baseline is the metrics snapshot taken when the current weight step began.
 	Baseline *Snapshot `json:"baseline,omitempty"`
@@ -140,6 +143,10 @@ func (s *State) decision(step int) (Decision, bool) {
 	}
 	return Decision{}, false
 }
+
+// promoting reports whether the promotion call may have been made: from
+// then on a release can only finish as Promoted.
+func (s *State) promoting() bool { return s.PromoteBefore != nil || s.Promoted }
 
 // abortRequest returns the abort request, if any.
 func (s *State) abortRequest() (Decision, bool) {

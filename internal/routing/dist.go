@@ -44,6 +44,8 @@ type Dist struct {
 	// distribution shows its policy's id too (a reverse pointer); only a
 	// primary's counts.
 	PolicyID string
+	// Logging is the config's Logging when Enabled is true; nil otherwise.
+	Logging *Logging
 
 	Origins      map[string]*Origin
 	OriginGroups map[string]*OriginGroup
@@ -357,6 +359,12 @@ func durationOr(s *int32, def time.Duration) time.Duration {
 	return time.Duration(*s) * time.Second
 }
 
+// Logging is where a distribution's access logs go (its LoggingConfig).
+type Logging struct {
+	Bucket, Prefix string
+	IncludeCookies bool
+}
+
 // compileDist compiles one stored distribution. It fails as a whole: a
 // config with one bad part yields no Dist.
 func compileDist(rec *model.Distribution, revision int64, managed map[string]managedPolicy) (*Dist, error) {
@@ -374,6 +382,9 @@ func compileDist(rec *model.Distribution, revision int64, managed map[string]man
 		PolicyID:          cloudfront.Str(c.ContinuousDeploymentPolicyId),
 		Origins:           make(map[string]*Origin),
 		OriginGroups:      make(map[string]*OriginGroup),
+	}
+	if l := c.Logging; l != nil && cloudfront.IsTrue(l.Enabled) {
+		d.Logging = &Logging{Bucket: cloudfront.Str(l.Bucket), Prefix: cloudfront.Str(l.Prefix), IncludeCookies: cloudfront.IsTrue(l.IncludeCookies)}
 	}
 	if c.Aliases != nil {
 		for _, a := range c.Aliases.Items {

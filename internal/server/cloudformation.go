@@ -20,6 +20,10 @@ import (
 // the crash-recovery tests set it.
 const crashEnv = "STAGEFRONT_TEST_CFN_CRASH_AT"
 
+// stagingStackRegion is the region of the stacks that releases deploy
+// their staging from (the aws CLI's usual region for CloudFront).
+const stagingStackRegion = "us-east-1"
+
 // newStackManager returns the CloudFormation stack manager over the
 // control service.
 func newStackManager(svc *control.Service, strict bool, log *slog.Logger) *cfnstack.Manager {

@@ -34,6 +34,9 @@ type ReleaseWiring struct {
 	Logger      *slog.Logger
 	Clock       func() time.Time // nil: time.Now
 	Tick        time.Duration    // 0: 1s
+	// Stacks deploys the staging stacks of releases whose staging comes
+	// from a template; nil refuses such releases.
+	Stacks release.Stacks
 }
 
 // ReleaseRuntime is the release controller and its JSON API.
@@ -55,7 +58,7 @@ func NewReleaseRuntime(w ReleaseWiring) (*ReleaseRuntime, error) {
 	}
 	ctrl, err := release.New(release.Options{
 		CloudFront: client, Store: releaseStore{w.Store}, Metrics: metrics,
-		Clock: w.Clock, Logger: w.Logger, Tick: w.Tick,
+		Clock: w.Clock, Logger: w.Logger, Tick: w.Tick, Stacks: w.Stacks,
 	})
 	if err != nil {
 		return nil, err

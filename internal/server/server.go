@@ -29,6 +29,7 @@ import (
 	"github.com/stagefront/stagefront/internal/edge/origin"
 	"github.com/stagefront/stagefront/internal/fleet"
 	"github.com/stagefront/stagefront/internal/netlimit"
+	"github.com/stagefront/stagefront/internal/release"
 	"github.com/stagefront/stagefront/internal/store"
 )
 
@@ -248,7 +249,8 @@ func (p *process) addAPI(ctx context.Context, verifier *auth.Verifier) error {
 	if err != nil {
 		return err
 	}
-	releases, err := NewReleaseRuntime(ReleaseWiring{Store: p.store, APIAddr: f.APIAddr, Credentials: creds, Metrics: analysis, Logger: p.log})
+	releases, err := NewReleaseRuntime(ReleaseWiring{Store: p.store, APIAddr: f.APIAddr, Credentials: creds, Metrics: analysis, Logger: p.log,
+		Stacks: release.StackManager(stacks, stagingStackRegion)})
 	if err != nil {
 		return err
 	}

@@ -115,7 +115,10 @@ func wrap(logicalID string, err error) error {
 		return &HandlerError{Message: fmt.Sprintf("Properties validation failed for resource %s with message: %s", logicalID, pe.msg), Err: err}
 	}
 	var ce *cf.Error
-	if errors.As(err, &ce) {
+	if !errors.As(err, &ce) && control.IsUnavailable(err) {
+		ce = cf.ErrServiceUnavailable
+	}
+	if ce != nil {
 		code := "InvalidRequest"
 		switch {
 		case ce.Status == 404:

@@ -3,6 +3,7 @@ package cli
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -72,7 +73,7 @@ func (c *CLI) Start(ctx context.Context, file string) error {
 	}
 	rel, err := client.Start(ctx, spec)
 	if err != nil {
-		return err
+		return locate(spec, err)
 	}
 	if c.JSON {
 		return c.printJSON(rel)
@@ -80,6 +81,24 @@ func (c *CLI) Start(ctx context.Context, file string) error {
 	fmt.Fprintf(c.out(), "release %s started on %s (%s)\n", rel.Name, rel.PrimaryID, rel.Domain)
 	PrintRelease(c.out(), &release.Live{Release: rel, Now: rel.Updated}, false)
 	return nil
+}
+
+// locate puts the spec file's name and line on the problems the API found
+// in it (the API only knows field paths).
+func locate(spec *release.Spec, err error) error {
+	var ae *APIError
+	if !errors.As(err, &ae) || ae.Code != "InvalidSpec" {
+		return err
+	}
+	out := *ae
+	out.Problems = make([]string, len(ae.Problems))
+	for i, p := range ae.Problems {
+		out.Problems[i] = spec.Locate(p)
+	}
+	if len(out.Problems) == 1 {
+		out.Message = out.Problems[0]
+	}
+	return &out
 }
 
 // Status shows a release once, or redraws it until it ends (watch).

@@ -12,20 +12,8 @@ import (
 	"github.com/stagefront/stagefront/internal/release"
 )
 
-// StepLabel is "2/4 weight 15%" for a release.
-func StepLabel(r *release.Release) string {
-	n := len(r.Spec.Steps)
-	if n == 0 {
-		return "-"
-	}
-	i := min(r.State.Step, n-1)
-	st := r.Spec.Steps[i]
-	label := fmt.Sprintf("%d/%d %s", i+1, n, st.Kind)
-	if st.Kind == release.StepWeight {
-		label += fmt.Sprintf(" %g%%", st.Weight.Percent)
-	}
-	return label
-}
+// StepLabel is "2/4 weight 15%" for a release's current step.
+func StepLabel(r *release.Release) string { return r.Spec.StepLabel(r.State.Step) }
 
 // stepClock returns how long the current step has run and how long it
 // may run (0: open-ended, such as an approval without timeout).
