@@ -171,16 +171,16 @@ func TestStaleIfError(t *testing.T) {
 				}
 			}
 			clock.Advance(60 * time.Second) // beyond the window
-			for _, tc := range []struct {
+			for _, c := range []struct {
 				mode string
 				want int
 			}{{"503", http.StatusServiceUnavailable}, {"close", http.StatusBadGateway}, {"timeout", http.StatusGatewayTimeout}} {
-				mode.Store(tc.mode)
-				if r := h.get(d.domain, "/obj", nil); r.status != tc.want {
-					t.Errorf("origin %s beyond the window: %d %q, want %d", tc.mode, r.status, r.body, tc.want)
+				mode.Store(c.mode)
+				if r := h.get(d.domain, "/obj", nil); r.status != c.want {
+					t.Errorf("origin %s beyond the window: %d %q, want %d", c.mode, r.status, r.body, c.want)
 				}
-				// The origin's 503 is itself cached for the error caching
-				// minimum TTL (10 s by default): let it expire.
+				// The error is itself cached for the error caching minimum
+				// TTL (10 s by default): let it expire before the next case.
 				clock.Advance(11 * time.Second)
 			}
 			mode.Store("ok")
