@@ -8,6 +8,8 @@ import (
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
 )
 
 // TestStaleWhileRevalidate: after expiry, within stale-while-revalidate,
@@ -119,8 +121,9 @@ func TestRevalidateNotModified(t *testing.T) {
 	}
 }
 
-// TestStaleIfError: within stale-if-error an origin 503 or a connection the
-// origin closes gets the stale object; beyond the window, the error.
+// TestStaleIfError: within stale-if-error an origin 503, a connection the
+// origin closes or an origin timeout gets the stale object; beyond the
+// window, the error.
 func TestStaleIfError(t *testing.T) {
 	for _, engine := range engines {
 		t.Run(engine, func(t *testing.T) {
@@ -134,6 +137,11 @@ func TestStaleIfError(t *testing.T) {
 				case "503":
 					w.WriteHeader(http.StatusServiceUnavailable)
 					io.WriteString(w, "down")
+				case "timeout":
+					select {
+					case <-r.Context().Done():
+					case <-time.After(5 * time.Second):
+					}
 				case "close":
 					conn, _, err := http.NewResponseController(w).Hijack()
 					if err == nil {
@@ -144,12 +152,14 @@ func TestStaleIfError(t *testing.T) {
 					io.WriteString(w, "good")
 				}
 			})
-			d := h.createDistribution(customOriginConfig("sie", o.host, "", cachingOptimized))
+			cfg := customOriginConfig("sie", o.host, "", cachingOptimized)
+			cfg.Origins.Items[0].CustomOriginConfig.OriginReadTimeout = aws.Int32(1)
+			d := h.createDistribution(cfg)
 			h.waitServed()
 
 			h.get(d.domain, "/obj", nil)
 			clock.Advance(30 * time.Second)
-			for _, m := range []string{"503", "close"} {
+			for _, m := range []string{"503", "close", "timeout"} {
 				mode.Store(m)
 				before := o.hits.Load()
 				r := h.get(d.domain, "/obj", nil)
@@ -161,11 +171,17 @@ func TestStaleIfError(t *testing.T) {
 				}
 			}
 			clock.Advance(60 * time.Second) // beyond the window
-			for m, want := range map[string]int{"503": http.StatusServiceUnavailable, "close": http.StatusBadGateway} {
-				mode.Store(m)
-				if r := h.get(d.domain, "/obj", nil); r.status != want {
-					t.Errorf("origin %s beyond the window: %d %q, want %d", m, r.status, r.body, want)
+			for _, tc := range []struct {
+				mode string
+				want int
+			}{{"503", http.StatusServiceUnavailable}, {"close", http.StatusBadGateway}, {"timeout", http.StatusGatewayTimeout}} {
+				mode.Store(tc.mode)
+				if r := h.get(d.domain, "/obj", nil); r.status != tc.want {
+					t.Errorf("origin %s beyond the window: %d %q, want %d", tc.mode, r.status, r.body, tc.want)
 				}
+				// The origin's 503 is itself cached for the error caching
+				// minimum TTL (10 s by default): let it expire.
+				clock.Advance(11 * time.Second)
 			}
 			mode.Store("ok")
 			if r := h.get(d.domain, "/obj", nil); r.status != 200 || r.header.Get("X-Cache") != "Miss from stagefront" {

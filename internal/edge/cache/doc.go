@@ -29,6 +29,12 @@
 //     marked uncacheable for a while (hit-for-miss) so that its requests
 //     stop queueing behind one another. Entry.Private carries header
 //     fields (an origin's Set-Cookie) that only the fetching request gets.
+//   - Stale entries. An entry is kept past its expiry for its
+//     stale-while-revalidate and stale-if-error windows (StaleWindows) and,
+//     when it has a validator, for a revalidation. GetOrFetch hands one out
+//     at once while a background flight refreshes it, or in place of an
+//     origin failure; a fetch sees it through StaleEntry to revalidate it.
+//     Fresh-hit lookups (GetBuilt) only ever return fresh entries.
 //   - Invalidation. Purge removes entries by identity and path, with
 //     PathMatcher implementing CloudFront's exact and trailing-"*" paths. An
 //     epoch makes sure a fetch in flight during a Purge cannot store stale

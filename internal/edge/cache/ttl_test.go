@@ -106,3 +106,34 @@ func TestLegacyTTLPolicy(t *testing.T) {
 		t.Errorf("LegacyTTLPolicy = %+v; want %+v", got, want)
 	}
 }
+
+func TestStaleWindows(t *testing.T) {
+	optimized := TTLPolicy{Min: time.Second, Default: 86400 * time.Second, Max: 31536000 * time.Second}
+	smallMax := TTLPolicy{Max: 20 * time.Second}
+	tests := []struct {
+		name         string
+		policy       TTLPolicy
+		cacheControl string
+		wantSWR      time.Duration
+		wantSIE      time.Duration
+	}{
+		{"none", optimized, "max-age=60", 0, 0},
+		{"both", optimized, "max-age=1, stale-while-revalidate=30, stale-if-error=60", 30 * time.Second, 60 * time.Second},
+		{"case and spaces", optimized, "Max-Age=1 , STALE-WHILE-REVALIDATE = 5", 5 * time.Second, 0},
+		{"bounded by MaxTTL", smallMax, "max-age=1, stale-while-revalidate=30, stale-if-error=86400", 20 * time.Second, 20 * time.Second},
+		{"malformed is absent", optimized, "stale-while-revalidate=-3, stale-if-error=1x", 0, 0},
+		{"first value wins", optimized, "stale-if-error=7, stale-if-error=9", 0, 7 * time.Second},
+		{"must-revalidate forbids stale", optimized, "max-age=1, must-revalidate, stale-if-error=60", 0, 0},
+		{"proxy-revalidate forbids stale", optimized, "max-age=1, proxy-revalidate, stale-while-revalidate=60", 0, 0},
+		{"no-cache forbids stale", optimized, "no-cache, stale-while-revalidate=60", 0, 0},
+		{"caching disabled", TTLPolicy{}, "max-age=1, stale-while-revalidate=60", 0, 0},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			swr, sie := StaleWindows(tt.policy, http.Header{"Cache-Control": {tt.cacheControl}})
+			if swr != tt.wantSWR || sie != tt.wantSIE {
+				t.Errorf("StaleWindows(%q) = %v, %v; want %v, %v", tt.cacheControl, swr, sie, tt.wantSWR, tt.wantSIE)
+			}
+		})
+	}
+}
