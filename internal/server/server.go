@@ -25,6 +25,7 @@ import (
 	"github.com/stagefront/stagefront/internal/cloudfront"
 	"github.com/stagefront/stagefront/internal/control"
 	"github.com/stagefront/stagefront/internal/edge"
+	"github.com/stagefront/stagefront/internal/edge/accesslog"
 	"github.com/stagefront/stagefront/internal/edge/follow"
 	"github.com/stagefront/stagefront/internal/edge/origin"
 	"github.com/stagefront/stagefront/internal/fleet"
@@ -50,6 +51,9 @@ type Config struct {
 	S3Endpoint   string
 	DebugHeader  bool
 	CacheBytes   int64
+	// AccessLogDir receives the access logs of distributions whose
+	// Logging is enabled ("": none are written).
+	AccessLogDir string
 	Store        StoreConfig
 	NodeName     string
 	LeaseTTL     time.Duration
@@ -347,17 +351,39 @@ func newEdge(ctx context.Context, f Config, reg prometheus.Registerer, log *slog
 	if err != nil {
 		return nil, nil, fmt.Errorf("origin fetcher: %w", err)
 	}
-	viewer, err := edge.New(edge.Options{
+	var alog *accesslog.Writer
+	if f.AccessLogDir != "" {
+		if alog, err = accesslog.New(accesslog.Config{Dir: f.AccessLogDir, Logger: log, Registry: reg}); err != nil {
+			fetcher.Close()
+			return nil, nil, err
+		}
+	}
+	eopts := edge.Options{
 		Fetcher: fetcher, Logger: log, Registry: reg,
 		CacheBytes: f.CacheBytes, DebugHeader: f.DebugHeader, HTTPS: f.TLSCert != "",
 		Viewer: edge.ViewerLimits{ReadHeaderTimeout: f.Limits.ReadHeaderTimeout, ReadTimeout: f.Limits.EdgeReadTimeout,
 			IdleTimeout: f.Limits.IdleTimeout, MaxConns: f.Limits.EdgeMaxConns, MaxConnsPerIP: f.Limits.EdgeMaxConnsPerIP},
-	})
+	}
+	if alog != nil {
+		eopts.AccessLog = alog
+	}
+	viewer, err := edge.New(eopts)
 	if err != nil {
 		fetcher.Close()
+		if alog != nil {
+			_ = alog.Close()
+		}
 		return nil, nil, err
 	}
-	return viewer, func() { viewer.Close(); fetcher.Close() }, nil
+	return viewer, func() {
+		viewer.Close()
+		fetcher.Close()
+		if alog != nil {
+			if err := alog.Close(); err != nil {
+				log.Error("access log", "err", err)
+			}
+		}
+	}, nil
 }
 
 type namedServer struct {
