@@ -323,5 +323,38 @@ jq '.CallerReference="oai-bad" | .Origins.Items[0].S3OriginConfig.OriginAccessId
 expect_err "24 unknown OAI" InvalidOriginAccessIdentity $CF create-distribution --distribution-config file://oaibad.json
 expect_err "24 OAI in use" CloudFrontOriginAccessIdentityInUse $CF delete-cloud-front-origin-access-identity --id "$OAI" --if-match "$(jq -r .ETag oai.json)"
 
+# 25 boto3 on the resource operations: shapes parse, errors map to boto3's modeled exceptions
+check "25 boto3 reads policies, keys, key groups and OAIs" python3 -c "
+import boto3
+c = boto3.client('cloudfront', endpoint_url='$EP')
+cp = c.get_cache_policy(Id='$CP')
+assert cp['CachePolicy']['CachePolicyConfig']['DefaultTTL'] == 120, cp
+assert c.get_cache_policy_config(Id='$CP')['ETag'] == cp['ETag']
+assert c.list_cache_policies(Type='custom')['CachePolicyList']['Quantity'] == 1
+assert c.list_origin_request_policies(Type='managed')['OriginRequestPolicyList']['Quantity'] > 0
+assert c.list_response_headers_policies(Type='managed')['ResponseHeadersPolicyList']['Quantity'] > 0
+assert c.list_distributions_by_cache_policy_id(CachePolicyId='$CP')['DistributionIdList']['Items'] == ['$CPD']
+pk = c.get_public_key(Id='$KID')['PublicKey']
+assert pk['PublicKeyConfig']['EncodedKey'].strip() == open('sign.pub').read().strip()
+assert c.list_public_keys()['PublicKeyList']['Quantity'] == 1
+assert c.get_key_group(Id='$KG')['KeyGroup']['KeyGroupConfig']['Items'] == ['$KID']
+assert c.list_key_groups()['KeyGroupList']['Quantity'] == 1
+assert c.list_distributions_by_key_group(KeyGroupId='$KG')['DistributionIdList']['Items'] == ['$SD']
+o = c.get_cloud_front_origin_access_identity(Id='$OAI')['CloudFrontOriginAccessIdentity']
+assert len(o['S3CanonicalUserId']) == 96, o
+try:
+    c.get_cache_policy(Id='00000000-0000-0000-0000-000000000000'); raise SystemExit('no error')
+except c.exceptions.NoSuchCachePolicy:
+    pass
+try:
+    c.get_public_key(Id='KNOTAKEY000000'); raise SystemExit('no error')
+except c.exceptions.NoSuchPublicKey:
+    pass
+try:
+    c.delete_cloud_front_origin_access_identity(Id='$OAI', IfMatch='$(jq -r .ETag oai.json)'); raise SystemExit('no error')
+except c.exceptions.CloudFrontOriginAccessIdentityInUse:
+    pass
+"
+
 echo "cli-acceptance: $PASS passed, $FAIL failed"
 if [ "$FAIL" -ne 0 ]; then echo "--- server log"; tail -50 "$WORK/server.log"; exit 1; fi
