@@ -127,7 +127,13 @@ func (w *discardWriter) Write(p []byte) (int, error) { w.n += len(p); return len
 // benchOrigin serves a cacheable 1 KiB HTML object; plain is a
 // CachingOptimized distribution in front of it.
 func benchOrigin(b *testing.B) (h *harness, o *testOrigin, plain dist) {
-	h = newHarness(b, harnessOptions{tables: true})
+	return benchOriginWith(b, harnessOptions{tables: true})
+}
+
+// benchOriginWith is benchOrigin on a harness built with opts (a benchmark
+// that creates resources through the API needs the store-backed harness).
+func benchOriginWith(b *testing.B, opts harnessOptions) (h *harness, o *testOrigin, plain dist) {
+	h = newHarness(b, opts)
 	body := strings.Repeat("<p>stagefront</p>\n", 57)[:1024]
 	o = h.newTestOrigin("bench.origin.test", func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "text/html; charset=utf-8")

@@ -215,7 +215,8 @@ func TestKeyGroupUpdateReachesEdge(t *testing.T) {
 // and, in "ratio", the same number of unprotected hits right after in the
 // same run: signed/unsigned-throughput is the ratio of their hits/s.
 func BenchmarkSignedHit(b *testing.B) {
-	h, o, _ := benchOrigin(b)
+	// Key groups and public keys are created through the API: store-backed.
+	h, o, _ := benchOriginWith(b, harnessOptions{})
 	p := newPrivateDist(h, "bench-signed", o.host)
 	// The same behavior without the restriction.
 	plain := h.createDistribution(withOriginRequestPolicy(customOriginConfig("bench-unsigned", o.host, "", cachingOptimized), orpAllViewer))
