@@ -61,16 +61,22 @@ fuzz_all() {
   done)
 }
 
+# Every benchmark once (1 iteration): a benchmark that no longer runs is
+# caught here, not when someone next measures.
+benchmarks_once() {
+  go test -count=1 -run '^$' -bench . -benchtime 1x ./...
+}
+
 acceptance() {
   bash scripts/cli-acceptance.sh
   bash scripts/quickstart.sh
 }
 
-echo "== go vet + staticcheck, go test, fuzz (short), acceptance: in parallel ($(elapsed))"
+echo "== go vet + staticcheck, go test, fuzz (short) + benchmarks once, acceptance: in parallel ($(elapsed))"
 names=(lint test fuzz acceptance)
 ( lint ) >"$LOGS/lint" 2>&1 & pids=($!)
 ( go test -count=1 ./... ) >"$LOGS/test" 2>&1 & pids+=($!)
-( fuzz_all ) >"$LOGS/fuzz" 2>&1 & pids+=($!)
+( fuzz_all && benchmarks_once ) >"$LOGS/fuzz" 2>&1 & pids+=($!)
 ( acceptance ) >"$LOGS/acceptance" 2>&1 & pids+=($!)
 failed=()
 for i in "${!pids[@]}"; do
