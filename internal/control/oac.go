@@ -126,16 +126,12 @@ func (s *Service) DeleteOAC(ctx context.Context, id, ifMatch string) error {
 	if err := checkIfMatch(ifMatch, cur.etag(id)); err != nil {
 		return err
 	}
-	dists, err := listRecords[model.Distribution](ctx, s, model.DistributionPrefix)
+	user, err := s.distributionWithOrigin(ctx, func(o cf.Origin) bool { return cf.Str(o.OriginAccessControlId) == id })
 	if err != nil {
 		return err
 	}
-	for _, d := range dists {
-		for _, o := range d.rec.Config.Origins.Items {
-			if cf.Str(o.OriginAccessControlId) == id {
-				return cf.ErrOriginAccessControlInUse.WithMessage("The origin access control %s is used by distribution %s.", id, d.rec.ID)
-			}
-		}
+	if user != "" {
+		return cf.ErrOriginAccessControlInUse.WithMessage("The origin access control %s is used by distribution %s.", id, user)
 	}
 	_, err = s.txn(ctx, []store.Cond{{Key: model.OACKey(id), ModRevision: cur.rev}},
 		[]store.Op{{Key: model.OACKey(id), Delete: true}, {Key: model.OACNameKey(cf.Str(cur.rec.Config.Name)), Delete: true}})
@@ -164,4 +160,25 @@ func (s *Service) ListOACs(ctx context.Context, marker string, maxItems int) (*c
 		})
 	}
 	return list, nil
+}
+
+// distributionWithOrigin returns the id of a distribution with an origin
+// for which uses is true, or "" when none has one: the in-use check of the
+// resources an origin can name (origin access controls and identities).
+func (s *Service) distributionWithOrigin(ctx context.Context, uses func(cf.Origin) bool) (string, error) {
+	dists, err := listRecords[model.Distribution](ctx, s, model.DistributionPrefix)
+	if err != nil {
+		return "", err
+	}
+	for _, d := range dists {
+		if d.rec.Config == nil || d.rec.Config.Origins == nil {
+			continue
+		}
+		for _, o := range d.rec.Config.Origins.Items {
+			if uses(o) {
+				return d.rec.ID, nil
+			}
+		}
+	}
+	return "", nil
 }

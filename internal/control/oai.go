@@ -147,19 +147,14 @@ func (s *Service) DeleteOAI(ctx context.Context, id, ifMatch string) error {
 	if err := checkIfMatch(ifMatch, cur.etag(id)); err != nil {
 		return err
 	}
-	dists, err := listRecords[model.Distribution](ctx, s, model.DistributionPrefix)
+	user, err := s.distributionWithOrigin(ctx, func(o cf.Origin) bool {
+		return o.S3OriginConfig != nil && cf.Str(o.S3OriginConfig.OriginAccessIdentity) == cf.OAIPathPrefix+id
+	})
 	if err != nil {
 		return err
 	}
-	for _, d := range dists {
-		if d.rec.Config == nil || d.rec.Config.Origins == nil {
-			continue
-		}
-		for _, o := range d.rec.Config.Origins.Items {
-			if o.S3OriginConfig != nil && cf.Str(o.S3OriginConfig.OriginAccessIdentity) == cf.OAIPathPrefix+id {
-				return cf.ErrOAIInUse.WithMessage("The origin access identity %s is used by distribution %s.", id, d.rec.ID)
-			}
-		}
+	if user != "" {
+		return cf.ErrOAIInUse.WithMessage("The origin access identity %s is used by distribution %s.", id, user)
 	}
 	_, err = s.txn(ctx, []store.Cond{{Key: model.OAIPrefix + id, ModRevision: cur.rev}}, []store.Op{
 		{Key: model.OAIPrefix + id, Delete: true},
