@@ -34,7 +34,7 @@ type Member struct {
 	// ShieldAddr is where the other edges reach this edge's Origin Shield
 	// listener (host:port); "" when it runs none.
 	ShieldAddr string `json:"shield_addr,omitempty"`
-	Revision int64  `json:"revision"`
+	Revision   int64  `json:"revision"`
 	// Failing is model.Watermark.Failing of this edge.
 	Failing map[string]int64 `json:"failing,omitempty"`
 	Updated time.Time        `json:"updated"`
