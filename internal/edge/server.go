@@ -52,6 +52,11 @@ type Options struct {
 	// distribution whose Logging is enabled, and every response carries
 	// its request id in X-Amz-Cf-Id (accesslog.go).
 	AccessLog AccessLogger
+	// Shield, when set, runs Origin Shield in a fleet: cache fills for
+	// origins with OriginShield enabled go through the member rendezvous
+	// hashing picks for the object (shield.go), and ShieldHandler answers
+	// the other members' requests.
+	Shield *ShieldOptions
 }
 
 // ViewerLimits bound viewer connections. Zero values take the defaults.
@@ -85,6 +90,7 @@ type Server struct {
 	metrics *metrics
 	opts    Options
 	tlsWarn *tlsWarner
+	shield  *shieldState // nil: no Origin Shield
 
 	live        atomic.Pointer[liveTable]
 	cookieBufs  sync.Pool
@@ -147,6 +153,12 @@ func New(opts Options) (*Server, error) {
 	s := &Server{
 		fetcher: opts.Fetcher, cache: c, log: opts.Logger, metrics: m, opts: opts, tlsWarn: tlsWarn,
 		realClock: realClock,
+	}
+	if opts.Shield != nil {
+		if s.shield, err = newShieldState(opts.Shield, opts.Registry); err != nil {
+			c.Close()
+			return nil, err
+		}
 	}
 	s.cookieBufs.New = func() any { b := make([]byte, 0, 160); return &b }
 	return s, nil
@@ -445,6 +457,9 @@ var (
 // cache key holds the encoding served (see buildCacheKey), so every
 // request that shares the entry is served the same encoding.
 func (s *Server) fetchEntry(ctx context.Context, v viewer, lt *liveTable, d *routing.Dist, b *routing.Behavior, up *upstream, path string) (*cache.Entry, error) {
+	if e, handled, err := s.fetchViaShield(ctx, v, lt, d, b, up, path); handled {
+		return e, err
+	}
 	resp, err := s.fetch(ctx, v, lt, b, up, path, http.MethodGet, false)
 	if err != nil {
 		return nil, err
