@@ -116,13 +116,9 @@ func (v *netViewer) Host() string {
 	return v.r.Host
 }
 
-// redirect writes a redirect to url, as http.Redirect does.
+// redirect writes a redirect to url, which is absolute, as http.Redirect
+// does: for an absolute URL, http.Redirect reads only the request's
+// method (whether to write a body), so any engine's viewer will do.
 func redirect(w http.ResponseWriter, v viewer, url string, code int) {
-	r, ok := v.(*netViewer)
-	if ok {
-		http.Redirect(w, r.r, url, code)
-		return
-	}
-	// url is absolute: http.Redirect reads only the method.
 	http.Redirect(w, &http.Request{Method: v.Method()}, url, code)
 }
