@@ -52,6 +52,11 @@ type Options struct {
 	// distribution whose Logging is enabled, and every response carries
 	// its request id in X-Amz-Cf-Id (accesslog.go).
 	AccessLog AccessLogger
+	// Shield, when set, runs Origin Shield in a fleet: cache fills for
+	// origins with OriginShield enabled go through the member rendezvous
+	// hashing picks for the object (shield.go), and ShieldHandler answers
+	// the other members' requests.
+	Shield *ShieldOptions
 }
 
 // ViewerLimits bound viewer connections. Zero values take the defaults.
@@ -85,6 +90,7 @@ type Server struct {
 	metrics *metrics
 	opts    Options
 	tlsWarn *tlsWarner
+	shield  *shieldState // nil: no Origin Shield
 
 	live        atomic.Pointer[liveTable]
 	cookieBufs  sync.Pool
@@ -126,7 +132,11 @@ func New(opts Options) (*Server, error) {
 	if opts.Registry == nil {
 		opts.Registry = prometheus.NewRegistry()
 	}
-	c, err := cache.New(cache.Config{MaxBytes: opts.CacheBytes, Now: opts.Clock})
+	cacheCfg := cache.Config{MaxBytes: opts.CacheBytes, Now: opts.Clock}
+	if realClock {
+		cacheCfg.Now = nil // the real clock, and a coarse one for the store's bookkeeping
+	}
+	c, err := cache.New(cacheCfg)
 	if err != nil {
 		return nil, fmt.Errorf("edge cache: %w", err)
 	}
@@ -143,6 +153,12 @@ func New(opts Options) (*Server, error) {
 	s := &Server{
 		fetcher: opts.Fetcher, cache: c, log: opts.Logger, metrics: m, opts: opts, tlsWarn: tlsWarn,
 		realClock: realClock,
+	}
+	if opts.Shield != nil {
+		if s.shield, err = newShieldState(opts.Shield, opts.Registry); err != nil {
+			c.Close()
+			return nil, err
+		}
 	}
 	s.cookieBufs.New = func() any { b := make([]byte, 0, 160); return &b }
 	return s, nil
@@ -283,6 +299,7 @@ func (s *Server) respond(x *exchange, v viewer, lt *liveTable, d *routing.Dist, 
 	method := v.Method()
 	cacheable := (method == http.MethodGet || method == http.MethodHead) && b.CachedMethods.Has(method) && b.TTL.Max > 0
 	if !cacheable {
+		path = ownPath(v, path)
 		s.proxy(w, v, lt, d, b, up, path)
 		return
 	}
@@ -292,7 +309,8 @@ func (s *Server) respond(x *exchange, v viewer, lt *liveTable, d *routing.Dist, 
 	if !hit {
 		// A miss: only now build the key to keep and the fetch closure.
 		// The fetch may outlive this request (when the viewer goes away),
-		// so it gets a view of its own.
+		// so it gets a view of its own, and the path its own copy.
+		path = ownPath(v, path)
 		var err error
 		fetchWith := func(fv viewer) cache.FetchFunc {
 			return func(ctx context.Context) (*cache.Entry, error) {
@@ -352,6 +370,19 @@ func (s *Server) respond(x *exchange, v viewer, lt *liveTable, d *routing.Dist, 
 		return
 	}
 	s.writeBody(w, v, lt, d, b, entry.Status, entry.Body)
+}
+
+// ownPath owns v's strings (see viewer) and returns path, which the
+// request's path may alias, as a string of its own.
+func ownPath(v viewer, path string) string {
+	aliased := v.EscapedPath()
+	if !v.own() {
+		return path
+	}
+	if path == aliased {
+		return v.EscapedPath()
+	}
+	return strings.Clone(path)
 }
 
 // cachedWriter is implemented by the response writer of an engine that
@@ -421,6 +452,9 @@ var (
 // cache key holds the encoding served (see buildCacheKey), so every
 // request that shares the entry is served the same encoding.
 func (s *Server) fetchEntry(ctx context.Context, v viewer, lt *liveTable, d *routing.Dist, b *routing.Behavior, up *upstream, path string) (*cache.Entry, error) {
+	if e, handled, err := s.fetchViaShield(ctx, v, lt, d, b, up, path); handled {
+		return e, err
+	}
 	resp, err := s.fetch(ctx, v, lt, b, up, path, http.MethodGet, false)
 	if err != nil {
 		return nil, err
@@ -687,6 +721,7 @@ type customPage struct {
 // kept under its own Cache-Control and that behavior's TTLs, so a run of
 // errors costs one page fetch, not one each. Only a 200 page is used.
 func (s *Server) errorPageFromOrigin(v viewer, lt *liveTable, d *routing.Dist, er *routing.ErrorResponse) (customPage, int, bool) {
+	v.own() // the page's fetch may keep the request's strings
 	path := er.ResponsePagePath
 	b := d.Behavior(path)
 	if b.Origin == nil {
