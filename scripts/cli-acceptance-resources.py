@@ -15,6 +15,8 @@ import json
 import sys
 
 import boto3
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import ec
 
 ENDPOINT, PRIMARY, PUBLIC_KEY = sys.argv[1], sys.argv[2], sys.argv[3]
 cf = boto3.client("cloudfront", endpoint_url=ENDPOINT)
@@ -111,6 +113,20 @@ expect_error("public key: update with a stale ETag", "PreconditionFailed", cf.up
 ketag = out["ETag"]
 expect_error("public key: the key cannot change", "CannotChangeImmutablePublicKeyFields", cf.update_public_key,
              Id=kid, IfMatch=ketag, PublicKeyConfig=dict(key_config, EncodedKey=key_config["EncodedKey"].replace("A", "B", 1)))
+
+# ECDSA P-256 keys are taken too (RSA 2048 or ECDSA 256, as CloudFront
+# documents); other curves are refused.
+def ec_public_pem(curve):
+    key = ec.generate_private_key(curve)
+    return key.public_key().public_bytes(serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo).decode()
+
+
+ec_config = {"CallerReference": "w-ec-key", "Name": "w-ec-key", "EncodedKey": ec_public_pem(ec.SECP256R1())}
+out = cf.create_public_key(PublicKeyConfig=ec_config)
+check("public key: an ECDSA P-256 key", out["PublicKey"]["PublicKeyConfig"]["EncodedKey"] == ec_config["EncodedKey"])
+cf.delete_public_key(Id=out["PublicKey"]["Id"], IfMatch=out["ETag"])
+expect_error("public key: an ECDSA P-384 key", "InvalidArgument", cf.create_public_key,
+             PublicKeyConfig=dict(ec_config, CallerReference="w-p384", EncodedKey=ec_public_pem(ec.SECP384R1())))
 
 group_config = {"Name": "w-group", "Items": [kid]}
 out = cf.create_key_group(KeyGroupConfig=group_config)
