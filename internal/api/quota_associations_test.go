@@ -64,26 +64,11 @@ func TestDistributionsPerResourceQuotasSDK(t *testing.T) {
 	e.createDistribution(all)
 
 	typed := map[string]func(error) bool{
-		"TooManyDistributionsAssociatedToCachePolicy": func(err error) bool {
-			var x *types.TooManyDistributionsAssociatedToCachePolicy
-			return errors.As(err, &x)
-		},
-		"TooManyDistributionsAssociatedToOriginRequestPolicy": func(err error) bool {
-			var x *types.TooManyDistributionsAssociatedToOriginRequestPolicy
-			return errors.As(err, &x)
-		},
-		"TooManyDistributionsAssociatedToResponseHeadersPolicy": func(err error) bool {
-			var x *types.TooManyDistributionsAssociatedToResponseHeadersPolicy
-			return errors.As(err, &x)
-		},
-		"TooManyDistributionsAssociatedToKeyGroup": func(err error) bool {
-			var x *types.TooManyDistributionsAssociatedToKeyGroup
-			return errors.As(err, &x)
-		},
-		"TooManyDistributionsAssociatedToOriginAccessControl": func(err error) bool {
-			var x *types.TooManyDistributionsAssociatedToOriginAccessControl
-			return errors.As(err, &x)
-		},
+		"TooManyDistributionsAssociatedToCachePolicy":           isError[*types.TooManyDistributionsAssociatedToCachePolicy],
+		"TooManyDistributionsAssociatedToOriginRequestPolicy":   isError[*types.TooManyDistributionsAssociatedToOriginRequestPolicy],
+		"TooManyDistributionsAssociatedToResponseHeadersPolicy": isError[*types.TooManyDistributionsAssociatedToResponseHeadersPolicy],
+		"TooManyDistributionsAssociatedToKeyGroup":              isError[*types.TooManyDistributionsAssociatedToKeyGroup],
+		"TooManyDistributionsAssociatedToOriginAccessControl":   isError[*types.TooManyDistributionsAssociatedToOriginAccessControl],
 	}
 	for code, use := range uses {
 		cfg := distConfig("q-" + code)
@@ -97,4 +82,10 @@ func TestDistributionsPerResourceQuotasSDK(t *testing.T) {
 			t.Errorf("%s: message %v does not say the quota", code, err)
 		}
 	}
+}
+
+// isError reports whether err is (or wraps) the SDK's typed error T.
+func isError[T error](err error) bool {
+	var target T
+	return errors.As(err, &target)
 }

@@ -6,12 +6,10 @@ import (
 	"crypto/x509"
 	"encoding/pem"
 	"fmt"
-	"path/filepath"
 	"testing"
 
 	cf "github.com/stagefront/stagefront/internal/cloudfront"
 	"github.com/stagefront/stagefront/internal/control"
-	"github.com/stagefront/stagefront/internal/store/bolt"
 )
 
 // TestDistributionsPerResourceQuotas: with each quota on how many
@@ -22,15 +20,10 @@ import (
 // updated, and one letting go of it frees a place.
 func TestDistributionsPerResourceQuotas(t *testing.T) {
 	t.Parallel()
-	st, err := bolt.Open(filepath.Join(t.TempDir(), "stagefront.db"), bolt.Options{})
-	if err != nil {
-		t.Fatalf("bolt.Open: %v", err)
-	}
-	t.Cleanup(func() { _ = st.Close() })
 	q := cf.DefaultQuotas()
 	q.DistributionsPerCachePolicy, q.DistributionsPerOriginRequestPolicy, q.DistributionsPerResponseHeadersPolicy = 2, 2, 2
 	q.DistributionsPerKeyGroup, q.DistributionsPerOriginAccessControl = 2, 2
-	e := &cdEnv{t: t, ctx: t.Context(), st: st, svc: control.New(st, control.Options{DomainSuffix: "cdn.test", Quotas: &q})}
+	e := newCDEnvWith(t, control.Options{Quotas: &q})
 
 	cp, _, err := e.svc.CreateCachePolicy(e.ctx, cachePolicy("quota-cp"))
 	if err != nil {
@@ -131,14 +124,9 @@ func TestDistributionsPerResourceQuotas(t *testing.T) {
 // are not bounded.
 func TestDistributionsPerResourceQuotaSkipsManaged(t *testing.T) {
 	t.Parallel()
-	st, err := bolt.Open(filepath.Join(t.TempDir(), "stagefront.db"), bolt.Options{})
-	if err != nil {
-		t.Fatalf("bolt.Open: %v", err)
-	}
-	t.Cleanup(func() { _ = st.Close() })
 	q := cf.DefaultQuotas()
 	q.DistributionsPerCachePolicy = 1
-	e := &cdEnv{t: t, ctx: t.Context(), st: st, svc: control.New(st, control.Options{DomainSuffix: "cdn.test", Quotas: &q})}
+	e := newCDEnvWith(t, control.Options{Quotas: &q})
 	for i := range 3 {
 		e.create(distConfig(fmt.Sprintf("managed-%d", i), false)) // CachingDisabled, a managed policy
 	}
