@@ -369,3 +369,15 @@ func TestPlanStackEnd(t *testing.T) {
 		t.Errorf("after RestoreStack: restored %v events %v", next.StackRestored, next.Events)
 	}
 }
+
+func TestChangeSetName(t *testing.T) {
+	for in, want := range map[string]string{
+		"site-2.0.0":             "stagefront-release-site-2-0-0",
+		"a_b/c":                  "stagefront-release-a-b-c",
+		strings.Repeat("x", 200): "stagefront-release-" + strings.Repeat("x", 128-len("stagefront-release-")),
+	} {
+		if got := changeSetName("stagefront-release-", in); got != want {
+			t.Errorf("changeSetName(%q) = %q, want %q", in, got, want)
+		}
+	}
+}

@@ -82,7 +82,7 @@ func (d *stackManager) DeployStaging(ctx context.Context, release string, t Temp
 	case err != nil:
 		return nil, fmt.Errorf("describe stack %s: %w", t.Stack, err)
 	default:
-		if s, err = d.revertDrift(ctx, "stagefront-release-"+release, in, existing[0]); err != nil {
+		if s, err = d.revertDrift(ctx, changeSetName("stagefront-release-", release), in, existing[0]); err != nil {
 			return nil, err
 		}
 	}
@@ -144,8 +144,21 @@ func (d *stackManager) RestoreStack(ctx context.Context, release string, t Templ
 	for _, k := range keys {
 		in.Parameters = append(in.Parameters, stack.ParamInput{Key: k, UsePrevious: true})
 	}
-	_, err = d.revertDrift(ctx, "stagefront-restore-"+release, in, s)
+	_, err = d.revertDrift(ctx, changeSetName("stagefront-restore-", release), in, s)
 	return err
+}
+
+// changeSetName makes a change set name of prefix and a release name:
+// CloudFormation allows [a-zA-Z][-a-zA-Z0-9]* up to 128 characters, and
+// release names have dots (site-2.0.0), so anything else becomes "-".
+func changeSetName(prefix, release string) string {
+	b := []byte(prefix + release)
+	for i, c := range b {
+		if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '-') {
+			b[i] = '-'
+		}
+	}
+	return string(b[:min(len(b), 128)])
 }
 
 func isNoStack(err error) bool {
