@@ -213,3 +213,73 @@ func TestReleaseWatchGitArticleLoop(t *testing.T) {
 		t.Errorf("the watcher saw %d promotions, want 2", n)
 	}
 }
+
+// TestReleaseStartTemplateCLI sends specs with a `staging: template:` block
+// through `stagefront release start` and the release HTTP API: the stack's
+// region is AWS_REGION when the spec names none, --region over that, and a
+// bad region is refused with its line.
+func TestReleaseStartTemplateCLI(t *testing.T) {
+	s3 := s3Origin(t)
+	s := startStackWith(t, t.TempDir(), &fakeClock{now: time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)},
+		harnessOptions{S3Endpoint: s3.URL, CloudFormation: true})
+	ctx := s.ctx()
+	primaryBody, err := os.ReadFile(seedTemplate("primary.yml"))
+	testutil.Must(t, err)
+	primaryStack, err := s.stacks.CreateStack(ctx, cfnstack.Input{Region: release.DefaultStackRegion, StackName: "primary",
+		TemplateBody: string(primaryBody), Parameters: []cfnstack.ParamInput{{Key: "BucketName", Value: "site"}}})
+	testutil.Must(t, err)
+	outputs := map[string]string{}
+	for _, o := range primaryStack.Outputs {
+		outputs[o.Key] = o.Value
+	}
+	header, err := os.ReadFile(seedTemplate("staging-header.yml"))
+	testutil.Must(t, err)
+	dir := t.TempDir()
+	testutil.Must(t, os.WriteFile(filepath.Join(dir, "staging-cloudfront-distribution.yml"), header, 0o600))
+	spec := func(name, extra string) string {
+		path := filepath.Join(dir, name+".yaml")
+		body := strings.Replace(templateSpec(name, outputs["PrimaryDistributionId"], outputs["OriginAccessControlId"]),
+			"    stack: cd-staging\n", "    stack: cd-staging\n"+extra, 1)
+		testutil.Must(t, os.WriteFile(path, []byte(body), 0o600))
+		return path
+	}
+	s.client("erin") // creates the principal
+	t.Setenv("AWS_ACCESS_KEY_ID", s.cred("erin").AccessKeyID)
+	t.Setenv("AWS_SECRET_ACCESS_KEY", s.cred("erin").SecretAccessKey)
+	t.Setenv("AWS_REGION", "eu-west-1")
+	ep := "--endpoint=" + s.api.URL
+	stackIn := func(region string) string {
+		t.Helper()
+		got, err := s.stacks.Describe(ctx, region, "cd-staging")
+		if err != nil {
+			return ""
+		}
+		return got[0].StackID
+	}
+
+	testutil.Must(t, runCLI(t, "release", "start", "-f", spec("from-env", ""), ep))
+	if live := wantPhase(t, s, "from-env", release.PhaseProgressing); live.Spec.Staging.Template.Region != "eu-west-1" {
+		t.Errorf("from-env: region %q, want eu-west-1 from AWS_REGION", live.Spec.Staging.Template.Region)
+	}
+	if !strings.HasPrefix(stackIn("eu-west-1"), "arn:aws:cloudformation:eu-west-1:") || stackIn("us-east-1") != "" {
+		t.Errorf("from-env: stacks eu-west-1 %q us-east-1 %q, want only eu-west-1", stackIn("eu-west-1"), stackIn("us-east-1"))
+	}
+	testutil.Must(t, runCLI(t, "release", "reject", "from-env", ep))
+
+	testutil.Must(t, runCLI(t, "release", "start", "-f", spec("from-flag", ""), ep, "--region", "ap-northeast-1"))
+	if stackIn("ap-northeast-1") == "" {
+		t.Errorf("from-flag: no stack in ap-northeast-1")
+	}
+	testutil.Must(t, runCLI(t, "release", "reject", "from-flag", ep))
+
+	testutil.Must(t, runCLI(t, "release", "start", "-f", spec("from-spec", "    region: us-west-2\n"), ep, "--region", "ap-northeast-1"))
+	if stackIn("us-west-2") == "" {
+		t.Errorf("from-spec: no stack in us-west-2")
+	}
+	testutil.Must(t, runCLI(t, "release", "reject", "from-spec", ep))
+
+	err = runCLI(t, "release", "start", "-f", spec("bad-region", "    region: Mars\n"), ep)
+	if err == nil || !strings.Contains(err.Error(), `bad-region.yaml:7: staging.template.region: "Mars" is not a region name`) {
+		t.Errorf("bad region: %v", err)
+	}
+}
