@@ -117,12 +117,14 @@ func (l fastLogger) Printf(format string, args ...any) {
 	l.s.log.Debug("fasthttp", "msg", strings.TrimSpace(fmt.Sprintf(format, args...)))
 }
 
-// fastViewer is the fasthttp engine's viewer. Its strings are copies
-// (made once per request), except HeaderGet's, as viewer allows.
+// fastViewer is the fasthttp engine's viewer. Its host and path alias the
+// request's buffers until own copies them (a cache hit never does, and
+// allocates nothing for them), as viewer allows; the query is always a
+// copy, and HeaderGet's strings are aliases.
 type fastViewer struct {
 	ctx               *fasthttp.RequestCtx
 	host, path, query string
-	parsed            bool
+	parsed, owned     bool
 	hdr               http.Header
 	// body is the request body as handed to the origin, or nil.
 	body *fastBody
@@ -146,10 +148,10 @@ func (v *fastViewer) parse() {
 		// Origin form ("/path?query"), nearly every request: split it as
 		// sent, without fasthttp's full URI parse; the host is the Host
 		// header's.
-		v.host = string(rh.Host())
+		v.host = bytesString(rh.Host())
 		path, query, _ := bytes.Cut(target, []byte{'?'})
 		path, _, _ = bytes.Cut(path, []byte{'#'})
-		v.path = string(path)
+		v.path = bytesString(path)
 		if len(query) > 0 {
 			query, _, _ = bytes.Cut(query, []byte{'#'})
 			v.query = string(query)
@@ -157,9 +159,9 @@ func (v *fastViewer) parse() {
 		return
 	}
 	// Absolute form ("http://host/path"): its host wins over the header's.
-	v.host = string(v.ctx.Host())
+	v.host = bytesString(v.ctx.Host())
 	uri := v.ctx.URI()
-	v.path = string(uri.PathOriginal())
+	v.path = bytesString(uri.PathOriginal())
 	if q := uri.QueryString(); len(q) > 0 {
 		v.query = string(q)
 	}
@@ -184,6 +186,17 @@ func (v *fastViewer) Method() string {
 		return http.MethodPatch
 	}
 	return string(m)
+}
+
+// own copies the host and path out of the request's buffers, once.
+func (v *fastViewer) own() bool {
+	v.parse()
+	if v.owned {
+		return false
+	}
+	v.owned = true
+	v.host, v.path = strings.Clone(v.host), strings.Clone(v.path)
+	return true
 }
 
 func (v *fastViewer) Host() string        { v.parse(); return v.host }
@@ -325,13 +338,14 @@ func (v *fastViewer) decideHeader() (http.Header, func(string) []string) {
 	return nil, v.values
 }
 
-// detach returns v: with a Context that never ends, the request outlives
-// its fetch.
-func (v *fastViewer) detach() viewer { return v }
+// detach returns v, its strings owned: with a Context that never ends,
+// the request outlives its fetch.
+func (v *fastViewer) detach() viewer { v.own(); return v }
 
 // snapshot copies the request into a net/http view of its own: fasthttp
 // reuses v and its request once the handler returns.
 func (v *fastViewer) snapshot() viewer {
+	v.own()
 	u, err := url.ParseRequestURI(v.RequestURI())
 	if err != nil {
 		u = &url.URL{Path: v.EscapedPath(), RawQuery: v.RawQuery()}

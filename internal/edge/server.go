@@ -132,7 +132,11 @@ func New(opts Options) (*Server, error) {
 	if opts.Registry == nil {
 		opts.Registry = prometheus.NewRegistry()
 	}
-	c, err := cache.New(cache.Config{MaxBytes: opts.CacheBytes, Now: opts.Clock})
+	cacheCfg := cache.Config{MaxBytes: opts.CacheBytes, Now: opts.Clock}
+	if realClock {
+		cacheCfg.Now = nil // the real clock, and a coarse one for the store's bookkeeping
+	}
+	c, err := cache.New(cacheCfg)
 	if err != nil {
 		return nil, fmt.Errorf("edge cache: %w", err)
 	}
@@ -295,6 +299,7 @@ func (s *Server) respond(x *exchange, v viewer, lt *liveTable, d *routing.Dist, 
 	method := v.Method()
 	cacheable := (method == http.MethodGet || method == http.MethodHead) && b.CachedMethods.Has(method) && b.TTL.Max > 0
 	if !cacheable {
+		path = ownPath(v, path)
 		s.proxy(w, v, lt, d, b, up, path)
 		return
 	}
@@ -304,7 +309,8 @@ func (s *Server) respond(x *exchange, v viewer, lt *liveTable, d *routing.Dist, 
 	if !hit {
 		// A miss: only now build the key to keep and the fetch closure.
 		// The fetch may outlive this request (when the viewer goes away),
-		// so it gets a view of its own.
+		// so it gets a view of its own, and the path its own copy.
+		path = ownPath(v, path)
 		var err error
 		fetchWith := func(fv viewer) cache.FetchFunc {
 			return func(ctx context.Context) (*cache.Entry, error) {
@@ -364,6 +370,19 @@ func (s *Server) respond(x *exchange, v viewer, lt *liveTable, d *routing.Dist, 
 		return
 	}
 	s.writeBody(w, v, lt, d, b, entry.Status, entry.Body)
+}
+
+// ownPath owns v's strings (see viewer) and returns path, which the
+// request's path may alias, as a string of its own.
+func ownPath(v viewer, path string) string {
+	aliased := v.EscapedPath()
+	if !v.own() {
+		return path
+	}
+	if path == aliased {
+		return v.EscapedPath()
+	}
+	return strings.Clone(path)
 }
 
 // cachedWriter is implemented by the response writer of an engine that
@@ -702,6 +721,7 @@ type customPage struct {
 // kept under its own Cache-Control and that behavior's TTLs, so a run of
 // errors costs one page fetch, not one each. Only a 200 page is used.
 func (s *Server) errorPageFromOrigin(v viewer, lt *liveTable, d *routing.Dist, er *routing.ErrorResponse) (customPage, int, bool) {
+	v.own() // the page's fetch may keep the request's strings
 	path := er.ResponsePagePath
 	b := d.Behavior(path)
 	if b.Origin == nil {

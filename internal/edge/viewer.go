@@ -15,8 +15,11 @@ import (
 // http.ResponseWriter either way (statusRecorder wraps it).
 //
 // Strings returned by HeaderGet are valid until the request ends (the
-// fasthttp engine reuses their bytes): use them, do not keep them. Every
-// other string is an ordinary one.
+// fasthttp engine reuses their bytes): use them, do not keep them. So are
+// those of Host, EscapedPath and RequestURI until own is called; every
+// other string is an ordinary one. The request path calls own (or detach,
+// snapshot) before anything that may keep them: a cache miss, a proxied
+// request. A cache hit does not, and copies nothing.
 type viewer interface {
 	Method() string
 	// Host is the request's host (Host header or absolute URI's host).
@@ -45,8 +48,12 @@ type viewer interface {
 	Context() context.Context
 	// decideHeader is the header part of a routing.DecideInput.
 	decideHeader() (http.Header, func(canonicalName string) []string)
+	// own makes the strings of Host, EscapedPath and RequestURI ordinary
+	// ones from now on; it reports whether they were not already (and a
+	// string taken from them before may alias the request's buffers).
+	own() bool
 	// detach returns a view that stays valid after the request ends (for a
-	// fetch that may outlive it).
+	// fetch that may outlive it); its strings are owned.
 	detach() viewer
 	// snapshot returns a view that stays valid after the request ends
 	// even on an engine whose request waits for its fetch (fasthttp
@@ -70,6 +77,7 @@ func (v *netViewer) TLS() bool                                          { return
 func (v *netViewer) RemoteAddr() string                                 { return v.r.RemoteAddr }
 func (v *netViewer) Context() context.Context                           { return v.r.Context() }
 func (v *netViewer) decideHeader() (http.Header, func(string) []string) { return v.r.Header, nil }
+func (v *netViewer) own() bool                                          { return false }
 func (v *netViewer) detach() viewer                                     { return &netViewer{r: v.r} }
 func (v *netViewer) snapshot() viewer                                   { return &netViewer{r: v.r} }
 
