@@ -192,6 +192,8 @@ type exchange struct {
 	dist   *routing.Dist
 	reqID  string
 	logRec accesslog.Record
+	// idBuf holds reqID's bytes on an engine that takes them as bytes.
+	idBuf [accesslog.RequestIDLen]byte
 }
 
 // exchanges pools exchange values.
