@@ -114,7 +114,19 @@ func (v *netViewer) logFields(r *accesslog.Record, w *statusRecorder) string {
 func (v *fastViewer) logFields(r *accesslog.Record, _ *statusRecorder) string {
 	req, resp := &v.ctx.Request, &v.ctx.Response
 	r.ProtocolVersion = bytesString(req.Header.Protocol())
-	r.CSBytes = int64(len(req.Header.Header()) + len(req.Body()))
+	if raw := req.Header.RawHeaders(); len(raw) > 0 {
+		// The request line and the header as received, without
+		// serializing the header again.
+		h := &req.Header
+		r.CSBytes = int64(len(h.Method()) + 1 + len(h.RequestURI()) + 1 + len(h.Protocol()) + 2 + len(raw))
+	} else { // a request not parsed from the wire
+		r.CSBytes = int64(len(req.Header.Header()))
+	}
+	if !req.IsBodyStream() {
+		r.CSBytes += int64(len(req.Body()))
+	} else if cl := req.Header.ContentLength(); cl > 0 {
+		r.CSBytes += int64(cl)
+	}
 	r.ContentType = bytesString(resp.Header.ContentType())
 	if n := resp.Header.ContentLength(); n >= 0 {
 		r.ContentLen = int64(n)

@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 	"regexp"
 	"runtime"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -121,6 +122,11 @@ func TestAccessLog(t *testing.T) {
 						t.Errorf("line %d: %s = %q, want %q", i, k, got[k], v)
 					}
 				}
+				// At least the request line and the Host and User-Agent
+				// lines the test sends, at most a little more.
+				if n, err := strconv.Atoi(got["cs-bytes"]); err != nil || n < 40 || n > 400 {
+					t.Errorf("line %d: cs-bytes %q", i, got["cs-bytes"])
+				}
 				if got["cs-method"] != []string{"GET", "GET", "DELETE"}[i] {
 					t.Errorf("line %d: cs-method %q", i, got["cs-method"])
 				}
@@ -163,10 +169,12 @@ func BenchmarkFastServeCachedAccessLog(b *testing.B) {
 			d := h.createDistribution(cfg)
 			h.waitServed()
 			handler := h.edge.FastHandler()
+			// A request parsed from the wire, as a server's is.
 			var req fasthttp.Request
-			req.SetRequestURI("/obj.html")
-			req.Header.SetHost(d.domain)
-			req.Header.SetUserAgent("bench/1.0")
+			raw := "GET /obj.html HTTP/1.1\r\nHost: " + d.domain + "\r\nUser-Agent: bench/1.0\r\nAccept: */*\r\n\r\n"
+			if err := req.Read(bufio.NewReader(strings.NewReader(raw))); err != nil {
+				b.Fatal(err)
+			}
 			var ctx fasthttp.RequestCtx
 			ctx.Init(&req, &net.TCPAddr{IP: net.IPv4(127, 0, 0, 1), Port: 40000}, nil)
 			handler(&ctx) // warm the cache

@@ -5,16 +5,15 @@
 // distribution and hour. The field list and order are CloudFront's
 // (https://docs.aws.amazon.com/AmazonCloudFront/latest/DeveloperGuide/standard-logs-reference.html).
 //
-// A line is formatted on the request's goroutine (it reads the request's
-// buffers, which the engine reuses) into the current batch (64 KiB);
-// compressing and writing happen on the Writer's own goroutine, which
-// takes full batches from a bounded queue and the current one every
-// second. When the queue is full the batch's lines are dropped and
+// A record is copied on the request's goroutine (it reads the request's
+// buffers, which the engine reuses) into the current batch (64 KiB), as
+// it is, unformatted (capture.go); formatting, compressing and writing
+// happen on the Writer's own goroutine, which takes full batches from a
+// bounded queue and the current one every second. When the queue is full the batch's lines are dropped and
 // counted (stagefront_access_log_dropped_total), never waited for.
 package accesslog
 
 import (
-	"bytes"
 	"context"
 	"encoding/base64"
 	"encoding/binary"
@@ -158,6 +157,8 @@ type Writer struct {
 	// open files, owned by the run goroutine.
 	files map[fileKey]*file
 	errs  []error
+	// lines is the run goroutine's buffer of formatted lines.
+	lines []byte
 }
 
 type file struct {
@@ -226,7 +227,7 @@ func (w *Writer) Log(r *Record) {
 		b = w.bufs.Get().(*batch)
 		w.cur = b
 	}
-	b.buf = AppendLine(b.buf, r, w.cfg.Location)
+	b.buf = appendCaptured(b.buf, r)
 	b.lines++
 	if n := len(b.segs); n > 0 && b.segs[n-1].key == key {
 		b.segs[n-1].end = len(b.buf)
@@ -312,8 +313,16 @@ func (w *Writer) fail(err error) {
 func (w *Writer) write(b *batch) {
 	defer w.recycle(b)
 	start := 0
+	var r Record
 	for _, sg := range b.segs {
-		chunk := b.buf[start:sg.end]
+		// Format the segment's records into lines, then compress them.
+		lines := w.lines[:0]
+		n := 0
+		for rest := b.buf[start:sg.end]; len(rest) > 0; n++ {
+			rest = readCaptured(rest, &r)
+			lines = AppendLine(lines, &r, w.cfg.Location)
+		}
+		w.lines = lines
 		start = sg.end
 		f, ok := w.files[sg.key]
 		if !ok {
@@ -324,11 +333,11 @@ func (w *Writer) write(b *batch) {
 			}
 			w.files[sg.key] = f
 		}
-		if _, err := f.gz.Write(chunk); err != nil {
+		if _, err := f.gz.Write(lines); err != nil {
 			w.fail(fmt.Errorf("write %s: %w", f.tmp, err))
 			continue
 		}
-		w.written.Add(float64(bytes.Count(chunk, []byte{'\n'})))
+		w.written.Add(float64(n))
 	}
 }
 
