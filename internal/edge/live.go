@@ -47,7 +47,7 @@ func newRoute(lt *liveTable, d *routing.Dist, b *routing.Behavior, specs []*orig
 	if b.Restricted {
 		keys := make([]signed.Key, len(b.TrustedKeys))
 		for i, k := range b.TrustedKeys {
-			keys[i] = signed.Key{ID: k.ID, Public: k.Public}
+			keys[i] = signed.Key{ID: k.ID, Public: k.Public, ECDSA: k.ECDSA}
 		}
 		r.verifier = signed.NewVerifier(keys)
 	}
@@ -192,6 +192,8 @@ type exchange struct {
 	dist   *routing.Dist
 	reqID  string
 	logRec accesslog.Record
+	// idBuf holds reqID's bytes on an engine that takes them as bytes.
+	idBuf [accesslog.RequestIDLen]byte
 }
 
 // exchanges pools exchange values.

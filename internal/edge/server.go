@@ -197,10 +197,11 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 // handle serves one viewer request, whatever the engine, and records it.
 func (s *Server) handle(x *exchange, v viewer, lt *liveTable, start time.Time) {
 	distID, variant := s.serve(x, v, lt, start)
-	s.metrics.observe(distID, variant, x.rec.status(), time.Since(start))
+	taken := time.Since(start) // the request's second and last clock reading
+	s.metrics.observe(distID, variant, x.rec.status(), taken)
 	s.access(v, &x.rec, distID, variant, start)
 	if x.dist != nil && x.dist.Logging != nil && s.opts.AccessLog != nil {
-		s.logAccess(x, v, start)
+		s.logAccess(x, v, start, taken)
 	}
 }
 
@@ -347,7 +348,7 @@ func (s *Server) respond(x *exchange, v viewer, lt *liveTable, d *routing.Dist, 
 		result = cacheRefreshHit
 	}
 	h := w.Header()
-	if cw, ok := w.ResponseWriter.(cachedWriter); ok && servedAsStored(v, d, b, entry) {
+	if cw, ok := w.ResponseWriter.(cachedWriter); ok && servedAsStored(v, d, b, entry, cw) {
 		// The entry goes out as it is stored: the engine writes it
 		// without converting its header (h holds what serve set: the
 		// sticky cookie, the debug header).
@@ -391,6 +392,9 @@ func ownPath(v viewer, path string) string {
 // head.
 type cachedWriter interface {
 	writeCached(e *cache.Entry, extra http.Header, age string, result cacheResult, head bool)
+	// compressible reports whether e's body is one writeBody would
+	// compress under a behavior with Compress (remembered per entry).
+	compressible(e *cache.Entry) bool
 }
 
 // cacheResult is how a cached entry reached the viewer, as X-Cache says
@@ -408,7 +412,7 @@ const (
 // servedAsStored reports whether a cached entry is served exactly as
 // stored, which is what writeBody would do: no conditional or range
 // request, no custom error response for its status, nothing to compress.
-func servedAsStored(v viewer, d *routing.Dist, b *routing.Behavior, e *cache.Entry) bool {
+func servedAsStored(v viewer, d *routing.Dist, b *routing.Behavior, e *cache.Entry, cw cachedWriter) bool {
 	if b.ResponseHeaders != nil {
 		// The policy changes the header; the stored rendering lacks it.
 		return false
@@ -416,10 +420,11 @@ func servedAsStored(v viewer, d *routing.Dist, b *routing.Behavior, e *cache.Ent
 	if v.HeaderGet("If-None-Match") != "" || v.HeaderGet("If-Modified-Since") != "" || v.HeaderGet("Range") != "" {
 		return false
 	}
-	if d.ErrorResponse(e.Status) != nil {
+	if len(d.ErrorResponses) > 0 && d.ErrorResponse(e.Status) != nil {
 		return false
 	}
-	return !b.Compress || len(e.Body) < minCompressBytes || e.Header.Get("Content-Encoding") != "" || !compressible(e.Header.Get("Content-Type"))
+	// writeBody compresses under the same condition as compressible.
+	return !b.Compress || !cw.compressible(e)
 }
 
 // copyOriginHeader puts the origin's response header into the viewer's.

@@ -4,7 +4,9 @@ import (
 	"context"
 	"io"
 	"net/http"
+	"net/netip"
 
+	"github.com/stagefront/stagefront/internal/edge/accesslog"
 	"github.com/stagefront/stagefront/internal/routing"
 )
 
@@ -46,6 +48,13 @@ type viewer interface {
 	// Body is the request body and its length (-1 when unknown).
 	Body() (io.Reader, int64)
 	Context() context.Context
+	// remoteAddrPort is RemoteAddr parsed, without allocating; invalid
+	// when it is not an IP address and port.
+	remoteAddrPort() netip.AddrPort
+	// logFields fills in the access log fields only the engine knows
+	// (protocol version, request size, response type and length) after
+	// the response is written, and returns the X-Cache value sent.
+	logFields(r *accesslog.Record, w *statusRecorder) (xcache string)
 	// decideHeader is the header part of a routing.DecideInput.
 	decideHeader() (http.Header, func(canonicalName string) []string)
 	// own makes the strings of Host, EscapedPath and RequestURI ordinary
@@ -77,9 +86,14 @@ func (v *netViewer) TLS() bool                                          { return
 func (v *netViewer) RemoteAddr() string                                 { return v.r.RemoteAddr }
 func (v *netViewer) Context() context.Context                           { return v.r.Context() }
 func (v *netViewer) decideHeader() (http.Header, func(string) []string) { return v.r.Header, nil }
-func (v *netViewer) own() bool                                          { return false }
-func (v *netViewer) detach() viewer                                     { return &netViewer{r: v.r} }
-func (v *netViewer) snapshot() viewer                                   { return &netViewer{r: v.r} }
+func (v *netViewer) remoteAddrPort() netip.AddrPort {
+	ap, _ := netip.ParseAddrPort(v.r.RemoteAddr)
+	return netip.AddrPortFrom(ap.Addr().Unmap(), ap.Port())
+}
+
+func (v *netViewer) own() bool        { return false }
+func (v *netViewer) detach() viewer   { return &netViewer{r: v.r} }
+func (v *netViewer) snapshot() viewer { return &netViewer{r: v.r} }
 
 func (v *netViewer) Body() (io.Reader, int64) { return v.r.Body, v.r.ContentLength }
 
