@@ -624,7 +624,10 @@ func (m *Manager) Recover(ctx context.Context, region string) error {
 				}
 			}
 		}
-		const reason = "stagefront restarted while the operation was in progress"
+		reason := "stagefront restarted while the operation was in progress"
+		if prev != "" && prev != m.opts.Node {
+			reason = fmt.Sprintf("stagefront node %s stopped while the operation was in progress", prev)
+		}
 		var runErr error
 		switch {
 		case l.s.Op.Kind == "DELETE" || l.s.Op.RollingBck:

@@ -111,6 +111,17 @@ func TestRecoveryLeavesALiveNodesOperation(t *testing.T) {
 	if got := status(); got != RollbackComplete {
 		t.Fatalf("after a's lease ran out: %s, want %s", got, RollbackComplete)
 	}
+	events, err := b.Events(ctx, "us-east-1", "busy")
+	if err != nil {
+		t.Fatal(err)
+	}
+	found := false
+	for _, e := range events {
+		found = found || e.StatusReason == "stagefront node a stopped while the operation was in progress. Rollback requested by user."
+	}
+	if !found {
+		t.Errorf("no event names node a as the reason: %+v", events)
+	}
 	list, err := svc.ListDistributions(ctx, "", 100)
 	if err != nil {
 		t.Fatal(err)
