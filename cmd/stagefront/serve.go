@@ -45,7 +45,7 @@ func newRoleCmd(use, short string, r server.Roles) *cobra.Command {
 		fl.StringVar(&f.APIAddr, "api-addr", server.DefaultAPIAddr, "CloudFront API listen address (also the release API)")
 		fl.StringVar(&f.DomainSuffix, "domain-suffix", "cdn.localhost", "suffix of generated distribution domain names")
 		fl.StringVar(&f.AuthMode, "auth", "sigv4", "API authentication: sigv4, or none (only when the API listens on loopback)")
-		fl.StringArrayVar(&f.Quotas, "quota", nil, "change a CloudFront per-distribution quota, name=value (repeatable): "+strings.Join(cloudfront.QuotaNames(), ", "))
+		fl.StringArrayVar(&f.Quotas, "quota", nil, "change a CloudFront quota, name=value (repeatable): "+strings.Join(cloudfront.QuotaNames(), ", "))
 		fl.BoolVar(&f.CFNStrict, "cfn-strict", false, "CloudFormation: reject unknown property keys as AWS does, with no key repair or S3 origin inference (docs/cloudformation.md)")
 	}
 	registerLimitFlags(fl, &f.Limits, r)
