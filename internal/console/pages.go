@@ -165,6 +165,12 @@ type distributionView struct {
 	Releases      []releaseRow
 	Invalidations []cf.InvalidationSummary
 	CSRF          string
+	// CompileError is why an edge does not serve the stored config.
+	CompileError string
+	// NeedTLS names the behaviors that ask for HTTPS while some edge has no
+	// HTTPS listener (EdgesWithoutTLS of them).
+	NeedTLS         []tlsNeed
+	EdgesWithoutTLS int
 }
 
 func (c *Console) distributionPage(w http.ResponseWriter, r *request) {
@@ -177,7 +183,11 @@ func (c *Console) distributionPage(w http.ResponseWriter, r *request) {
 	}
 	dist := d.Distribution
 	cfg := dist.DistributionConfig
-	v := distributionView{Config: cfg, ETag: d.ETag, Origins: originViews(cfg), Behaviors: behaviorViews(cfg), CSRF: r.session.CSRF}
+	v := distributionView{Config: cfg, ETag: d.ETag, Origins: originViews(cfg), Behaviors: behaviorViews(cfg), CSRF: r.session.CSRF,
+		CompileError: d.CompileError, EdgesWithoutTLS: d.EdgesWithoutTLS}
+	if d.EdgesWithoutTLS > 0 && cf.IsTrue(cfg.Enabled) {
+		v.NeedTLS = tlsNeeds(v.Behaviors)
+	}
 	v.Row = distRow{ID: cf.Str(dist.Id), Domain: cf.Str(dist.DomainName), Status: cf.Str(dist.Status),
 		Enabled: cf.IsTrue(cfg.Enabled), Staging: cf.IsTrue(cfg.Staging), Comment: cf.Str(cfg.Comment),
 		PolicyID: cf.Str(cfg.ContinuousDeploymentPolicyId)}

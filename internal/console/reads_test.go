@@ -5,6 +5,8 @@ import (
 	"net/http"
 	"strings"
 	"testing"
+
+	"github.com/stagefront/stagefront/internal/testutil"
 )
 
 // manyDistributions creates n distributions (one of them a primary with a
@@ -27,7 +29,7 @@ func TestListPageAddsNoReadPerItem(t *testing.T) {
 	b := e.signedIn("192.0.2.1")
 	before := e.reads.reads.Load()
 	_, err := e.svc.ListDistributions(t.Context(), "", 1000)
-	must(t, err)
+	testutil.Must(t, err)
 	listCost := e.reads.reads.Load() - before
 	before = e.reads.reads.Load()
 	resp := b.do("GET", "/console/distributions", nil)

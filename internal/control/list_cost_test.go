@@ -35,11 +35,12 @@ func (c *countingStore) List(ctx context.Context, prefix string) ([]store.KV, in
 type countingDeployment struct {
 	calls   atomic.Int64
 	failing map[string]int64
+	reasons map[string]string
 }
 
 func (d *countingDeployment) Watermark(context.Context) model.Watermark {
 	d.calls.Add(1)
-	return model.Watermark{Revision: 1 << 62, Failing: d.failing}
+	return model.Watermark{Revision: 1 << 62, Failing: d.failing, Reasons: d.reasons, WithoutTLS: 2}
 }
 
 func minimalConfig(ref string) *cf.DistributionConfig {
@@ -91,6 +92,7 @@ func TestListDistributionsReadsOnce(t *testing.T) {
 		t.Fatal(err)
 	}
 	fleet.failing = map[string]int64{ids[7]: kv.ModRevision}
+	fleet.reasons = map[string]string{ids[7]: "behavior *: no origin web"}
 
 	counted.reads.Store(0)
 	fleet.calls.Store(0)
@@ -111,6 +113,20 @@ func TestListDistributionsReadsOnce(t *testing.T) {
 		}
 		if got := cf.Str(item.Status); got != want {
 			t.Errorf("%s: status %s, want %s", cf.Str(item.Id), got, want)
+		}
+	}
+	// A read of one says why it is InProgress, and how many edges lack TLS.
+	for _, id := range []string{ids[7], ids[8]} {
+		got, err := svc.GetDistribution(ctx, id)
+		if err != nil {
+			t.Fatal(err)
+		}
+		want := ""
+		if id == ids[7] {
+			want = fleet.reasons[id]
+		}
+		if got.CompileError != want || got.EdgesWithoutTLS != 2 {
+			t.Errorf("GetDistribution(%s): compile error %q, %d edges without TLS; want %q and 2", id, got.CompileError, got.EdgesWithoutTLS, want)
 		}
 	}
 }

@@ -71,10 +71,10 @@ func TestDeployedWaitsForEveryLiveEdge(t *testing.T) {
 
 	// One edge failing to compile a distribution holds it back fleet-wide,
 	// though every edge serves its revision; the others are deployed.
-	edgeA.set(model.Watermark{Revision: 5, Failing: map[string]int64{"E1": 4}})
+	edgeA.set(model.Watermark{Revision: 5, Failing: map[string]int64{"E1": 4}, Reasons: map[string]string{"E1": "no origin web"}, WithoutTLS: 1})
 	eventually(t, "edge a to report its failure", func() bool { return !reg.Watermark(ctx).Deployed("E1", 4) })
-	if wm := reg.Watermark(ctx); !wm.Deployed("E2", 4) {
-		t.Errorf("watermark %+v: E2 at 4 not deployed; only E1 fails", wm)
+	if wm := reg.Watermark(ctx); !wm.Deployed("E2", 4) || wm.Reasons["E1"] != "no origin web" || wm.WithoutTLS != 1 {
+		t.Errorf("watermark %+v: want E2 at 4 deployed (only E1 fails), E1's reason carried, 1 edge without TLS", wm)
 	}
 	edgeA.set(model.Watermark{Revision: 5})
 	eventually(t, "edge a to clear its failure", func() bool { return reg.Watermark(ctx).Deployed("E1", 4) })
