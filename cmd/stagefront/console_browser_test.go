@@ -62,7 +62,7 @@ func TestConsoleInChromium(t *testing.T) {
 	t0 := time.Now()
 	defer func() { t.Logf("browser test took %v", time.Since(t0)) }()
 	origin := versionOrigin(t)
-	s := startStack(t, t.TempDir(), &fakeClock{now: time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)})
+	s := startStack(t, t.TempDir(), testutil.NewClock(time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)))
 	primaryA, domainA := s.createPrimary(origin.URL)
 	primaryB, domainB := s.createPrimary(origin.URL)
 	clock := newConsoleClock()

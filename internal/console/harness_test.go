@@ -11,8 +11,6 @@ import (
 	"path/filepath"
 	"regexp"
 	"strings"
-	"sync"
-	"sync/atomic"
 	"testing"
 	"time"
 
@@ -33,51 +31,18 @@ import (
 	"github.com/stagefront/stagefront/internal/testutil"
 )
 
-type clock struct {
-	mu  sync.Mutex
-	now time.Time
-}
-
-func (c *clock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.now
-}
-
-func (c *clock) Advance(d time.Duration) {
-	c.mu.Lock()
-	c.now = c.now.Add(d)
-	c.mu.Unlock()
-}
-
 // env is a console over a real control service and release controller on
 // a bbolt file, with real credentials; requests go straight to the handler.
 type env struct {
 	t        testing.TB
-	clock    *clock
+	clock    *testutil.Clock
 	svc      *control.Service
 	creds    *auth.CredentialFile
 	console  *console.Console
 	metrics  *prometheus.Registry
-	reads    *countingStore
+	reads    *testutil.CountingStore
 	store    store.Store      // the bbolt store under reads
 	follower *follow.Follower // nil unless envConfig.Follow
-}
-
-// countingStore counts the reads that reach the store.
-type countingStore struct {
-	store.Store
-	reads atomic.Int64
-}
-
-func (s *countingStore) Get(ctx context.Context, key string) (store.KV, error) {
-	s.reads.Add(1)
-	return s.Store.Get(ctx, key)
-}
-
-func (s *countingStore) List(ctx context.Context, prefix string) ([]store.KV, int64, error) {
-	s.reads.Add(1)
-	return s.Store.List(ctx, prefix)
 }
 
 const (
@@ -101,7 +66,7 @@ type envConfig struct {
 func newEnvWith(t testing.TB, cfg envConfig, tweak func(*console.Options)) *env {
 	t.Helper()
 	dir := t.TempDir()
-	e := &env{t: t, clock: &clock{now: time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)}, metrics: prometheus.NewRegistry()}
+	e := &env{t: t, clock: testutil.NewClock(time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)), metrics: prometheus.NewRegistry()}
 	vars := map[string]string{auth.EnvAccessKeyID: adminKey, auth.EnvSecretAccessKey: adminSecret}
 	creds, _, err := auth.LoadOrCreate(filepath.Join(dir, "credentials.json"), func(k string) string { return vars[k] })
 	testutil.Must(t, err)
@@ -109,7 +74,7 @@ func newEnvWith(t testing.TB, cfg envConfig, tweak func(*console.Options)) *env 
 	bst, err := bolt.Open(filepath.Join(dir, "stagefront.db"), bolt.Options{})
 	testutil.Must(t, err)
 	t.Cleanup(func() { _ = bst.Close() })
-	st := &countingStore{Store: bst}
+	st := &testutil.CountingStore{Store: bst}
 	e.store, e.reads = bst, st
 	var deployment control.Deployment = control.AlwaysDeployed{}
 	if cfg.Follow {

@@ -10,25 +10,9 @@ import (
 	cf "github.com/stagefront/stagefront/internal/cloudfront"
 	"github.com/stagefront/stagefront/internal/control"
 	"github.com/stagefront/stagefront/internal/model"
-	"github.com/stagefront/stagefront/internal/store"
 	"github.com/stagefront/stagefront/internal/store/bolt"
+	"github.com/stagefront/stagefront/internal/testutil"
 )
-
-// countingStore counts the reads the service makes.
-type countingStore struct {
-	store.Store
-	reads atomic.Int64
-}
-
-func (c *countingStore) Get(ctx context.Context, key string) (store.KV, error) {
-	c.reads.Add(1)
-	return c.Store.Get(ctx, key)
-}
-
-func (c *countingStore) List(ctx context.Context, prefix string) ([]store.KV, int64, error) {
-	c.reads.Add(1)
-	return c.Store.List(ctx, prefix)
-}
 
 // countingDeployment is a fleet whose edges serve everything but the
 // distributions in failing; it counts how often it is asked.
@@ -69,7 +53,7 @@ func TestListDistributionsReadsOnce(t *testing.T) {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { st.Close() })
-	counted := &countingStore{Store: st}
+	counted := &testutil.CountingStore{Store: st}
 	fleet := &countingDeployment{}
 	svc := control.New(counted, control.Options{Deployment: fleet})
 	const n = 100
@@ -94,7 +78,7 @@ func TestListDistributionsReadsOnce(t *testing.T) {
 	fleet.failing = map[string]int64{ids[7]: kv.ModRevision}
 	fleet.reasons = map[string]string{ids[7]: "behavior *: no origin web"}
 
-	counted.reads.Store(0)
+	counted.Reads.Store(0)
 	fleet.calls.Store(0)
 	list, err := svc.ListDistributions(ctx, "", n)
 	if err != nil {
@@ -103,7 +87,7 @@ func TestListDistributionsReadsOnce(t *testing.T) {
 	if got := len(list.Items); got != n {
 		t.Fatalf("listed %d distributions, want %d", got, n)
 	}
-	if reads, calls := counted.reads.Load(), fleet.calls.Load(); reads != 1 || calls != 1 {
+	if reads, calls := counted.Reads.Load(), fleet.calls.Load(); reads != 1 || calls != 1 {
 		t.Errorf("ListDistributions of %d items: %d store reads and %d watermark reads, want 1 and 1", n, reads, calls)
 	}
 	for _, item := range list.Items {
