@@ -405,12 +405,13 @@ func describeError(err error) (int, string) {
 		return apiErr.Status, apiErr.Code + ": " + apiErr.Message
 	case control.IsUnavailable(err):
 		return cf.ErrServiceUnavailable.Status, cf.ErrServiceUnavailable.Code + ": " + cf.ErrServiceUnavailable.Message
-	case errors.Is(err, release.ErrNotFound):
-		return http.StatusNotFound, err.Error()
-	case errors.Is(err, release.ErrNotApprovable), errors.Is(err, release.ErrFinished), errors.Is(err, release.ErrPrimaryBusy):
-		return http.StatusConflict, err.Error()
 	case errors.Is(err, context.Canceled):
 		return http.StatusServiceUnavailable, "the request was cancelled"
+	}
+	// The release controller's errors get the release API's statuses (a
+	// release that is not there is 404, one that cannot take the action 409).
+	if status, _ := release.ErrorStatus(err); status < http.StatusInternalServerError {
+		return status, err.Error()
 	}
 	return http.StatusInternalServerError, "Something went wrong: " + err.Error()
 }
