@@ -61,18 +61,13 @@ fuzz_all() {
   done)
 }
 
-# Every benchmark once (1 iteration): a benchmark that no longer runs is
-# caught here, not when someone next measures.
-benchmarks_once() {
-  go test -count=1 -run '^$' -bench . -benchtime 1x ./...
-}
 
 acceptance() {
   bash scripts/cli-acceptance.sh
   bash scripts/quickstart.sh
 }
 
-echo "== go vet + staticcheck, go test, fuzz (short) + benchmarks once, acceptance: in parallel ($(elapsed))"
+echo "== go vet + staticcheck, go test + benchmarks once, fuzz (short), acceptance: in parallel ($(elapsed))"
 names=(lint test fuzz acceptance)
 # timed NAME CMD...: runs CMD and ends its log with how long it took, so a
 # slow job is visible when the total nears CI's budget.
@@ -82,10 +77,12 @@ timed() {
   echo "-- $name took $(( $(date +%s) - t0 ))s (exit $rc)"
   return $rc
 }
-fuzz_and_bench() { fuzz_all && benchmarks_once; }
 ( timed lint lint ) >"$LOGS/lint" 2>&1 & pids=($!)
-( timed test go test -count=1 ./... ) >"$LOGS/test" 2>&1 & pids+=($!)
-( timed fuzz fuzz_and_bench ) >"$LOGS/fuzz" 2>&1 & pids+=($!)
+# The test job also runs every benchmark once (1 iteration), in the same
+# test binaries: a benchmark that no longer runs is caught here, not when
+# someone next measures, and no package is linked twice.
+( timed test go test -count=1 -bench . -benchtime 1x ./... ) >"$LOGS/test" 2>&1 & pids+=($!)
+( timed fuzz fuzz_all ) >"$LOGS/fuzz" 2>&1 & pids+=($!)
 ( timed acceptance acceptance ) >"$LOGS/acceptance" 2>&1 & pids+=($!)
 failed=()
 for i in "${!pids[@]}"; do

@@ -87,6 +87,13 @@ type Origin struct {
 	ConnectionAttempts    int
 	ConnectionTimeout     time.Duration
 	Headers               []Header // origin custom headers, in order
+	// Shield is OriginShield.Enabled: the edges of a fleet send their
+	// cache fills for this origin through one member, the shield, which
+	// collapses them into one origin fetch per object (docs/architecture.md,
+	// "Origin Shield"). ShieldRegion is OriginShieldRegion, kept for the
+	// record: a fleet has no regions, its shield is chosen per object.
+	Shield       bool
+	ShieldRegion string
 }
 
 // Header is one origin custom header.
@@ -472,6 +479,10 @@ func compileOrigin(o *cloudfront.Origin) *Origin {
 	}
 	if n := cloudfront.I32(o.ConnectionAttempts); n > 0 {
 		out.ConnectionAttempts = int(n)
+	}
+	if o.OriginShield != nil && cloudfront.IsTrue(o.OriginShield.Enabled) {
+		out.Shield = true
+		out.ShieldRegion = cloudfront.Str(o.OriginShield.OriginShieldRegion)
 	}
 	if o.CustomHeaders != nil {
 		for _, h := range o.CustomHeaders.Items {
