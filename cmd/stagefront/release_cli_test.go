@@ -116,6 +116,7 @@ func TestReleaseStartTakesTheFileEitherWay(t *testing.T) {
 // TestUnknownSubcommandFails: `stagefront release nope` is an error (exit
 // status 1), with a suggestion; the group alone prints its help.
 func TestUnknownSubcommandFails(t *testing.T) {
+	t.Parallel()
 	for _, args := range [][]string{{"release", "aprove"}, {"credentials", "remove"}} {
 		err := runCLI(t, args...)
 		if err == nil || !strings.Contains(err.Error(), "unknown command") {
