@@ -47,7 +47,7 @@ func newRoute(lt *liveTable, d *routing.Dist, b *routing.Behavior, specs []*orig
 	if b.Restricted {
 		keys := make([]signed.Key, len(b.TrustedKeys))
 		for i, k := range b.TrustedKeys {
-			keys[i] = signed.Key{ID: k.ID, Public: k.Public}
+			keys[i] = signed.Key{ID: k.ID, Public: k.Public, ECDSA: k.ECDSA}
 		}
 		r.verifier = signed.NewVerifier(keys)
 	}

@@ -97,8 +97,14 @@ func newShieldState(o *ShieldOptions, reg prometheus.Registerer) (*shieldState, 
 			Name: "stagefront_edge_shield_requests_total",
 			Help: "Origin Shield exchanges by side (edge: this edge asked a shield; shield: this edge answered one) and outcome.",
 		}, []string{"side", "outcome"})}
-	if err := reg.Register(st.outcomes); err != nil {
-		return nil, fmt.Errorf("edge shield metrics: %w", err)
+	peers := prometheus.NewGaugeFunc(prometheus.GaugeOpts{
+		Name: "stagefront_edge_shield_peers",
+		Help: "Fleet members this edge picks Origin Shields from (those with a shield listener).",
+	}, func() float64 { return float64(len(o.Ring.Peers())) })
+	for _, c := range []prometheus.Collector{st.outcomes, peers} {
+		if err := reg.Register(c); err != nil {
+			return nil, fmt.Errorf("edge shield metrics: %w", err)
+		}
 	}
 	if st.client == nil {
 		st.client = &http.Client{Transport: &http.Transport{

@@ -1,6 +1,7 @@
 package routing
 
 import (
+	"crypto/ecdsa"
 	"crypto/rsa"
 	"errors"
 	"fmt"
@@ -143,6 +144,8 @@ type Behavior struct {
 type TrustedKey struct {
 	ID     string
 	Public *rsa.PublicKey
+	// ECDSA is set instead of Public for an ECDSA P-256 key.
+	ECDSA *ecdsa.PublicKey
 }
 
 // TTLs are the Minimum, Default and Maximum TTL of the behavior's cache
