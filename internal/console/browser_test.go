@@ -22,11 +22,13 @@ type page struct {
 	ctx context.Context
 }
 
-func (e *env) openInChromium(t *testing.T, path string) *page {
+func (e *env) openInChromium(t *testing.T, browser context.Context, path string) *page {
 	t.Helper()
 	srv := httptest.NewServer(e.console)
 	t.Cleanup(srv.Close)
-	p := &page{t: t, ctx: testutil.Chromium(t, 60*time.Second)}
+	tab, closeTab := chromedp.NewContext(browser)
+	t.Cleanup(closeTab)
+	p := &page{t: t, ctx: tab}
 	p.run("open "+path, chromedp.Navigate(srv.URL+path), chromedp.WaitVisible(chromedp.ID("access_key_id")))
 	p.run("sign in",
 		chromedp.SendKeys(chromedp.ID("access_key_id"), adminKey),
@@ -62,11 +64,20 @@ func (p *page) text(sel string) string {
 
 func quoteJS(s string) string { return "'" + strings.ReplaceAll(s, "'", `\'`) + "'" }
 
-// TestDistributionPageSaysWhyItIsNotServed: a stored config the edge cannot
+// TestDistributionPageInChromium drives one headless Chromium (one start
+// is most of the cost) through the distribution page's warnings, one tab
+// each.
+func TestDistributionPageInChromium(t *testing.T) {
+	t.Parallel()
+	browser := testutil.Chromium(t, 120*time.Second)
+	t.Run("says why it is not served", func(t *testing.T) { distributionPageSaysWhyItIsNotServed(t, browser) })
+	t.Run("warns of HTTPS without TLS", func(t *testing.T) { distributionPageWarnsOfHTTPSWithoutTLS(t, browser) })
+}
+
+// distributionPageSaysWhyItIsNotServed: a stored config the edge cannot
 // compile keeps the distribution InProgress, and its page says why, in the
 // compiler's words; a distribution that compiles shows no such line.
-func TestDistributionPageSaysWhyItIsNotServed(t *testing.T) {
-	t.Parallel()
+func distributionPageSaysWhyItIsNotServed(t *testing.T, browser context.Context) {
 	e := newEnvWith(t, envConfig{Follow: true}, nil)
 	ok := e.createDistribution("compiles")
 	id := e.createDistribution("will not compile")
@@ -84,7 +95,7 @@ func TestDistributionPageSaysWhyItIsNotServed(t *testing.T) {
 	testutil.Must(t, err)
 	e.waitServed(rev)
 
-	p := e.openInChromium(t, "/console/distributions/"+id)
+	p := e.openInChromium(t, browser, "/console/distributions/"+id)
 	if got := p.text("#compile-error"); !strings.Contains(got, "no-such-origin") || !strings.Contains(got, "InProgress") {
 		t.Errorf("the page of %s says %q about its config, want the edge's reason (naming no-such-origin) and that it stays InProgress", id, got)
 	}
@@ -110,11 +121,10 @@ func (p *page) url() string {
 	return u
 }
 
-// TestDistributionPageWarnsOfHTTPSWithoutTLS: behaviors that ask for HTTPS
+// distributionPageWarnsOfHTTPSWithoutTLS: behaviors that ask for HTTPS
 // (redirect-to-https, https-only) on an edge with no HTTPS listener are
 // named on the page with what the edge does instead; allow-all is not.
-func TestDistributionPageWarnsOfHTTPSWithoutTLS(t *testing.T) {
-	t.Parallel()
+func distributionPageWarnsOfHTTPSWithoutTLS(t *testing.T, browser context.Context) {
 	e := newEnvWith(t, envConfig{Follow: true}, nil)
 	id := e.createDistributionWith("wants https", func(cfg *cf.DistributionConfig) {
 		cfg.DefaultCacheBehavior.ViewerProtocolPolicy = cf.String("redirect-to-https")
@@ -124,7 +134,7 @@ func TestDistributionPageWarnsOfHTTPSWithoutTLS(t *testing.T) {
 		other.PathPattern, other.ViewerProtocolPolicy = cf.String("/public/*"), cf.String("allow-all")
 		cfg.CacheBehaviors = &cf.CacheBehaviors{Quantity: cf.Int32(2), Items: []cf.CacheBehavior{b, other}}
 	})
-	p := e.openInChromium(t, "/console/distributions/"+id)
+	p := e.openInChromium(t, browser, "/console/distributions/"+id)
 	got := p.text("#tls-warning")
 	for _, want := range []string{"1 edge has no HTTPS listener", "--tls-cert",
 		"* (default) is redirect-to-https: served over plain HTTP", "/account/* is https-only: every request refused with 403"} {
