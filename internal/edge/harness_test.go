@@ -65,6 +65,8 @@ type harnessOptions struct {
 	tables bool
 	// accessLog is edge.Options.AccessLog.
 	accessLog edge.AccessLogger
+	// https is edge.Options.HTTPS (redirect-to-https then redirects).
+	https bool
 }
 
 // harness is the whole product wired in-process over loopback: a bbolt
@@ -119,7 +121,7 @@ func newHarness(t testing.TB, opts harnessOptions) *harness {
 		DebugHeader: true,
 		Clock:       opts.clock, Draw: opts.draw,
 		CacheBytes: opts.cacheBytes, MaxBodyBytes: opts.maxBodyBytes,
-		AccessLog: opts.accessLog,
+		AccessLog: opts.accessLog, HTTPS: opts.https,
 	})
 	if err != nil {
 		t.Fatalf("edge.New: %v", err)
