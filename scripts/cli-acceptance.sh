@@ -6,28 +6,9 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$PWD
 
-WORK=$(mktemp -d)
-BIN="$WORK/stagefront"
-go build -o "$BIN" ./cmd/stagefront
-
-free_port() { python3 -c 'import socket;s=socket.socket();s.bind(("127.0.0.1",0));print(s.getsockname()[1])'; }
-API_PORT=$(free_port); EDGE_PORT=$(free_port); ADMIN_PORT=$(free_port)
-export STAGEFRONT_ACCESS_KEY_ID=AKSFACCEPTANCE00001 STAGEFRONT_SECRET_ACCESS_KEY=acceptance-secret-key-0123456789abcdefgh
-export AWS_ACCESS_KEY_ID=$STAGEFRONT_ACCESS_KEY_ID AWS_SECRET_ACCESS_KEY=$STAGEFRONT_SECRET_ACCESS_KEY AWS_DEFAULT_REGION=us-east-1
-unset AWS_PROFILE AWS_SESSION_TOKEN || true
-
-"$BIN" serve --data-dir "$WORK/data" --api-addr 127.0.0.1:$API_PORT --edge-addr 127.0.0.1:$EDGE_PORT \
-  --admin-addr 127.0.0.1:$ADMIN_PORT >"$WORK/server.log" 2>&1 &
-SERVER=$!
-cleanup() { kill "$SERVER" 2>/dev/null || true; wait "$SERVER" 2>/dev/null || true; rm -rf "$WORK"; }
-trap cleanup EXIT
-for _ in $(seq 100); do
-  curl -fs "http://127.0.0.1:$ADMIN_PORT/healthz" >/dev/null 2>&1 && break
-  sleep 0.1
-done
-curl -fs "http://127.0.0.1:$ADMIN_PORT/healthz" >/dev/null || { cat "$WORK/server.log"; echo "server did not start"; exit 1; }
-
-EP=http://127.0.0.1:$API_PORT
+# shellcheck source=scripts/lib/serve.sh
+source scripts/lib/serve.sh
+serve_start AKSFACCEPTANCE00001 acceptance-secret-key-0123456789abcdefgh
 CF="aws cloudfront --endpoint-url $EP"
 cd "$WORK"
 PASS=0; FAIL=0

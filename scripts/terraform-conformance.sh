@@ -33,35 +33,13 @@ if [[ -z $MIRROR ]]; then
   fi
 fi
 
-WORK=$(mktemp -d)
-BIN="$WORK/stagefront"
-go build -o "$BIN" ./cmd/stagefront
-
-free_port() { python3 -c 'import socket;s=socket.socket();s.bind(("127.0.0.1",0));print(s.getsockname()[1])'; }
-API_PORT=$(free_port); EDGE_PORT=$(free_port); ADMIN_PORT=$(free_port)
-export STAGEFRONT_ACCESS_KEY_ID=AKSFTERRAFORM000001 STAGEFRONT_SECRET_ACCESS_KEY=terraform-secret-key-0123456789abcdefghi
-export AWS_ACCESS_KEY_ID=$STAGEFRONT_ACCESS_KEY_ID AWS_SECRET_ACCESS_KEY=$STAGEFRONT_SECRET_ACCESS_KEY AWS_DEFAULT_REGION=us-east-1
-unset AWS_PROFILE AWS_SESSION_TOKEN || true
-
-"$BIN" serve --data-dir "$WORK/data" --api-addr 127.0.0.1:$API_PORT --edge-addr 127.0.0.1:$EDGE_PORT \
-  --admin-addr 127.0.0.1:$ADMIN_PORT >"$WORK/server.log" 2>&1 &
-SERVER=$!
-cleanup() {
-  kill "$SERVER" 2>/dev/null || true
-  wait "$SERVER" 2>/dev/null || true
-  if [[ ${KEEP_WORK:-} == 1 ]]; then echo "kept $WORK"; else rm -rf "$WORK"; fi
-}
-trap cleanup EXIT
-for _ in $(seq 100); do
-  curl -fs "http://127.0.0.1:$ADMIN_PORT/healthz" >/dev/null 2>&1 && break
-  sleep 0.1
-done
-curl -fs "http://127.0.0.1:$ADMIN_PORT/healthz" >/dev/null || { cat "$WORK/server.log"; echo "server did not start"; exit 1; }
-EP=http://127.0.0.1:$API_PORT
+# shellcheck source=scripts/lib/serve.sh
+source scripts/lib/serve.sh
+serve_start AKSFTERRAFORM000001 terraform-secret-key-0123456789abcdefghi
 
 # Terraform's own files (CLI config, plugin cache, state) stay in $WORK.
 mkdir -p "$WORK/tf"
-cp scripts/terraform/main.tf "$WORK/tf/"
+cp -r scripts/terraform/main.tf scripts/terraform/distribution "$WORK/tf/"
 cat >"$WORK/terraformrc" <<RC
 provider_installation {
   filesystem_mirror {

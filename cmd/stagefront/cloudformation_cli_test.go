@@ -16,7 +16,6 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/cloudfront"
 
 	"github.com/stagefront/stagefront/internal/testutil"
@@ -118,8 +117,7 @@ func (s *cfnServer) outputs(stackName string) map[string]string {
 }
 
 func (s *cfnServer) cloudFront() *cloudfront.Client {
-	return cloudfront.New(cloudfront.Options{BaseEndpoint: aws.String("http://" + s.api), Region: "us-east-1",
-		Credentials: credentials.NewStaticCredentialsProvider(cfnKey, cfnSecret, ""), RetryMaxAttempts: 1})
+	return testutil.CloudFront("http://"+s.api, cfnKey, cfnSecret)
 }
 
 // get fetches /index.html from the edge as a viewer of domain.

@@ -1,7 +1,6 @@
 package main
 
 import (
-	"context"
 	"fmt"
 	"io"
 	"log/slog"
@@ -10,7 +9,6 @@ import (
 	"net/http/httptest"
 	"net/url"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"regexp"
 	"strconv"
@@ -31,19 +29,6 @@ import (
 
 // screenshotsEnv regenerates docs/console/*.png from the browser test.
 const screenshotsEnv = "STAGEFRONT_SCREENSHOTS"
-
-// chromiumPath finds the Chromium the browser tests drive (Debian's
-// package `chromium`; .ci/run installs it).
-func chromiumPath(t *testing.T) string {
-	t.Helper()
-	for _, name := range []string{"/usr/bin/chromium", "chromium", "chromium-browser", "google-chrome"} {
-		if p, err := exec.LookPath(name); err == nil {
-			return p
-		}
-	}
-	t.Fatal("no Chromium found: install it (apt-get install -y chromium); the console's browser tests need it")
-	return ""
-}
 
 // consoleClock is real time plus an offset a test can move, so that
 // session expiry is exact while live rates still see time pass.
@@ -77,7 +62,7 @@ func TestConsoleInChromium(t *testing.T) {
 	t0 := time.Now()
 	defer func() { t.Logf("browser test took %v", time.Since(t0)) }()
 	origin := versionOrigin(t)
-	s := startStack(t, t.TempDir(), &fakeClock{now: time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)})
+	s := startStack(t, t.TempDir(), testutil.NewClock(time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)))
 	primaryA, domainA := s.createPrimary(origin.URL)
 	primaryB, domainB := s.createPrimary(origin.URL)
 	clock := newConsoleClock()
@@ -101,14 +86,7 @@ analysis: {interval: 30s, minRequests: 100000, maxErrorRate: 50%%}
 
 	shots := os.Getenv(screenshotsEnv) != ""
 	shotDir := filepath.Join("..", "..", "docs", "console")
-	opts := append(chromedp.DefaultExecAllocatorOptions[:], chromedp.ExecPath(chromiumPath(t)), chromedp.NoSandbox,
-		chromedp.WindowSize(1200, 900), chromedp.Flag("disable-gpu", true))
-	allocCtx, cancelAlloc := chromedp.NewExecAllocator(context.Background(), opts...)
-	defer cancelAlloc()
-	ctx, cancelBrowser := chromedp.NewContext(allocCtx)
-	defer cancelBrowser()
-	ctx, cancel := context.WithTimeout(ctx, 60*time.Second)
-	defer cancel()
+	ctx := testutil.Chromium(t, 60*time.Second)
 	run := func(what string, actions ...chromedp.Action[chromedp.Void]) {
 		t.Helper()
 		t.Logf("%v %s", time.Since(t0), what)

@@ -18,7 +18,6 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/cloudfront"
 	"github.com/aws/aws-sdk-go-v2/service/cloudfront/types"
 	"github.com/aws/smithy-go"
@@ -96,10 +95,7 @@ func startFleet(t testing.TB, edges int) *fleetProcs {
 	for _, e := range f.edges {
 		waitHealthy(t, e.admin)
 	}
-	f.cf = cloudfront.New(cloudfront.Options{
-		BaseEndpoint: aws.String("http://" + f.api), Region: "us-east-1", RetryMaxAttempts: 1,
-		Credentials: credentials.NewStaticCredentialsProvider("fleet", "fleet", ""),
-	})
+	f.cf = testutil.CloudFront("http://"+f.api, "fleet", "fleet")
 	return f
 }
 

@@ -16,7 +16,6 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/cloudfront"
 	"github.com/aws/aws-sdk-go-v2/service/cloudfront/types"
 
@@ -77,8 +76,7 @@ func (s *limitedServe) healthz(t *testing.T) int {
 }
 
 func (s *limitedServe) cf() *cloudfront.Client {
-	return cloudfront.New(cloudfront.Options{BaseEndpoint: aws.String("http://" + s.api), Region: "us-east-1",
-		Credentials: credentials.NewStaticCredentialsProvider(adminKey, adminSecret, ""), RetryMaxAttempts: 1})
+	return testutil.CloudFront("http://"+s.api, adminKey, adminSecret)
 }
 
 // vmHWM is the peak resident set of a process, in bytes.

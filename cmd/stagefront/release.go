@@ -1,6 +1,8 @@
 package main
 
 import (
+	"errors"
+	"fmt"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -26,13 +28,18 @@ func newReleaseCmd() *cobra.Command {
 
 	var file string
 	start := &cobra.Command{
-		Use:   "start -f FILE",
-		Short: "Start a release from a YAML spec",
-		Args:  cobra.NoArgs,
-		RunE:  func(cmd *cobra.Command, _ []string) error { return c.Start(cmd.Context(), file) },
+		Use:   "start [-f] FILE",
+		Short: "Start a release from a YAML spec (the file by -f or as the argument)",
+		Args:  cobra.MaximumNArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			spec, err := specFile(file, args)
+			if err != nil {
+				return err
+			}
+			return c.Start(cmd.Context(), spec)
+		},
 	}
 	start.Flags().StringVarP(&file, "file", "f", "", "release spec (YAML)")
-	_ = start.MarkFlagRequired("file")
 
 	var watch bool
 	status := &cobra.Command{
@@ -113,4 +120,17 @@ func newReleaseWatchGitCmd(c *cli.CLI) *cobra.Command {
 	fl.StringVar(&logLevel, "log-level", "info", "log level: debug, info, warn, error")
 	_ = cmd.MarkFlagRequired("repo")
 	return cmd
+}
+
+// specFile is the spec `release start` reads: -f FILE, or FILE alone.
+func specFile(flag string, args []string) (string, error) {
+	switch {
+	case len(args) == 1 && flag != "" && flag != args[0]:
+		return "", fmt.Errorf("two spec files (-f %s and %s): give one", flag, args[0])
+	case len(args) == 1:
+		return args[0], nil
+	case flag == "":
+		return "", errors.New("no spec file: stagefront release start -f FILE")
+	}
+	return flag, nil
 }

@@ -87,13 +87,36 @@ func TestReleaseStartRefusesUnknownSelector(t *testing.T) {
 	}
 	good := filepath.Join(dir, "good.yaml")
 	testutil.Must(t, os.WriteFile(good, []byte(headerSpec("fixed", primaryID, "v2")), 0o600))
-	testutil.Must(t, runCLI(t, "release", "start", "-f", good, ep))
+	testutil.Must(t, runCLI(t, "release", "start", good, ep)) // the file as the argument, without -f
 	wantPhase(t, s, "fixed", release.PhaseProgressing)
+}
+
+// TestReleaseStartTakesTheFileEitherWay: `release start FILE` reads FILE as
+// `-f FILE` does (it used to answer `unknown command "FILE"`); no file, or
+// two different ones, is an error that says how to call it.
+func TestReleaseStartTakesTheFileEitherWay(t *testing.T) {
+	t.Parallel()
+	missing := filepath.Join(t.TempDir(), "release.yaml")
+	for _, tc := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"release", "start", missing}, "release.yaml"},
+		{[]string{"release", "start", "-f", missing}, "release.yaml"},
+		{[]string{"release", "start"}, "no spec file: stagefront release start -f FILE"},
+		{[]string{"release", "start", "-f", "a.yaml", "b.yaml"}, "two spec files"},
+	} {
+		err := runCLI(t, append(tc.args, "--endpoint=http://127.0.0.1:1")...)
+		if err == nil || !strings.Contains(err.Error(), tc.want) || strings.Contains(err.Error(), "unknown command") {
+			t.Errorf("%v: %v, want an error saying %q", tc.args, err, tc.want)
+		}
+	}
 }
 
 // TestUnknownSubcommandFails: `stagefront release nope` is an error (exit
 // status 1), with a suggestion; the group alone prints its help.
 func TestUnknownSubcommandFails(t *testing.T) {
+	t.Parallel()
 	for _, args := range [][]string{{"release", "aprove"}, {"credentials", "remove"}} {
 		err := runCLI(t, args...)
 		if err == nil || !strings.Contains(err.Error(), "unknown command") {

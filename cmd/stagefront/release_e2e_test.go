@@ -45,7 +45,7 @@ analysis: {interval: 30s, minRequests: 20, maxErrorRate: 1%%}
 func newStack(t *testing.T) (*stack, string, string) {
 	t.Helper()
 	origin := versionOrigin(t)
-	s := startStack(t, t.TempDir(), &fakeClock{now: time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)})
+	s := startStack(t, t.TempDir(), testutil.NewClock(time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)))
 	id, domain := s.createPrimary(origin.URL)
 	return s, id, domain
 }
@@ -322,7 +322,7 @@ func TestReleaseResumesAfterRestart(t *testing.T) {
 	t.Parallel()
 	origin := versionOrigin(t)
 	dir := t.TempDir()
-	clock := &fakeClock{now: time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)}
+	clock := testutil.NewClock(time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC))
 	s := startStack(t, dir, clock)
 	primaryID, domain := s.createPrimary(origin.URL)
 	s.startRelease("alice", weightSpec("resume", primaryID, "v3"))

@@ -82,7 +82,7 @@ steps:
 func newTemplateStack(t *testing.T) (*stack, map[string]string) {
 	t.Helper()
 	s3 := s3Origin(t)
-	s := startStackWith(t, t.TempDir(), &fakeClock{now: time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)},
+	s := startStackWith(t, t.TempDir(), testutil.NewClock(time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)),
 		harnessOptions{S3Endpoint: s3.URL, CloudFormation: true})
 	primaryBody, err := os.ReadFile(seedTemplate("primary.yml"))
 	testutil.Must(t, err)
@@ -123,7 +123,7 @@ func TestReleaseWatchGitArticleLoop(t *testing.T) {
 	testutil.Must(t, err)
 
 	repo := newGitRepo(t)
-	logs := &syncBuffer{}
+	logs := &testutil.LogBuffer{}
 	t.Cleanup(func() {
 		if t.Failed() {
 			t.Logf("watcher logs:\n%s", logs)

@@ -1,18 +1,15 @@
 package main
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"log/slog"
 	"os"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/cloudfront"
 	"github.com/go-git/go-git/v5/plumbing/object"
 
@@ -22,23 +19,6 @@ import (
 	"github.com/stagefront/stagefront/internal/release/gitwatch/gittest"
 	"github.com/stagefront/stagefront/internal/testutil"
 )
-
-type syncBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
-}
 
 // TestReleaseWatchGit drives releases from commits against the real API,
 // edge and controller: a commit of release.yaml starts a release; commits
@@ -51,17 +31,14 @@ func TestReleaseWatchGit(t *testing.T) {
 	s, primaryID, domain := newStack(t)
 	repo := gittest.New(t, false)
 	stateDir := t.TempDir()
-	logs := &syncBuffer{}
+	logs := &testutil.LogBuffer{}
 	t.Cleanup(func() {
 		if t.Failed() || testing.Verbose() {
 			t.Logf("watcher logs:\n%s", logs)
 		}
 	})
 	watcherClient := s.client("gitwatch")
-	cf := cloudfront.New(cloudfront.Options{
-		BaseEndpoint: aws.String(s.api.URL), Region: "us-east-1", RetryMaxAttempts: 1,
-		Credentials: credentials.NewStaticCredentialsProvider(s.cred("gitwatch").AccessKeyID, s.cred("gitwatch").SecretAccessKey, ""),
-	})
+	cf := testutil.CloudFront(s.api.URL, s.cred("gitwatch").AccessKeyID, s.cred("gitwatch").SecretAccessKey)
 	newWatcher := func() *gitwatch.Watcher {
 		w, err := gitwatch.New(gitwatch.Options{
 			Repo: repo.Dir, Branch: "main", File: "release.yaml", WriteBack: "live/distribution.json", StateDir: stateDir,

@@ -14,7 +14,6 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
-	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -40,25 +39,6 @@ import (
 	"github.com/stagefront/stagefront/internal/store/bolt"
 	"github.com/stagefront/stagefront/internal/testutil"
 )
-
-// fakeClock is the release controller's injected clock: timers (holds,
-// approval timeouts, analysis intervals) move only when a test says so.
-type fakeClock struct {
-	mu  sync.Mutex
-	now time.Time
-}
-
-func (c *fakeClock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.now
-}
-
-func (c *fakeClock) Advance(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.now = c.now.Add(d)
-}
 
 const (
 	adminKey    = "AKSFRELEASEADMIN01"
@@ -86,7 +66,7 @@ func versionOrigin(t *testing.T) *httptest.Server {
 type stack struct {
 	t        *testing.T
 	dir      string
-	clock    *fakeClock
+	clock    *testutil.Clock
 	store    *bolt.Store
 	edge     *edge.Server
 	follower *follow.Follower
@@ -113,12 +93,12 @@ type harnessOptions struct {
 }
 
 // startStack starts (or, with the same dir, restarts) the stack.
-func startStack(t *testing.T, dir string, clock *fakeClock) *stack {
+func startStack(t *testing.T, dir string, clock *testutil.Clock) *stack {
 	t.Helper()
 	return startStackWith(t, dir, clock, harnessOptions{})
 }
 
-func startStackWith(t *testing.T, dir string, clock *fakeClock, opts harnessOptions) *stack {
+func startStackWith(t *testing.T, dir string, clock *testutil.Clock, opts harnessOptions) *stack {
 	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	s := &stack{t: t, dir: dir, clock: clock, cancel: cancel}
@@ -227,10 +207,7 @@ func (s *stack) waitEdge() {
 
 // cf is the real aws-sdk-go-v2 CloudFront client, as admin.
 func (s *stack) cf() *cloudfront.Client {
-	return cloudfront.New(cloudfront.Options{
-		BaseEndpoint: aws.String(s.api.URL), Region: "us-east-1", RetryMaxAttempts: 1,
-		Credentials: credentials.NewStaticCredentialsProvider(adminKey, adminSecret, ""),
-	})
+	return testutil.CloudFront(s.api.URL, adminKey, adminSecret)
 }
 
 // client is the CLI's release client, signed as the named principal

@@ -8,10 +8,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/credentials"
-	"github.com/aws/aws-sdk-go-v2/service/cloudfront"
-
 	"github.com/stagefront/stagefront/internal/release"
 	"github.com/stagefront/stagefront/internal/release/cli"
 	"github.com/stagefront/stagefront/internal/testutil"
@@ -54,8 +50,7 @@ func TestReleaseSurvivesSIGKILL(t *testing.T) {
 	origin := versionOrigin(t)
 	dir := t.TempDir()
 	srv := startReleaseServe(t, bin, dir)
-	cf := cloudfront.New(cloudfront.Options{BaseEndpoint: aws.String("http://" + srv.api), Region: "us-east-1",
-		Credentials: credentials.NewStaticCredentialsProvider(adminKey, adminSecret, ""), RetryMaxAttempts: 1})
+	cf := testutil.CloudFront("http://"+srv.api, adminKey, adminSecret)
 	primaryID, domain := createVersionPrimary(t, cf, origin.URL)
 	spec, err := release.Parse([]byte(`
 name: killed

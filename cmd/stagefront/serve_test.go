@@ -13,7 +13,6 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/cloudfront"
 	"github.com/aws/aws-sdk-go-v2/service/cloudfront/types"
 )
@@ -50,12 +49,7 @@ func startServer(t *testing.T, bin, dataDir string, extraArgs ...string) *serveP
 }
 
 func (s *serveProc) client() *cloudfront.Client {
-	return cloudfront.New(cloudfront.Options{
-		BaseEndpoint:     aws.String("http://" + s.api),
-		Region:           "us-east-1",
-		Credentials:      credentials.NewStaticCredentialsProvider("AKSFTESTKEY0000001", "durability-secret", ""),
-		RetryMaxAttempts: 1,
-	})
+	return testutil.CloudFront("http://"+s.api, "AKSFTESTKEY0000001", "durability-secret")
 }
 
 func distributionConfig(ref string) *types.DistributionConfig {

@@ -65,6 +65,7 @@ print(json.dumps(out))
 `
 
 func TestBotocoreParity(t *testing.T) {
+	t.Parallel()
 	python, err := exec.LookPath("python3")
 	if err != nil {
 		t.Skip("python3 not installed")

@@ -10,6 +10,8 @@ import (
 	cfsdk "github.com/aws/aws-sdk-go-v2/service/cloudfront"
 	"github.com/aws/aws-sdk-go-v2/service/cloudfront/types"
 	"github.com/aws/smithy-go"
+
+	"github.com/stagefront/stagefront/internal/testutil"
 )
 
 // wantAPIMessage checks an error's code, status and exact message: SDKs
@@ -35,7 +37,7 @@ func (e *env) setPolicyEnabled(id string, enabled bool) {
 	e.t.Helper()
 	pc := e.policyConfig(id)
 	pc.ContinuousDeploymentPolicyConfig.Enabled = aws.Bool(enabled)
-	must(e.cf.UpdateContinuousDeploymentPolicy(context.Background(), &cfsdk.UpdateContinuousDeploymentPolicyInput{
+	testutil.MustGet(e.cf.UpdateContinuousDeploymentPolicy(context.Background(), &cfsdk.UpdateContinuousDeploymentPolicyInput{
 		Id: aws.String(id), IfMatch: pc.ETag, ContinuousDeploymentPolicyConfig: pc.ContinuousDeploymentPolicyConfig}))(e.t)
 }
 
@@ -56,13 +58,14 @@ func (e *env) deleteDistribution(id string) error {
 // hashicorp/aws provider makes to destroy a primary, its attached policy
 // and the policy's staging distribution.
 func TestTerraformDestroyOrderSDK(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	fx := e.cdFixture("tfd", "tfd.example.com")
 	policyID := aws.ToString(e.createPolicy(headerPolicy(fx.stagingDomain)).ContinuousDeploymentPolicy.Id)
 	e.attach(fx.primaryID, policyID)
 
 	e.setPolicyEnabled(policyID, false)
-	must(e.update(fx.primaryID, func(c *types.DistributionConfig) { c.Enabled = aws.Bool(false) }))(t)
+	testutil.MustGet(e.update(fx.primaryID, func(c *types.DistributionConfig) { c.Enabled = aws.Bool(false) }))(t)
 	if err := e.deleteDistribution(fx.primaryID); err != nil {
 		t.Fatalf("delete the disabled primary with its disabled policy attached: %v", err)
 	}
@@ -74,7 +77,7 @@ func TestTerraformDestroyOrderSDK(t *testing.T) {
 	}
 	// The provider sends the staging config back with Enabled=false and an
 	// empty ContinuousDeploymentPolicyId.
-	upd := must(e.update(fx.stagingID, func(c *types.DistributionConfig) {
+	upd := testutil.MustGet(e.update(fx.stagingID, func(c *types.DistributionConfig) {
 		c.Enabled = aws.Bool(false)
 		c.ContinuousDeploymentPolicyId = aws.String("")
 	}))(t)
@@ -84,13 +87,14 @@ func TestTerraformDestroyOrderSDK(t *testing.T) {
 	if err := e.deleteDistribution(fx.stagingID); err != nil {
 		t.Fatalf("delete the staging distribution: %v", err)
 	}
-	l := must(e.cf.ListDistributions(context.Background(), &cfsdk.ListDistributionsInput{}))(t).DistributionList
+	l := testutil.MustGet(e.cf.ListDistributions(context.Background(), &cfsdk.ListDistributionsInput{}))(t).DistributionList
 	if aws.ToInt32(l.Quantity) != 0 {
 		t.Errorf("%d distributions left", aws.ToInt32(l.Quantity))
 	}
 }
 
 func TestDeletePolicyInUseSDK(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	fx := e.cdFixture("piu", "piu.example.com")
 	policyID := aws.ToString(e.createPolicy(headerPolicy(fx.stagingDomain)).ContinuousDeploymentPolicy.Id)
@@ -106,17 +110,18 @@ func TestDeletePolicyInUseSDK(t *testing.T) {
 
 	// Detached, the policy goes; the staging distribution it named can then
 	// be disabled and deleted.
-	must(e.update(fx.primaryID, func(c *types.DistributionConfig) { c.ContinuousDeploymentPolicyId = aws.String("") }))(t)
+	testutil.MustGet(e.update(fx.primaryID, func(c *types.DistributionConfig) { c.ContinuousDeploymentPolicyId = aws.String("") }))(t)
 	if err := e.deletePolicy(policyID); err != nil {
 		t.Fatalf("delete a detached policy: %v", err)
 	}
-	must(e.update(fx.stagingID, func(c *types.DistributionConfig) { c.Enabled = aws.Bool(false) }))(t)
+	testutil.MustGet(e.update(fx.stagingID, func(c *types.DistributionConfig) { c.Enabled = aws.Bool(false) }))(t)
 	if err := e.deleteDistribution(fx.stagingID); err != nil {
 		t.Fatal(err)
 	}
 }
 
 func TestDisablingStagingInUseSDK(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	fx := e.cdFixture("siu", "siu.example.com")
 	policyID := aws.ToString(e.createPolicy(headerPolicy(fx.stagingDomain)).ContinuousDeploymentPolicy.Id)
@@ -129,6 +134,7 @@ func TestDisablingStagingInUseSDK(t *testing.T) {
 // TestWritesAnswerInProgressSDK: 300 writes through the SDK, none answers
 // Deployed; a read right after each says Deployed (no edges to wait for).
 func TestWritesAnswerInProgressSDK(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	ctx := context.Background()
 	var ids []string
@@ -140,12 +146,12 @@ func TestWritesAnswerInProgressSDK(t *testing.T) {
 		ids = append(ids, aws.ToString(out.Distribution.Id))
 	}
 	for i, id := range ids {
-		out := must(e.update(id, func(c *types.DistributionConfig) { c.Comment = aws.String(fmt.Sprint("updated ", i)) }))(t)
+		out := testutil.MustGet(e.update(id, func(c *types.DistributionConfig) { c.Comment = aws.String(fmt.Sprint("updated ", i)) }))(t)
 		if s := aws.ToString(out.Distribution.Status); s != "InProgress" {
 			t.Fatalf("update %d answered %s, want InProgress", i, s)
 		}
 	}
-	got := must(e.cf.GetDistribution(ctx, &cfsdk.GetDistributionInput{Id: aws.String(ids[0])}))(t)
+	got := testutil.MustGet(e.cf.GetDistribution(ctx, &cfsdk.GetDistributionInput{Id: aws.String(ids[0])}))(t)
 	if s := aws.ToString(got.Distribution.Status); s != "Deployed" {
 		t.Errorf("GetDistribution after the writes: %s, want Deployed", s)
 	}

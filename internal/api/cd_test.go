@@ -7,6 +7,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	cfsdk "github.com/aws/aws-sdk-go-v2/service/cloudfront"
 	"github.com/aws/aws-sdk-go-v2/service/cloudfront/types"
+
+	"github.com/stagefront/stagefront/internal/testutil"
 )
 
 // cdFixture is a primary with an alias and its staging copy whose origin
@@ -25,7 +27,7 @@ func (e *env) cdFixture(ref, alias string) cdFixture {
 	stg := e.copyStaging(aws.ToString(primary.Id), ref+"-staging")
 	sc := e.getConfig(aws.ToString(stg.Id))
 	sc.DistributionConfig.Origins.Items[0].OriginPath = aws.String("/v2")
-	must(e.cf.UpdateDistribution(ctx, &cfsdk.UpdateDistributionInput{Id: stg.Id, IfMatch: sc.ETag, DistributionConfig: sc.DistributionConfig}))(e.t)
+	testutil.MustGet(e.cf.UpdateDistribution(ctx, &cfsdk.UpdateDistributionInput{Id: stg.Id, IfMatch: sc.ETag, DistributionConfig: sc.DistributionConfig}))(e.t)
 	return cdFixture{
 		primaryID: aws.ToString(primary.Id), stagingID: aws.ToString(stg.Id),
 		primaryDomain: aws.ToString(primary.DomainName), stagingDomain: aws.ToString(stg.DomainName),
@@ -34,7 +36,7 @@ func (e *env) cdFixture(ref, alias string) cdFixture {
 
 func (e *env) createPolicy(cfg *types.ContinuousDeploymentPolicyConfig) *cfsdk.CreateContinuousDeploymentPolicyOutput {
 	e.t.Helper()
-	return must(e.cf.CreateContinuousDeploymentPolicy(context.Background(),
+	return testutil.MustGet(e.cf.CreateContinuousDeploymentPolicy(context.Background(),
 		&cfsdk.CreateContinuousDeploymentPolicyInput{ContinuousDeploymentPolicyConfig: cfg}))(e.t)
 }
 
@@ -43,17 +45,18 @@ func (e *env) attach(primaryID, policyID string) {
 	e.t.Helper()
 	c := e.getConfig(primaryID)
 	c.DistributionConfig.ContinuousDeploymentPolicyId = aws.String(policyID)
-	must(e.cf.UpdateDistribution(context.Background(), &cfsdk.UpdateDistributionInput{
+	testutil.MustGet(e.cf.UpdateDistribution(context.Background(), &cfsdk.UpdateDistributionInput{
 		Id: aws.String(primaryID), IfMatch: c.ETag, DistributionConfig: c.DistributionConfig}))(e.t)
 }
 
 func (e *env) policyConfig(id string) *cfsdk.GetContinuousDeploymentPolicyConfigOutput {
 	e.t.Helper()
-	return must(e.cf.GetContinuousDeploymentPolicyConfig(context.Background(),
+	return testutil.MustGet(e.cf.GetContinuousDeploymentPolicyConfig(context.Background(),
 		&cfsdk.GetContinuousDeploymentPolicyConfigInput{Id: aws.String(id)}))(e.t)
 }
 
 func TestContinuousDeploymentPolicyValidation(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	ctx := context.Background()
 	fx := e.cdFixture("val", "val.example.com")
@@ -118,6 +121,7 @@ func TestContinuousDeploymentPolicyValidation(t *testing.T) {
 }
 
 func TestContinuousDeploymentLifecycle(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	ctx := context.Background()
 	fx := e.cdFixture("life", "www.example.com")
@@ -137,7 +141,7 @@ func TestContinuousDeploymentLifecycle(t *testing.T) {
 		wantAPIError(t, err, "StagingDistributionInUse", 409)
 	})
 	t.Run("get, get config and list", func(t *testing.T) {
-		got := must(e.cf.GetContinuousDeploymentPolicy(ctx, &cfsdk.GetContinuousDeploymentPolicyInput{Id: aws.String(policyID)}))(t)
+		got := testutil.MustGet(e.cf.GetContinuousDeploymentPolicy(ctx, &cfsdk.GetContinuousDeploymentPolicyInput{Id: aws.String(policyID)}))(t)
 		gotCfg := e.policyConfig(policyID)
 		if aws.ToString(got.ETag) != aws.ToString(created.ETag) || aws.ToString(gotCfg.ETag) != aws.ToString(created.ETag) {
 			t.Errorf("ETags differ: create %s, get %s, config %s", aws.ToString(created.ETag), aws.ToString(got.ETag), aws.ToString(gotCfg.ETag))
@@ -149,14 +153,14 @@ func TestContinuousDeploymentLifecycle(t *testing.T) {
 		// A second primary/staging pair and policy, so the list pages.
 		fx2 := e.cdFixture("life2", "two.example.com")
 		e.createPolicy(headerPolicy(fx2.stagingDomain))
-		l := must(e.cf.ListContinuousDeploymentPolicies(ctx, &cfsdk.ListContinuousDeploymentPoliciesInput{MaxItems: aws.Int32(1)}))(t).ContinuousDeploymentPolicyList
+		l := testutil.MustGet(e.cf.ListContinuousDeploymentPolicies(ctx, &cfsdk.ListContinuousDeploymentPoliciesInput{MaxItems: aws.Int32(1)}))(t).ContinuousDeploymentPolicyList
 		if aws.ToInt32(l.MaxItems) != 1 || len(l.Items) != 1 || l.NextMarker == nil {
 			t.Fatalf("first page: MaxItems %d, %d items, NextMarker %v", aws.ToInt32(l.MaxItems), len(l.Items), l.NextMarker)
 		}
 		if aws.ToInt32(l.Quantity) != 2 {
 			t.Errorf("Quantity = %d, want 2 (the total, as the API reference says)", aws.ToInt32(l.Quantity))
 		}
-		l2 := must(e.cf.ListContinuousDeploymentPolicies(ctx, &cfsdk.ListContinuousDeploymentPoliciesInput{MaxItems: aws.Int32(1), Marker: l.NextMarker}))(t).ContinuousDeploymentPolicyList
+		l2 := testutil.MustGet(e.cf.ListContinuousDeploymentPolicies(ctx, &cfsdk.ListContinuousDeploymentPoliciesInput{MaxItems: aws.Int32(1), Marker: l.NextMarker}))(t).ContinuousDeploymentPolicyList
 		if len(l2.Items) != 1 || l2.NextMarker != nil ||
 			aws.ToString(l2.Items[0].ContinuousDeploymentPolicy.Id) == aws.ToString(l.Items[0].ContinuousDeploymentPolicy.Id) {
 			t.Errorf("second page: %d items, NextMarker %v", len(l2.Items), l2.NextMarker)
@@ -200,7 +204,7 @@ func TestContinuousDeploymentLifecycle(t *testing.T) {
 		c := e.getConfig(fx.primaryID)
 		c.DistributionConfig.ContinuousDeploymentPolicyId = nil
 		c.DistributionConfig.Comment = aws.String("allowed change")
-		must(e.cf.UpdateDistribution(ctx, &cfsdk.UpdateDistributionInput{Id: aws.String(fx.primaryID), IfMatch: c.ETag, DistributionConfig: c.DistributionConfig}))(t)
+		testutil.MustGet(e.cf.UpdateDistribution(ctx, &cfsdk.UpdateDistributionInput{Id: aws.String(fx.primaryID), IfMatch: c.ETag, DistributionConfig: c.DistributionConfig}))(t)
 		if got := aws.ToString(e.getConfig(fx.primaryID).DistributionConfig.ContinuousDeploymentPolicyId); got != policyID {
 			t.Errorf("policy id = %q, want %q", got, policyID)
 		}
@@ -234,7 +238,7 @@ func TestContinuousDeploymentLifecycle(t *testing.T) {
 			Id: aws.String(policyID), ContinuousDeploymentPolicyConfig: pc.ContinuousDeploymentPolicyConfig})
 		wantAPIError(t, err, "InvalidIfMatchVersion", 400)
 	})
-	upd := must(e.cf.UpdateContinuousDeploymentPolicy(ctx, &cfsdk.UpdateContinuousDeploymentPolicyInput{
+	upd := testutil.MustGet(e.cf.UpdateContinuousDeploymentPolicy(ctx, &cfsdk.UpdateContinuousDeploymentPolicyInput{
 		Id: aws.String(policyID), IfMatch: pc.ETag, ContinuousDeploymentPolicyConfig: pc.ContinuousDeploymentPolicyConfig}))(t)
 	if aws.ToString(upd.ETag) == aws.ToString(pc.ETag) {
 		t.Error("policy ETag unchanged by update")
@@ -270,7 +274,7 @@ func TestContinuousDeploymentLifecycle(t *testing.T) {
 			Id: aws.String(fx.primaryID), IfMatch: aws.String(primaryETag + "," + stagingETag)})
 		wantAPIError(t, err, "InvalidArgument", 400)
 	})
-	promoted := must(promote(primaryETag + ", " + stagingETag))(t)
+	promoted := testutil.MustGet(promote(primaryETag + ", " + stagingETag))(t)
 	if httpStatus(t, promoted.ResultMetadata) != 200 {
 		t.Errorf("promote status = %d", httpStatus(t, promoted.ResultMetadata))
 	}
@@ -303,19 +307,19 @@ func TestContinuousDeploymentLifecycle(t *testing.T) {
 	// Next cycle: re-enable the policy, change staging, promote with "a,b".
 	pc = e.policyConfig(policyID)
 	pc.ContinuousDeploymentPolicyConfig.Enabled = aws.Bool(true)
-	must(e.cf.UpdateContinuousDeploymentPolicy(ctx, &cfsdk.UpdateContinuousDeploymentPolicyInput{
+	testutil.MustGet(e.cf.UpdateContinuousDeploymentPolicy(ctx, &cfsdk.UpdateContinuousDeploymentPolicyInput{
 		Id: aws.String(policyID), IfMatch: pc.ETag, ContinuousDeploymentPolicyConfig: pc.ContinuousDeploymentPolicyConfig}))(t)
 	sc := e.getConfig(fx.stagingID)
 	sc.DistributionConfig.Origins.Items[0].OriginPath = aws.String("/v3")
-	must(e.cf.UpdateDistribution(ctx, &cfsdk.UpdateDistributionInput{Id: aws.String(fx.stagingID), IfMatch: sc.ETag, DistributionConfig: sc.DistributionConfig}))(t)
-	must(promote(e.etag(fx.primaryID) + "," + e.etag(fx.stagingID)))(t)
+	testutil.MustGet(e.cf.UpdateDistribution(ctx, &cfsdk.UpdateDistributionInput{Id: aws.String(fx.stagingID), IfMatch: sc.ETag, DistributionConfig: sc.DistributionConfig}))(t)
+	testutil.MustGet(promote(e.etag(fx.primaryID) + "," + e.etag(fx.stagingID)))(t)
 	checkPromoted(t, "/v3")
 
 	// Teardown in Terraform's order.
 	pc = e.policyConfig(policyID)
 	c := e.getConfig(fx.primaryID)
 	c.DistributionConfig.ContinuousDeploymentPolicyId = aws.String("")
-	must(e.cf.UpdateDistribution(ctx, &cfsdk.UpdateDistributionInput{Id: aws.String(fx.primaryID), IfMatch: c.ETag, DistributionConfig: c.DistributionConfig}))(t)
+	testutil.MustGet(e.cf.UpdateDistribution(ctx, &cfsdk.UpdateDistributionInput{Id: aws.String(fx.primaryID), IfMatch: c.ETag, DistributionConfig: c.DistributionConfig}))(t)
 	if got := aws.ToString(e.getConfig(fx.stagingID).DistributionConfig.ContinuousDeploymentPolicyId); got != "" {
 		t.Errorf("staging reverse pointer after detach = %q", got)
 	}
@@ -323,19 +327,20 @@ func TestContinuousDeploymentLifecycle(t *testing.T) {
 		_, err := e.cf.DeleteContinuousDeploymentPolicy(ctx, &cfsdk.DeleteContinuousDeploymentPolicyInput{Id: aws.String(policyID), IfMatch: created.ETag})
 		wantAPIError(t, err, "PreconditionFailed", 412)
 	})
-	del := must(e.cf.DeleteContinuousDeploymentPolicy(ctx, &cfsdk.DeleteContinuousDeploymentPolicyInput{Id: aws.String(policyID), IfMatch: pc.ETag}))(t)
+	del := testutil.MustGet(e.cf.DeleteContinuousDeploymentPolicy(ctx, &cfsdk.DeleteContinuousDeploymentPolicyInput{Id: aws.String(policyID), IfMatch: pc.ETag}))(t)
 	if httpStatus(t, del.ResultMetadata) != 204 {
 		t.Errorf("delete policy status = %d", httpStatus(t, del.ResultMetadata))
 	}
 	for _, id := range []string{fx.stagingID, fx.primaryID} {
 		c := e.getConfig(id)
 		c.DistributionConfig.Enabled = aws.Bool(false)
-		upd := must(e.cf.UpdateDistribution(ctx, &cfsdk.UpdateDistributionInput{Id: aws.String(id), IfMatch: c.ETag, DistributionConfig: c.DistributionConfig}))(t)
-		must(e.cf.DeleteDistribution(ctx, &cfsdk.DeleteDistributionInput{Id: aws.String(id), IfMatch: upd.ETag}))(t)
+		upd := testutil.MustGet(e.cf.UpdateDistribution(ctx, &cfsdk.UpdateDistributionInput{Id: aws.String(id), IfMatch: c.ETag, DistributionConfig: c.DistributionConfig}))(t)
+		testutil.MustGet(e.cf.DeleteDistribution(ctx, &cfsdk.DeleteDistributionInput{Id: aws.String(id), IfMatch: upd.ETag}))(t)
 	}
 }
 
 func TestContinuousDeploymentAttachRules(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	ctx := context.Background()
 	fx := e.cdFixture("rules", "rules.example.com")
@@ -380,7 +385,7 @@ func TestContinuousDeploymentAttachRules(t *testing.T) {
 		newStaging := e.copyStaging(fx.primaryID, "rules-staging-2")
 		pc := e.policyConfig(policyID)
 		pc.ContinuousDeploymentPolicyConfig.StagingDistributionDnsNames.Items = []string{aws.ToString(newStaging.DomainName)}
-		must(e.cf.UpdateContinuousDeploymentPolicy(ctx, &cfsdk.UpdateContinuousDeploymentPolicyInput{
+		testutil.MustGet(e.cf.UpdateContinuousDeploymentPolicy(ctx, &cfsdk.UpdateContinuousDeploymentPolicyInput{
 			Id: aws.String(policyID), IfMatch: pc.ETag, ContinuousDeploymentPolicyConfig: pc.ContinuousDeploymentPolicyConfig}))(t)
 		if e.etag(fx.primaryID) == primaryETag {
 			t.Error("the primary kept its ETag after its policy changed")

@@ -11,9 +11,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"log/slog"
 	"net/http"
-	"net/http/httptest"
 	"os"
 	"reflect"
 	"strings"
@@ -27,11 +25,10 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/cloudfront/types"
 	"github.com/aws/smithy-go"
 
-	"github.com/stagefront/stagefront/internal/api"
 	"github.com/stagefront/stagefront/internal/api/auth"
 	cf "github.com/stagefront/stagefront/internal/cloudfront"
-	"github.com/stagefront/stagefront/internal/control"
 	"github.com/stagefront/stagefront/internal/store"
+	"github.com/stagefront/stagefront/internal/testutil"
 )
 
 // contractCase drives a client into one row of the error table. Exactly
@@ -125,11 +122,7 @@ func (s failingStore) List(context.Context, string) ([]store.KV, int64, error) {
 // an SDK client for it.
 func clientOver(t *testing.T, err error) *cfsdk.Client {
 	t.Helper()
-	h := api.New(control.New(failingStore{err: err}, control.Options{}), api.Options{
-		Verifier: auth.None(), Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
-	srv := httptest.NewServer(h)
-	t.Cleanup(srv.Close)
-	return newClient(srv.URL, testKeyID, testSecret)
+	return testutil.CloudFront(serveAPI(t, failingStore{err: err}), testKeyID, testSecret)
 }
 
 func get(id string) func(ctx context.Context, e *env) error {
@@ -238,11 +231,11 @@ func TestErrorContract(t *testing.T) {
 
 	cases := []contractCase{
 		{row: cf.ErrInvalidClientTokenID, message: "security token", sdk: func(ctx context.Context, e *env) error {
-			_, err := newClient(e.url, "AKIDUNKNOWNKEY000000", testSecret).ListDistributions(ctx, &cfsdk.ListDistributionsInput{})
+			_, err := testutil.CloudFront(e.url, "AKIDUNKNOWNKEY000000", testSecret).ListDistributions(ctx, &cfsdk.ListDistributionsInput{})
 			return err
 		}},
 		{row: cf.ErrSignatureDoesNotMatch, message: "signature", sdk: func(ctx context.Context, e *env) error {
-			_, err := newClient(e.url, testKeyID, "not-the-secret").ListDistributions(ctx, &cfsdk.ListDistributionsInput{})
+			_, err := testutil.CloudFront(e.url, testKeyID, "not-the-secret").ListDistributions(ctx, &cfsdk.ListDistributionsInput{})
 			return err
 		}},
 		{row: cf.ErrMissingAuthenticationToken, message: "Authentication Token", raw: func(e *env) rawResponse {
@@ -446,12 +439,12 @@ func TestErrorContract(t *testing.T) {
 		})},
 
 		{row: cf.ErrOriginAccessControlAlreadyExists, sdk: func(ctx context.Context, e *env) error {
-			must(e.cf.CreateOriginAccessControl(ctx, &cfsdk.CreateOriginAccessControlInput{OriginAccessControlConfig: oacConfig("contract-oac")}))(e.t)
+			testutil.MustGet(e.cf.CreateOriginAccessControl(ctx, &cfsdk.CreateOriginAccessControlInput{OriginAccessControlConfig: oacConfig("contract-oac")}))(e.t)
 			_, err := e.cf.CreateOriginAccessControl(ctx, &cfsdk.CreateOriginAccessControlInput{OriginAccessControlConfig: oacConfig("contract-oac")})
 			return err
 		}},
 		{row: cf.ErrOriginAccessControlInUse, sdk: func(ctx context.Context, e *env) error {
-			oac := must(e.cf.CreateOriginAccessControl(ctx, &cfsdk.CreateOriginAccessControlInput{OriginAccessControlConfig: oacConfig("contract-oac-used")}))(e.t)
+			oac := testutil.MustGet(e.cf.CreateOriginAccessControl(ctx, &cfsdk.CreateOriginAccessControlInput{OriginAccessControlConfig: oacConfig("contract-oac-used")}))(e.t)
 			c := distConfig("contract-oac-user")
 			c.Origins.Items[0].CustomOriginConfig = nil
 			c.Origins.Items[0].DomainName = aws.String("bucket.s3.us-east-1.amazonaws.com")
@@ -465,7 +458,7 @@ func TestErrorContract(t *testing.T) {
 			batch := func(path string) *types.InvalidationBatch {
 				return &types.InvalidationBatch{CallerReference: aws.String("contract-inv"), Paths: &types.Paths{Quantity: aws.Int32(1), Items: []string{path}}}
 			}
-			must(e.cf.CreateInvalidation(ctx, &cfsdk.CreateInvalidationInput{DistributionId: aws.String(firstID), InvalidationBatch: batch("/a")}))(e.t)
+			testutil.MustGet(e.cf.CreateInvalidation(ctx, &cfsdk.CreateInvalidationInput{DistributionId: aws.String(firstID), InvalidationBatch: batch("/a")}))(e.t)
 			_, err := e.cf.CreateInvalidation(ctx, &cfsdk.CreateInvalidationInput{DistributionId: aws.String(firstID), InvalidationBatch: batch("/b")})
 			return err
 		}},
@@ -503,7 +496,7 @@ func TestErrorContract(t *testing.T) {
 			e.attach(fx.primaryID, aws.ToString(pol.ContinuousDeploymentPolicy.Id))
 			pc := e.getConfig(fx.primaryID)
 			pc.DistributionConfig.Enabled = aws.Bool(false)
-			upd := must(e.cf.UpdateDistribution(ctx, &cfsdk.UpdateDistributionInput{Id: aws.String(fx.primaryID), IfMatch: pc.ETag, DistributionConfig: pc.DistributionConfig}))(e.t)
+			upd := testutil.MustGet(e.cf.UpdateDistribution(ctx, &cfsdk.UpdateDistributionInput{Id: aws.String(fx.primaryID), IfMatch: pc.ETag, DistributionConfig: pc.DistributionConfig}))(e.t)
 			_, err := e.cf.DeleteDistribution(ctx, &cfsdk.DeleteDistributionInput{Id: aws.String(fx.primaryID), IfMatch: upd.ETag})
 			return err
 		}},

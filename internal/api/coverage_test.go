@@ -7,7 +7,6 @@ import (
 	"net/http/httptest"
 	"os"
 	"os/exec"
-	"path/filepath"
 	"regexp"
 	"strconv"
 	"strings"
@@ -16,7 +15,7 @@ import (
 	"github.com/stagefront/stagefront/internal/api"
 	"github.com/stagefront/stagefront/internal/api/auth"
 	"github.com/stagefront/stagefront/internal/control"
-	"github.com/stagefront/stagefront/internal/store/bolt"
+	"github.com/stagefront/stagefront/internal/testutil"
 )
 
 // modelOperations prints every operation of botocore's CloudFront
@@ -34,16 +33,12 @@ for name in m.operation_names:
 // operation is answered when a request to its method and path reaches a
 // handler (any answer but the router's NotFound or MethodNotAllowed).
 func TestREADMEOperationCount(t *testing.T) {
+	t.Parallel()
 	out, err := exec.Command("python3", "-c", modelOperations).Output()
 	if err != nil {
 		t.Skipf("botocore not available: %v", err)
 	}
-	st, err := bolt.Open(filepath.Join(t.TempDir(), "db"), bolt.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer st.Close()
-	srv := httptest.NewServer(api.New(control.New(st, control.Options{}), api.Options{Verifier: auth.None(), Logger: slog.New(slog.DiscardHandler)}))
+	srv := httptest.NewServer(api.New(control.New(testutil.OpenBolt(t), control.Options{}), api.Options{Verifier: auth.None(), Logger: slog.New(slog.DiscardHandler)}))
 	defer srv.Close()
 
 	placeholder := regexp.MustCompile(`\{[^}]+\}`)

@@ -10,6 +10,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	cfsdk "github.com/aws/aws-sdk-go-v2/service/cloudfront"
 	"github.com/aws/aws-sdk-go-v2/service/cloudfront/types"
+
+	"github.com/stagefront/stagefront/internal/testutil"
 )
 
 func cachePolicyConfig(name string) *types.CachePolicyConfig {
@@ -36,9 +38,10 @@ func names(prefix string, n int) []string {
 // TestCustomCachePolicies drives every cache policy operation through the
 // real SDK client, with CloudFront's errors.
 func TestCustomCachePolicies(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	ctx := context.Background()
-	created := must(e.cf.CreateCachePolicy(ctx, &cfsdk.CreateCachePolicyInput{CachePolicyConfig: cachePolicyConfig("site")}))(t)
+	created := testutil.MustGet(e.cf.CreateCachePolicy(ctx, &cfsdk.CreateCachePolicyInput{CachePolicyConfig: cachePolicyConfig("site")}))(t)
 	id := aws.ToString(created.CachePolicy.Id)
 	c := created.CachePolicy.CachePolicyConfig
 	if aws.ToInt64(c.DefaultTTL) != 86400 || aws.ToInt64(c.MaxTTL) != 31536000 {
@@ -47,11 +50,11 @@ func TestCustomCachePolicies(t *testing.T) {
 	if !strings.HasSuffix(aws.ToString(created.Location), "/2020-05-31/cache-policy/"+id) || aws.ToString(created.ETag) == "" {
 		t.Errorf("Location %q, ETag %q", aws.ToString(created.Location), aws.ToString(created.ETag))
 	}
-	got := must(e.cf.GetCachePolicy(ctx, &cfsdk.GetCachePolicyInput{Id: aws.String(id)}))(t)
+	got := testutil.MustGet(e.cf.GetCachePolicy(ctx, &cfsdk.GetCachePolicyInput{Id: aws.String(id)}))(t)
 	if aws.ToString(got.ETag) != aws.ToString(created.ETag) || aws.ToString(got.CachePolicy.CachePolicyConfig.Name) != "site" {
 		t.Errorf("GetCachePolicy = %+v", got)
 	}
-	gc := must(e.cf.GetCachePolicyConfig(ctx, &cfsdk.GetCachePolicyConfigInput{Id: aws.String(id)}))(t)
+	gc := testutil.MustGet(e.cf.GetCachePolicyConfig(ctx, &cfsdk.GetCachePolicyConfigInput{Id: aws.String(id)}))(t)
 	if h := gc.CachePolicyConfig.ParametersInCacheKeyAndForwardedToOrigin.HeadersConfig.Headers.Items; !slices.Equal(h, []string{"X-Variant"}) {
 		t.Errorf("GetCachePolicyConfig headers %v", h)
 	}
@@ -94,7 +97,7 @@ func TestCustomCachePolicies(t *testing.T) {
 
 	// Update: If-Match required and current; renaming onto another
 	// policy's name is refused.
-	other := must(e.cf.CreateCachePolicy(ctx, &cfsdk.CreateCachePolicyInput{CachePolicyConfig: cachePolicyConfig("other")}))(t)
+	other := testutil.MustGet(e.cf.CreateCachePolicy(ctx, &cfsdk.CreateCachePolicyInput{CachePolicyConfig: cachePolicyConfig("other")}))(t)
 	_, err = e.cf.UpdateCachePolicy(ctx, &cfsdk.UpdateCachePolicyInput{Id: aws.String(id), CachePolicyConfig: cachePolicyConfig("site")})
 	wantAPIError(t, err, "InvalidIfMatchVersion", 400)
 	_, err = e.cf.UpdateCachePolicy(ctx, &cfsdk.UpdateCachePolicyInput{Id: aws.String(id), IfMatch: aws.String("E000"), CachePolicyConfig: cachePolicyConfig("site")})
@@ -103,12 +106,12 @@ func TestCustomCachePolicies(t *testing.T) {
 	wantAPIError(t, err, "CachePolicyAlreadyExists", 409)
 	renamed := cachePolicyConfig("site-2")
 	renamed.MinTTL, renamed.DefaultTTL, renamed.MaxTTL = aws.Int64(5), aws.Int64(10), aws.Int64(20)
-	upd := must(e.cf.UpdateCachePolicy(ctx, &cfsdk.UpdateCachePolicyInput{Id: aws.String(id), IfMatch: created.ETag, CachePolicyConfig: renamed}))(t)
+	upd := testutil.MustGet(e.cf.UpdateCachePolicy(ctx, &cfsdk.UpdateCachePolicyInput{Id: aws.String(id), IfMatch: created.ETag, CachePolicyConfig: renamed}))(t)
 	if aws.ToString(upd.ETag) == aws.ToString(created.ETag) || aws.ToInt64(upd.CachePolicy.CachePolicyConfig.MaxTTL) != 20 {
 		t.Errorf("UpdateCachePolicy: ETag %s (was %s), MaxTTL %d", aws.ToString(upd.ETag), aws.ToString(created.ETag), aws.ToInt64(upd.CachePolicy.CachePolicyConfig.MaxTTL))
 	}
 	// The old name is free again.
-	must(e.cf.CreateCachePolicy(ctx, &cfsdk.CreateCachePolicyInput{CachePolicyConfig: cachePolicyConfig("site")}))(t)
+	testutil.MustGet(e.cf.CreateCachePolicy(ctx, &cfsdk.CreateCachePolicyInput{CachePolicyConfig: cachePolicyConfig("site")}))(t)
 
 	// Managed policies are read-only.
 	_, err = e.cf.UpdateCachePolicy(ctx, &cfsdk.UpdateCachePolicyInput{Id: aws.String(cachingOptimized), IfMatch: aws.String("x"), CachePolicyConfig: cachePolicyConfig("m")})
@@ -119,7 +122,7 @@ func TestCustomCachePolicies(t *testing.T) {
 	wantAPIError(t, err, "NoSuchCachePolicy", 404)
 
 	// Lists by type.
-	custom := must(e.cf.ListCachePolicies(ctx, &cfsdk.ListCachePoliciesInput{Type: types.CachePolicyTypeCustom}))(t)
+	custom := testutil.MustGet(e.cf.ListCachePolicies(ctx, &cfsdk.ListCachePoliciesInput{Type: types.CachePolicyTypeCustom}))(t)
 	if q := aws.ToInt32(custom.CachePolicyList.Quantity); q != 3 {
 		t.Errorf("ListCachePolicies(custom) Quantity = %d, want 3", q)
 	}
@@ -128,8 +131,8 @@ func TestCustomCachePolicies(t *testing.T) {
 			t.Errorf("custom list holds a %s policy", it.Type)
 		}
 	}
-	managed := must(e.cf.ListCachePolicies(ctx, &cfsdk.ListCachePoliciesInput{Type: types.CachePolicyTypeManaged}))(t)
-	all := must(e.cf.ListCachePolicies(ctx, &cfsdk.ListCachePoliciesInput{}))(t)
+	managed := testutil.MustGet(e.cf.ListCachePolicies(ctx, &cfsdk.ListCachePoliciesInput{Type: types.CachePolicyTypeManaged}))(t)
+	all := testutil.MustGet(e.cf.ListCachePolicies(ctx, &cfsdk.ListCachePoliciesInput{}))(t)
 	if m, a := aws.ToInt32(managed.CachePolicyList.Quantity), aws.ToInt32(all.CachePolicyList.Quantity); a != m+3 {
 		t.Errorf("all = %d, managed = %d; want all = managed + 3", a, m)
 	}
@@ -141,18 +144,18 @@ func TestCustomCachePolicies(t *testing.T) {
 	d := e.createDistribution(cfg)
 	byID := func(policy string) []string {
 		t.Helper()
-		out := must(e.cf.ListDistributionsByCachePolicyId(ctx, &cfsdk.ListDistributionsByCachePolicyIdInput{CachePolicyId: aws.String(policy)}))(t)
+		out := testutil.MustGet(e.cf.ListDistributionsByCachePolicyId(ctx, &cfsdk.ListDistributionsByCachePolicyIdInput{CachePolicyId: aws.String(policy)}))(t)
 		return out.DistributionIdList.Items
 	}
 	if got := byID(id); !slices.Equal(got, []string{aws.ToString(d.Distribution.Id)}) {
 		t.Errorf("ListDistributionsByCachePolicyId = %v, want [%s]", got, aws.ToString(d.Distribution.Id))
 	}
-	cur := must(e.cf.GetCachePolicy(ctx, &cfsdk.GetCachePolicyInput{Id: aws.String(id)}))(t)
+	cur := testutil.MustGet(e.cf.GetCachePolicy(ctx, &cfsdk.GetCachePolicyInput{Id: aws.String(id)}))(t)
 	_, err = e.cf.DeleteCachePolicy(ctx, &cfsdk.DeleteCachePolicyInput{Id: aws.String(id), IfMatch: cur.ETag})
 	wantAPIError(t, err, "CachePolicyInUse", 409)
 	dc := e.getConfig(aws.ToString(d.Distribution.Id))
 	dc.DistributionConfig.DefaultCacheBehavior.CachePolicyId = other.CachePolicy.Id
-	must(e.cf.UpdateDistribution(ctx, &cfsdk.UpdateDistributionInput{Id: d.Distribution.Id, IfMatch: dc.ETag, DistributionConfig: dc.DistributionConfig}))(t)
+	testutil.MustGet(e.cf.UpdateDistribution(ctx, &cfsdk.UpdateDistributionInput{Id: d.Distribution.Id, IfMatch: dc.ETag, DistributionConfig: dc.DistributionConfig}))(t)
 	if got := byID(id); len(got) != 0 {
 		t.Errorf("after the distribution moved to another policy, ListDistributionsByCachePolicyId = %v", got)
 	}
@@ -161,7 +164,7 @@ func TestCustomCachePolicies(t *testing.T) {
 	}
 	_, err = e.cf.DeleteCachePolicy(ctx, &cfsdk.DeleteCachePolicyInput{Id: aws.String(id)})
 	wantAPIError(t, err, "InvalidIfMatchVersion", 400)
-	must(e.cf.DeleteCachePolicy(ctx, &cfsdk.DeleteCachePolicyInput{Id: aws.String(id), IfMatch: cur.ETag}))(t)
+	testutil.MustGet(e.cf.DeleteCachePolicy(ctx, &cfsdk.DeleteCachePolicyInput{Id: aws.String(id), IfMatch: cur.ETag}))(t)
 	_, err = e.cf.GetCachePolicy(ctx, &cfsdk.GetCachePolicyInput{Id: aws.String(id)})
 	wantAPIError(t, err, "NoSuchCachePolicy", 404)
 	_, err = e.cf.ListDistributionsByCachePolicyId(ctx, &cfsdk.ListDistributionsByCachePolicyIdInput{CachePolicyId: aws.String(id)})
@@ -176,10 +179,11 @@ func TestCustomCachePolicies(t *testing.T) {
 
 // TestCustomPolicyQuota: the 21st custom cache policy is refused.
 func TestCustomPolicyQuota(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	ctx := context.Background()
 	for i := range 20 {
-		must(e.cf.CreateCachePolicy(ctx, &cfsdk.CreateCachePolicyInput{CachePolicyConfig: cachePolicyConfig(fmt.Sprintf("p%d", i))}))(t)
+		testutil.MustGet(e.cf.CreateCachePolicy(ctx, &cfsdk.CreateCachePolicyInput{CachePolicyConfig: cachePolicyConfig(fmt.Sprintf("p%d", i))}))(t)
 	}
 	_, err := e.cf.CreateCachePolicy(ctx, &cfsdk.CreateCachePolicyInput{CachePolicyConfig: cachePolicyConfig("p20")})
 	wantAPIError(t, err, "TooManyCachePolicies", 400)
@@ -207,9 +211,10 @@ func rhpConfig(name string) *types.ResponseHeadersPolicyConfig {
 // TestCustomOriginRequestAndResponseHeadersPolicies drives the origin
 // request and response headers policy operations through the SDK.
 func TestCustomOriginRequestAndResponseHeadersPolicies(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	ctx := context.Background()
-	orp := must(e.cf.CreateOriginRequestPolicy(ctx, &cfsdk.CreateOriginRequestPolicyInput{OriginRequestPolicyConfig: orpConfig("tenant")}))(t)
+	orp := testutil.MustGet(e.cf.CreateOriginRequestPolicy(ctx, &cfsdk.CreateOriginRequestPolicyInput{OriginRequestPolicyConfig: orpConfig("tenant")}))(t)
 	orpID := aws.ToString(orp.OriginRequestPolicy.Id)
 	_, err := e.cf.CreateOriginRequestPolicy(ctx, &cfsdk.CreateOriginRequestPolicyInput{OriginRequestPolicyConfig: orpConfig("tenant")})
 	wantAPIError(t, err, "OriginRequestPolicyAlreadyExists", 409)
@@ -218,7 +223,7 @@ func TestCustomOriginRequestAndResponseHeadersPolicies(t *testing.T) {
 	_, err = e.cf.CreateOriginRequestPolicy(ctx, &cfsdk.CreateOriginRequestPolicyInput{OriginRequestPolicyConfig: tooMany})
 	wantAPIError(t, err, "TooManyHeadersInOriginRequestPolicy", 400)
 
-	rhp := must(e.cf.CreateResponseHeadersPolicy(ctx, &cfsdk.CreateResponseHeadersPolicyInput{ResponseHeadersPolicyConfig: rhpConfig("served-by")}))(t)
+	rhp := testutil.MustGet(e.cf.CreateResponseHeadersPolicy(ctx, &cfsdk.CreateResponseHeadersPolicyInput{ResponseHeadersPolicyConfig: rhpConfig("served-by")}))(t)
 	rhpID := aws.ToString(rhp.ResponseHeadersPolicy.Id)
 	_, err = e.cf.CreateResponseHeadersPolicy(ctx, &cfsdk.CreateResponseHeadersPolicyInput{ResponseHeadersPolicyConfig: rhpConfig("served-by")})
 	wantAPIError(t, err, "ResponseHeadersPolicyAlreadyExists", 409)
@@ -241,8 +246,8 @@ func TestCustomOriginRequestAndResponseHeadersPolicies(t *testing.T) {
 	cfg.DefaultCacheBehavior.ResponseHeadersPolicyId = aws.String(rhpID)
 	d := e.createDistribution(cfg)
 	dID := aws.ToString(d.Distribution.Id)
-	byORP := must(e.cf.ListDistributionsByOriginRequestPolicyId(ctx, &cfsdk.ListDistributionsByOriginRequestPolicyIdInput{OriginRequestPolicyId: aws.String(orpID)}))(t)
-	byRHP := must(e.cf.ListDistributionsByResponseHeadersPolicyId(ctx, &cfsdk.ListDistributionsByResponseHeadersPolicyIdInput{ResponseHeadersPolicyId: aws.String(rhpID)}))(t)
+	byORP := testutil.MustGet(e.cf.ListDistributionsByOriginRequestPolicyId(ctx, &cfsdk.ListDistributionsByOriginRequestPolicyIdInput{OriginRequestPolicyId: aws.String(orpID)}))(t)
+	byRHP := testutil.MustGet(e.cf.ListDistributionsByResponseHeadersPolicyId(ctx, &cfsdk.ListDistributionsByResponseHeadersPolicyIdInput{ResponseHeadersPolicyId: aws.String(rhpID)}))(t)
 	if !slices.Equal(byORP.DistributionIdList.Items, []string{dID}) || !slices.Equal(byRHP.DistributionIdList.Items, []string{dID}) {
 		t.Errorf("ListDistributionsBy…: %v %v, want [%s]", byORP.DistributionIdList.Items, byRHP.DistributionIdList.Items, dID)
 	}
@@ -253,7 +258,7 @@ func TestCustomOriginRequestAndResponseHeadersPolicies(t *testing.T) {
 
 	upd := orpConfig("tenant")
 	upd.QueryStringsConfig.QueryStringBehavior = types.OriginRequestPolicyQueryStringBehaviorAll
-	u := must(e.cf.UpdateOriginRequestPolicy(ctx, &cfsdk.UpdateOriginRequestPolicyInput{Id: aws.String(orpID), IfMatch: orp.ETag, OriginRequestPolicyConfig: upd}))(t)
+	u := testutil.MustGet(e.cf.UpdateOriginRequestPolicy(ctx, &cfsdk.UpdateOriginRequestPolicyInput{Id: aws.String(orpID), IfMatch: orp.ETag, OriginRequestPolicyConfig: upd}))(t)
 	if u.OriginRequestPolicy.OriginRequestPolicyConfig.QueryStringsConfig.QueryStringBehavior != types.OriginRequestPolicyQueryStringBehaviorAll {
 		t.Errorf("UpdateOriginRequestPolicy did not take the new query string behavior")
 	}
@@ -264,10 +269,10 @@ func TestCustomOriginRequestAndResponseHeadersPolicies(t *testing.T) {
 	dc := e.getConfig(dID)
 	dc.DistributionConfig.DefaultCacheBehavior.OriginRequestPolicyId = aws.String("")
 	dc.DistributionConfig.DefaultCacheBehavior.ResponseHeadersPolicyId = aws.String("")
-	must(e.cf.UpdateDistribution(ctx, &cfsdk.UpdateDistributionInput{Id: aws.String(dID), IfMatch: dc.ETag, DistributionConfig: dc.DistributionConfig}))(t)
-	must(e.cf.DeleteOriginRequestPolicy(ctx, &cfsdk.DeleteOriginRequestPolicyInput{Id: aws.String(orpID), IfMatch: u.ETag}))(t)
-	must(e.cf.DeleteResponseHeadersPolicy(ctx, &cfsdk.DeleteResponseHeadersPolicyInput{Id: aws.String(rhpID), IfMatch: rhp.ETag}))(t)
-	list := must(e.cf.ListOriginRequestPolicies(ctx, &cfsdk.ListOriginRequestPoliciesInput{Type: types.OriginRequestPolicyTypeCustom}))(t)
+	testutil.MustGet(e.cf.UpdateDistribution(ctx, &cfsdk.UpdateDistributionInput{Id: aws.String(dID), IfMatch: dc.ETag, DistributionConfig: dc.DistributionConfig}))(t)
+	testutil.MustGet(e.cf.DeleteOriginRequestPolicy(ctx, &cfsdk.DeleteOriginRequestPolicyInput{Id: aws.String(orpID), IfMatch: u.ETag}))(t)
+	testutil.MustGet(e.cf.DeleteResponseHeadersPolicy(ctx, &cfsdk.DeleteResponseHeadersPolicyInput{Id: aws.String(rhpID), IfMatch: rhp.ETag}))(t)
+	list := testutil.MustGet(e.cf.ListOriginRequestPolicies(ctx, &cfsdk.ListOriginRequestPoliciesInput{Type: types.OriginRequestPolicyTypeCustom}))(t)
 	if q := aws.ToInt32(list.OriginRequestPolicyList.Quantity); q != 0 {
 		t.Errorf("after delete, %d custom origin request policies", q)
 	}

@@ -14,6 +14,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/cloudfront/types"
 	"github.com/aws/smithy-go/middleware"
 	smithyhttp "github.com/aws/smithy-go/transport/http"
+
+	"github.com/stagefront/stagefront/internal/testutil"
 )
 
 var (
@@ -33,6 +35,7 @@ func httpStatus(t *testing.T, md middleware.Metadata) int {
 }
 
 func TestCreateDistribution(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	ctx := context.Background()
 	out := e.createDistribution(distConfig("create-1"))
@@ -134,7 +137,7 @@ func TestCreateDistribution(t *testing.T) {
 		wantAPIError(t, err, "CNAMEAlreadyExists", 409)
 	})
 	t.Run("get and get config share the ETag", func(t *testing.T) {
-		got := must(e.cf.GetDistribution(ctx, &cfsdk.GetDistributionInput{Id: aws.String(id)}))(t)
+		got := testutil.MustGet(e.cf.GetDistribution(ctx, &cfsdk.GetDistributionInput{Id: aws.String(id)}))(t)
 		cfgOut := e.getConfig(id)
 		if aws.ToString(got.ETag) != aws.ToString(out.ETag) || aws.ToString(cfgOut.ETag) != aws.ToString(out.ETag) {
 			t.Errorf("ETags: create %s, get %s, get config %s; want all equal",
@@ -154,7 +157,7 @@ func TestCreateDistribution(t *testing.T) {
 		wantAPIError(t, err, "NoSuchDistribution", 404)
 	})
 	t.Run("with tags", func(t *testing.T) {
-		res := must(e.cf.CreateDistributionWithTags(ctx, &cfsdk.CreateDistributionWithTagsInput{
+		res := testutil.MustGet(e.cf.CreateDistributionWithTags(ctx, &cfsdk.CreateDistributionWithTagsInput{
 			DistributionConfigWithTags: &types.DistributionConfigWithTags{
 				DistributionConfig: distConfig("tags-1"),
 				Tags:               &types.Tags{Items: []types.Tag{{Key: aws.String("team"), Value: aws.String("edge")}}},
@@ -164,7 +167,7 @@ func TestCreateDistribution(t *testing.T) {
 			t.Errorf("CreateDistributionWithTags: status %d, ETag %q, Location %q",
 				httpStatus(t, res.ResultMetadata), aws.ToString(res.ETag), aws.ToString(res.Location))
 		}
-		tags := must(e.cf.ListTagsForResource(ctx, &cfsdk.ListTagsForResourceInput{Resource: res.Distribution.ARN}))(t)
+		tags := testutil.MustGet(e.cf.ListTagsForResource(ctx, &cfsdk.ListTagsForResourceInput{Resource: res.Distribution.ARN}))(t)
 		if len(tags.Tags.Items) != 1 || aws.ToString(tags.Tags.Items[0].Key) != "team" || aws.ToString(tags.Tags.Items[0].Value) != "edge" {
 			t.Errorf("tags = %+v", tags.Tags.Items)
 		}
@@ -179,6 +182,7 @@ func TestCreateDistribution(t *testing.T) {
 }
 
 func TestUpdateDistribution(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	ctx := context.Background()
 	id := aws.ToString(e.createDistribution(distConfig("upd-1")).Distribution.Id)
@@ -190,7 +194,7 @@ func TestUpdateDistribution(t *testing.T) {
 		_, err := e.cf.UpdateDistribution(ctx, &cfsdk.UpdateDistributionInput{Id: aws.String(id), DistributionConfig: cfg})
 		wantAPIError(t, err, "InvalidIfMatchVersion", 400)
 	})
-	upd := must(e.cf.UpdateDistribution(ctx, &cfsdk.UpdateDistributionInput{Id: aws.String(id), IfMatch: cur.ETag, DistributionConfig: cfg}))(t)
+	upd := testutil.MustGet(e.cf.UpdateDistribution(ctx, &cfsdk.UpdateDistributionInput{Id: aws.String(id), IfMatch: cur.ETag, DistributionConfig: cfg}))(t)
 	if httpStatus(t, upd.ResultMetadata) != 200 {
 		t.Errorf("status = %d, want 200", httpStatus(t, upd.ResultMetadata))
 	}
@@ -224,7 +228,7 @@ func TestUpdateDistribution(t *testing.T) {
 		c := e.getConfig(id)
 		c.DistributionConfig.PriceClass = types.PriceClassPriceClass100
 		c.DistributionConfig.Logging = nil
-		must(e.cf.UpdateDistribution(ctx, &cfsdk.UpdateDistributionInput{Id: aws.String(id), IfMatch: c.ETag, DistributionConfig: c.DistributionConfig}))(t)
+		testutil.MustGet(e.cf.UpdateDistribution(ctx, &cfsdk.UpdateDistributionInput{Id: aws.String(id), IfMatch: c.ETag, DistributionConfig: c.DistributionConfig}))(t)
 		got := e.getConfig(id).DistributionConfig
 		if got.PriceClass != types.PriceClassPriceClass100 || got.Logging == nil || aws.ToBool(got.Logging.Enabled) {
 			t.Errorf("after update: PriceClass %s, Logging %+v", got.PriceClass, got.Logging)
@@ -233,6 +237,7 @@ func TestUpdateDistribution(t *testing.T) {
 }
 
 func TestCopyDistribution(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	ctx := context.Background()
 	cfg := distConfig("copy-primary")
@@ -241,7 +246,7 @@ func TestCopyDistribution(t *testing.T) {
 	primaryID := aws.ToString(primary.Id)
 	primaryETag := e.etag(primaryID)
 
-	out := must(e.cf.CopyDistribution(ctx, &cfsdk.CopyDistributionInput{
+	out := testutil.MustGet(e.cf.CopyDistribution(ctx, &cfsdk.CopyDistributionInput{
 		PrimaryDistributionId: aws.String(primaryID), CallerReference: aws.String("stg-1"),
 		IfMatch: aws.String(primaryETag), Staging: aws.Bool(true),
 	}))(t)
@@ -304,18 +309,19 @@ func TestCopyDistribution(t *testing.T) {
 		wantAPIError(t, copyErr(stgID, "stg-6", e.etag(stgID), aws.Bool(true)), "InvalidArgument", 400)
 	})
 	t.Run("disabled copy", func(t *testing.T) {
-		res := must(e.cf.CopyDistribution(ctx, &cfsdk.CopyDistributionInput{
+		res := testutil.MustGet(e.cf.CopyDistribution(ctx, &cfsdk.CopyDistributionInput{
 			PrimaryDistributionId: aws.String(primaryID), CallerReference: aws.String("stg-4"),
 			IfMatch: aws.String(primaryETag), Staging: aws.Bool(true), Enabled: aws.Bool(false),
 		}))(t)
 		if aws.ToBool(res.Distribution.DistributionConfig.Enabled) {
 			t.Error("Enabled = true, want false")
 		}
-		must(e.cf.DeleteDistribution(ctx, &cfsdk.DeleteDistributionInput{Id: res.Distribution.Id, IfMatch: res.ETag}))(t)
+		testutil.MustGet(e.cf.DeleteDistribution(ctx, &cfsdk.DeleteDistributionInput{Id: res.Distribution.Id, IfMatch: res.ETag}))(t)
 	})
 }
 
 func TestDeleteDistribution(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	ctx := context.Background()
 	id := aws.ToString(e.createDistribution(distConfig("del-1")).Distribution.Id)
@@ -328,11 +334,11 @@ func TestDeleteDistribution(t *testing.T) {
 
 	cur := e.getConfig(id)
 	cur.DistributionConfig.Enabled = aws.Bool(false)
-	upd := must(e.cf.UpdateDistribution(ctx, &cfsdk.UpdateDistributionInput{Id: aws.String(id), IfMatch: cur.ETag, DistributionConfig: cur.DistributionConfig}))(t)
+	upd := testutil.MustGet(e.cf.UpdateDistribution(ctx, &cfsdk.UpdateDistributionInput{Id: aws.String(id), IfMatch: cur.ETag, DistributionConfig: cur.DistributionConfig}))(t)
 
 	_, err = e.cf.DeleteDistribution(ctx, &cfsdk.DeleteDistributionInput{Id: aws.String(id), IfMatch: aws.String(etag)})
 	wantAPIError(t, err, "PreconditionFailed", 412)
-	del := must(e.cf.DeleteDistribution(ctx, &cfsdk.DeleteDistributionInput{Id: aws.String(id), IfMatch: upd.ETag}))(t)
+	del := testutil.MustGet(e.cf.DeleteDistribution(ctx, &cfsdk.DeleteDistributionInput{Id: aws.String(id), IfMatch: upd.ETag}))(t)
 	if httpStatus(t, del.ResultMetadata) != 204 {
 		t.Errorf("status = %d, want 204", httpStatus(t, del.ResultMetadata))
 	}
@@ -345,6 +351,7 @@ func TestDeleteDistribution(t *testing.T) {
 }
 
 func TestListDistributions(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	ctx := context.Background()
 	want := map[string]bool{}
@@ -360,7 +367,7 @@ func TestListDistributions(t *testing.T) {
 	stg := e.copyStaging(primaryID, "list-stg")
 	want[aws.ToString(stg.Id)] = true
 
-	all := must(e.cf.ListDistributions(ctx, &cfsdk.ListDistributionsInput{}))(t).DistributionList
+	all := testutil.MustGet(e.cf.ListDistributions(ctx, &cfsdk.ListDistributionsInput{}))(t).DistributionList
 	if aws.ToInt32(all.Quantity) != 4 || aws.ToBool(all.IsTruncated) || all.NextMarker != nil || aws.ToInt32(all.MaxItems) != 100 {
 		t.Errorf("full list: Quantity %d, IsTruncated %v, NextMarker %v, MaxItems %d",
 			aws.ToInt32(all.Quantity), aws.ToBool(all.IsTruncated), all.NextMarker, aws.ToInt32(all.MaxItems))
@@ -376,7 +383,7 @@ func TestListDistributions(t *testing.T) {
 		if marker != "" {
 			in.Marker = aws.String(marker)
 		}
-		l := must(e.cf.ListDistributions(ctx, in))(t).DistributionList
+		l := testutil.MustGet(e.cf.ListDistributions(ctx, in))(t).DistributionList
 		if aws.ToInt32(l.Quantity) != int32(len(l.Items)) || len(l.Items) != 1 || aws.ToInt32(l.MaxItems) != 1 {
 			t.Fatalf("page %d: Quantity %d, %d items, MaxItems %d", page, aws.ToInt32(l.Quantity), len(l.Items), aws.ToInt32(l.MaxItems))
 		}
@@ -406,7 +413,7 @@ func TestListDistributions(t *testing.T) {
 	// The SDK's own paginator follows NextMarker too.
 	n := 0
 	for p := cfsdk.NewListDistributionsPaginator(e.cf, &cfsdk.ListDistributionsInput{MaxItems: aws.Int32(3)}); p.HasMorePages(); {
-		n += len(must(p.NextPage(ctx))(t).DistributionList.Items)
+		n += len(testutil.MustGet(p.NextPage(ctx))(t).DistributionList.Items)
 	}
 	if n != 4 {
 		t.Errorf("paginator saw %d distributions, want 4", n)

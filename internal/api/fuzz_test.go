@@ -55,6 +55,7 @@ func FuzzDecodeDistributionConfig(f *testing.F) {
 }
 
 func TestEncodeXMLWithoutDocument(t *testing.T) {
+	t.Parallel()
 	for _, v := range []any{nil, (*cf.DistributionConfig)(nil), (*cf.Time)(nil)} {
 		if b, err := api.EncodeXML("DistributionConfig", v); err == nil {
 			t.Errorf("EncodeXML(%T) = %s, want an error", v, b)

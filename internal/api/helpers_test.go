@@ -10,7 +10,6 @@ import (
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
-	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
@@ -19,7 +18,6 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	v4 "github.com/aws/aws-sdk-go-v2/aws/signer/v4"
 	awshttp "github.com/aws/aws-sdk-go-v2/aws/transport/http"
-	"github.com/aws/aws-sdk-go-v2/credentials"
 	cfsdk "github.com/aws/aws-sdk-go-v2/service/cloudfront"
 	"github.com/aws/aws-sdk-go-v2/service/cloudfront/types"
 	"github.com/aws/smithy-go"
@@ -27,7 +25,8 @@ import (
 	"github.com/stagefront/stagefront/internal/api"
 	"github.com/stagefront/stagefront/internal/api/auth"
 	"github.com/stagefront/stagefront/internal/control"
-	"github.com/stagefront/stagefront/internal/store/bolt"
+	"github.com/stagefront/stagefront/internal/store"
+	"github.com/stagefront/stagefront/internal/testutil"
 )
 
 const (
@@ -90,15 +89,7 @@ func newEnv(t *testing.T) *env {
 // newEnvWith is newEnv with the service's options (its quotas, say).
 func newEnvWith(t *testing.T, opts control.Options) *env {
 	t.Helper()
-	st, err := bolt.Open(filepath.Join(t.TempDir(), "stagefront.db"), bolt.Options{})
-	if err != nil {
-		t.Fatalf("bolt.Open: %v", err)
-	}
-	t.Cleanup(func() {
-		if err := st.Close(); err != nil {
-			t.Errorf("store close: %v", err)
-		}
-	})
+	st := testutil.OpenBolt(t)
 	opts.DomainSuffix = "cdn.test"
 	svc := control.New(st, opts)
 	errLog := &errorLog{}
@@ -115,16 +106,18 @@ func newEnvWith(t *testing.T, opts control.Options) *env {
 			t.Errorf("unexpected server error log: %s", rec)
 		}
 	})
-	return &env{t: t, url: srv.URL, cf: newClient(srv.URL, testKeyID, testSecret), svc: svc, errLog: errLog}
+	return &env{t: t, url: srv.URL, cf: testutil.CloudFront(srv.URL, testKeyID, testSecret), svc: svc, errLog: errLog}
 }
 
-func newClient(url, keyID, secret string) *cfsdk.Client {
-	return cfsdk.New(cfsdk.Options{
-		BaseEndpoint: aws.String(url),
-		Region:       "us-east-1",
-		Credentials:  credentials.NewStaticCredentialsProvider(keyID, secret, ""),
-		Retryer:      aws.NopRetryer{},
-	})
+// serveAPI serves the API over st (SigV4 with the test key pair) on
+// loopback until the test ends, and returns its URL.
+func serveAPI(t *testing.T, st store.Store) string {
+	t.Helper()
+	h := api.New(control.New(st, control.Options{}), api.Options{
+		Verifier: auth.NewVerifier(staticCreds{testKeyID: testSecret}, time.Now, 0), Logger: slog.New(slog.DiscardHandler)})
+	srv := httptest.NewServer(h)
+	t.Cleanup(srv.Close)
+	return srv.URL
 }
 
 // wantAPIError asserts that err is the CloudFront error code with status.
@@ -149,17 +142,6 @@ func wantAPIError(t *testing.T, err error, code string, status int) {
 	}
 	if respErr.ServiceRequestID() == "" {
 		t.Errorf("%s: the error carries no request id", code)
-	}
-}
-
-// must checks a call's error: must(client.Op(ctx, in))(t).
-func must[T any](v T, err error) func(t *testing.T) T {
-	return func(t *testing.T) T {
-		t.Helper()
-		if err != nil {
-			t.Fatalf("unexpected error: %v", err)
-		}
-		return v
 	}
 }
 
@@ -188,12 +170,12 @@ func distConfig(ref string) *types.DistributionConfig {
 
 func (e *env) createDistribution(cfg *types.DistributionConfig) *cfsdk.CreateDistributionOutput {
 	e.t.Helper()
-	return must(e.cf.CreateDistribution(context.Background(), &cfsdk.CreateDistributionInput{DistributionConfig: cfg}))(e.t)
+	return testutil.MustGet(e.cf.CreateDistribution(context.Background(), &cfsdk.CreateDistributionInput{DistributionConfig: cfg}))(e.t)
 }
 
 func (e *env) getConfig(id string) *cfsdk.GetDistributionConfigOutput {
 	e.t.Helper()
-	return must(e.cf.GetDistributionConfig(context.Background(), &cfsdk.GetDistributionConfigInput{Id: aws.String(id)}))(e.t)
+	return testutil.MustGet(e.cf.GetDistributionConfig(context.Background(), &cfsdk.GetDistributionConfigInput{Id: aws.String(id)}))(e.t)
 }
 
 func (e *env) etag(id string) string {
@@ -204,7 +186,7 @@ func (e *env) etag(id string) string {
 // copyStaging makes a staging copy of primaryID.
 func (e *env) copyStaging(primaryID, ref string) *types.Distribution {
 	e.t.Helper()
-	out := must(e.cf.CopyDistribution(context.Background(), &cfsdk.CopyDistributionInput{
+	out := testutil.MustGet(e.cf.CopyDistribution(context.Background(), &cfsdk.CopyDistributionInput{
 		PrimaryDistributionId: aws.String(primaryID), CallerReference: aws.String(ref),
 		IfMatch: aws.String(e.etag(primaryID)), Staging: aws.Bool(true),
 	}))(e.t)

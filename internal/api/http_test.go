@@ -31,6 +31,7 @@ const cliCreateBody = `<DistributionConfig ` + ns + `><CallerReference>cli-examp
 	`<Comment /><Enabled>true</Enabled></DistributionConfig>`
 
 func TestWireFormat(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	resp := e.rawRequest("POST", "/2020-05-31/distribution", nil, []byte(cliCreateBody), false)
 	if resp.status != 201 {
@@ -96,6 +97,7 @@ func between(s, from, to string) string {
 }
 
 func TestRequestErrors(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	created := e.rawRequest("POST", "/2020-05-31/distribution", nil, []byte(cliCreateBody), false)
 	id := between(created.body, "<Id>", "</Id>")
@@ -172,6 +174,7 @@ func (brokenStore) List(context.Context, string) ([]store.KV, int64, error) {
 }
 
 func TestInternalErrorsDoNotLeak(t *testing.T) {
+	t.Parallel()
 	log := &errorLog{}
 	h := api.New(control.New(brokenStore{}, control.Options{}), api.Options{Verifier: auth.None(), Logger: slog.New(log)})
 	for _, path := range []string{"/2020-05-31/distribution/E123", "/2020-05-31/distribution"} {

@@ -17,6 +17,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	cfsdk "github.com/aws/aws-sdk-go-v2/service/cloudfront"
 	"github.com/aws/aws-sdk-go-v2/service/cloudfront/types"
+
+	"github.com/stagefront/stagefront/internal/testutil"
 )
 
 // pemPublicKey returns a public key as `openssl rsa -pubout` writes it.
@@ -45,26 +47,27 @@ func publicKeyConfig(ref, name, encoded string) *types.PublicKeyConfig {
 // TestPublicKeysAndKeyGroups drives the public key and key group
 // operations through the real SDK client, with CloudFront's errors.
 func TestPublicKeysAndKeyGroups(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	ctx := context.Background()
 	encoded := rsaPublicKeyPEM(t, 2048)
 	// CRLF line ends and a trailing blank line, as a key pasted from
 	// another system may have: kept byte for byte.
 	encoded = strings.ReplaceAll(encoded, "\n", "\r\n") + "\r\n"
-	pk := must(e.cf.CreatePublicKey(ctx, &cfsdk.CreatePublicKeyInput{PublicKeyConfig: publicKeyConfig("ref-1", "signer-1", encoded)}))(t)
+	pk := testutil.MustGet(e.cf.CreatePublicKey(ctx, &cfsdk.CreatePublicKeyInput{PublicKeyConfig: publicKeyConfig("ref-1", "signer-1", encoded)}))(t)
 	keyID := aws.ToString(pk.PublicKey.Id)
 	if !strings.HasPrefix(keyID, "K") || len(keyID) != 14 || pk.PublicKey.CreatedTime == nil {
 		t.Errorf("public key id %q, CreatedTime %v", keyID, pk.PublicKey.CreatedTime)
 	}
-	got := must(e.cf.GetPublicKey(ctx, &cfsdk.GetPublicKeyInput{Id: aws.String(keyID)}))(t)
+	got := testutil.MustGet(e.cf.GetPublicKey(ctx, &cfsdk.GetPublicKeyInput{Id: aws.String(keyID)}))(t)
 	if k := aws.ToString(got.PublicKey.PublicKeyConfig.EncodedKey); k != encoded {
 		t.Errorf("EncodedKey did not round-trip byte for byte:\n got %q\nwant %q", k, encoded)
 	}
-	gc := must(e.cf.GetPublicKeyConfig(ctx, &cfsdk.GetPublicKeyConfigInput{Id: aws.String(keyID)}))(t)
+	gc := testutil.MustGet(e.cf.GetPublicKeyConfig(ctx, &cfsdk.GetPublicKeyConfigInput{Id: aws.String(keyID)}))(t)
 	if aws.ToString(gc.PublicKeyConfig.EncodedKey) != encoded || aws.ToString(gc.ETag) != aws.ToString(pk.ETag) {
 		t.Errorf("GetPublicKeyConfig: key or ETag differ")
 	}
-	list := must(e.cf.ListPublicKeys(ctx, &cfsdk.ListPublicKeysInput{}))(t)
+	list := testutil.MustGet(e.cf.ListPublicKeys(ctx, &cfsdk.ListPublicKeysInput{}))(t)
 	if q := aws.ToInt32(list.PublicKeyList.Quantity); q != 1 || aws.ToString(list.PublicKeyList.Items[0].EncodedKey) != encoded {
 		t.Errorf("ListPublicKeys: %d keys", q)
 	}
@@ -103,7 +106,7 @@ func TestPublicKeysAndKeyGroups(t *testing.T) {
 	wantAPIError(t, err, "IllegalUpdate", 400)
 	comment := publicKeyConfig("ref-1", "signer-1", encoded)
 	comment.Comment = aws.String("rotated 2026")
-	upd := must(e.cf.UpdatePublicKey(ctx, &cfsdk.UpdatePublicKeyInput{Id: aws.String(keyID), IfMatch: pk.ETag, PublicKeyConfig: comment}))(t)
+	upd := testutil.MustGet(e.cf.UpdatePublicKey(ctx, &cfsdk.UpdatePublicKeyInput{Id: aws.String(keyID), IfMatch: pk.ETag, PublicKeyConfig: comment}))(t)
 	if aws.ToString(upd.PublicKey.PublicKeyConfig.Comment) != "rotated 2026" {
 		t.Errorf("comment not updated")
 	}
@@ -111,7 +114,7 @@ func TestPublicKeysAndKeyGroups(t *testing.T) {
 	wantAPIError(t, err, "NoSuchPublicKey", 404)
 
 	// Key groups.
-	kg := must(e.cf.CreateKeyGroup(ctx, &cfsdk.CreateKeyGroupInput{KeyGroupConfig: &types.KeyGroupConfig{
+	kg := testutil.MustGet(e.cf.CreateKeyGroup(ctx, &cfsdk.CreateKeyGroupInput{KeyGroupConfig: &types.KeyGroupConfig{
 		Name: aws.String("signers"), Items: []string{keyID}}}))(t)
 	groupID := aws.ToString(kg.KeyGroup.Id)
 	_, err = e.cf.CreateKeyGroup(ctx, &cfsdk.CreateKeyGroupInput{KeyGroupConfig: &types.KeyGroupConfig{Name: aws.String("signers"), Items: []string{keyID}}})
@@ -120,7 +123,7 @@ func TestPublicKeysAndKeyGroups(t *testing.T) {
 	wantAPIError(t, err, "InvalidArgument", 400)
 	six := []string{keyID}
 	for i := range 5 {
-		k := must(e.cf.CreatePublicKey(ctx, &cfsdk.CreatePublicKeyInput{PublicKeyConfig: publicKeyConfig(fmt.Sprintf("ref-%d", i+2), fmt.Sprintf("k%d", i), rsaPublicKeyPEM(t, 2048))}))(t)
+		k := testutil.MustGet(e.cf.CreatePublicKey(ctx, &cfsdk.CreatePublicKeyInput{PublicKeyConfig: publicKeyConfig(fmt.Sprintf("ref-%d", i+2), fmt.Sprintf("k%d", i), rsaPublicKeyPEM(t, 2048))}))(t)
 		six = append(six, aws.ToString(k.PublicKey.Id))
 	}
 	_, err = e.cf.CreateKeyGroup(ctx, &cfsdk.CreateKeyGroupInput{KeyGroupConfig: &types.KeyGroupConfig{Name: aws.String("six"), Items: six}})
@@ -131,7 +134,7 @@ func TestPublicKeysAndKeyGroups(t *testing.T) {
 	_, err = e.cf.DeletePublicKey(ctx, &cfsdk.DeletePublicKeyInput{Id: aws.String(keyID), IfMatch: upd.ETag})
 	wantAPIError(t, err, "PublicKeyInUse", 409)
 
-	kgUpd := must(e.cf.UpdateKeyGroup(ctx, &cfsdk.UpdateKeyGroupInput{Id: aws.String(groupID), IfMatch: kg.ETag,
+	kgUpd := testutil.MustGet(e.cf.UpdateKeyGroup(ctx, &cfsdk.UpdateKeyGroupInput{Id: aws.String(groupID), IfMatch: kg.ETag,
 		KeyGroupConfig: &types.KeyGroupConfig{Name: aws.String("signers"), Items: six[:2], Comment: aws.String("two")}}))(t)
 	if !slices.Equal(kgUpd.KeyGroup.KeyGroupConfig.Items, six[:2]) {
 		t.Errorf("UpdateKeyGroup items %v", kgUpd.KeyGroup.KeyGroupConfig.Items)
@@ -139,19 +142,19 @@ func TestPublicKeysAndKeyGroups(t *testing.T) {
 	_, err = e.cf.UpdateKeyGroup(ctx, &cfsdk.UpdateKeyGroupInput{Id: aws.String(groupID), IfMatch: kg.ETag,
 		KeyGroupConfig: &types.KeyGroupConfig{Name: aws.String("signers"), Items: six[:1]}})
 	wantAPIError(t, err, "PreconditionFailed", 412)
-	groups := must(e.cf.ListKeyGroups(ctx, &cfsdk.ListKeyGroupsInput{}))(t)
+	groups := testutil.MustGet(e.cf.ListKeyGroups(ctx, &cfsdk.ListKeyGroupsInput{}))(t)
 	if q := aws.ToInt32(groups.KeyGroupList.Quantity); q != 1 {
 		t.Errorf("ListKeyGroups: %d", q)
 	}
-	byKG := must(e.cf.ListDistributionsByKeyGroup(ctx, &cfsdk.ListDistributionsByKeyGroupInput{KeyGroupId: aws.String(groupID)}))(t)
+	byKG := testutil.MustGet(e.cf.ListDistributionsByKeyGroup(ctx, &cfsdk.ListDistributionsByKeyGroupInput{KeyGroupId: aws.String(groupID)}))(t)
 	if q := aws.ToInt32(byKG.DistributionIdList.Quantity); q != 0 {
 		t.Errorf("ListDistributionsByKeyGroup: %d, want 0", q)
 	}
 	_, err = e.cf.ListDistributionsByKeyGroup(ctx, &cfsdk.ListDistributionsByKeyGroupInput{KeyGroupId: aws.String("nope")})
 	wantAPIError(t, err, "NoSuchResource", 404)
 
-	must(e.cf.DeleteKeyGroup(ctx, &cfsdk.DeleteKeyGroupInput{Id: aws.String(groupID), IfMatch: kgUpd.ETag}))(t)
-	must(e.cf.DeletePublicKey(ctx, &cfsdk.DeletePublicKeyInput{Id: aws.String(keyID), IfMatch: upd.ETag}))(t)
+	testutil.MustGet(e.cf.DeleteKeyGroup(ctx, &cfsdk.DeleteKeyGroupInput{Id: aws.String(groupID), IfMatch: kgUpd.ETag}))(t)
+	testutil.MustGet(e.cf.DeletePublicKey(ctx, &cfsdk.DeletePublicKeyInput{Id: aws.String(keyID), IfMatch: upd.ETag}))(t)
 	_, err = e.cf.GetPublicKey(ctx, &cfsdk.GetPublicKeyInput{Id: aws.String(keyID)})
 	wantAPIError(t, err, "NoSuchPublicKey", 404)
 }
@@ -168,11 +171,11 @@ func TestECDSAPublicKey(t *testing.T) {
 		t.Fatal(err)
 	}
 	encoded := pemPublicKey(t, &k.PublicKey) // as `openssl ec -pubout` writes it
-	pk := must(e.cf.CreatePublicKey(ctx, &cfsdk.CreatePublicKeyInput{PublicKeyConfig: publicKeyConfig("ec-1", "ec-signer", encoded)}))(t)
+	pk := testutil.MustGet(e.cf.CreatePublicKey(ctx, &cfsdk.CreatePublicKeyInput{PublicKeyConfig: publicKeyConfig("ec-1", "ec-signer", encoded)}))(t)
 	if got := aws.ToString(pk.PublicKey.PublicKeyConfig.EncodedKey); got != encoded {
 		t.Errorf("EncodedKey = %q, want %q", got, encoded)
 	}
-	rsaKey := must(e.cf.CreatePublicKey(ctx, &cfsdk.CreatePublicKeyInput{PublicKeyConfig: publicKeyConfig("rsa-1", "rsa-signer", rsaPublicKeyPEM(t, 2048))}))(t)
-	must(e.cf.CreateKeyGroup(ctx, &cfsdk.CreateKeyGroupInput{KeyGroupConfig: &types.KeyGroupConfig{
+	rsaKey := testutil.MustGet(e.cf.CreatePublicKey(ctx, &cfsdk.CreatePublicKeyInput{PublicKeyConfig: publicKeyConfig("rsa-1", "rsa-signer", rsaPublicKeyPEM(t, 2048))}))(t)
+	testutil.MustGet(e.cf.CreateKeyGroup(ctx, &cfsdk.CreateKeyGroupInput{KeyGroupConfig: &types.KeyGroupConfig{
 		Name: aws.String("mixed"), Items: []string{aws.ToString(pk.PublicKey.Id), aws.ToString(rsaKey.PublicKey.Id)}}}))(t)
 }

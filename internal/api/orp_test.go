@@ -9,11 +9,14 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	cfsdk "github.com/aws/aws-sdk-go-v2/service/cloudfront"
 	"github.com/aws/aws-sdk-go-v2/service/cloudfront/types"
+
+	"github.com/stagefront/stagefront/internal/testutil"
 )
 
 // TestOriginRequestPolicies drives Get, GetConfig and List of the managed
 // origin request policies through the real SDK client.
 func TestOriginRequestPolicies(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	ctx := context.Background()
 	for _, tc := range []struct {
@@ -32,7 +35,7 @@ func TestOriginRequestPolicies(t *testing.T) {
 			[]string{"origin", "access-control-request-headers", "access-control-request-method"},
 			types.OriginRequestPolicyCookieBehaviorNone, types.OriginRequestPolicyQueryStringBehaviorNone, "Policy for S3 origin"},
 	} {
-		got := must(e.cf.GetOriginRequestPolicy(ctx, &cfsdk.GetOriginRequestPolicyInput{Id: aws.String(tc.id)}))(t)
+		got := testutil.MustGet(e.cf.GetOriginRequestPolicy(ctx, &cfsdk.GetOriginRequestPolicyInput{Id: aws.String(tc.id)}))(t)
 		c := got.OriginRequestPolicy.OriginRequestPolicyConfig
 		if aws.ToString(got.OriginRequestPolicy.Id) != tc.id || aws.ToString(c.Name) != tc.name || aws.ToString(got.ETag) == "" ||
 			got.OriginRequestPolicy.LastModifiedTime == nil {
@@ -54,7 +57,7 @@ func TestOriginRequestPolicies(t *testing.T) {
 		if comment := aws.ToString(c.Comment); !strings.HasPrefix(comment, tc.commentPrefix) {
 			t.Errorf("%s: Comment %q, want it to start with %q", tc.name, comment, tc.commentPrefix)
 		}
-		gotCfg := must(e.cf.GetOriginRequestPolicyConfig(ctx, &cfsdk.GetOriginRequestPolicyConfigInput{Id: aws.String(tc.id)}))(t)
+		gotCfg := testutil.MustGet(e.cf.GetOriginRequestPolicyConfig(ctx, &cfsdk.GetOriginRequestPolicyConfigInput{Id: aws.String(tc.id)}))(t)
 		if aws.ToString(gotCfg.OriginRequestPolicyConfig.Name) != tc.name || aws.ToString(gotCfg.ETag) != aws.ToString(got.ETag) {
 			t.Errorf("GetOriginRequestPolicyConfig(%s) = %s, ETag %q; want %s, ETag %q", tc.id,
 				aws.ToString(gotCfg.OriginRequestPolicyConfig.Name), aws.ToString(gotCfg.ETag), tc.name, aws.ToString(got.ETag))
@@ -70,7 +73,7 @@ func TestOriginRequestPolicies(t *testing.T) {
 	_, err = e.cf.GetOriginRequestPolicy(ctx, &cfsdk.GetOriginRequestPolicyInput{Id: aws.String(cachingOptimized)})
 	wantAPIError(t, err, "NoSuchOriginRequestPolicy", 404)
 
-	managed := must(e.cf.ListOriginRequestPolicies(ctx, &cfsdk.ListOriginRequestPoliciesInput{Type: types.OriginRequestPolicyTypeManaged}))(t).OriginRequestPolicyList
+	managed := testutil.MustGet(e.cf.ListOriginRequestPolicies(ctx, &cfsdk.ListOriginRequestPoliciesInput{Type: types.OriginRequestPolicyTypeManaged}))(t).OriginRequestPolicyList
 	var ids []string
 	for _, s := range managed.Items {
 		ids = append(ids, aws.ToString(s.OriginRequestPolicy.Id))
@@ -82,7 +85,7 @@ func TestOriginRequestPolicies(t *testing.T) {
 		!slices.Contains(ids, allViewer) || !slices.Contains(ids, allViewerExceptHostHeader) || !slices.Contains(ids, corsS3Origin) {
 		t.Errorf("managed list: ids %v, Quantity %d, NextMarker %v", ids, aws.ToInt32(managed.Quantity), managed.NextMarker)
 	}
-	all := must(e.cf.ListOriginRequestPolicies(ctx, &cfsdk.ListOriginRequestPoliciesInput{}))(t).OriginRequestPolicyList
+	all := testutil.MustGet(e.cf.ListOriginRequestPolicies(ctx, &cfsdk.ListOriginRequestPoliciesInput{}))(t).OriginRequestPolicyList
 	if len(all.Items) != len(ids) {
 		t.Errorf("list without Type: %d items, want the %d managed ones", len(all.Items), len(ids))
 	}
@@ -91,7 +94,7 @@ func TestOriginRequestPolicies(t *testing.T) {
 	var paged []string
 	var marker *string
 	for range len(ids) + 1 {
-		page := must(e.cf.ListOriginRequestPolicies(ctx, &cfsdk.ListOriginRequestPoliciesInput{MaxItems: aws.Int32(3), Marker: marker}))(t).OriginRequestPolicyList
+		page := testutil.MustGet(e.cf.ListOriginRequestPolicies(ctx, &cfsdk.ListOriginRequestPoliciesInput{MaxItems: aws.Int32(3), Marker: marker}))(t).OriginRequestPolicyList
 		if aws.ToInt32(page.MaxItems) != 3 || int(aws.ToInt32(page.Quantity)) != len(page.Items) {
 			t.Fatalf("page after %v: MaxItems %d, Quantity %d, %d items", aws.ToString(marker), aws.ToInt32(page.MaxItems), aws.ToInt32(page.Quantity), len(page.Items))
 		}
@@ -106,7 +109,7 @@ func TestOriginRequestPolicies(t *testing.T) {
 		t.Errorf("paged ids %v, want %v", paged, ids)
 	}
 
-	custom := must(e.cf.ListOriginRequestPolicies(ctx, &cfsdk.ListOriginRequestPoliciesInput{Type: types.OriginRequestPolicyTypeCustom}))(t).OriginRequestPolicyList
+	custom := testutil.MustGet(e.cf.ListOriginRequestPolicies(ctx, &cfsdk.ListOriginRequestPoliciesInput{Type: types.OriginRequestPolicyTypeCustom}))(t).OriginRequestPolicyList
 	if len(custom.Items) != 0 || aws.ToInt32(custom.Quantity) != 0 || custom.NextMarker != nil {
 		t.Errorf("custom list: %d items, Quantity %d", len(custom.Items), aws.ToInt32(custom.Quantity))
 	}
@@ -118,6 +121,7 @@ func TestOriginRequestPolicies(t *testing.T) {
 // NoSuchOriginRequestPolicy, and one beside legacy ForwardedValues is
 // refused, on create and on update.
 func TestDistributionOriginRequestPolicy(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	ctx := context.Background()
 

@@ -12,6 +12,7 @@ import (
 
 	cf "github.com/stagefront/stagefront/internal/cloudfront"
 	"github.com/stagefront/stagefront/internal/control"
+	"github.com/stagefront/stagefront/internal/testutil"
 )
 
 // TestDistributionsPerResourceQuotasSDK: with each quota on the
@@ -32,12 +33,12 @@ func TestDistributionsPerResourceQuotasSDK(t *testing.T) {
 	}
 	e := newEnvWith(t, control.Options{Quotas: &q})
 	ctx := context.Background()
-	cp := must(e.cf.CreateCachePolicy(ctx, &cfsdk.CreateCachePolicyInput{CachePolicyConfig: cachePolicyConfig("q-cp")}))(t).CachePolicy.Id
-	orp := must(e.cf.CreateOriginRequestPolicy(ctx, &cfsdk.CreateOriginRequestPolicyInput{OriginRequestPolicyConfig: orpConfig("q-orp")}))(t).OriginRequestPolicy.Id
-	rhp := must(e.cf.CreateResponseHeadersPolicy(ctx, &cfsdk.CreateResponseHeadersPolicyInput{ResponseHeadersPolicyConfig: rhpConfig("q-rhp")}))(t).ResponseHeadersPolicy.Id
-	pk := must(e.cf.CreatePublicKey(ctx, &cfsdk.CreatePublicKeyInput{PublicKeyConfig: publicKeyConfig("q-key", "q-key", rsaPublicKeyPEM(t, 2048))}))(t).PublicKey.Id
-	kg := must(e.cf.CreateKeyGroup(ctx, &cfsdk.CreateKeyGroupInput{KeyGroupConfig: &types.KeyGroupConfig{Name: aws.String("q-group"), Items: []string{aws.ToString(pk)}}}))(t).KeyGroup.Id
-	oac := must(e.cf.CreateOriginAccessControl(ctx, &cfsdk.CreateOriginAccessControlInput{OriginAccessControlConfig: &types.OriginAccessControlConfig{
+	cp := testutil.MustGet(e.cf.CreateCachePolicy(ctx, &cfsdk.CreateCachePolicyInput{CachePolicyConfig: cachePolicyConfig("q-cp")}))(t).CachePolicy.Id
+	orp := testutil.MustGet(e.cf.CreateOriginRequestPolicy(ctx, &cfsdk.CreateOriginRequestPolicyInput{OriginRequestPolicyConfig: orpConfig("q-orp")}))(t).OriginRequestPolicy.Id
+	rhp := testutil.MustGet(e.cf.CreateResponseHeadersPolicy(ctx, &cfsdk.CreateResponseHeadersPolicyInput{ResponseHeadersPolicyConfig: rhpConfig("q-rhp")}))(t).ResponseHeadersPolicy.Id
+	pk := testutil.MustGet(e.cf.CreatePublicKey(ctx, &cfsdk.CreatePublicKeyInput{PublicKeyConfig: publicKeyConfig("q-key", "q-key", rsaPublicKeyPEM(t, 2048))}))(t).PublicKey.Id
+	kg := testutil.MustGet(e.cf.CreateKeyGroup(ctx, &cfsdk.CreateKeyGroupInput{KeyGroupConfig: &types.KeyGroupConfig{Name: aws.String("q-group"), Items: []string{aws.ToString(pk)}}}))(t).KeyGroup.Id
+	oac := testutil.MustGet(e.cf.CreateOriginAccessControl(ctx, &cfsdk.CreateOriginAccessControlInput{OriginAccessControlConfig: &types.OriginAccessControlConfig{
 		Name: aws.String("q-oac"), OriginAccessControlOriginType: types.OriginAccessControlOriginTypesS3,
 		SigningBehavior: types.OriginAccessControlSigningBehaviorsAlways, SigningProtocol: types.OriginAccessControlSigningProtocolsSigv4}}))(t).OriginAccessControl.Id
 

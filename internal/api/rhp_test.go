@@ -8,6 +8,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	cfsdk "github.com/aws/aws-sdk-go-v2/service/cloudfront"
 	"github.com/aws/aws-sdk-go-v2/service/cloudfront/types"
+
+	"github.com/stagefront/stagefront/internal/testutil"
 )
 
 // Managed response headers policies (AWS's real ids).
@@ -21,6 +23,7 @@ const (
 // TestResponseHeadersPolicies drives Get, GetConfig and List of the
 // managed response headers policies through the real SDK client.
 func TestResponseHeadersPolicies(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	ctx := context.Background()
 	for _, tc := range []struct {
@@ -32,7 +35,7 @@ func TestResponseHeadersPolicies(t *testing.T) {
 		{rhpCORSAndSecurity, "Managed-CORS-and-SecurityHeadersPolicy", true, true},
 		{rhpCORSWithPreflight, "Managed-CORS-With-Preflight", true, false},
 	} {
-		got := must(e.cf.GetResponseHeadersPolicy(ctx, &cfsdk.GetResponseHeadersPolicyInput{Id: aws.String(tc.id)}))(t)
+		got := testutil.MustGet(e.cf.GetResponseHeadersPolicy(ctx, &cfsdk.GetResponseHeadersPolicyInput{Id: aws.String(tc.id)}))(t)
 		p := got.ResponseHeadersPolicy
 		c := p.ResponseHeadersPolicyConfig
 		if aws.ToString(p.Id) != tc.id || aws.ToString(c.Name) != tc.name || aws.ToString(got.ETag) == "" || p.LastModifiedTime == nil {
@@ -51,7 +54,7 @@ func TestResponseHeadersPolicies(t *testing.T) {
 		} else if sec != nil && (sec.ContentTypeOptions == nil || !aws.ToBool(sec.ContentTypeOptions.Override)) {
 			t.Errorf("%s: ContentTypeOptions %+v, want Override true", tc.name, sec.ContentTypeOptions)
 		}
-		gotCfg := must(e.cf.GetResponseHeadersPolicyConfig(ctx, &cfsdk.GetResponseHeadersPolicyConfigInput{Id: aws.String(tc.id)}))(t)
+		gotCfg := testutil.MustGet(e.cf.GetResponseHeadersPolicyConfig(ctx, &cfsdk.GetResponseHeadersPolicyConfigInput{Id: aws.String(tc.id)}))(t)
 		if aws.ToString(gotCfg.ResponseHeadersPolicyConfig.Name) != tc.name || aws.ToString(gotCfg.ETag) != aws.ToString(got.ETag) {
 			t.Errorf("GetResponseHeadersPolicyConfig(%s) = %s, ETag %q; want %s, ETag %q", tc.id,
 				aws.ToString(gotCfg.ResponseHeadersPolicyConfig.Name), aws.ToString(gotCfg.ETag), tc.name, aws.ToString(got.ETag))
@@ -67,7 +70,7 @@ func TestResponseHeadersPolicies(t *testing.T) {
 	_, err = e.cf.GetResponseHeadersPolicy(ctx, &cfsdk.GetResponseHeadersPolicyInput{Id: aws.String(allViewer)})
 	wantAPIError(t, err, "NoSuchResponseHeadersPolicy", 404)
 
-	managed := must(e.cf.ListResponseHeadersPolicies(ctx, &cfsdk.ListResponseHeadersPoliciesInput{Type: types.ResponseHeadersPolicyTypeManaged}))(t).ResponseHeadersPolicyList
+	managed := testutil.MustGet(e.cf.ListResponseHeadersPolicies(ctx, &cfsdk.ListResponseHeadersPoliciesInput{Type: types.ResponseHeadersPolicyTypeManaged}))(t).ResponseHeadersPolicyList
 	var ids []string
 	for _, s := range managed.Items {
 		ids = append(ids, aws.ToString(s.ResponseHeadersPolicy.Id))
@@ -79,7 +82,7 @@ func TestResponseHeadersPolicies(t *testing.T) {
 		!slices.Contains(ids, rhpSimpleCORS) || !slices.Contains(ids, rhpSecurityHeaders) {
 		t.Errorf("managed list: ids %v, Quantity %d, NextMarker %v", ids, aws.ToInt32(managed.Quantity), managed.NextMarker)
 	}
-	all := must(e.cf.ListResponseHeadersPolicies(ctx, &cfsdk.ListResponseHeadersPoliciesInput{}))(t).ResponseHeadersPolicyList
+	all := testutil.MustGet(e.cf.ListResponseHeadersPolicies(ctx, &cfsdk.ListResponseHeadersPoliciesInput{}))(t).ResponseHeadersPolicyList
 	if len(all.Items) != len(ids) {
 		t.Errorf("list without Type: %d items, want the %d managed ones", len(all.Items), len(ids))
 	}
@@ -88,7 +91,7 @@ func TestResponseHeadersPolicies(t *testing.T) {
 	var paged []string
 	var marker *string
 	for range len(ids) + 1 {
-		page := must(e.cf.ListResponseHeadersPolicies(ctx, &cfsdk.ListResponseHeadersPoliciesInput{MaxItems: aws.Int32(2), Marker: marker}))(t).ResponseHeadersPolicyList
+		page := testutil.MustGet(e.cf.ListResponseHeadersPolicies(ctx, &cfsdk.ListResponseHeadersPoliciesInput{MaxItems: aws.Int32(2), Marker: marker}))(t).ResponseHeadersPolicyList
 		if aws.ToInt32(page.MaxItems) != 2 || int(aws.ToInt32(page.Quantity)) != len(page.Items) {
 			t.Fatalf("page after %v: MaxItems %d, Quantity %d, %d items", aws.ToString(marker), aws.ToInt32(page.MaxItems), aws.ToInt32(page.Quantity), len(page.Items))
 		}
@@ -103,7 +106,7 @@ func TestResponseHeadersPolicies(t *testing.T) {
 		t.Errorf("paged ids %v, want %v", paged, ids)
 	}
 
-	custom := must(e.cf.ListResponseHeadersPolicies(ctx, &cfsdk.ListResponseHeadersPoliciesInput{Type: types.ResponseHeadersPolicyTypeCustom}))(t).ResponseHeadersPolicyList
+	custom := testutil.MustGet(e.cf.ListResponseHeadersPolicies(ctx, &cfsdk.ListResponseHeadersPoliciesInput{Type: types.ResponseHeadersPolicyTypeCustom}))(t).ResponseHeadersPolicyList
 	if len(custom.Items) != 0 || aws.ToInt32(custom.Quantity) != 0 || custom.NextMarker != nil {
 		t.Errorf("custom list: %d items, Quantity %d", len(custom.Items), aws.ToInt32(custom.Quantity))
 	}
@@ -114,6 +117,7 @@ func TestResponseHeadersPolicies(t *testing.T) {
 // response headers policy, beside a cache policy or legacy
 // ForwardedValues, and keeps it through create, get and a staging copy.
 func TestDistributionResponseHeadersPolicy(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 
 	legacy := distConfig("rhp-legacy")
@@ -141,6 +145,7 @@ func TestDistributionResponseHeadersPolicy(t *testing.T) {
 // TestDistributionUnknownResponseHeadersPolicy: an unknown response
 // headers policy is NoSuchResponseHeadersPolicy, on create and on update.
 func TestDistributionUnknownResponseHeadersPolicy(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	ctx := context.Background()
 

@@ -16,6 +16,7 @@ import (
 
 	"github.com/stagefront/stagefront/internal/api"
 	cf "github.com/stagefront/stagefront/internal/cloudfront"
+	"github.com/stagefront/stagefront/internal/testutil"
 )
 
 // filler sets every member of a generated shape to a valid, non-default
@@ -266,11 +267,12 @@ func typePaths(t reflect.Type, path string, out map[string]bool) {
 }
 
 func TestDistributionConfigRoundTripIsLossless(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	ctx := context.Background()
-	oac := must(e.cf.CreateOriginAccessControl(ctx, &cfsdk.CreateOriginAccessControlInput{OriginAccessControlConfig: oacConfig("rt")}))(t)
+	oac := testutil.MustGet(e.cf.CreateOriginAccessControl(ctx, &cfsdk.CreateOriginAccessControlInput{OriginAccessControlConfig: oacConfig("rt")}))(t)
 	oacID := aws.ToString(oac.OriginAccessControl.Id)
-	oai := must(e.cf.CreateCloudFrontOriginAccessIdentity(ctx, &cfsdk.CreateCloudFrontOriginAccessIdentityInput{
+	oai := testutil.MustGet(e.cf.CreateCloudFrontOriginAccessIdentity(ctx, &cfsdk.CreateCloudFrontOriginAccessIdentityInput{
 		CloudFrontOriginAccessIdentityConfig: &types.CloudFrontOriginAccessIdentityConfig{CallerReference: aws.String("rt"), Comment: aws.String("")}}))(t)
 	oaiPath := "origin-access-identity/cloudfront/" + aws.ToString(oai.CloudFrontOriginAccessIdentity.Id)
 

@@ -4,27 +4,19 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"io"
-	"log/slog"
-	"net/http/httptest"
 	"os"
-	"path/filepath"
 	"strings"
 	"syscall"
 	"testing"
-	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	cfsdk "github.com/aws/aws-sdk-go-v2/service/cloudfront"
 	"github.com/aws/aws-sdk-go-v2/service/cloudfront/types"
 	"github.com/aws/smithy-go"
 
-	"github.com/stagefront/stagefront/internal/api"
-	"github.com/stagefront/stagefront/internal/api/auth"
 	cf "github.com/stagefront/stagefront/internal/cloudfront"
-	"github.com/stagefront/stagefront/internal/control"
 	"github.com/stagefront/stagefront/internal/store"
-	"github.com/stagefront/stagefront/internal/store/bolt"
+	"github.com/stagefront/stagefront/internal/testutil"
 )
 
 // refusal is one config change the API must refuse, through the SDK.
@@ -163,16 +155,8 @@ func (fullDiskStore) Txn(context.Context, []store.Cond, []store.Op) (int64, erro
 // database file does not reach the client.
 func TestFullDiskIs503(t *testing.T) {
 	t.Parallel()
-	st, err := bolt.Open(filepath.Join(t.TempDir(), "stagefront.db"), bolt.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = st.Close() })
-	h := api.New(control.New(fullDiskStore{st}, control.Options{}), api.Options{
-		Verifier: auth.NewVerifier(staticCreds{testKeyID: testSecret}, time.Now, 0), Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
-	srv := httptest.NewServer(h)
-	t.Cleanup(srv.Close)
-	_, err = newClient(srv.URL, testKeyID, testSecret).CreateDistribution(context.Background(), &cfsdk.CreateDistributionInput{DistributionConfig: distConfig("full-disk")})
+	url := serveAPI(t, fullDiskStore{testutil.OpenBolt(t)})
+	_, err := testutil.CloudFront(url, testKeyID, testSecret).CreateDistribution(context.Background(), &cfsdk.CreateDistributionInput{DistributionConfig: distConfig("full-disk")})
 	wantAPIError(t, err, "ServiceUnavailable", 503)
 	if strings.Contains(err.Error(), "stagefront.db") || strings.Contains(err.Error(), "no space left on device") {
 		t.Errorf("the 503 leaks the cause: %v", err)
@@ -184,18 +168,10 @@ func TestFullDiskIs503(t *testing.T) {
 // store's error as is and the API translates it, once.
 func TestClosedStoreWriteIs503(t *testing.T) {
 	t.Parallel()
-	st, err := bolt.Open(filepath.Join(t.TempDir(), "stagefront.db"), bolt.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	h := api.New(control.New(st, control.Options{}), api.Options{
-		Verifier: auth.NewVerifier(staticCreds{testKeyID: testSecret}, time.Now, 0), Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
-	srv := httptest.NewServer(h)
-	t.Cleanup(srv.Close)
-	if err := st.Close(); err != nil {
-		t.Fatal(err)
-	}
-	_, err = newClient(srv.URL, testKeyID, testSecret).CreateDistribution(context.Background(), &cfsdk.CreateDistributionInput{DistributionConfig: distConfig("closed-store")})
+	st := testutil.OpenBolt(t)
+	url := serveAPI(t, st)
+	testutil.Must(t, st.Close())
+	_, err := testutil.CloudFront(url, testKeyID, testSecret).CreateDistribution(context.Background(), &cfsdk.CreateDistributionInput{DistributionConfig: distConfig("closed-store")})
 	wantAPIError(t, err, "ServiceUnavailable", 503)
 	var apiErr smithy.APIError
 	if errors.As(err, &apiErr) && apiErr.ErrorMessage() != cf.ErrServiceUnavailable.Message {

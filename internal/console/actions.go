@@ -21,8 +21,8 @@ const maxCommentLen = 2000
 // approve` does through the release API.
 func (c *Console) decide(w http.ResponseWriter, r *request) {
 	name := r.PathValue("name")
-	verdict := map[string]string{"approve": release.VerdictApproved, "reject": release.VerdictRejected, "abort": release.VerdictAbort}[r.PostForm.Get("verdict")]
-	if verdict == "" {
+	verdict, ok := release.VerdictFor(r.PostForm.Get("verdict"))
+	if !ok {
 		c.errorPage(w, r.Request, r.session, http.StatusBadRequest, "Choose Approve, Reject or Abort.")
 		return
 	}

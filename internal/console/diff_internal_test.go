@@ -10,6 +10,7 @@ import (
 )
 
 func TestConfigDiffAddressesItemsByID(t *testing.T) {
+	t.Parallel()
 	primary := &cf.DistributionConfig{
 		CallerReference: cf.String("p"), Comment: cf.String("site"),
 		Aliases: &cf.Aliases{Quantity: cf.Int32(1), Items: []string{"www.example.com"}},
@@ -55,6 +56,7 @@ func TestConfigDiffAddressesItemsByID(t *testing.T) {
 }
 
 func TestReleaseHistoryShowsDecisionsWithAuthorInOrder(t *testing.T) {
+	t.Parallel()
 	t0 := time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)
 	rel := &release.Release{Name: "r", PrimaryID: "E1", CreatedBy: "bob", Created: t0,
 		Spec: release.Spec{Steps: []release.Step{{Kind: release.StepApprove}, {Kind: release.StepPromote}}}}

@@ -2,7 +2,6 @@ package console_test
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"io"
 	"log/slog"
@@ -12,67 +11,38 @@ import (
 	"path/filepath"
 	"regexp"
 	"strings"
-	"sync"
-	"sync/atomic"
 	"testing"
 	"time"
 
-	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/service/cloudfront"
+	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/prometheus/client_golang/prometheus"
 
+	"github.com/stagefront/stagefront/internal/api"
 	"github.com/stagefront/stagefront/internal/api/auth"
 	cf "github.com/stagefront/stagefront/internal/cloudfront"
 	"github.com/stagefront/stagefront/internal/console"
 	"github.com/stagefront/stagefront/internal/control"
-	"github.com/stagefront/stagefront/internal/release"
+	"github.com/stagefront/stagefront/internal/edge/follow"
+	"github.com/stagefront/stagefront/internal/model"
+	"github.com/stagefront/stagefront/internal/routing"
+	"github.com/stagefront/stagefront/internal/server"
 	"github.com/stagefront/stagefront/internal/store"
 	"github.com/stagefront/stagefront/internal/store/bolt"
+	"github.com/stagefront/stagefront/internal/testutil"
 )
-
-type clock struct {
-	mu  sync.Mutex
-	now time.Time
-}
-
-func (c *clock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.now
-}
-
-func (c *clock) Advance(d time.Duration) {
-	c.mu.Lock()
-	c.now = c.now.Add(d)
-	c.mu.Unlock()
-}
 
 // env is a console over a real control service and release controller on
 // a bbolt file, with real credentials; requests go straight to the handler.
 type env struct {
-	t       testing.TB
-	clock   *clock
-	svc     *control.Service
-	creds   *auth.CredentialFile
-	console *console.Console
-	metrics *prometheus.Registry
-	reads   *countingStore
-}
-
-// countingStore counts the reads that reach the store.
-type countingStore struct {
-	store.Store
-	reads atomic.Int64
-}
-
-func (s *countingStore) Get(ctx context.Context, key string) (store.KV, error) {
-	s.reads.Add(1)
-	return s.Store.Get(ctx, key)
-}
-
-func (s *countingStore) List(ctx context.Context, prefix string) ([]store.KV, int64, error) {
-	s.reads.Add(1)
-	return s.Store.List(ctx, prefix)
+	t        testing.TB
+	clock    *testutil.Clock
+	svc      *control.Service
+	creds    *auth.CredentialFile
+	console  *console.Console
+	metrics  *prometheus.Registry
+	reads    *testutil.CountingStore
+	store    store.Store      // the bbolt store under reads
+	follower *follow.Follower // nil unless envConfig.Follow
 }
 
 const (
@@ -81,43 +51,83 @@ const (
 )
 
 func newEnv(t testing.TB, tweak func(*console.Options)) *env {
+	return newEnvWith(t, envConfig{}, tweak)
+}
+
+// envConfig chooses what stands behind the console's control plane.
+type envConfig struct {
+	// Follow runs a real config follower on the store and makes the
+	// control plane wait for it, as serve does with its in-process edge;
+	// HTTPS says the edge has an HTTPS listener.
+	Follow bool
+	HTTPS  bool
+}
+
+func newEnvWith(t testing.TB, cfg envConfig, tweak func(*console.Options)) *env {
 	t.Helper()
 	dir := t.TempDir()
-	e := &env{t: t, clock: &clock{now: time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)}, metrics: prometheus.NewRegistry()}
+	e := &env{t: t, clock: testutil.NewClock(time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)), metrics: prometheus.NewRegistry()}
 	vars := map[string]string{auth.EnvAccessKeyID: adminKey, auth.EnvSecretAccessKey: adminSecret}
 	creds, _, err := auth.LoadOrCreate(filepath.Join(dir, "credentials.json"), func(k string) string { return vars[k] })
-	must(t, err)
+	testutil.Must(t, err)
 	e.creds = creds
 	bst, err := bolt.Open(filepath.Join(dir, "stagefront.db"), bolt.Options{})
-	must(t, err)
+	testutil.Must(t, err)
 	t.Cleanup(func() { _ = bst.Close() })
-	st := &countingStore{Store: bst}
-	e.reads = st
-	e.svc = control.New(st, control.Options{})
-	must(t, e.svc.Bootstrap(context.Background()))
-	// The controller acts through the CloudFront API; these tests only read
-	// releases, so its client points at a closed port.
-	client := cloudfront.New(cloudfront.Options{BaseEndpoint: aws.String("http://127.0.0.1:1"), Region: "us-east-1", RetryMaxAttempts: 1})
-	ctrl, err := release.New(release.Options{CloudFront: client, Store: releaseStore{st}, Clock: e.clock.Now,
-		Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
-	must(t, err)
+	st := &testutil.CountingStore{Store: bst}
+	e.store, e.reads = bst, st
+	var deployment control.Deployment = control.AlwaysDeployed{}
+	if cfg.Follow {
+		e.follower = startFollower(t, bst, cfg.HTTPS)
+		deployment = e.follower
+	}
+	e.svc = control.New(st, control.Options{Deployment: deployment})
+	testutil.Must(t, e.svc.Bootstrap(context.Background()))
+	// The release controller is built as serve builds it and acts through
+	// the CloudFront API on loopback, signed with the admin pair.
+	logger := slog.New(slog.DiscardHandler)
+	apiSrv := httptest.NewServer(api.New(e.svc, api.Options{Verifier: auth.NewVerifier(creds, time.Now, 15*time.Minute), Logger: logger}))
+	t.Cleanup(apiSrv.Close)
+	rt, err := server.NewReleaseRuntime(server.ReleaseWiring{Store: st, APIAddr: apiSrv.Listener.Addr().String(), Clock: e.clock.Now,
+		Credentials: credentials.NewStaticCredentialsProvider(adminKey, adminSecret, ""), Logger: logger})
+	testutil.Must(t, err)
 	opts := console.Options{
-		Credentials: creds, Distributions: e.svc, Releases: ctrl, Metrics: e.metrics, Clock: e.clock.Now,
-		Logger: slog.New(slog.NewTextHandler(io.Discard, nil)),
+		Credentials: creds, Distributions: e.svc, Releases: rt.Controller(), Metrics: e.metrics, Clock: e.clock.Now,
+		Logger: logger,
 	}
 	if tweak != nil {
 		tweak(&opts)
 	}
 	e.console, err = console.New(opts)
-	must(t, err)
+	testutil.Must(t, err)
 	return e
 }
 
-func must(t testing.TB, err error) {
+// noTables is the follower's publisher: these tests read the watermark
+// the follower reports, not the tables it compiles.
+type noTables struct{}
+
+func (noTables) Publish(*routing.Table, []*model.Invalidation) {}
+
+// startFollower runs a config follower on st until the test ends.
+func startFollower(t testing.TB, st store.Store, https bool) *follow.Follower {
 	t.Helper()
-	if err != nil {
-		t.Fatal(err)
-	}
+	f, err := follow.New(follow.Options{Store: st, Publisher: noTables{}, Registry: prometheus.NewRegistry(),
+		Logger: slog.New(slog.DiscardHandler), HTTPS: https})
+	testutil.Must(t, err)
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() { defer close(done); _ = f.Run(ctx) }()
+	t.Cleanup(func() { cancel(); <-done })
+	return f
+}
+
+// waitServed waits until the follower serves rev.
+func (e *env) waitServed(rev int64) {
+	e.t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	testutil.Must(e.t, e.follower.WaitServed(ctx, rev))
 }
 
 // browser keeps cookies like a browser does for one origin.
@@ -168,7 +178,7 @@ func (b *browser) do(method, path string, form url.Values, header ...string) *ht
 func bodyOf(t testing.TB, resp *http.Response) string {
 	t.Helper()
 	raw, err := io.ReadAll(resp.Body)
-	must(t, err)
+	testutil.Must(t, err)
 	return string(raw)
 }
 
@@ -203,55 +213,17 @@ func (e *env) signedIn(addr string) *browser {
 	return b
 }
 
-// releaseStore adapts store.Store to the release package's Store, as
-// serve does.
-type releaseStore struct{ st store.Store }
-
-func (s releaseStore) Get(ctx context.Context, key string) ([]byte, int64, error) {
-	kv, err := s.st.Get(ctx, key)
-	if errors.Is(err, store.ErrNotFound) {
-		return nil, 0, fmt.Errorf("%s: %w", key, release.ErrNotFound)
-	}
-	if err != nil {
-		return nil, 0, err
-	}
-	return kv.Value, kv.ModRevision, nil
-}
-
-func (s releaseStore) List(ctx context.Context, prefix string) ([]release.KV, error) {
-	kvs, _, err := s.st.List(ctx, prefix)
-	if err != nil {
-		return nil, err
-	}
-	out := make([]release.KV, len(kvs))
-	for i, kv := range kvs {
-		out[i] = release.KV{Key: kv.Key, Value: kv.Value, Rev: kv.ModRevision}
-	}
-	return out, nil
-}
-
-func (s releaseStore) Write(ctx context.Context, writes []release.Write) error {
-	var conds []store.Cond
-	var ops []store.Op
-	for _, w := range writes {
-		if w.Rev >= 0 {
-			conds = append(conds, store.Cond{Key: w.Key, ModRevision: w.Rev})
-		}
-		ops = append(ops, store.Op{Key: w.Key, Value: w.Value, Delete: w.Delete})
-	}
-	if _, err := s.st.Txn(ctx, conds, ops); err != nil {
-		if errors.Is(err, store.ErrConflict) {
-			return fmt.Errorf("%w: %w", release.ErrConflict, err)
-		}
-		return err
-	}
-	return nil
-}
-
 // createDistribution creates a minimal distribution with a comment.
 func (e *env) createDistribution(comment string) string {
 	e.t.Helper()
-	res, err := e.svc.CreateDistribution(context.Background(), &cf.DistributionConfig{
+	return e.createDistributionWith(comment, nil)
+}
+
+// createDistributionWith creates a minimal distribution with a comment,
+// changed by tweak before it is created.
+func (e *env) createDistributionWith(comment string, tweak func(*cf.DistributionConfig)) string {
+	e.t.Helper()
+	cfg := &cf.DistributionConfig{
 		CallerReference: cf.String(fmt.Sprintf("ref-%d", time.Now().UnixNano())),
 		Comment:         cf.String(comment), Enabled: cf.Bool(true),
 		Origins: &cf.Origins{Quantity: cf.Int32(1), Items: []cf.Origin{{
@@ -260,7 +232,11 @@ func (e *env) createDistribution(comment string) string {
 		}}},
 		DefaultCacheBehavior: &cf.DefaultCacheBehavior{TargetOriginId: cf.String("web"), ViewerProtocolPolicy: cf.String("allow-all"),
 			CachePolicyId: cf.String("4135ea2d-6df8-44a3-9df3-4b5a84be39ad")},
-	}, nil)
-	must(e.t, err)
+	}
+	if tweak != nil {
+		tweak(cfg)
+	}
+	res, err := e.svc.CreateDistribution(context.Background(), cfg, nil)
+	testutil.Must(e.t, err)
 	return cf.Str(res.Distribution.Id)
 }

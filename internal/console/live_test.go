@@ -12,6 +12,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/stagefront/stagefront/internal/console"
+	"github.com/stagefront/stagefront/internal/testutil"
 )
 
 // edgeMetrics registers the edge's request metrics (the names and labels
@@ -69,10 +70,10 @@ func TestLiveTrafficStreamsTheAnalysisNumbers(t *testing.T) {
 	srv.Start()
 	t.Cleanup(srv.Close)
 	req, err := http.NewRequestWithContext(t.Context(), "GET", srv.URL+"/console/distributions/"+primary+"/live", nil)
-	must(t, err)
+	testutil.Must(t, err)
 	req.AddCookie(&http.Cookie{Name: "stagefront_console", Value: b.cookies["stagefront_console"]})
 	resp, err := http.DefaultClient.Do(req)
-	must(t, err)
+	testutil.Must(t, err)
 	defer resp.Body.Close()
 	if ct := resp.Header.Get("Content-Type"); resp.StatusCode != http.StatusOK || ct != "text/event-stream" {
 		t.Fatalf("live: %d %q", resp.StatusCode, ct)
@@ -80,7 +81,7 @@ func TestLiveTrafficStreamsTheAnalysisNumbers(t *testing.T) {
 	events := readEvents(t, resp)
 	first := <-events
 	var sample console.TrafficSample
-	must(t, json.Unmarshal([]byte(first.data), &sample))
+	testutil.Must(t, json.Unmarshal([]byte(first.data), &sample))
 	if sample.Primary.Requests != 0 || sample.Text["staging-share"] != "0.0%" {
 		t.Errorf("first sample counts what came before the page: %+v", sample)
 	}
@@ -98,7 +99,7 @@ func TestLiveTrafficStreamsTheAnalysisNumbers(t *testing.T) {
 	for sample.Staging.Requests < 20 {
 		select {
 		case ev := <-events:
-			must(t, json.Unmarshal([]byte(ev.data), &sample))
+			testutil.Must(t, json.Unmarshal([]byte(ev.data), &sample))
 		case <-deadline:
 			t.Fatalf("no sample with the new requests; last %+v", sample)
 		}

@@ -165,6 +165,12 @@ type distributionView struct {
 	Releases      []releaseRow
 	Invalidations []cf.InvalidationSummary
 	CSRF          string
+	// CompileError is why an edge does not serve the stored config.
+	CompileError string
+	// NeedTLS names the behaviors that ask for HTTPS while some edge has no
+	// HTTPS listener (EdgesWithoutTLS of them).
+	NeedTLS         []tlsNeed
+	EdgesWithoutTLS int
 }
 
 func (c *Console) distributionPage(w http.ResponseWriter, r *request) {
@@ -177,7 +183,11 @@ func (c *Console) distributionPage(w http.ResponseWriter, r *request) {
 	}
 	dist := d.Distribution
 	cfg := dist.DistributionConfig
-	v := distributionView{Config: cfg, ETag: d.ETag, Origins: originViews(cfg), Behaviors: behaviorViews(cfg), CSRF: r.session.CSRF}
+	v := distributionView{Config: cfg, ETag: d.ETag, Origins: originViews(cfg), Behaviors: behaviorViews(cfg), CSRF: r.session.CSRF,
+		CompileError: d.CompileError, EdgesWithoutTLS: d.EdgesWithoutTLS}
+	if d.EdgesWithoutTLS > 0 && cf.IsTrue(cfg.Enabled) {
+		v.NeedTLS = tlsNeeds(v.Behaviors)
+	}
 	v.Row = distRow{ID: cf.Str(dist.Id), Domain: cf.Str(dist.DomainName), Status: cf.Str(dist.Status),
 		Enabled: cf.IsTrue(cfg.Enabled), Staging: cf.IsTrue(cfg.Staging), Comment: cf.Str(cfg.Comment),
 		PolicyID: cf.Str(cfg.ContinuousDeploymentPolicyId)}
@@ -395,12 +405,13 @@ func describeError(err error) (int, string) {
 		return apiErr.Status, apiErr.Code + ": " + apiErr.Message
 	case control.IsUnavailable(err):
 		return cf.ErrServiceUnavailable.Status, cf.ErrServiceUnavailable.Code + ": " + cf.ErrServiceUnavailable.Message
-	case errors.Is(err, release.ErrNotFound):
-		return http.StatusNotFound, err.Error()
-	case errors.Is(err, release.ErrNotApprovable), errors.Is(err, release.ErrFinished), errors.Is(err, release.ErrPrimaryBusy):
-		return http.StatusConflict, err.Error()
 	case errors.Is(err, context.Canceled):
 		return http.StatusServiceUnavailable, "the request was cancelled"
+	}
+	// The release controller's errors get the release API's statuses (a
+	// release that is not there is 404, one that cannot take the action 409).
+	if status, _ := release.ErrorStatus(err); status < http.StatusInternalServerError {
+		return status, err.Error()
 	}
 	return http.StatusInternalServerError, "Something went wrong: " + err.Error()
 }

@@ -5,6 +5,8 @@ import (
 	"net/http"
 	"strings"
 	"testing"
+
+	"github.com/stagefront/stagefront/internal/testutil"
 )
 
 // manyDistributions creates n distributions (one of them a primary with a
@@ -25,13 +27,13 @@ func TestListPageAddsNoReadPerItem(t *testing.T) {
 	const n = 200
 	manyDistributions(t, e, n)
 	b := e.signedIn("192.0.2.1")
-	before := e.reads.reads.Load()
+	before := e.reads.Reads.Load()
 	_, err := e.svc.ListDistributions(t.Context(), "", 1000)
-	must(t, err)
-	listCost := e.reads.reads.Load() - before
-	before = e.reads.reads.Load()
+	testutil.Must(t, err)
+	listCost := e.reads.Reads.Load() - before
+	before = e.reads.Reads.Load()
 	resp := b.do("GET", "/console/distributions", nil)
-	reads := e.reads.reads.Load() - before
+	reads := e.reads.Reads.Load() - before
 	if resp.StatusCode != http.StatusOK {
 		t.Fatalf("status %d", resp.StatusCode)
 	}
@@ -48,12 +50,12 @@ func BenchmarkDistributionsPage200(b *testing.B) {
 	e := newEnv(b, nil)
 	manyDistributions(b, e, 200)
 	br := e.signedIn("192.0.2.1")
-	before := e.reads.reads.Load()
+	before := e.reads.Reads.Load()
 	b.ResetTimer()
 	for b.Loop() {
 		if resp := br.do("GET", "/console/distributions", nil); resp.StatusCode != http.StatusOK {
 			b.Fatalf("status %d", resp.StatusCode)
 		}
 	}
-	b.ReportMetric(float64(e.reads.reads.Load()-before)/float64(b.N), "store-reads/op")
+	b.ReportMetric(float64(e.reads.Reads.Load()-before)/float64(b.N), "store-reads/op")
 }

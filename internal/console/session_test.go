@@ -10,6 +10,7 @@ import (
 	"github.com/stagefront/stagefront/internal/api/auth"
 	cf "github.com/stagefront/stagefront/internal/cloudfront"
 	"github.com/stagefront/stagefront/internal/console"
+	"github.com/stagefront/stagefront/internal/testutil"
 )
 
 func TestSignInSetsAStrictHttpOnlySessionCookie(t *testing.T) {
@@ -116,7 +117,7 @@ func TestStateChangesNeedTheCSRFToken(t *testing.T) {
 		}
 	}
 	invs, err := e.svc.ListInvalidations(t.Context(), id, "", 10)
-	must(t, err)
+	testutil.Must(t, err)
 	if n := len(invs.Items); n != 1 {
 		t.Errorf("%d invalidations, want exactly the one with the token", n)
 	}
@@ -142,7 +143,7 @@ func TestFailedSignInsAreThrottledPerCredential(t *testing.T) {
 	}
 	// Another credential is not affected.
 	alice, err := e.creds.Add("alice")
-	must(t, err)
+	testutil.Must(t, err)
 	if resp := e.browser("203.0.113.9").signIn(alice.AccessKeyID, alice.SecretAccessKey); resp.StatusCode != http.StatusSeeOther {
 		t.Errorf("another credential: %d, want 303", resp.StatusCode)
 	}
@@ -281,7 +282,7 @@ func TestInvalidationsAreRecordedWithWhoAskedForThem(t *testing.T) {
 	e := newEnv(t, nil)
 	id := e.createDistribution("site")
 	alice, err := e.creds.Add("alice")
-	must(t, err)
+	testutil.Must(t, err)
 	b := e.browser("192.0.2.1")
 	if resp := b.signIn(alice.AccessKeyID, alice.SecretAccessKey); resp.StatusCode != http.StatusSeeOther {
 		t.Fatalf("sign-in: %d", resp.StatusCode)
@@ -293,7 +294,7 @@ func TestInvalidationsAreRecordedWithWhoAskedForThem(t *testing.T) {
 	// An API call: the SigV4 middleware puts the principal in the context.
 	_, err = e.svc.CreateInvalidation(auth.WithPrincipal(t.Context(), "ci-bot"), id, &cf.InvalidationBatch{
 		Paths: &cf.Paths{Quantity: cf.Int32(1), Items: []string{"/c"}}, CallerReference: cf.String("api-1")})
-	must(t, err)
+	testutil.Must(t, err)
 	hist := bodyOf(t, b.do("GET", "/console/history?distribution="+id, nil))
 	for _, want := range []string{`<td class="who-col">alice</td>`, "invalidated /a /b/*", `<td class="who-col">ci-bot</td>`, "invalidated /c"} {
 		if !strings.Contains(hist, want) {

@@ -155,6 +155,31 @@ func behaviorViews(cfg *cf.DistributionConfig) []behaviorView {
 	return out
 }
 
+// tlsNeed is a behavior whose viewer protocol policy an edge without an
+// HTTPS listener cannot honour, and what that edge does instead.
+type tlsNeed struct {
+	PathPattern string
+	Policy      string
+	Effect      string
+}
+
+// tlsNeeds lists the behaviors that ask for HTTPS: an edge without an
+// HTTPS listener serves redirect-to-https over plain HTTP (redirecting to a
+// port nobody listens on would break the site) and refuses every plain
+// request to https-only with 403.
+func tlsNeeds(behaviors []behaviorView) []tlsNeed {
+	var out []tlsNeed
+	for _, b := range behaviors {
+		switch b.ViewerProtocol {
+		case "redirect-to-https":
+			out = append(out, tlsNeed{PathPattern: b.PathPattern, Policy: b.ViewerProtocol, Effect: "served over plain HTTP, not redirected"})
+		case "https-only":
+			out = append(out, tlsNeed{PathPattern: b.PathPattern, Policy: b.ViewerProtocol, Effect: "every request refused with 403"})
+		}
+	}
+	return out
+}
+
 func deref(p *int64) int64 {
 	if p == nil {
 		return 0

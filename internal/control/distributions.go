@@ -13,10 +13,17 @@ import (
 	"github.com/stagefront/stagefront/internal/store"
 )
 
-// DistributionResult is a distribution as the API returns it, with its ETag.
+// DistributionResult is a distribution as the API returns it, with its ETag
+// and what the edges report of it beyond its status.
 type DistributionResult struct {
 	Distribution *cf.Distribution
 	ETag         string
+	// CompileError says why an edge fails to compile the stored config
+	// ("" when none does): the edge keeps serving the last config it
+	// compiled, so the distribution stays InProgress.
+	CompileError string
+	// EdgesWithoutTLS counts the live edges that have no HTTPS listener.
+	EdgesWithoutTLS int
 }
 
 // errIllegalCDUpdate is CloudFront's observed message for a change CD forbids.
@@ -75,8 +82,15 @@ func (s *Service) wireWith(ctx context.Context, d loaded[model.Distribution], re
 			inProgress++
 		}
 	}
+	compileError := ""
+	if _, failing := wm.Failing[d.rec.ID]; failing {
+		compileError = wm.Reasons[d.rec.ID]
+		if compileError == "" {
+			compileError = "an edge failed to compile this configuration"
+		}
+	}
 	return &DistributionResult{
-		ETag: d.etag(d.rec.ID),
+		ETag: d.etag(d.rec.ID), CompileError: compileError, EdgesWithoutTLS: wm.WithoutTLS,
 		Distribution: &cf.Distribution{
 			Id:                            cf.String(d.rec.ID),
 			ARN:                           cf.String(d.rec.ARN),

@@ -10,36 +10,21 @@ import (
 	cf "github.com/stagefront/stagefront/internal/cloudfront"
 	"github.com/stagefront/stagefront/internal/control"
 	"github.com/stagefront/stagefront/internal/model"
-	"github.com/stagefront/stagefront/internal/store"
 	"github.com/stagefront/stagefront/internal/store/bolt"
+	"github.com/stagefront/stagefront/internal/testutil"
 )
-
-// countingStore counts the reads the service makes.
-type countingStore struct {
-	store.Store
-	reads atomic.Int64
-}
-
-func (c *countingStore) Get(ctx context.Context, key string) (store.KV, error) {
-	c.reads.Add(1)
-	return c.Store.Get(ctx, key)
-}
-
-func (c *countingStore) List(ctx context.Context, prefix string) ([]store.KV, int64, error) {
-	c.reads.Add(1)
-	return c.Store.List(ctx, prefix)
-}
 
 // countingDeployment is a fleet whose edges serve everything but the
 // distributions in failing; it counts how often it is asked.
 type countingDeployment struct {
 	calls   atomic.Int64
 	failing map[string]int64
+	reasons map[string]string
 }
 
 func (d *countingDeployment) Watermark(context.Context) model.Watermark {
 	d.calls.Add(1)
-	return model.Watermark{Revision: 1 << 62, Failing: d.failing}
+	return model.Watermark{Revision: 1 << 62, Failing: d.failing, Reasons: d.reasons, WithoutTLS: 2}
 }
 
 func minimalConfig(ref string) *cf.DistributionConfig {
@@ -68,7 +53,7 @@ func TestListDistributionsReadsOnce(t *testing.T) {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { st.Close() })
-	counted := &countingStore{Store: st}
+	counted := &testutil.CountingStore{Store: st}
 	fleet := &countingDeployment{}
 	svc := control.New(counted, control.Options{Deployment: fleet})
 	const n = 100
@@ -91,8 +76,9 @@ func TestListDistributionsReadsOnce(t *testing.T) {
 		t.Fatal(err)
 	}
 	fleet.failing = map[string]int64{ids[7]: kv.ModRevision}
+	fleet.reasons = map[string]string{ids[7]: "behavior *: no origin web"}
 
-	counted.reads.Store(0)
+	counted.Reads.Store(0)
 	fleet.calls.Store(0)
 	list, err := svc.ListDistributions(ctx, "", n)
 	if err != nil {
@@ -101,7 +87,7 @@ func TestListDistributionsReadsOnce(t *testing.T) {
 	if got := len(list.Items); got != n {
 		t.Fatalf("listed %d distributions, want %d", got, n)
 	}
-	if reads, calls := counted.reads.Load(), fleet.calls.Load(); reads != 1 || calls != 1 {
+	if reads, calls := counted.Reads.Load(), fleet.calls.Load(); reads != 1 || calls != 1 {
 		t.Errorf("ListDistributions of %d items: %d store reads and %d watermark reads, want 1 and 1", n, reads, calls)
 	}
 	for _, item := range list.Items {
@@ -111,6 +97,20 @@ func TestListDistributionsReadsOnce(t *testing.T) {
 		}
 		if got := cf.Str(item.Status); got != want {
 			t.Errorf("%s: status %s, want %s", cf.Str(item.Id), got, want)
+		}
+	}
+	// A read of one says why it is InProgress, and how many edges lack TLS.
+	for _, id := range []string{ids[7], ids[8]} {
+		got, err := svc.GetDistribution(ctx, id)
+		if err != nil {
+			t.Fatal(err)
+		}
+		want := ""
+		if id == ids[7] {
+			want = fleet.reasons[id]
+		}
+		if got.CompileError != want || got.EdgesWithoutTLS != 2 {
+			t.Errorf("GetDistribution(%s): compile error %q, %d edges without TLS; want %q and 2", id, got.CompileError, got.EdgesWithoutTLS, want)
 		}
 	}
 }

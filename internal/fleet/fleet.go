@@ -35,9 +35,12 @@ type Member struct {
 	// listener (host:port); "" when it runs none.
 	ShieldAddr string `json:"shield_addr,omitempty"`
 	Revision   int64  `json:"revision"`
-	// Failing is model.Watermark.Failing of this edge.
-	Failing map[string]int64 `json:"failing,omitempty"`
-	Updated time.Time        `json:"updated"`
+	// Failing and Reasons are model.Watermark's of this edge.
+	Failing map[string]int64  `json:"failing,omitempty"`
+	Reasons map[string]string `json:"reasons,omitempty"`
+	// NoTLS says the edge has no HTTPS listener.
+	NoTLS   bool      `json:"noTLS,omitempty"`
+	Updated time.Time `json:"updated"`
 }
 
 // Source is what an edge announces: its watermark.
@@ -97,7 +100,11 @@ func (r *Registry) Watermark(ctx context.Context) model.Watermark {
 	}
 	wm := model.Watermark{Revision: math.MaxInt64}
 	for _, m := range members {
-		wm = wm.Join(model.Watermark{Revision: m.Revision, Failing: m.Failing})
+		edge := model.Watermark{Revision: m.Revision, Failing: m.Failing, Reasons: m.Reasons}
+		if m.NoTLS {
+			edge.WithoutTLS = 1
+		}
+		wm = wm.Join(edge)
 	}
 	return wm
 }
@@ -161,8 +168,10 @@ func (r *Registry) announce(ctx context.Context, self Self, served Source, ttl t
 	tick := time.NewTicker(10 * time.Millisecond)
 	defer tick.Stop()
 	for {
-		if wm := served.Watermark(ctx); wm.Revision != last.Revision || !maps.Equal(wm.Failing, last.Failing) {
-			m := Member{Node: node, Addr: self.Addr, ShieldAddr: self.ShieldAddr, Revision: wm.Revision, Failing: wm.Failing, Updated: time.Now().UTC()}
+		if wm := served.Watermark(ctx); wm.Revision != last.Revision || wm.WithoutTLS != last.WithoutTLS ||
+			!maps.Equal(wm.Failing, last.Failing) || !maps.Equal(wm.Reasons, last.Reasons) {
+			m := Member{Node: node, Addr: self.Addr, ShieldAddr: self.ShieldAddr, Revision: wm.Revision, Failing: wm.Failing,
+				Reasons: wm.Reasons, NoTLS: wm.WithoutTLS > 0, Updated: time.Now().UTC()}
 			b, _ := json.Marshal(m)
 			putCtx, cancel := context.WithTimeout(ctx, 2*time.Second)
 			_, err := r.cli.Put(putCtx, r.prefix+node, string(b), clientv3.WithLease(lease.ID))

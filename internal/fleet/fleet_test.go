@@ -12,6 +12,7 @@ import (
 	"github.com/stagefront/stagefront/internal/fleet"
 	"github.com/stagefront/stagefront/internal/model"
 	"github.com/stagefront/stagefront/internal/store/etcd/etcdtest"
+	"github.com/stagefront/stagefront/internal/testutil"
 )
 
 func newRegistry(t *testing.T, srv *etcdtest.Server) *fleet.Registry {
@@ -22,17 +23,6 @@ func newRegistry(t *testing.T, srv *etcdtest.Server) *fleet.Registry {
 	}
 	t.Cleanup(func() { cli.Close() })
 	return fleet.NewRegistry(cli, "/test/", nil)
-}
-
-func eventually(t *testing.T, what string, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(10 * time.Second)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out waiting for %s", what)
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
 }
 
 // fakeEdge is an edge's watermark, changed by the test.
@@ -50,6 +40,7 @@ func (e *fakeEdge) set(wm model.Watermark)                    { e.wm.Store(&wm) 
 func (e *fakeEdge) Watermark(context.Context) model.Watermark { return *e.wm.Load() }
 
 func TestDeployedWaitsForEveryLiveEdge(t *testing.T) {
+	t.Parallel()
 	srv := etcdtest.Start(t)
 	reg := newRegistry(t, srv)
 	ctx := t.Context()
@@ -58,7 +49,7 @@ func TestDeployedWaitsForEveryLiveEdge(t *testing.T) {
 	doneA := make(chan struct{})
 	go func() { defer close(doneA); _ = reg.Announce(ctxA, "a", "127.0.0.1:1", edgeA, 2*time.Second) }()
 	go func() { _ = reg.Announce(ctx, "b", "127.0.0.1:2", edgeB, 2*time.Second) }()
-	eventually(t, "two members", func() bool { m, _ := reg.Members(ctx); return len(m) == 2 })
+	testutil.Eventually(t, 10*time.Second, "two members", func() bool { m, _ := reg.Members(ctx); return len(m) == 2 })
 
 	if !reg.Watermark(ctx).Served(3) {
 		t.Error("Served(3) = false; both edges serve >= 3")
@@ -67,29 +58,30 @@ func TestDeployedWaitsForEveryLiveEdge(t *testing.T) {
 		t.Error("Served(4) = true; edge b serves 3")
 	}
 	edgeB.set(model.Watermark{Revision: 4})
-	eventually(t, "edge b to report 4", func() bool { return reg.Watermark(ctx).Served(4) })
+	testutil.Eventually(t, 10*time.Second, "edge b to report 4", func() bool { return reg.Watermark(ctx).Served(4) })
 
 	// One edge failing to compile a distribution holds it back fleet-wide,
 	// though every edge serves its revision; the others are deployed.
-	edgeA.set(model.Watermark{Revision: 5, Failing: map[string]int64{"E1": 4}})
-	eventually(t, "edge a to report its failure", func() bool { return !reg.Watermark(ctx).Deployed("E1", 4) })
-	if wm := reg.Watermark(ctx); !wm.Deployed("E2", 4) {
-		t.Errorf("watermark %+v: E2 at 4 not deployed; only E1 fails", wm)
+	edgeA.set(model.Watermark{Revision: 5, Failing: map[string]int64{"E1": 4}, Reasons: map[string]string{"E1": "no origin web"}, WithoutTLS: 1})
+	testutil.Eventually(t, 10*time.Second, "edge a to report its failure", func() bool { return !reg.Watermark(ctx).Deployed("E1", 4) })
+	if wm := reg.Watermark(ctx); !wm.Deployed("E2", 4) || wm.Reasons["E1"] != "no origin web" || wm.WithoutTLS != 1 {
+		t.Errorf("watermark %+v: want E2 at 4 deployed (only E1 fails), E1's reason carried, 1 edge without TLS", wm)
 	}
 	edgeA.set(model.Watermark{Revision: 5})
-	eventually(t, "edge a to clear its failure", func() bool { return reg.Watermark(ctx).Deployed("E1", 4) })
+	testutil.Eventually(t, 10*time.Second, "edge a to clear its failure", func() bool { return reg.Watermark(ctx).Deployed("E1", 4) })
 
 	// A node that stops leaves the fleet at once (graceful) and no longer counts.
 	stopA()
 	<-doneA
 	edgeB.set(model.Watermark{Revision: 9})
-	eventually(t, "Served(9) with only b", func() bool { return reg.Watermark(ctx).Served(9) })
+	testutil.Eventually(t, 10*time.Second, "Served(9) with only b", func() bool { return reg.Watermark(ctx).Served(9) })
 	if m, _ := reg.Members(ctx); len(m) != 1 || m[0].Node != "b" {
 		t.Errorf("members after a stopped = %+v; want only b", m)
 	}
 }
 
 func TestGathererSumsTheFleet(t *testing.T) {
+	t.Parallel()
 	srv := etcdtest.Start(t)
 	reg := newRegistry(t, srv)
 	ctx := t.Context()
@@ -109,7 +101,7 @@ func TestGathererSumsTheFleet(t *testing.T) {
 	}
 	var staging5xx, primary2xx, histCount float64
 	var families int
-	eventually(t, "both edges' metrics", func() bool {
+	testutil.Eventually(t, 10*time.Second, "both edges' metrics", func() bool {
 		fams, err := reg.Gatherer().Gather()
 		if err != nil {
 			return false
@@ -141,6 +133,7 @@ func TestGathererSumsTheFleet(t *testing.T) {
 }
 
 func TestLeadOneAtATime(t *testing.T) {
+	t.Parallel()
 	srv := etcdtest.Start(t)
 	ctx := t.Context()
 	var leading, maxLeading, ran atomic.Int32
@@ -164,14 +157,14 @@ func TestLeadOneAtATime(t *testing.T) {
 	regA, regB := newRegistry(t, srv), newRegistry(t, srv)
 	neverStop := make(chan struct{})
 	go func() { _ = regA.Lead(ctxA, "releases", "a", 2*time.Second, run("a", neverStop)) }()
-	eventually(t, "a leader", func() bool { return ran.Load() == 1 })
+	testutil.Eventually(t, 10*time.Second, "a leader", func() bool { return ran.Load() == 1 })
 	go func() { _ = regB.Lead(ctx, "releases", "b", 2*time.Second, run("b", neverStop)) }()
 	time.Sleep(300 * time.Millisecond) // b campaigns but must wait
 	if ran.Load() != 1 {
 		t.Fatalf("%d leaders ran while a leads; want 1", ran.Load())
 	}
 	stopA() // the leader goes away: b takes over
-	eventually(t, "b to take over", func() bool { return ran.Load() == 2 })
+	testutil.Eventually(t, 10*time.Second, "b to take over", func() bool { return ran.Load() == 2 })
 	if maxLeading.Load() != 1 {
 		t.Errorf("%d leaders at once; want 1", maxLeading.Load())
 	}

@@ -10,6 +10,7 @@ import (
 
 	"github.com/stagefront/stagefront/internal/fleet"
 	"github.com/stagefront/stagefront/internal/store/etcd/etcdtest"
+	"github.com/stagefront/stagefront/internal/testutil"
 )
 
 func TestShieldSecretIsOnePerFleet(t *testing.T) {
@@ -63,8 +64,8 @@ func TestWatchMembersSeesJoinsAndLeaves(t *testing.T) {
 		_ = reg.AnnounceSelf(ctx, fleet.Self{Node: "b", Addr: "127.0.0.1:2", ShieldAddr: "127.0.0.1:12"}, newFakeEdge(1), 2*time.Second)
 	}()
 	want := []string{"a@127.0.0.1:11", "b@127.0.0.1:12"}
-	eventually(t, "both members with their shield addresses", func() bool { return slices.Equal(view(), want) })
+	testutil.Eventually(t, 10*time.Second, "both members with their shield addresses", func() bool { return slices.Equal(view(), want) })
 	stopA()
 	<-doneA
-	eventually(t, "a to leave", func() bool { return slices.Equal(view(), []string{"b@127.0.0.1:12"}) })
+	testutil.Eventually(t, 10*time.Second, "a to leave", func() bool { return slices.Equal(view(), []string{"b@127.0.0.1:12"}) })
 }

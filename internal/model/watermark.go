@@ -9,6 +9,13 @@ type Watermark struct {
 	// Failing maps a distribution ID to the ModRevision of the record that
 	// did not compile.
 	Failing map[string]int64 `json:"failing,omitempty"`
+	// Reasons maps a failing distribution ID to why its config did not
+	// compile (the compiler's error, as the edge logs it).
+	Reasons map[string]string `json:"reasons,omitempty"`
+	// WithoutTLS counts the edges that have no HTTPS listener: they serve a
+	// behavior whose viewer protocol policy is redirect-to-https over plain
+	// HTTP, and refuse every plain request to an https-only one.
+	WithoutTLS int `json:"withoutTLS,omitempty"`
 }
 
 // Served reports whether a change written at rev is served.
@@ -24,16 +31,27 @@ func (w Watermark) Deployed(distID string, rev int64) bool {
 }
 
 // Join combines the watermarks of two edges into the fleet's: the lower
-// revision, and every failure either reports.
+// revision, every failure either reports (with the reason of the later
+// record), and the edges without TLS of both.
 func (w Watermark) Join(o Watermark) Watermark {
-	out := Watermark{Revision: min(w.Revision, o.Revision)}
+	out := Watermark{Revision: min(w.Revision, o.Revision), WithoutTLS: w.WithoutTLS + o.WithoutTLS}
 	if len(w.Failing)+len(o.Failing) == 0 {
 		return out
 	}
 	out.Failing = make(map[string]int64, len(w.Failing)+len(o.Failing))
-	for _, f := range []map[string]int64{w.Failing, o.Failing} {
-		for id, rev := range f {
-			out.Failing[id] = max(out.Failing[id], rev)
+	for _, src := range []Watermark{w, o} {
+		for id, rev := range src.Failing {
+			prev, seen := out.Failing[id]
+			if seen && prev >= rev {
+				continue
+			}
+			out.Failing[id] = rev
+			if reason, ok := src.Reasons[id]; ok {
+				if out.Reasons == nil {
+					out.Reasons = map[string]string{}
+				}
+				out.Reasons[id] = reason
+			}
 		}
 	}
 	return out

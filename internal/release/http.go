@@ -95,6 +95,28 @@ func writeAPIError(w http.ResponseWriter, ae *apiError) {
 	_ = json.NewEncoder(w).Encode(ErrorBody{Error: *ae})
 }
 
+// ErrorStatus is the HTTP status and code the release API answers err
+// with; an error it does not know is 500 InternalError. The console shows
+// the controller's errors with the same statuses.
+func ErrorStatus(err error) (status int, code string) {
+	ae := toAPIError(err)
+	return ae.Status, ae.Code
+}
+
+// VerdictFor is the verdict a decision verb records (approve, reject or
+// abort, as the release API's path and the console's form name them).
+func VerdictFor(verb string) (string, bool) {
+	switch verb {
+	case "approve":
+		return VerdictApproved, true
+	case "reject":
+		return VerdictRejected, true
+	case "abort":
+		return VerdictAbort, true
+	}
+	return "", false
+}
+
 func toAPIError(err error) *apiError {
 	var ae *apiError
 	if errors.As(err, &ae) {
@@ -194,8 +216,8 @@ type DecisionRequest struct {
 }
 
 func (h *handler) decide(r *http.Request) (int, any, error) {
-	verdict := map[string]string{"approve": VerdictApproved, "reject": VerdictRejected, "abort": VerdictAbort}[r.PathValue("verb")]
-	if verdict == "" {
+	verdict, ok := VerdictFor(r.PathValue("verb"))
+	if !ok {
 		return 0, nil, &apiError{Status: http.StatusNotFound, Code: "NotFound", Message: "unknown operation " + r.PathValue("verb")}
 	}
 	var req DecisionRequest

@@ -46,6 +46,7 @@ func ready(spec *Spec, step int) Observation {
 }
 
 func TestPlanTable(t *testing.T) {
+	t.Parallel()
 	spec := issueSpec(t)
 	healthy := &Snapshot{Staging: Counters{Requests: 500}, Primary: Counters{Requests: 5000}}
 	failing := &Snapshot{Staging: Counters{Requests: 500, Errors: 50}, Primary: Counters{Requests: 5000}}
@@ -181,6 +182,7 @@ func (w *sim) apply(act Action) {
 //     serves the change with routing off; every other end has routing off
 //     and staging equal to the primary.
 func TestPlanProperties(t *testing.T) {
+	t.Parallel()
 	specs := []*Spec{issueSpec(t)}
 	for _, y := range []string{
 		"steps: [promote]",
@@ -279,6 +281,7 @@ func contains(s, sub string) bool { return strings.Contains(s, sub) }
 // way, a cooperative world (actions succeed, an abort arrives) ends the
 // release within a few actions.
 func TestPlanEveryReachableStateTerminates(t *testing.T) {
+	t.Parallel()
 	spec := issueSpec(t)
 	for seed := range uint64(300) {
 		rng := rand.New(rand.NewPCG(seed, 11))

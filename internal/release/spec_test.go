@@ -13,6 +13,7 @@ import (
 )
 
 func TestParseIssueExample(t *testing.T) {
+	t.Parallel()
 	spec := issueSpec(t)
 	if got := len(spec.Steps); got != 6 {
 		t.Fatalf("%d steps, want 6", got)
@@ -41,6 +42,7 @@ func TestParseIssueExample(t *testing.T) {
 }
 
 func TestParseErrorsNameLineAndField(t *testing.T) {
+	t.Parallel()
 	cases := []struct {
 		name, yaml, want string
 	}{
@@ -97,6 +99,7 @@ func primaryConfig() *types.DistributionConfig {
 }
 
 func TestDesiredStaging(t *testing.T) {
+	t.Parallel()
 	staging := &types.DistributionConfig{CallerReference: aws.String("s"), Staging: aws.Bool(true),
 		Aliases: &types.Aliases{Quantity: aws.Int32(0)}, ContinuousDeploymentPolicyId: aws.String("pol")}
 	change := StagingChange{Set: []Assignment{
@@ -140,6 +143,7 @@ func TestDesiredStaging(t *testing.T) {
 }
 
 func TestQuantile(t *testing.T) {
+	t.Parallel()
 	buckets := []Bucket{{0.01, 50}, {0.1, 90}, {1, 100}}
 	if got := quantile(0.5, buckets, 100); got != 0.01 {
 		t.Errorf("p50 = %v, want 0.01", got)
@@ -237,6 +241,7 @@ steps:
 // written with its % sign, and a header step may skip hold when an approval
 // follows it.
 func TestParseAcceptsIntendedSmallWeights(t *testing.T) {
+	t.Parallel()
 	spec, err := Parse([]byte("name: a\nprimary: E1\nstaging: {set: {Comment: x}}\nsteps:\n  - header: {name: aws-cf-cd-env, value: s}\n  - approve\n  - weight: {percent: 0.5%, hold: 1m}\n  - promote\n"), "f.yaml", nil)
 	if err != nil {
 		t.Fatal(err)

@@ -184,7 +184,7 @@ func (p *process) addEdge(ctx context.Context) (func(), error) {
 	if err != nil {
 		return nil, err
 	}
-	follower, err := follow.New(follow.Options{Store: p.store, Publisher: viewer, Logger: p.log, Registry: p.reg})
+	follower, err := follow.New(follow.Options{Store: p.store, Publisher: viewer, Logger: p.log, Registry: p.reg, HTTPS: f.TLSCert != ""})
 	if err != nil {
 		closeEdge()
 		return nil, err

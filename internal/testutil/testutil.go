@@ -1,7 +1,10 @@
 // Package testutil holds the helpers stagefront's tests share: failing on
-// an error, a free loopback address, polling for an outcome, and building
-// the stagefront binary once per test process. It is imported only by
-// _test.go files.
+// an error, a free loopback address, polling for an outcome, building the
+// stagefront binary once per test process, the SDK's CloudFront client for
+// a test server, a bbolt store in a temporary directory, a log buffer, and
+// headless Chromium for the console's browser tests. It is imported only by
+// _test.go files (of packages the store does not import, so that it may
+// open a bbolt store).
 package testutil
 
 import (
@@ -82,4 +85,28 @@ func (b *Builder) Cleanup() {
 	if b.dir != "" {
 		_ = os.RemoveAll(b.dir)
 	}
+}
+
+// Clock is an injected clock that moves only when a test says so (timers
+// such as holds, approval timeouts and session expiry).
+type Clock struct {
+	mu  sync.Mutex
+	now time.Time
+}
+
+// NewClock returns a Clock that reads now.
+func NewClock(now time.Time) *Clock { return &Clock{now: now} }
+
+// Now is the clock's time.
+func (c *Clock) Now() time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.now
+}
+
+// Advance moves the clock forward by d.
+func (c *Clock) Advance(d time.Duration) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.now = c.now.Add(d)
 }

@@ -61,48 +61,29 @@ resource "aws_cloudfront_origin_access_control" "site" {
 
 locals {
   bucket_domain = "stagefront-tf-site.s3.us-east-1.amazonaws.com"
-}
-
-resource "aws_cloudfront_distribution" "staging" {
-  staging             = true
-  enabled             = true
-  comment             = "staging"
-  default_root_object = "index.html"
-  http_version        = "http2"
-
-  origin {
-    origin_id                = "site"
-    domain_name              = local.bucket_domain
-    origin_path              = "/2.0.0"
-    origin_access_control_id = aws_cloudfront_origin_access_control.site.id
-  }
-
-  default_cache_behavior {
-    target_origin_id           = "site"
-    viewer_protocol_policy     = "redirect-to-https"
-    allowed_methods            = ["GET", "HEAD"]
-    cached_methods             = ["GET", "HEAD"]
+  # What the primary and the staging share (./distribution holds the rest).
+  site = {
+    bucket_domain              = local.bucket_domain
+    origin_access_control_id   = aws_cloudfront_origin_access_control.site.id
     cache_policy_id            = data.aws_cloudfront_cache_policy.optimized.id
     origin_request_policy_id   = data.aws_cloudfront_origin_request_policy.cors_s3.id
     response_headers_policy_id = data.aws_cloudfront_response_headers_policy.security.id
   }
+}
 
-  restrictions {
-    geo_restriction {
-      restriction_type = "none"
-    }
-  }
-
-  viewer_certificate {
-    cloudfront_default_certificate = true
-  }
+module "staging" {
+  source      = "./distribution"
+  staging     = true
+  comment     = "staging"
+  origin_path = "/2.0.0"
+  site        = local.site
 }
 
 resource "aws_cloudfront_continuous_deployment_policy" "cd" {
   enabled = true
 
   staging_distribution_dns_names {
-    items    = [aws_cloudfront_distribution.staging.domain_name]
+    items    = [module.staging.domain_name]
     quantity = 1
   }
 
@@ -130,47 +111,21 @@ resource "aws_cloudfront_continuous_deployment_policy" "cd" {
   }
 }
 
-resource "aws_cloudfront_distribution" "primary" {
-  enabled                         = true
+module "primary" {
+  source                          = "./distribution"
+  staging                         = false
   comment                         = "primary"
-  default_root_object             = "index.html"
-  http_version                    = "http2"
+  origin_path                     = "/1.0.0"
   continuous_deployment_policy_id = var.stage == "create" ? null : aws_cloudfront_continuous_deployment_policy.cd.id
-
-  origin {
-    origin_id                = "site"
-    domain_name              = local.bucket_domain
-    origin_path              = "/1.0.0"
-    origin_access_control_id = aws_cloudfront_origin_access_control.site.id
-  }
-
-  default_cache_behavior {
-    target_origin_id           = "site"
-    viewer_protocol_policy     = "redirect-to-https"
-    allowed_methods            = ["GET", "HEAD"]
-    cached_methods             = ["GET", "HEAD"]
-    cache_policy_id            = data.aws_cloudfront_cache_policy.optimized.id
-    origin_request_policy_id   = data.aws_cloudfront_origin_request_policy.cors_s3.id
-    response_headers_policy_id = data.aws_cloudfront_response_headers_policy.security.id
-  }
-
-  restrictions {
-    geo_restriction {
-      restriction_type = "none"
-    }
-  }
-
-  viewer_certificate {
-    cloudfront_default_certificate = true
-  }
+  site                            = local.site
 }
 
 output "primary_id" {
-  value = aws_cloudfront_distribution.primary.id
+  value = module.primary.id
 }
 
 output "staging_id" {
-  value = aws_cloudfront_distribution.staging.id
+  value = module.staging.id
 }
 
 output "policy_id" {

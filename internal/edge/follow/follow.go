@@ -37,6 +37,10 @@ type Options struct {
 	Publisher Publisher
 	Logger    *slog.Logger
 	Registry  prometheus.Registerer
+	// HTTPS says the edge has an HTTPS listener; the watermark reports an
+	// edge without one (model.Watermark.WithoutTLS), so the control plane
+	// can warn about behaviors that need TLS.
+	HTTPS bool
 }
 
 // Follower keeps a Publisher's table current with the store.
@@ -78,7 +82,11 @@ func New(opts Options) (*Follower, error) {
 		appliedInvalidations: map[string]bool{},
 		servedCh:             make(chan struct{}),
 	}
-	f.watermark.Store(&model.Watermark{})
+	wm := &model.Watermark{}
+	if !opts.HTTPS {
+		wm.WithoutTLS = 1
+	}
+	f.watermark.Store(wm)
 	return f, nil
 }
 
@@ -206,7 +214,7 @@ func (f *Follower) publish(st *state, rev int64, changed bool, invalidations []p
 	if changed || f.table == nil {
 		table, errs := routing.Compile(f.table, st.snapshot(rev))
 		f.table = table
-		wm.Failing = f.report(errs)
+		wm.Failing, wm.Reasons = f.report(errs)
 	}
 	invs := make([]*model.Invalidation, len(invalidations))
 	for i, p := range invalidations {
@@ -226,12 +234,11 @@ func (f *Follower) publish(st *state, rev int64, changed bool, invalidations []p
 }
 
 // report logs and counts the compile errors of a new table, and returns the
-// distributions whose own record failed (a policy error leaves the primary
-// serving its config, without or with a degraded CD decision, so it does not
-// hold the distribution InProgress).
-func (f *Follower) report(errs []routing.CompileError) map[string]int64 {
+// distributions whose own record failed, with why (a policy error leaves the
+// primary serving its config, without or with a degraded CD decision, so it
+// does not hold the distribution InProgress).
+func (f *Follower) report(errs []routing.CompileError) (failing map[string]int64, reasons map[string]string) {
 	f.metrics.failing.Reset()
-	var failing map[string]int64
 	for _, e := range errs {
 		f.log.Error("distribution config did not compile; keeping its last good entry",
 			"distribution", e.DistributionID, "policy", e.PolicyID, "revision", e.Revision, "err", e.Err)
@@ -241,11 +248,14 @@ func (f *Follower) report(errs []routing.CompileError) map[string]int64 {
 			continue
 		}
 		if failing == nil {
-			failing = map[string]int64{}
+			failing, reasons = map[string]int64{}, map[string]string{}
 		}
-		failing[e.DistributionID] = max(failing[e.DistributionID], e.Revision)
+		if prev, seen := failing[e.DistributionID]; !seen || e.Revision > prev {
+			failing[e.DistributionID] = e.Revision
+			reasons[e.DistributionID] = reason(e.Err)
+		}
 	}
-	return failing
+	return failing, reasons
 }
 
 // reason bounds an error's text for a metric label.
@@ -263,6 +273,7 @@ func reason(err error) string {
 func (f *Follower) Watermark(context.Context) model.Watermark {
 	wm := *f.watermark.Load()
 	wm.Failing = maps.Clone(wm.Failing)
+	wm.Reasons = maps.Clone(wm.Reasons)
 	return wm
 }
 

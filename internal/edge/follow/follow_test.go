@@ -4,6 +4,7 @@ import (
 	"context"
 	"log/slog"
 	"path/filepath"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -105,6 +106,9 @@ func TestFollowerWatermark(t *testing.T) {
 	if table.Dist("E1") == nil || !wm.Deployed("E1", rev) {
 		t.Fatalf("after a good record: table has E1 = %v, watermark %+v", table.Dist("E1") != nil, wm)
 	}
+	if wm.WithoutTLS != 1 {
+		t.Errorf("an edge without an HTTPS listener reports WithoutTLS = %d, want 1", wm.WithoutTLS)
+	}
 
 	// An index key the table does not read: no new table, watermark moves.
 	rev = put(model.CallerRefKey("ref-1"), []byte("E1"))
@@ -128,15 +132,15 @@ func TestFollowerWatermark(t *testing.T) {
 
 	broken := put(model.DistributionKey("E1"), distRecord(t, "E1", "no-such-origin"))
 	wm = wait(broken)
-	if wm.Deployed("E1", broken) || wm.Failing["E1"] != broken {
-		t.Errorf("after a record that does not compile: watermark %+v, want E1 failing at %d", wm, broken)
+	if wm.Deployed("E1", broken) || wm.Failing["E1"] != broken || !strings.Contains(wm.Reasons["E1"], "no-such-origin") {
+		t.Errorf("after a record that does not compile: watermark %+v, want E1 failing at %d, the reason naming no-such-origin", wm, broken)
 	}
 	if d := pub.tablesLast(t).Dist("E1"); d == nil || d.Err == nil {
 		t.Errorf("E1 in the published table: %+v, want its last good entry with Err", d)
 	}
 
 	fixed := put(model.DistributionKey("E1"), distRecord(t, "E1", "web"))
-	if wm := wait(fixed); !wm.Deployed("E1", fixed) || len(wm.Failing) != 0 {
+	if wm := wait(fixed); !wm.Deployed("E1", fixed) || len(wm.Failing) != 0 || len(wm.Reasons) != 0 {
 		t.Errorf("after the fix: watermark %+v, want E1 deployed and nothing failing", wm)
 	}
 }
@@ -145,4 +149,22 @@ func (p *publisher) tablesLast(t *testing.T) *routing.Table {
 	t.Helper()
 	tbl, _, _ := p.last()
 	return tbl
+}
+
+// TestFollowerReportsTLS: an edge with an HTTPS listener reports no edge
+// without TLS.
+func TestFollowerReportsTLS(t *testing.T) {
+	t.Parallel()
+	st, err := bolt.Open(filepath.Join(t.TempDir(), "s.db"), bolt.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { st.Close() })
+	f, err := follow.New(follow.Options{Store: st, Publisher: &publisher{}, Registry: prometheus.NewRegistry(), HTTPS: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if wm := f.Watermark(t.Context()); wm.WithoutTLS != 0 {
+		t.Errorf("WithoutTLS = %d with an HTTPS listener, want 0", wm.WithoutTLS)
+	}
 }

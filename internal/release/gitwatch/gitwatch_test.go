@@ -1,7 +1,6 @@
 package gitwatch
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -20,6 +19,7 @@ import (
 
 	"github.com/stagefront/stagefront/internal/release"
 	"github.com/stagefront/stagefront/internal/release/gitwatch/gittest"
+	"github.com/stagefront/stagefront/internal/testutil"
 )
 
 // fakeReleases is the release API as the watcher sees it: one active
@@ -116,43 +116,18 @@ steps:
 `, name, primary, version)
 }
 
-func must(t *testing.T, err error) {
-	t.Helper()
-	if err != nil {
-		t.Fatal(err)
-	}
-}
-
-// logBuffer collects log lines for assertions.
-type logBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (l *logBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.buf.Write(p)
-}
-
-func (l *logBuffer) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.buf.String()
-}
-
 type harness struct {
 	t        *testing.T
 	repo     *gittest.Repo
 	releases *fakeReleases
 	configs  *fakeConfigs
 	stateDir string
-	logs     *logBuffer
+	logs     *testutil.LogBuffer
 }
 
 func newHarness(t *testing.T, bare bool) *harness {
 	h := &harness{t: t, repo: gittest.New(t, bare), releases: newFakeReleases(), configs: &fakeConfigs{originPath: "/v1"},
-		stateDir: t.TempDir(), logs: &logBuffer{}}
+		stateDir: t.TempDir(), logs: &testutil.LogBuffer{}}
 	t.Cleanup(func() {
 		if t.Failed() || os.Getenv("GITWATCH_LOGS") != "" {
 			t.Logf("watcher logs:\n%s", h.logs)
@@ -169,7 +144,7 @@ func (h *harness) watcher() *Watcher {
 		Releases: h.releases, Configs: h.configs, Now: func() time.Time { return time.Date(2026, 3, 2, 0, 0, 0, 0, time.UTC) },
 		Logger: slog.New(slog.NewTextHandler(h.logs, &slog.HandlerOptions{Level: slog.LevelDebug})),
 	})
-	must(h.t, err)
+	testutil.Must(h.t, err)
 	return w
 }
 
@@ -181,18 +156,19 @@ func (h *harness) wantStarted(want ...string) {
 }
 
 func TestGitWatchOrderWaitRestartWriteBack(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t, false)
 	ctx := t.Context()
 	w := h.watcher()
-	must(t, w.Step(ctx)) // first run: the head is the starting point
+	testutil.Must(t, w.Step(ctx)) // first run: the head is the starting point
 	h.wantStarted()
 
 	h.repo.Commit("release r1", map[string]string{"release.yaml": spec("r1", "EPRIMARY", "v2")})
 	h.repo.Commit("docs", map[string]string{"README.md": "site, v2\n"})
 	c3 := h.repo.Commit("release r2", map[string]string{"release.yaml": spec("r2", "EPRIMARY", "v3")})
-	must(t, w.Step(ctx))
+	testutil.Must(t, w.Step(ctx))
 	h.wantStarted("r1") // r2 waits for r1: same primary
-	must(t, w.Step(ctx))
+	testutil.Must(t, w.Step(ctx))
 	h.wantStarted("r1")
 	if n := strings.Count(h.logs.String(), "waiting: the primary has an active release"); n != 1 {
 		t.Errorf("the wait was logged %d times, want once", n)
@@ -200,13 +176,13 @@ func TestGitWatchOrderWaitRestartWriteBack(t *testing.T) {
 
 	// A restarted watcher starts nothing twice.
 	w = h.watcher()
-	must(t, w.Step(ctx))
+	testutil.Must(t, w.Step(ctx))
 	h.wantStarted("r1")
 
 	// r1 promoted: its live config is committed, then r2 starts.
 	h.configs.originPath = "/v2"
 	h.releases.end("r1", release.PhasePromoted, 1)
-	must(t, w.Step(ctx))
+	testutil.Must(t, w.Step(ctx))
 	h.wantStarted("r1", "r2")
 	head := h.repo.Head()
 	if got, want := subject(head), "stagefront: promoted r1 (generation 1)"; got != want {
@@ -223,16 +199,16 @@ func TestGitWatchOrderWaitRestartWriteBack(t *testing.T) {
 	}
 	// The worktree shows the file and stays clean.
 	status, err := h.repo.Worktree.Status()
-	must(t, err)
+	testutil.Must(t, err)
 	if !status.IsClean() {
 		t.Errorf("worktree not clean after write-back:\n%s", status)
 	}
 
 	// The write-back commit triggers nothing; neither does a rejected r2.
-	must(t, w.Step(ctx))
+	testutil.Must(t, w.Step(ctx))
 	h.releases.end("r2", release.PhaseRejected, 0)
-	must(t, w.Step(ctx))
-	must(t, w.Step(ctx))
+	testutil.Must(t, w.Step(ctx))
+	testutil.Must(t, w.Step(ctx))
 	h.wantStarted("r1", "r2")
 	if got := subject(h.repo.Head()); got != "stagefront: promoted r1 (generation 1)" {
 		t.Errorf("after a rejection the head is %q, want the first write-back still", got)
@@ -250,13 +226,13 @@ func TestGitWatchOrderWaitRestartWriteBack(t *testing.T) {
 func originPathIn(t *testing.T, c *object.Commit, p string) string {
 	t.Helper()
 	f, err := c.File(p)
-	must(t, err)
+	testutil.Must(t, err)
 	content, err := f.Contents()
-	must(t, err)
+	testutil.Must(t, err)
 	var cfg struct {
 		Origins struct{ Items []struct{ OriginPath string } }
 	}
-	must(t, json.Unmarshal([]byte(content), &cfg))
+	testutil.Must(t, json.Unmarshal([]byte(content), &cfg))
 	if len(cfg.Origins.Items) == 0 {
 		t.Fatalf("%s has no origins:\n%s", p, content)
 	}
@@ -266,10 +242,11 @@ func originPathIn(t *testing.T, c *object.Commit, p string) string {
 // TestGitWatchSkips: every commit that cannot start a release is skipped
 // with a log line that says why, and the next one is handled.
 func TestGitWatchSkips(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t, false)
 	ctx := t.Context()
 	w := h.watcher()
-	must(t, w.Step(ctx))
+	testutil.Must(t, w.Step(ctx))
 	h.releases.rels["taken"] = &release.Release{Name: "taken", PrimaryID: "EOTHER", State: release.State{Phase: release.PhasePromoted}}
 
 	h.repo.Commit("bad percent", map[string]string{"release.yaml": strings.Replace(spec("bad", "EPRIMARY", "v2"), "- approve: {}", "- weight: {percent: 20}", 1)})
@@ -279,7 +256,7 @@ func TestGitWatchSkips(t *testing.T) {
 		map[string]string{"release.yaml": spec("imposter", "EPRIMARY", "v2")})
 	h.repo.Commit("reused name", map[string]string{"release.yaml": spec("taken", "EPRIMARY", "v2")})
 	h.repo.Commit("good", map[string]string{"release.yaml": spec("good", "EPRIMARY", "v2")})
-	must(t, w.Step(ctx))
+	testutil.Must(t, w.Step(ctx))
 	h.wantStarted("good")
 	logs := h.logs.String()
 	for _, want := range []string{
@@ -298,9 +275,10 @@ func TestGitWatchSkips(t *testing.T) {
 // TestGitWatchLostReply: the API recorded a start whose reply was lost; a
 // restarted watcher follows that release instead of starting another.
 func TestGitWatchLostReply(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t, false)
 	ctx := t.Context()
-	must(t, h.watcher().Step(ctx))
+	testutil.Must(t, h.watcher().Step(ctx))
 	h.repo.Commit("release r1", map[string]string{"release.yaml": spec("r1", "EPRIMARY", "v2")})
 	h.releases.afterStart = errors.New("connection reset")
 	if err := h.watcher().Step(ctx); err == nil || !strings.Contains(err.Error(), "connection reset") {
@@ -308,14 +286,14 @@ func TestGitWatchLostReply(t *testing.T) {
 	}
 	h.releases.afterStart = nil
 	w := h.watcher() // restart
-	must(t, w.Step(ctx))
+	testutil.Must(t, w.Step(ctx))
 	h.wantStarted("r1")
 	if !strings.Contains(h.logs.String(), "already started for this commit") {
 		t.Errorf("the adoption was not logged:\n%s", h.logs)
 	}
 	h.releases.end("r1", release.PhasePromoted, 3)
 	h.configs.originPath = "/v2"
-	must(t, w.Step(ctx))
+	testutil.Must(t, w.Step(ctx))
 	if got := subject(h.repo.Head()); got != "stagefront: promoted r1 (generation 3)" {
 		t.Fatalf("head %q, want r1's write-back", got)
 	}
@@ -324,16 +302,17 @@ func TestGitWatchLostReply(t *testing.T) {
 // TestGitWatchBareRepository: a bare repository (what a git server holds)
 // is watched and written back to the same way.
 func TestGitWatchBareRepository(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t, true)
 	ctx := t.Context()
 	w := h.watcher()
-	must(t, w.Step(ctx))
+	testutil.Must(t, w.Step(ctx))
 	h.repo.Commit("release r1", map[string]string{"release.yaml": spec("r1", "EPRIMARY", "v2")})
-	must(t, w.Step(ctx))
+	testutil.Must(t, w.Step(ctx))
 	h.wantStarted("r1")
 	h.releases.end("r1", release.PhasePromoted, 1)
 	h.configs.originPath = "/v2"
-	must(t, w.Step(ctx))
+	testutil.Must(t, w.Step(ctx))
 	head := h.repo.Head()
 	if got := originPathIn(t, head, "live/distribution.json"); got != "/v2" || subject(head) != "stagefront: promoted r1 (generation 1)" {
 		t.Fatalf("head %q with OriginPath %q, want r1's write-back with /v2", subject(head), got)
@@ -344,6 +323,7 @@ func TestGitWatchBareRepository(t *testing.T) {
 }
 
 func TestGitWatchErrors(t *testing.T) {
+	t.Parallel()
 	r := gittest.New(t, false)
 	base := Options{Repo: r.Dir, Branch: "main", File: "release.yaml", StateDir: t.TempDir(), Releases: newFakeReleases()}
 	for _, tc := range []struct {
@@ -368,8 +348,8 @@ func TestGitWatchErrors(t *testing.T) {
 	// A state directory already used for another spec file is refused.
 	o := base
 	w, err := New(o)
-	must(t, err)
-	must(t, w.Step(t.Context()))
+	testutil.Must(t, err)
+	testutil.Must(t, w.Step(t.Context()))
 	o.File = "deploy/release.yaml"
 	if _, err := New(o); err == nil || !strings.Contains(err.Error(), "use another --state-dir") {
 		t.Fatalf("New with another file on the same state: %v", err)
@@ -382,19 +362,20 @@ func TestGitWatchErrors(t *testing.T) {
 // TestGitWatchConfigFromCommit: `staging.config: FILE` is read from the
 // same commit as the spec, relative to the spec's directory.
 func TestGitWatchConfigFromCommit(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t, false)
 	ctx := t.Context()
 	w, err := New(Options{Repo: h.repo.Dir, Branch: "main", File: "deploy/release.yaml", StateDir: h.stateDir, Releases: h.releases, Logger: slog.New(slog.NewTextHandler(h.logs, nil))})
-	must(t, err)
-	must(t, w.Step(ctx))
+	testutil.Must(t, err)
+	testutil.Must(t, w.Step(ctx))
 	h.repo.Commit("release with a config", map[string]string{
 		"deploy/release.yaml": "name: cfg\nprimary: EPRIMARY\nstaging: {config: staging.json}\nsteps: [{promote: {}}]\n",
 		"deploy/staging.json": `{"Origins": {"Quantity": 1, "Items": [{"Id": "web", "DomainName": "origin.test", "OriginPath": "/v9"}]}}`,
 	})
-	must(t, w.Step(ctx))
+	testutil.Must(t, w.Step(ctx))
 	h.wantStarted("cfg")
 	rel, err := h.releases.Get(ctx, "cfg")
-	must(t, err)
+	testutil.Must(t, err)
 	if !strings.Contains(string(rel.Spec.Staging.Config), "/v9") {
 		t.Fatalf("the started spec's staging config is %s, want the committed staging.json", rel.Spec.Staging.Config)
 	}
