@@ -54,6 +54,8 @@ func newRoleCmd(use, short string, r server.Roles) *cobra.Command {
 		fl.StringVar(&f.S3Endpoint, "s3-endpoint", "", "send S3 origins to this S3-compatible server, path style (e.g. http://127.0.0.1:9000)")
 		fl.BoolVar(&f.DebugHeader, "debug-header", false, "add X-Stagefront-Distribution: <id> <primary|staging> to viewer responses")
 		fl.Int64Var(&f.CacheBytes, "cache-bytes", 256<<20, "size bound of the edge object cache in bytes")
+		fl.StringVar(&f.CacheDir, "cache-dir", "", "keep a disk tier of the edge object cache in this directory: objects beyond --cache-bytes, and every object after a restart")
+		fl.Int64Var(&f.CacheDiskBytes, "cache-disk-bytes", 1<<30, "size bound of the disk cache tier in bytes (with --cache-dir)")
 		fl.StringVar(&f.AccessLogDir, "access-log-dir", "", "write CloudFront standard access logs (hourly gzip files) of distributions whose Logging is enabled under this directory")
 		fl.StringVar(&f.TLSAddr, "tls-addr", "127.0.0.1:8443", "edge HTTPS listen address (used when --tls-cert and --tls-key are set)")
 		fl.StringVar(&f.TLSCert, "tls-cert", "", "edge HTTPS certificate (PEM); enables the HTTPS listener and redirect-to-https")

@@ -51,6 +51,10 @@ type Config struct {
 	S3Endpoint   string
 	DebugHeader  bool
 	CacheBytes   int64
+	// CacheDir holds the edge cache's disk tier ("": memory only),
+	// bounded by CacheDiskBytes.
+	CacheDir       string
+	CacheDiskBytes int64
 	// AccessLogDir receives the access logs of distributions whose
 	// Logging is enabled ("": none are written).
 	AccessLogDir string
@@ -360,7 +364,7 @@ func newEdge(ctx context.Context, f Config, reg prometheus.Registerer, log *slog
 	}
 	eopts := edge.Options{
 		Fetcher: fetcher, Logger: log, Registry: reg,
-		CacheBytes: f.CacheBytes, DebugHeader: f.DebugHeader, HTTPS: f.TLSCert != "",
+		CacheBytes: f.CacheBytes, CacheDir: f.CacheDir, CacheDiskBytes: f.CacheDiskBytes, DebugHeader: f.DebugHeader, HTTPS: f.TLSCert != "",
 		Viewer: edge.ViewerLimits{ReadHeaderTimeout: f.Limits.ReadHeaderTimeout, ReadTimeout: f.Limits.EdgeReadTimeout,
 			IdleTimeout: f.Limits.IdleTimeout, MaxConns: f.Limits.EdgeMaxConns, MaxConnsPerIP: f.Limits.EdgeMaxConnsPerIP},
 	}
