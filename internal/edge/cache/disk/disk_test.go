@@ -51,7 +51,11 @@ func openTier(t testing.TB, dir string, maxBytes int64, now func() time.Time) *d
 
 func newCache(t testing.TB, tier *disk.Tier, memBytes int64, now func() time.Time) *cache.Cache {
 	t.Helper()
-	c, err := cache.New(cache.Config{MaxBytes: memBytes, Now: now, Tier: tier})
+	cfg := cache.Config{MaxBytes: memBytes, Now: now}
+	if tier != nil {
+		cfg.Tier = tier
+	}
+	c, err := cache.New(cfg)
 	if err != nil {
 		t.Fatal(err)
 	}
