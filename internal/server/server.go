@@ -26,6 +26,7 @@ import (
 	"github.com/stagefront/stagefront/internal/control"
 	"github.com/stagefront/stagefront/internal/edge"
 	"github.com/stagefront/stagefront/internal/edge/accesslog"
+	"github.com/stagefront/stagefront/internal/edge/accesslog/delivery"
 	"github.com/stagefront/stagefront/internal/edge/follow"
 	"github.com/stagefront/stagefront/internal/edge/origin"
 	"github.com/stagefront/stagefront/internal/fleet"
@@ -58,13 +59,16 @@ type Config struct {
 	// AccessLogDir receives the access logs of distributions whose
 	// Logging is enabled ("": none are written).
 	AccessLogDir string
-	Store        StoreConfig
-	NodeName     string
-	LeaseTTL     time.Duration
-	TLSAddr      string
-	TLSCert      string
-	TLSKey       string
-	EdgeEngine   string // fasthttp or nethttp
+	// AccessLogS3Endpoint, when set, is where finished access log files
+	// are delivered, to each distribution's Logging.Bucket.
+	AccessLogS3Endpoint string
+	Store               StoreConfig
+	NodeName            string
+	LeaseTTL            time.Duration
+	TLSAddr             string
+	TLSCert             string
+	TLSKey              string
+	EdgeEngine          string // fasthttp or nethttp
 	// Quotas are "name=value" settings of cloudfront.Quotas (--quota).
 	Quotas []string
 	Limits Limits // zero fields: DefaultLimits
@@ -173,9 +177,12 @@ func (p *process) nodeName(addr string) string {
 // membership and metrics loops. The returned func releases the edge.
 func (p *process) addEdge(ctx context.Context) (func(), error) {
 	f := p.cfg
-	viewer, closeEdge, err := newEdge(ctx, f, p.reg, p.log)
+	viewer, closeEdge, deliver, err := newEdge(ctx, f, p.reg, p.log)
 	if err != nil {
 		return nil, err
+	}
+	if deliver != nil {
+		p.loops = append(p.loops, deliver)
 	}
 	follower, err := follow.New(follow.Options{Store: p.store, Publisher: viewer, Logger: p.log, Registry: p.reg})
 	if err != nil {
@@ -341,25 +348,40 @@ func newVerifier(f Config, log *slog.Logger) (*auth.Verifier, error) {
 	return nil, fmt.Errorf("--auth must be sigv4 or none, not %q", f.AuthMode)
 }
 
-func newEdge(ctx context.Context, f Config, reg prometheus.Registerer, log *slog.Logger) (*edge.Server, func(), error) {
+// newEdge builds the viewer server. deliver, when not nil, is the loop
+// that delivers access log files to their buckets.
+func newEdge(ctx context.Context, f Config, reg prometheus.Registerer, log *slog.Logger) (viewer *edge.Server, release func(), deliver func(context.Context) error, err error) {
 	TuneGC(f.CacheBytes, os.Getenv, log)
 	fetchOpts := origin.Options{Logger: log}
 	if f.S3Endpoint != "" {
 		u, err := url.Parse(f.S3Endpoint)
 		if err != nil || u.Scheme == "" || u.Host == "" {
-			return nil, nil, fmt.Errorf("--s3-endpoint %q is not a URL", f.S3Endpoint)
+			return nil, nil, nil, fmt.Errorf("--s3-endpoint %q is not a URL", f.S3Endpoint)
 		}
 		fetchOpts.S3Endpoint = u
 	}
+	// Access log delivery looks buckets up in the table the viewer
+	// serves, which exists only once the viewer does.
+	var uploader *delivery.Uploader
+	if f.AccessLogS3Endpoint != "" {
+		if uploader, err = newUploader(ctx, f, reg, log, func() *edge.Server { return viewer }); err != nil {
+			return nil, nil, nil, err
+		}
+		deliver = uploader.Run
+	}
 	fetcher, err := origin.New(ctx, fetchOpts)
 	if err != nil {
-		return nil, nil, fmt.Errorf("origin fetcher: %w", err)
+		return nil, nil, nil, fmt.Errorf("origin fetcher: %w", err)
 	}
 	var alog *accesslog.Writer
 	if f.AccessLogDir != "" {
-		if alog, err = accesslog.New(accesslog.Config{Dir: f.AccessLogDir, Logger: log, Registry: reg}); err != nil {
+		cfg := accesslog.Config{Dir: f.AccessLogDir, Logger: log, Registry: reg}
+		if uploader != nil {
+			cfg.Finished = uploader.Notify
+		}
+		if alog, err = accesslog.New(cfg); err != nil {
 			fetcher.Close()
-			return nil, nil, err
+			return nil, nil, nil, err
 		}
 	}
 	eopts := edge.Options{
@@ -371,13 +393,13 @@ func newEdge(ctx context.Context, f Config, reg prometheus.Registerer, log *slog
 	if alog != nil {
 		eopts.AccessLog = alog
 	}
-	viewer, err := edge.New(eopts)
+	viewer, err = edge.New(eopts)
 	if err != nil {
 		fetcher.Close()
 		if alog != nil {
 			_ = alog.Close()
 		}
-		return nil, nil, err
+		return nil, nil, nil, err
 	}
 	return viewer, func() {
 		viewer.Close()
@@ -387,7 +409,7 @@ func newEdge(ctx context.Context, f Config, reg prometheus.Registerer, log *slog
 				log.Error("access log", "err", err)
 			}
 		}
-	}, nil
+	}, deliver, nil
 }
 
 type namedServer struct {
