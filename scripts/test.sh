@@ -61,23 +61,29 @@ fuzz_all() {
   done)
 }
 
-# Every benchmark once (1 iteration): a benchmark that no longer runs is
-# caught here, not when someone next measures.
-benchmarks_once() {
-  go test -count=1 -run '^$' -bench . -benchtime 1x ./...
-}
 
 acceptance() {
   bash scripts/cli-acceptance.sh
   bash scripts/quickstart.sh
 }
 
-echo "== go vet + staticcheck, go test, fuzz (short) + benchmarks once, acceptance: in parallel ($(elapsed))"
+echo "== go vet + staticcheck, go test + benchmarks once, fuzz (short), acceptance: in parallel ($(elapsed))"
 names=(lint test fuzz acceptance)
-( lint ) >"$LOGS/lint" 2>&1 & pids=($!)
-( go test -count=1 ./... ) >"$LOGS/test" 2>&1 & pids+=($!)
-( fuzz_all && benchmarks_once ) >"$LOGS/fuzz" 2>&1 & pids+=($!)
-( acceptance ) >"$LOGS/acceptance" 2>&1 & pids+=($!)
+# timed NAME CMD...: runs CMD and ends its log with how long it took, so a
+# slow job is visible when the total nears CI's budget.
+timed() {
+  local name=$1 t0 rc=0; shift; t0=$(date +%s)
+  "$@" || rc=$?
+  echo "-- $name took $(( $(date +%s) - t0 ))s (exit $rc)"
+  return $rc
+}
+( timed lint lint ) >"$LOGS/lint" 2>&1 & pids=($!)
+# The test job also runs every benchmark once (1 iteration), in the same
+# test binaries: a benchmark that no longer runs is caught here, not when
+# someone next measures, and no package is linked twice.
+( timed test go test -count=1 -bench . -benchtime 1x ./... ) >"$LOGS/test" 2>&1 & pids+=($!)
+( timed fuzz fuzz_all ) >"$LOGS/fuzz" 2>&1 & pids+=($!)
+( timed acceptance acceptance ) >"$LOGS/acceptance" 2>&1 & pids+=($!)
 failed=()
 for i in "${!pids[@]}"; do
   if ! wait "${pids[$i]}"; then failed+=("${names[$i]}"); fi
@@ -86,6 +92,8 @@ for n in "${names[@]}"; do
   echo "== $n"
   cat "$LOGS/$n"
 done
+echo "== job times"
+for n in "${names[@]}"; do tail -1 "$LOGS/$n"; done
 echo "== elapsed: $(elapsed)"
 if [ ${#failed[@]} -gt 0 ]; then
   echo "FAILED: ${failed[*]}"

@@ -22,6 +22,7 @@ func newReleaseCmd() *cobra.Command {
 	}
 	cmd.PersistentFlags().StringVar(&c.Endpoint, "endpoint", "http://"+server.DefaultAPIAddr, "stagefront API address")
 	cmd.PersistentFlags().BoolVar(&c.JSON, "json", false, "print the API's JSON instead of text")
+	cmd.PersistentFlags().StringVar(&c.Region, "region", "", "region of a staging template's stack when the spec names none (default: AWS_REGION, AWS_DEFAULT_REGION, else us-east-1)")
 
 	var file string
 	start := &cobra.Command{

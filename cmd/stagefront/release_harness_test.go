@@ -28,6 +28,8 @@ import (
 
 	"github.com/stagefront/stagefront/internal/api"
 	"github.com/stagefront/stagefront/internal/api/auth"
+	"github.com/stagefront/stagefront/internal/cfn/resource"
+	cfnstack "github.com/stagefront/stagefront/internal/cfn/stack"
 	"github.com/stagefront/stagefront/internal/control"
 	"github.com/stagefront/stagefront/internal/edge"
 	"github.com/stagefront/stagefront/internal/edge/follow"
@@ -96,10 +98,27 @@ type stack struct {
 	cancel   context.CancelFunc
 	group    *errgroup.Group
 	stopped  bool
+	// stacks is the CloudFormation engine releases deploy staging stacks
+	// with (harnessOptions.CloudFormation).
+	stacks *cfnstack.Manager
+}
+
+// harnessOptions are what some tests add to the stack.
+type harnessOptions struct {
+	// S3Endpoint receives the edge's requests to S3 origins, path style.
+	S3Endpoint string
+	// CloudFormation gives the release controller the stack engine, for
+	// releases whose staging is a template.
+	CloudFormation bool
 }
 
 // startStack starts (or, with the same dir, restarts) the stack.
 func startStack(t *testing.T, dir string, clock *fakeClock) *stack {
+	t.Helper()
+	return startStackWith(t, dir, clock, harnessOptions{})
+}
+
+func startStackWith(t *testing.T, dir string, clock *fakeClock, opts harnessOptions) *stack {
 	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	s := &stack{t: t, dir: dir, clock: clock, cancel: cancel}
@@ -115,7 +134,12 @@ func startStack(t *testing.T, dir string, clock *fakeClock) *stack {
 	testutil.Must(t, err)
 	reg := prometheus.NewRegistry()
 	s.metrics = reg
-	fetcher, err := origin.New(ctx, origin.Options{Logger: log, Credentials: credentials.NewStaticCredentialsProvider("x", "y", "")})
+	fetchOpts := origin.Options{Logger: log, Credentials: credentials.NewStaticCredentialsProvider("x", "y", "")}
+	if opts.S3Endpoint != "" {
+		fetchOpts.S3Endpoint, err = url.Parse(opts.S3Endpoint)
+		testutil.Must(t, err)
+	}
+	fetcher, err := origin.New(ctx, fetchOpts)
 	testutil.Must(t, err)
 	var n atomic.Uint32
 	s.edge, err = edge.New(edge.Options{
@@ -134,10 +158,15 @@ func startStack(t *testing.T, dir string, clock *fakeClock) *stack {
 
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	testutil.Must(t, err)
-	s.rt, err = server.NewReleaseRuntime(server.ReleaseWiring{
+	wiring := server.ReleaseWiring{
 		Store: s.store, APIAddr: ln.Addr().String(), Metrics: reg, Logger: log, Clock: clock.Now,
 		Credentials: credentials.NewStaticCredentialsProvider(adminKey, adminSecret, ""),
-	})
+	}
+	if opts.CloudFormation {
+		s.stacks = cfnstack.New(s.store, &resource.Env{Svc: svc}, cfnstack.Options{Logger: log})
+		wiring.Stacks = release.StackManager(s.stacks, "")
+	}
+	s.rt, err = server.NewReleaseRuntime(wiring)
 	testutil.Must(t, err)
 	s.api = &httptest.Server{Listener: ln, Config: &http.Server{Handler: server.APIHandler(apiHandler, s.rt.Handler(verifier))}}
 	s.api.Start()

@@ -45,7 +45,7 @@ func newRoleCmd(use, short string, r server.Roles) *cobra.Command {
 		fl.StringVar(&f.APIAddr, "api-addr", server.DefaultAPIAddr, "CloudFront API listen address (also the release API)")
 		fl.StringVar(&f.DomainSuffix, "domain-suffix", "cdn.localhost", "suffix of generated distribution domain names")
 		fl.StringVar(&f.AuthMode, "auth", "sigv4", "API authentication: sigv4, or none (only when the API listens on loopback)")
-		fl.StringArrayVar(&f.Quotas, "quota", nil, "change a CloudFront per-distribution quota, name=value (repeatable): "+strings.Join(cloudfront.QuotaNames(), ", "))
+		fl.StringArrayVar(&f.Quotas, "quota", nil, "change a CloudFront quota, name=value (repeatable): "+strings.Join(cloudfront.QuotaNames(), ", "))
 		fl.BoolVar(&f.CFNStrict, "cfn-strict", false, "CloudFormation: reject unknown property keys as AWS does, with no key repair or S3 origin inference (docs/cloudformation.md)")
 	}
 	registerLimitFlags(fl, &f.Limits, r)
@@ -61,6 +61,8 @@ func newRoleCmd(use, short string, r server.Roles) *cobra.Command {
 		fl.StringVar(&f.TLSAddr, "tls-addr", "127.0.0.1:8443", "edge HTTPS listen address (used when --tls-cert and --tls-key are set)")
 		fl.StringVar(&f.TLSCert, "tls-cert", "", "edge HTTPS certificate (PEM); enables the HTTPS listener and redirect-to-https")
 		fl.StringVar(&f.TLSKey, "tls-key", "", "edge HTTPS private key (PEM)")
+		fl.StringVar(&f.ShieldAddr, "shield-addr", "", "in a fleet: listen here for the other edges' Origin Shield requests (docs/architecture.md, Origin Shield); without it this edge shields nothing but still uses the others' shields")
+		fl.StringVar(&f.ShieldAdvertiseAddr, "shield-advertise-addr", "", "the address other edges dial for this edge's shield listener (default: --shield-addr)")
 		fl.StringVar(&f.EdgeEngine, "edge-engine", "fasthttp", "plain-HTTP edge server: fasthttp (faster) or nethttp (net/http: streams request bodies, cancels the origin fetch of a viewer that goes away)")
 	}
 	return cmd

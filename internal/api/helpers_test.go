@@ -84,6 +84,12 @@ type env struct {
 
 func newEnv(t *testing.T) *env {
 	t.Helper()
+	return newEnvWith(t, control.Options{})
+}
+
+// newEnvWith is newEnv with the service's options (its quotas, say).
+func newEnvWith(t *testing.T, opts control.Options) *env {
+	t.Helper()
 	st, err := bolt.Open(filepath.Join(t.TempDir(), "stagefront.db"), bolt.Options{})
 	if err != nil {
 		t.Fatalf("bolt.Open: %v", err)
@@ -93,7 +99,8 @@ func newEnv(t *testing.T) *env {
 			t.Errorf("store close: %v", err)
 		}
 	})
-	svc := control.New(st, control.Options{DomainSuffix: "cdn.test"})
+	opts.DomainSuffix = "cdn.test"
+	svc := control.New(st, opts)
 	errLog := &errorLog{}
 	h := api.New(svc, api.Options{
 		Verifier: auth.NewVerifier(staticCreds{testKeyID: testSecret}, time.Now, 0),

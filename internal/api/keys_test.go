@@ -3,6 +3,7 @@ package api_test
 import (
 	"context"
 	"crypto/ecdsa"
+	"crypto/ed25519"
 	"crypto/elliptic"
 	"crypto/rand"
 	"crypto/rsa"
@@ -73,9 +74,13 @@ func TestPublicKeysAndKeyGroups(t *testing.T) {
 	}{
 		{"not PEM", "hello", "InvalidArgument"},
 		{"1024-bit RSA", rsaPublicKeyPEM(t, 1024), "InvalidArgument"},
-		{"ECDSA", func() string {
-			k, _ := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+		{"ECDSA P-384", func() string {
+			k, _ := ecdsa.GenerateKey(elliptic.P384(), rand.Reader)
 			return pemPublicKey(t, &k.PublicKey)
+		}(), "InvalidArgument"},
+		{"Ed25519", func() string {
+			pub, _, _ := ed25519.GenerateKey(rand.Reader)
+			return pemPublicKey(t, pub)
 		}(), "InvalidArgument"},
 		{"two keys", encoded + encoded, "InvalidArgument"},
 	} {
@@ -149,4 +154,25 @@ func TestPublicKeysAndKeyGroups(t *testing.T) {
 	must(e.cf.DeletePublicKey(ctx, &cfsdk.DeletePublicKeyInput{Id: aws.String(keyID), IfMatch: upd.ETag}))(t)
 	_, err = e.cf.GetPublicKey(ctx, &cfsdk.GetPublicKeyInput{Id: aws.String(keyID)})
 	wantAPIError(t, err, "NoSuchPublicKey", 404)
+}
+
+// TestECDSAPublicKey: CloudFront takes ECDSA P-256 public keys for signed
+// URLs and cookies besides RSA 2048 ones; one is kept byte for byte and a
+// key group may hold it next to an RSA key.
+func TestECDSAPublicKey(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	ctx := context.Background()
+	k, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	encoded := pemPublicKey(t, &k.PublicKey) // as `openssl ec -pubout` writes it
+	pk := must(e.cf.CreatePublicKey(ctx, &cfsdk.CreatePublicKeyInput{PublicKeyConfig: publicKeyConfig("ec-1", "ec-signer", encoded)}))(t)
+	if got := aws.ToString(pk.PublicKey.PublicKeyConfig.EncodedKey); got != encoded {
+		t.Errorf("EncodedKey = %q, want %q", got, encoded)
+	}
+	rsaKey := must(e.cf.CreatePublicKey(ctx, &cfsdk.CreatePublicKeyInput{PublicKeyConfig: publicKeyConfig("rsa-1", "rsa-signer", rsaPublicKeyPEM(t, 2048))}))(t)
+	must(e.cf.CreateKeyGroup(ctx, &cfsdk.CreateKeyGroupInput{KeyGroupConfig: &types.KeyGroupConfig{
+		Name: aws.String("mixed"), Items: []string{aws.ToString(pk.PublicKey.Id), aws.ToString(rsaKey.PublicKey.Id)}}}))(t)
 }

@@ -1,7 +1,6 @@
 package api
 
 import (
-	"context"
 	"net/http"
 	"strconv"
 	"strings"
@@ -27,52 +26,7 @@ func (s *server) routes() {
 	s.handle("GET "+dist+"/{Id}/invalidation", s.listInvalidations)
 	s.handle("GET "+dist+"/{Id}/invalidation/{InvalidationId}", s.getInvalidation)
 
-	const cdp = "/2020-05-31/continuous-deployment-policy"
-	s.handle("POST "+cdp, s.createPolicy)
-	s.handle("GET "+cdp, s.listPolicies)
-	s.handle("GET "+cdp+"/{Id}", s.getPolicy)
-	s.handle("GET "+cdp+"/{Id}/config", s.getPolicyConfig)
-	s.handle("PUT "+cdp+"/{Id}", s.updatePolicy) // no /config, unlike UpdateDistribution
-	s.handle("DELETE "+cdp+"/{Id}", s.deletePolicy)
-
-	const oac = "/2020-05-31/origin-access-control"
-	s.handle("POST "+oac, s.createOAC)
-	s.handle("GET "+oac, s.listOACs)
-	s.handle("GET "+oac+"/{Id}", s.getOAC)
-	s.handle("DELETE "+oac+"/{Id}", s.deleteOAC)
-	s.handle("GET "+oac+"/{Id}/config", s.getOACConfig)
-	s.handle("PUT "+oac+"/{Id}/config", s.updateOAC)
-
-	const by = "/2020-05-31/distributionsBy"
-	handlePolicies(s, policyAPI[cf.CachePolicyConfig, *cf.CachePolicy]{
-		path: "/2020-05-31/cache-policy", root: "CachePolicy", what: "cache policy", byPath: by + "CachePolicyId/{Id}",
-		get: s.svc.GetCachePolicy, create: s.svc.CreateCachePolicy, update: s.svc.UpdateCachePolicy, delete: s.svc.DeleteCachePolicy,
-		config: func(p *cf.CachePolicy) (any, string) { return p.CachePolicyConfig, cf.Str(p.Id) },
-		list: func(ctx context.Context, typ, marker string, maxItems int) (any, error) {
-			return s.svc.ListCachePolicies(ctx, typ, marker, maxItems)
-		},
-		byDist: s.svc.ListDistributionsByCachePolicy,
-	})
-	handlePolicies(s, policyAPI[cf.OriginRequestPolicyConfig, *cf.OriginRequestPolicy]{
-		path: "/2020-05-31/origin-request-policy", root: "OriginRequestPolicy", what: "origin request policy", byPath: by + "OriginRequestPolicyId/{Id}",
-		get: s.svc.GetOriginRequestPolicy, create: s.svc.CreateOriginRequestPolicy, update: s.svc.UpdateOriginRequestPolicy, delete: s.svc.DeleteOriginRequestPolicy,
-		config: func(p *cf.OriginRequestPolicy) (any, string) { return p.OriginRequestPolicyConfig, cf.Str(p.Id) },
-		list: func(ctx context.Context, typ, marker string, maxItems int) (any, error) {
-			return s.svc.ListOriginRequestPolicies(ctx, typ, marker, maxItems)
-		},
-		byDist: s.svc.ListDistributionsByOriginRequestPolicy,
-	})
-	handlePolicies(s, policyAPI[cf.ResponseHeadersPolicyConfig, *cf.ResponseHeadersPolicy]{
-		path: "/2020-05-31/response-headers-policy", root: "ResponseHeadersPolicy", what: "response headers policy", byPath: by + "ResponseHeadersPolicyId/{Id}",
-		get: s.svc.GetResponseHeadersPolicy, create: s.svc.CreateResponseHeadersPolicy, update: s.svc.UpdateResponseHeadersPolicy, delete: s.svc.DeleteResponseHeadersPolicy,
-		config: func(p *cf.ResponseHeadersPolicy) (any, string) { return p.ResponseHeadersPolicyConfig, cf.Str(p.Id) },
-		list: func(ctx context.Context, typ, marker string, maxItems int) (any, error) {
-			return s.svc.ListResponseHeadersPolicies(ctx, typ, marker, maxItems)
-		},
-		byDist: s.svc.ListDistributionsByResponseHeadersPolicy,
-	})
-
-	s.keyRoutes()
+	s.resourceRoutes()
 
 	const tagging = "/2020-05-31/tagging"
 	s.handle("POST "+tagging, s.tagOrUntag)

@@ -147,6 +147,10 @@ var (
 	ErrTooManyCookiesInCachePolicy          = row("TooManyCookiesInCachePolicy", http.StatusBadRequest, variable, "The number of cookies in the cache policy exceeds the maximum.")
 	ErrTooManyQueryStringsInCachePolicy     = row("TooManyQueryStringsInCachePolicy", http.StatusBadRequest, variable, "The number of query strings in the cache policy exceeds the maximum.")
 	ErrTooManyDistributionsToCachePolicy    = row("TooManyDistributionsAssociatedToCachePolicy", http.StatusBadRequest, variable, "The maximum number of distributions have been associated with the specified cache policy.")
+	ErrTooManyDistributionsToORP            = row("TooManyDistributionsAssociatedToOriginRequestPolicy", http.StatusBadRequest, variable, "The maximum number of distributions have been associated with the specified origin request policy.")
+	ErrTooManyDistributionsToRHP            = row("TooManyDistributionsAssociatedToResponseHeadersPolicy", http.StatusBadRequest, variable, "The maximum number of distributions have been associated with the specified response headers policy.")
+	ErrTooManyDistributionsToKeyGroup       = row("TooManyDistributionsAssociatedToKeyGroup", http.StatusBadRequest, variable, "The number of distributions that reference this key group is more than the maximum allowed.")
+	ErrTooManyDistributionsToOAC            = row("TooManyDistributionsAssociatedToOriginAccessControl", http.StatusBadRequest, variable, "The maximum number of distributions have been associated with the specified origin access control.")
 	ErrOriginRequestPolicyAlreadyExists     = row("OriginRequestPolicyAlreadyExists", http.StatusConflict, variable, "An origin request policy with this name already exists.")
 	ErrOriginRequestPolicyInUse             = row("OriginRequestPolicyInUse", http.StatusConflict, variable, "Cannot delete the origin request policy because it is attached to one or more cache behaviors.")
 	ErrTooManyOriginRequestPolicies         = row("TooManyOriginRequestPolicies", http.StatusBadRequest, variable, "You have reached the maximum number of origin request policies for this Amazon Web Services account.")
@@ -254,6 +258,10 @@ func Contract() []*Error {
 		ErrTooManyCookiesInCachePolicy,
 		ErrTooManyQueryStringsInCachePolicy,
 		ErrTooManyDistributionsToCachePolicy,
+		ErrTooManyDistributionsToORP,
+		ErrTooManyDistributionsToRHP,
+		ErrTooManyDistributionsToKeyGroup,
+		ErrTooManyDistributionsToOAC,
 		ErrOriginRequestPolicyAlreadyExists,
 		ErrOriginRequestPolicyInUse,
 		ErrTooManyOriginRequestPolicies,

@@ -1,9 +1,15 @@
 package cloudfront
 
 import (
+	"crypto"
+	"crypto/ecdh"
+	"crypto/ecdsa"
+	"crypto/ed25519"
+	"crypto/elliptic"
 	"crypto/rsa"
 	"crypto/x509"
 	"encoding/pem"
+	"fmt"
 	"strings"
 )
 
@@ -19,10 +25,14 @@ const (
 	maxPublicKeyCommentLength = 128
 )
 
-// ParseRSAPublicKey reads a public key as CloudFront takes it: one PEM
-// block "PUBLIC KEY" (SubjectPublicKeyInfo) holding a 2048-bit RSA key,
-// with nothing but white space around it.
-func ParseRSAPublicKey(encoded string) (*rsa.PublicKey, error) {
+// ParsePublicKey reads a public key as CloudFront takes it for signed URLs
+// and cookies: one PEM block "PUBLIC KEY" (SubjectPublicKeyInfo), with
+// nothing but white space around it, holding a 2048-bit RSA key or an
+// ECDSA key on the P-256 curve ("CloudFront supports signed URLs and
+// signed cookies with RSA 2048 or ECDSA 256 key signatures", PublicKey in
+// the API reference). It returns an *rsa.PublicKey or an
+// *ecdsa.PublicKey.
+func ParsePublicKey(encoded string) (crypto.PublicKey, error) {
 	block, rest := pem.Decode([]byte(encoded))
 	if block == nil || block.Type != "PUBLIC KEY" || strings.TrimSpace(string(rest)) != "" {
 		return nil, ErrInvalidArgument.WithMessage("The EncodedKey is not valid: it must be one PEM-encoded public key (-----BEGIN PUBLIC KEY-----).")
@@ -31,14 +41,29 @@ func ParseRSAPublicKey(encoded string) (*rsa.PublicKey, error) {
 	if err != nil {
 		return nil, ErrInvalidArgument.WithMessage("The EncodedKey is not valid: %v.", err)
 	}
-	rsaKey, ok := key.(*rsa.PublicKey)
-	if !ok {
-		return nil, ErrInvalidArgument.WithMessage("The EncodedKey is not valid: CloudFront takes RSA public keys, not %T.", key)
+	switch k := key.(type) {
+	case *rsa.PublicKey:
+		if n := k.N.BitLen(); n != publicKeyRSABits {
+			return nil, ErrInvalidArgument.WithMessage("The EncodedKey is not valid: the RSA key has %d bits; CloudFront takes %d-bit keys.", n, publicKeyRSABits)
+		}
+		return k, nil
+	case *ecdsa.PublicKey:
+		if k.Curve != elliptic.P256() {
+			return nil, ErrInvalidArgument.WithMessage("The EncodedKey is not valid: the ECDSA key is on curve %s; CloudFront takes P-256 (prime256v1) keys.", k.Curve.Params().Name)
+		}
+		return k, nil
 	}
-	if n := rsaKey.N.BitLen(); n != publicKeyRSABits {
-		return nil, ErrInvalidArgument.WithMessage("The EncodedKey is not valid: the RSA key has %d bits; CloudFront takes %d-bit keys.", n, publicKeyRSABits)
+	return nil, ErrInvalidArgument.WithMessage("The EncodedKey is not valid: CloudFront takes RSA 2048 or ECDSA P-256 public keys, not %s.", keyTypeName(key))
+}
+
+func keyTypeName(key any) string {
+	switch key.(type) {
+	case ed25519.PublicKey:
+		return "Ed25519"
+	case *ecdh.PublicKey:
+		return "X25519"
 	}
-	return rsaKey, nil
+	return fmt.Sprintf("%T", key)
 }
 
 // ValidatePublicKeyConfig applies CloudFront's rules to a public key config.
@@ -58,7 +83,7 @@ func ValidatePublicKeyConfig(c *PublicKeyConfig) error {
 	if len(Str(c.Comment)) > maxPublicKeyCommentLength {
 		return ErrInvalidArgument.WithMessage("The public key comment is too long (maximum %d characters).", maxPublicKeyCommentLength)
 	}
-	_, err := ParseRSAPublicKey(Str(c.EncodedKey))
+	_, err := ParsePublicKey(Str(c.EncodedKey))
 	return err
 }
 

@@ -15,7 +15,6 @@ const (
 	MaxResponseHeadersCustomHeaders = 10
 	MaxResponseHeadersRemoveHeaders = 10
 	MaxCSPLength                    = 1783
-	MaxDistributionsPerPolicy       = 100
 	maxPolicyNameLen                = 128
 	maxPolicyCommentLen             = 128
 	defaultPolicyDefaultTTL         = 86400

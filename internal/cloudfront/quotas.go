@@ -7,8 +7,9 @@ import (
 	"strings"
 )
 
-// Quotas are the per-distribution limits CloudFront enforces ("Quotas on
-// distributions", Amazon CloudFront Developer Guide). DefaultQuotas has
+// Quotas are the limits CloudFront enforces on a distribution and on the
+// distributions one policy, key group or origin access control may serve
+// ("Quotas", Amazon CloudFront Developer Guide). DefaultQuotas has
 // CloudFront's default values; an operator may change them (as AWS raises
 // them on request) with `--quota name=value`, names as in QuotaNames.
 type Quotas struct {
@@ -33,6 +34,16 @@ type Quotas struct {
 	WhitelistedCookiesPerBehavior int
 	ForwardedHeadersPerBehavior   int
 	QueryStringKeysPerBehavior    int
+	// DistributionsPerCachePolicy, …PerOriginRequestPolicy,
+	// …PerResponseHeadersPolicy, …PerKeyGroup and …PerOriginAccessControl
+	// bound how many distributions may name one custom policy, key group
+	// or origin access control: TooManyDistributionsAssociatedTo… past it
+	// (see Associations).
+	DistributionsPerCachePolicy           int
+	DistributionsPerOriginRequestPolicy   int
+	DistributionsPerResponseHeadersPolicy int
+	DistributionsPerKeyGroup              int
+	DistributionsPerOriginAccessControl   int
 }
 
 // DefaultQuotas returns CloudFront's default quotas.
@@ -47,6 +58,12 @@ func DefaultQuotas() Quotas {
 		WhitelistedCookiesPerBehavior: 10,
 		ForwardedHeadersPerBehavior:   10,
 		QueryStringKeysPerBehavior:    10,
+
+		DistributionsPerCachePolicy:           100,
+		DistributionsPerOriginRequestPolicy:   100,
+		DistributionsPerResponseHeadersPolicy: 100,
+		DistributionsPerKeyGroup:              100,
+		DistributionsPerOriginAccessControl:   100,
 	}
 }
 
@@ -62,6 +79,12 @@ func (q *Quotas) fields() map[string]*int {
 		"whitelisted-cookies":         &q.WhitelistedCookiesPerBehavior,
 		"forwarded-headers":           &q.ForwardedHeadersPerBehavior,
 		"query-string-keys":           &q.QueryStringKeysPerBehavior,
+
+		"distributions-per-cache-policy":            &q.DistributionsPerCachePolicy,
+		"distributions-per-origin-request-policy":   &q.DistributionsPerOriginRequestPolicy,
+		"distributions-per-response-headers-policy": &q.DistributionsPerResponseHeadersPolicy,
+		"distributions-per-key-group":               &q.DistributionsPerKeyGroup,
+		"distributions-per-origin-access-control":   &q.DistributionsPerOriginAccessControl,
 	}
 }
 

@@ -28,6 +28,12 @@ type cdEnv struct {
 
 func newCDEnv(t *testing.T) *cdEnv {
 	t.Helper()
+	return newCDEnvWith(t, control.Options{})
+}
+
+// newCDEnvWith is newCDEnv with the service's options (its quotas, say).
+func newCDEnvWith(t *testing.T, opts control.Options) *cdEnv {
+	t.Helper()
 	st, err := bolt.Open(filepath.Join(t.TempDir(), "stagefront.db"), bolt.Options{})
 	if err != nil {
 		t.Fatalf("bolt.Open: %v", err)
@@ -37,7 +43,8 @@ func newCDEnv(t *testing.T) *cdEnv {
 			t.Errorf("store close: %v", err)
 		}
 	})
-	return &cdEnv{t: t, ctx: context.Background(), svc: control.New(st, control.Options{DomainSuffix: "cdn.test"}), st: st}
+	opts.DomainSuffix = "cdn.test"
+	return &cdEnv{t: t, ctx: context.Background(), svc: control.New(st, opts), st: st}
 }
 
 func distConfig(ref string, staging bool) *cf.DistributionConfig {

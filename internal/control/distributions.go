@@ -118,7 +118,7 @@ func (s *Service) CreateDistribution(ctx context.Context, cfg *cf.DistributionCo
 		return nil, err
 	}
 	cf.ApplyDistributionDefaults(cfg)
-	if err := cf.ValidateDistributionConfig(cfg, s.lookups(ctx)); err != nil {
+	if err := s.validateDistribution(ctx, "", cfg); err != nil {
 		return nil, err
 	}
 	if cf.IsTrue(cfg.Staging) {
@@ -343,7 +343,7 @@ func (s *Service) UpdateDistribution(ctx context.Context, id, ifMatch string, cf
 	}
 	cfg.ContinuousDeploymentPolicyId = cf.String(newPolicy)
 	cf.ApplyDistributionDefaults(cfg)
-	if err := cf.ValidateDistributionConfig(cfg, s.lookups(ctx)); err != nil {
+	if err := s.validateDistribution(ctx, id, cfg); err != nil {
 		return nil, err
 	}
 	next := *cur.rec

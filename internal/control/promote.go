@@ -46,7 +46,7 @@ func (s *Service) CopyDistribution(ctx context.Context, primaryID, stagingHeader
 	// The primary's config passed these rules when it was written, but the
 	// rules grow (unknown origin request policies were once accepted): a
 	// copy is a new distribution and must pass today's.
-	if err := cf.ValidateDistributionConfig(cfg, s.lookups(ctx)); err != nil {
+	if err := s.validateDistribution(ctx, "", cfg); err != nil {
 		return nil, err
 	}
 	return s.insertDistribution(ctx, &model.Distribution{Config: cfg}, nil) // tags are not copied
@@ -101,7 +101,7 @@ func (s *Service) PromoteStaging(ctx context.Context, primaryID, stagingID, ifMa
 	cfg.ContinuousDeploymentPolicyId = cf.String(policyID)
 	cfg.CallerReference = primary.rec.Config.CallerReference
 	cfg.Staging = cf.Bool(false)
-	if err := cf.ValidateDistributionConfig(cfg, s.lookups(ctx)); err != nil {
+	if err := s.validateDistribution(ctx, primaryID, cfg); err != nil {
 		return nil, err
 	}
 	next := *primary.rec

@@ -22,18 +22,33 @@ type AccessLogger interface {
 // X-Amz-Cf-Id does; the access log's x-edge-request-id is the same id.
 const requestIDHeader = "X-Amz-Cf-Id"
 
-// startAccessLog gives the request its id, in the response header.
+// startAccessLog gives the request its id, in the response header. An
+// engine whose writer takes the id as bytes (requestIDWriter) gets it
+// from the exchange's own buffer, without allocating.
 func (s *Server) startAccessLog(x *exchange) {
-	x.reqID = accesslog.NewRequestID()
+	id := accesslog.AppendRequestID(x.idBuf[:0])
+	if iw, ok := x.rec.ResponseWriter.(requestIDWriter); ok {
+		x.reqID = bytesString(id) // valid while the exchange serves this request
+		iw.setRequestID(id)
+		return
+	}
+	x.reqID = string(id)
 	x.rec.Header()[requestIDHeader] = []string{x.reqID}
 }
 
-// logAccess hands the finished request to the access logger.
-func (s *Server) logAccess(x *exchange, v viewer, start time.Time) {
+// requestIDWriter is implemented by the response writer of an engine that
+// sets X-Amz-Cf-Id itself from the id's bytes, which stay valid until
+// the request ends.
+type requestIDWriter interface {
+	setRequestID(id []byte)
+}
+
+// logAccess hands the finished request, which took taken, to the access
+// logger.
+func (s *Server) logAccess(x *exchange, v viewer, start time.Time, taken time.Duration) {
 	d := x.dist
 	w := &x.rec
 	r := &x.logRec
-	taken := time.Since(start)
 	*r = accesslog.Record{
 		Time: start, DistributionID: d.ID, Prefix: d.Logging.Prefix, IncludeCookies: d.Logging.IncludeCookies,
 		Method: v.Method(), Host: d.DomainName, HostHeader: v.Host(),
@@ -41,7 +56,7 @@ func (s *Server) logAccess(x *exchange, v viewer, start time.Time) {
 		Referer: v.HeaderGet("Referer"), UserAgent: v.HeaderGet("User-Agent"),
 		RequestID: x.reqID, Protocol: "http", SCBytes: w.bytes,
 		TimeTaken: taken, TTFB: taken, XForwardedFor: v.HeaderGet("X-Forwarded-For"),
-		ContentLen: -1,
+		ContentLen: -1, ClientAddr: v.remoteAddrPort(),
 	}
 	if d.Logging.IncludeCookies {
 		r.Cookie = v.HeaderGet("Cookie")
@@ -49,30 +64,10 @@ func (s *Server) logAccess(x *exchange, v viewer, start time.Time) {
 	if v.TLS() {
 		r.Protocol = "https"
 	}
-	r.ClientIP, r.ClientPort, _ = net.SplitHostPort(v.RemoteAddr())
-	var xcache string
-	switch vv := v.(type) {
-	case *fastViewer:
-		req, resp := &vv.ctx.Request, &vv.ctx.Response
-		r.ProtocolVersion = bytesString(req.Header.Protocol())
-		r.CSBytes = int64(len(req.Header.Header()) + len(req.Body()))
-		xcache = bytesString(resp.Header.Peek("X-Cache"))
-		r.ContentType = bytesString(resp.Header.ContentType())
-		if n := resp.Header.ContentLength(); n >= 0 {
-			r.ContentLen = int64(n)
-		}
-	case *netViewer:
-		r.ProtocolVersion = vv.r.Proto
-		r.CSBytes = netRequestBytes(vv.r)
-		h := w.Header()
-		xcache = h.Get("X-Cache")
-		r.ContentType = h.Get("Content-Type")
-		if n, err := strconv.ParseInt(h.Get("Content-Length"), 10, 64); err == nil {
-			r.ContentLen = n
-		} else if v.Method() != http.MethodHead {
-			r.ContentLen = w.bytes
-		}
+	if !r.ClientAddr.IsValid() { // not an IP address and port: as it is
+		r.ClientIP, r.ClientPort, _ = net.SplitHostPort(v.RemoteAddr())
 	}
+	xcache := v.logFields(r, w)
 	r.ResultType = resultType(xcache, r.Status)
 	if r.Status == http.StatusPartialContent {
 		if spec, ok := strings.CutPrefix(v.HeaderGet("Range"), "bytes="); ok {
@@ -96,6 +91,35 @@ func resultType(xcache string, status int) string {
 		return "Redirect"
 	}
 	return "Miss"
+}
+
+// logFields fills in the record's fields the net/http engine knows: the
+// protocol version, the request's size, the response's type and length;
+// it returns the X-Cache value sent.
+func (v *netViewer) logFields(r *accesslog.Record, w *statusRecorder) string {
+	r.ProtocolVersion = v.r.Proto
+	r.CSBytes = netRequestBytes(v.r)
+	h := w.Header()
+	r.ContentType = h.Get("Content-Type")
+	if n, err := strconv.ParseInt(h.Get("Content-Length"), 10, 64); err == nil {
+		r.ContentLen = n
+	} else if v.Method() != http.MethodHead {
+		r.ContentLen = w.bytes
+	}
+	return h.Get("X-Cache")
+}
+
+// logFields is netViewer.logFields for the fasthttp engine, read from its
+// request and response.
+func (v *fastViewer) logFields(r *accesslog.Record, _ *statusRecorder) string {
+	req, resp := &v.ctx.Request, &v.ctx.Response
+	r.ProtocolVersion = bytesString(req.Header.Protocol())
+	r.CSBytes = int64(len(req.Header.Header()) + len(req.Body()))
+	r.ContentType = bytesString(resp.Header.ContentType())
+	if n := resp.Header.ContentLength(); n >= 0 {
+		r.ContentLen = int64(n)
+	}
+	return bytesString(resp.Header.Peek("X-Cache"))
 }
 
 // netRequestBytes estimates a net/http request's size on the wire.

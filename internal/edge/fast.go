@@ -8,7 +8,9 @@ import (
 	"fmt"
 	"io"
 	"math"
+	"net"
 	"net/http"
+	"net/netip"
 	"net/url"
 	"strings"
 	"sync"
@@ -117,12 +119,14 @@ func (l fastLogger) Printf(format string, args ...any) {
 	l.s.log.Debug("fasthttp", "msg", strings.TrimSpace(fmt.Sprintf(format, args...)))
 }
 
-// fastViewer is the fasthttp engine's viewer. Its strings are copies
-// (made once per request), except HeaderGet's, as viewer allows.
+// fastViewer is the fasthttp engine's viewer. Its host and path alias the
+// request's buffers until own copies them (a cache hit never does, and
+// allocates nothing for them), as viewer allows; the query is always a
+// copy, and HeaderGet's strings are aliases.
 type fastViewer struct {
 	ctx               *fasthttp.RequestCtx
 	host, path, query string
-	parsed            bool
+	parsed, owned     bool
 	hdr               http.Header
 	// body is the request body as handed to the origin, or nil.
 	body *fastBody
@@ -146,10 +150,10 @@ func (v *fastViewer) parse() {
 		// Origin form ("/path?query"), nearly every request: split it as
 		// sent, without fasthttp's full URI parse; the host is the Host
 		// header's.
-		v.host = string(rh.Host())
+		v.host = bytesString(rh.Host())
 		path, query, _ := bytes.Cut(target, []byte{'?'})
 		path, _, _ = bytes.Cut(path, []byte{'#'})
-		v.path = string(path)
+		v.path = bytesString(path)
 		if len(query) > 0 {
 			query, _, _ = bytes.Cut(query, []byte{'#'})
 			v.query = string(query)
@@ -157,9 +161,9 @@ func (v *fastViewer) parse() {
 		return
 	}
 	// Absolute form ("http://host/path"): its host wins over the header's.
-	v.host = string(v.ctx.Host())
+	v.host = bytesString(v.ctx.Host())
 	uri := v.ctx.URI()
-	v.path = string(uri.PathOriginal())
+	v.path = bytesString(uri.PathOriginal())
 	if q := uri.QueryString(); len(q) > 0 {
 		v.query = string(q)
 	}
@@ -184,6 +188,17 @@ func (v *fastViewer) Method() string {
 		return http.MethodPatch
 	}
 	return string(m)
+}
+
+// own copies the host and path out of the request's buffers, once.
+func (v *fastViewer) own() bool {
+	v.parse()
+	if v.owned {
+		return false
+	}
+	v.owned = true
+	v.host, v.path = strings.Clone(v.host), strings.Clone(v.path)
+	return true
 }
 
 func (v *fastViewer) Host() string        { v.parse(); return v.host }
@@ -258,6 +273,15 @@ func (v *fastViewer) StickyCookie() string {
 	return ""
 }
 
+func (v *fastViewer) remoteAddrPort() netip.AddrPort {
+	if a, ok := v.ctx.RemoteAddr().(*net.TCPAddr); ok {
+		ap := a.AddrPort()
+		return netip.AddrPortFrom(ap.Addr().Unmap(), ap.Port())
+	}
+	ap, _ := netip.ParseAddrPort(v.RemoteAddr())
+	return netip.AddrPortFrom(ap.Addr().Unmap(), ap.Port())
+}
+
 func (v *fastViewer) TLS() bool          { return v.ctx.IsTLS() }
 func (v *fastViewer) RemoteAddr() string { return v.ctx.RemoteAddr().String() }
 
@@ -325,13 +349,14 @@ func (v *fastViewer) decideHeader() (http.Header, func(string) []string) {
 	return nil, v.values
 }
 
-// detach returns v: with a Context that never ends, the request outlives
-// its fetch.
-func (v *fastViewer) detach() viewer { return v }
+// detach returns v, its strings owned: with a Context that never ends,
+// the request outlives its fetch.
+func (v *fastViewer) detach() viewer { v.own(); return v }
 
 // snapshot copies the request into a net/http view of its own: fasthttp
 // reuses v and its request once the handler returns.
 func (v *fastViewer) snapshot() viewer {
+	v.own()
 	u, err := url.ParseRequestURI(v.RequestURI())
 	if err != nil {
 		u = &url.URL{Path: v.EscapedPath(), RawQuery: v.RawQuery()}
@@ -353,11 +378,24 @@ type fastWriter struct {
 	ctx   *fasthttp.RequestCtx
 	h     http.Header
 	wrote bool
+	// reqID is X-Amz-Cf-Id's value (see requestIDWriter), or nil.
+	reqID []byte
 }
 
 func (w *fastWriter) reset() {
-	clear(w.h)
-	w.ctx, w.wrote = nil, false
+	if len(w.h) > 0 {
+		clear(w.h)
+	}
+	w.ctx, w.wrote, w.reqID = nil, false, nil
+}
+
+func (w *fastWriter) setRequestID(id []byte) { w.reqID = id }
+
+// setRequestIDHeader sets X-Amz-Cf-Id, replacing an origin's.
+func (w *fastWriter) setRequestIDHeader(rh *fasthttp.ResponseHeader) {
+	if w.reqID != nil {
+		rh.SetCanonical(headerRequestID, w.reqID)
+	}
 }
 
 func (w *fastWriter) Header() http.Header { return w.h }
@@ -373,6 +411,7 @@ func (w *fastWriter) WriteHeader(code int) {
 			rh.Add(k, value)
 		}
 	}
+	w.setRequestIDHeader(rh)
 	w.ctx.SetStatusCode(code)
 }
 
@@ -382,48 +421,71 @@ func (w *fastWriter) WriteHeader(code int) {
 func (w *fastWriter) writeCached(e *cache.Entry, extra http.Header, age string, result cacheResult, head bool) {
 	w.wrote = true
 	rh := &w.ctx.Response.Header
-	renderedHeader(e).CopyTo(rh)
+	rendered(e).header.CopyTo(rh) // X-Cache: Hit included
 	for k, values := range extra {
 		for _, value := range values {
 			rh.Add(k, value)
 		}
 	}
 	rh.SetCanonical(headerAge, unsafe.Slice(unsafe.StringData(age), len(age)))
-	rh.SetCanonical(headerXCache, xCacheBytes[result])
+	if result != cacheHit {
+		rh.SetCanonical(headerXCache, xCacheBytes[result])
+	}
+	w.setRequestIDHeader(rh)
 	w.ctx.SetStatusCode(e.Status)
 	if !head {
 		w.ctx.Response.SetBodyRaw(e.Body)
 	}
 }
 
+// compressible reports whether writeBody, under a behavior with Compress,
+// would compress e's body: worked out once per entry.
+func (w *fastWriter) compressible(e *cache.Entry) bool { return rendered(e).compressible }
+
 var (
-	headerAge    = []byte("Age")
-	headerXCache = []byte("X-Cache")
-	xCacheBytes  = [...][]byte{
+	headerAge       = []byte("Age")
+	headerRequestID = []byte(requestIDHeader)
+	headerXCache    = []byte("X-Cache")
+	xCacheBytes     = [...][]byte{
 		cacheMiss:       []byte(xCacheValues[cacheMiss][0]),
 		cacheHit:        []byte(xCacheValues[cacheHit][0]),
 		cacheRefreshHit: []byte(xCacheValues[cacheRefreshHit][0]),
 	}
 )
 
-// renderedHeader returns the entry's header as a fasthttp response header,
-// built on first use (see cache.Entry.Rendered). Like the header the slow
-// path writes, it has no default Content-Type and keeps http.Header's
-// canonical keys.
-func renderedHeader(e *cache.Entry) *fasthttp.ResponseHeader {
-	if rh, ok := e.Rendered.Load().(*fasthttp.ResponseHeader); ok {
-		return rh
+// renderedEntry is what the fasthttp engine prepares once per cached
+// entry (cache.Entry.Rendered) and shares read-only between its hits.
+type renderedEntry struct {
+	// header is the entry's header as a fasthttp response header, with
+	// X-Cache: Hit. Like the header the slow path writes, it has no
+	// default Content-Type and keeps http.Header's canonical keys.
+	header fasthttp.ResponseHeader
+	// compressible: the body is one writeBody would compress (see
+	// servedAsStored).
+	compressible bool
+}
+
+// rendered returns e's renderedEntry, built on first use.
+func rendered(e *cache.Entry) *renderedEntry {
+	if r, ok := e.Rendered.Load().(*renderedEntry); ok {
+		return r
 	}
-	rh := new(fasthttp.ResponseHeader)
+	r := &renderedEntry{compressible: len(e.Body) >= minCompressBytes &&
+		e.Header.Get("Content-Encoding") == "" && compressible(e.Header.Get("Content-Type"))}
+	rh := &r.header
 	rh.SetNoDefaultContentType(true)
 	rh.DisableNormalizing()
 	for k, values := range e.Header {
+		if k == "Age" || k == "X-Cache" { // the edge's own replace the origin's
+			continue
+		}
 		for _, value := range values {
 			rh.Add(k, value)
 		}
 	}
-	e.Rendered.Store(rh) // a racing hit may store its own, identical one
-	return rh
+	rh.SetCanonical(headerXCache, xCacheBytes[cacheHit])
+	e.Rendered.Store(r) // a racing hit may store its own, identical one
+	return r
 }
 
 func (w *fastWriter) Write(p []byte) (int, error) {

@@ -2,12 +2,15 @@ package edge_test
 
 import (
 	"bufio"
+	"fmt"
 	"io"
 	"net"
 	"net/http"
 	"reflect"
 	"slices"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -126,6 +129,79 @@ func TestRequestTargetForms(t *testing.T) {
 				if resp.StatusCode != http.StatusOK || string(body) != tc.want {
 					t.Errorf("GET %s (Host %s): %d %q; want 200 %q", tc.target, tc.host, resp.StatusCode, body, tc.want)
 				}
+			}
+		})
+	}
+}
+
+// TestRequestStringsOutliveTheRequest: a hit reads the request's host and
+// path without copying them (the fasthttp engine reuses their bytes for the
+// connection's next request), so whatever outlives a request must own
+// them. A stale-while-revalidate refresh runs after its request ended while
+// the same connection sends other paths of the same length: the origin
+// must still be asked for the refreshed path, on the right host, and the
+// refreshed entry must answer that path only.
+func TestRequestStringsOutliveTheRequest(t *testing.T) {
+	for _, engine := range engines {
+		t.Run(engine, func(t *testing.T) {
+			t.Parallel()
+			clock := newFakeClock()
+			h := newHarness(t, harnessOptions{tables: true, engine: engine, clock: clock.Now})
+			var fetches sync.Map // path -> *atomic.Int64
+			o := h.newTestOrigin("alias.origin.test", func(w http.ResponseWriter, r *http.Request) {
+				n, _ := fetches.LoadOrStore(r.URL.Path, new(atomic.Int64))
+				k := n.(*atomic.Int64).Add(1)
+				if r.URL.Path == "/first-object" && k > 1 {
+					time.Sleep(300 * time.Millisecond) // the refresh outlives its request
+				}
+				w.Header().Set("Cache-Control", "max-age=1, stale-while-revalidate=30")
+				w.Header().Set("Content-Type", "text/plain")
+				fmt.Fprintf(w, "%s %s #%d", r.Host, r.URL.Path, k)
+			})
+			d := h.createDistribution(withOriginRequestPolicy(customOriginConfig("alias", o.host, "", cachingOptimized), orpAllViewer))
+			h.waitServed()
+
+			if r := h.get(d.domain, "/first-object", nil); r.body != d.domain+" /first-object #1" {
+				t.Fatalf("first GET: %q", r.body)
+			}
+			clock.Advance(2 * time.Second) // stale, within the window
+			if r := h.get(d.domain, "/first-object", nil); r.body != d.domain+" /first-object #1" || r.header.Get("X-Cache") != "Hit from stagefront" {
+				t.Fatalf("stale GET: %q %q", r.body, r.header.Get("X-Cache"))
+			}
+			// While the refresh waits for the origin, the connection's
+			// buffers carry other requests.
+			for i := range 5 {
+				p := fmt.Sprintf("/other-objec%d", i) // as long as /first-object
+				if r := h.get(d.domain, p, nil); r.body != d.domain+" "+p+" #1" {
+					t.Fatalf("GET %s: %q", p, r.body)
+				}
+			}
+			poll(t, 5*time.Second, "the background refresh", func() bool {
+				return h.get(d.domain, "/first-object", nil).body == d.domain+" /first-object #2"
+			})
+			var paths []string
+			for _, rec := range o.recorded() {
+				paths = append(paths, rec.path)
+			}
+			slices.Sort(paths)
+			want := []string{"/first-object", "/first-object", "/other-objec0", "/other-objec1", "/other-objec2", "/other-objec3", "/other-objec4"}
+			if !slices.Equal(paths, want) {
+				t.Errorf("origin asked for %q, want %q", paths, want)
+			}
+			for i := range 5 {
+				p := fmt.Sprintf("/other-objec%d", i)
+				if r := h.get(d.domain, p, nil); r.body != d.domain+" "+p+" #1" {
+					t.Errorf("GET %s after the refresh: %q", p, r.body)
+				}
+			}
+			// An invalidation matches the path each object was stored
+			// under, whatever the connection carried since.
+			h.invalidate(d.id, "alias-1", "/other-objec0")
+			if r := h.get(d.domain, "/other-objec0", nil); r.body != d.domain+" /other-objec0 #2" {
+				t.Errorf("GET /other-objec0 after its invalidation: %q, want a new fetch", r.body)
+			}
+			if r := h.get(d.domain, "/other-objec1", nil); r.body != d.domain+" /other-objec1 #1" {
+				t.Errorf("GET /other-objec1 after another path's invalidation: %q, want the cached one", r.body)
 			}
 		})
 	}

@@ -65,9 +65,10 @@ func omitFromIdentity(t reflect.Type, field string) bool {
 		}
 	case reflect.TypeFor[routing.Origin](), reflect.TypeFor[routing.OriginGroup]():
 		// The id names the origin (or group); the timeouts and attempts
-		// bound how long a fetch may take, not what it asks or gets.
+		// bound how long a fetch may take, not what it asks or gets; Origin
+		// Shield changes which node fetches, not what it asks or gets.
 		switch field {
-		case "ID", "ReadTimeout", "KeepaliveTimeout", "ConnectionAttempts", "ConnectionTimeout":
+		case "ID", "ReadTimeout", "KeepaliveTimeout", "ConnectionAttempts", "ConnectionTimeout", "Shield", "ShieldRegion":
 			return true
 		}
 	case reflect.TypeFor[origin.Spec]():

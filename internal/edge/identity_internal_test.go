@@ -53,7 +53,7 @@ var identityFields = map[reflect.Type]map[string]bool{
 		"ID": true, "DomainName": false, "OriginPath": false, "S3": false, "OriginAccessControlID": false,
 		"OriginAccessIdentity": false, "ProtocolPolicy": false, "HTTPPort": false, "HTTPSPort": false,
 		"SSLProtocols": false, "ReadTimeout": true, "KeepaliveTimeout": true, "ConnectionAttempts": true,
-		"ConnectionTimeout": true, "Headers": false,
+		"ConnectionTimeout": true, "Headers": false, "Shield": true, "ShieldRegion": true,
 	},
 	reflect.TypeFor[routing.Header]():      {"Name": false, "Value": false},
 	reflect.TypeFor[routing.OriginGroup](): {"ID": true, "Members": false, "FailoverStatusCodes": false},

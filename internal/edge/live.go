@@ -27,6 +27,8 @@ type liveTable struct {
 // upstream is the per-origin state of the hot path.
 type upstream struct {
 	spec *origin.Spec // read-only, shared by every fetch
+	// shield is the origin's OriginShield.Enabled (shield.go).
+	shield bool
 }
 
 // route is the per-behavior state of the hot path.
@@ -45,7 +47,7 @@ func newRoute(lt *liveTable, d *routing.Dist, b *routing.Behavior, specs []*orig
 	if b.Restricted {
 		keys := make([]signed.Key, len(b.TrustedKeys))
 		for i, k := range b.TrustedKeys {
-			keys[i] = signed.Key{ID: k.ID, Public: k.Public}
+			keys[i] = signed.Key{ID: k.ID, Public: k.Public, ECDSA: k.ECDSA}
 		}
 		r.verifier = signed.NewVerifier(keys)
 	}
@@ -55,7 +57,7 @@ func newRoute(lt *liveTable, d *routing.Dist, b *routing.Behavior, specs []*orig
 func newUpstream(o *routing.Origin, t *routing.Table) *upstream {
 	spec := originSpec(o)
 	spec.OACSigning = t.OACSigning(o.OriginAccessControlID)
-	return &upstream{spec: spec}
+	return &upstream{spec: spec, shield: o.Shield}
 }
 
 // newLiveTable derives the upstreams and routes of t. Origins that prev
@@ -71,7 +73,7 @@ func newLiveTable(t *routing.Table, prev *liveTable) *liveTable {
 			return
 		}
 		// Reuse unless the origin access control's signing behavior changed.
-		if u := prev.lookup(o); u != nil && u.spec.OACSigning == t.OACSigning(o.OriginAccessControlID) {
+		if u := prev.lookup(o); u != nil && u.spec.OACSigning == t.OACSigning(o.OriginAccessControlID) && u.shield == o.Shield {
 			lt.upstreams[o] = u
 			return
 		}
@@ -190,6 +192,8 @@ type exchange struct {
 	dist   *routing.Dist
 	reqID  string
 	logRec accesslog.Record
+	// idBuf holds reqID's bytes on an engine that takes them as bytes.
+	idBuf [accesslog.RequestIDLen]byte
 }
 
 // exchanges pools exchange values.

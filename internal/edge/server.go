@@ -58,6 +58,11 @@ type Options struct {
 	// distribution whose Logging is enabled, and every response carries
 	// its request id in X-Amz-Cf-Id (accesslog.go).
 	AccessLog AccessLogger
+	// Shield, when set, runs Origin Shield in a fleet: cache fills for
+	// origins with OriginShield enabled go through the member rendezvous
+	// hashing picks for the object (shield.go), and ShieldHandler answers
+	// the other members' requests.
+	Shield *ShieldOptions
 }
 
 // ViewerLimits bound viewer connections. Zero values take the defaults.
@@ -92,6 +97,7 @@ type Server struct {
 	metrics *metrics
 	opts    Options
 	tlsWarn *tlsWarner
+	shield  *shieldState // nil: no Origin Shield
 
 	live        atomic.Pointer[liveTable]
 	cookieBufs  sync.Pool
@@ -148,6 +154,9 @@ func New(opts Options) (*Server, error) {
 		}
 		cacheCfg.Tier = tier
 	}
+	if realClock {
+		cacheCfg.Now = nil // the real clock, and a coarse one for the store's bookkeeping
+	}
 	c, err := cache.New(cacheCfg)
 	if err != nil {
 		closeTier(tier)
@@ -171,6 +180,13 @@ func New(opts Options) (*Server, error) {
 	s := &Server{
 		fetcher: opts.Fetcher, cache: c, disk: tier, log: opts.Logger, metrics: m, opts: opts, tlsWarn: tlsWarn,
 		realClock: realClock,
+	}
+	if opts.Shield != nil {
+		if s.shield, err = newShieldState(opts.Shield, opts.Registry); err != nil {
+			c.Close()
+			closeTier(tier)
+			return nil, err
+		}
 	}
 	s.cookieBufs.New = func() any { b := make([]byte, 0, 160); return &b }
 	return s, nil
@@ -220,10 +236,11 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 // handle serves one viewer request, whatever the engine, and records it.
 func (s *Server) handle(x *exchange, v viewer, lt *liveTable, start time.Time) {
 	distID, variant := s.serve(x, v, lt, start)
-	s.metrics.observe(distID, variant, x.rec.status(), time.Since(start))
+	taken := time.Since(start) // the request's second and last clock reading
+	s.metrics.observe(distID, variant, x.rec.status(), taken)
 	s.access(v, &x.rec, distID, variant, start)
 	if x.dist != nil && x.dist.Logging != nil && s.opts.AccessLog != nil {
-		s.logAccess(x, v, start)
+		s.logAccess(x, v, start, taken)
 	}
 }
 
@@ -322,6 +339,7 @@ func (s *Server) respond(x *exchange, v viewer, lt *liveTable, d *routing.Dist, 
 	method := v.Method()
 	cacheable := (method == http.MethodGet || method == http.MethodHead) && b.CachedMethods.Has(method) && b.TTL.Max > 0
 	if !cacheable {
+		path = ownPath(v, path)
 		s.proxy(w, v, lt, d, b, up, path)
 		return
 	}
@@ -331,7 +349,8 @@ func (s *Server) respond(x *exchange, v viewer, lt *liveTable, d *routing.Dist, 
 	if !hit {
 		// A miss: only now build the key to keep and the fetch closure.
 		// The fetch may outlive this request (when the viewer goes away),
-		// so it gets a view of its own.
+		// so it gets a view of its own, and the path its own copy.
+		path = ownPath(v, path)
 		var err error
 		fetchWith := func(fv viewer) cache.FetchFunc {
 			return func(ctx context.Context) (*cache.Entry, error) {
@@ -368,7 +387,7 @@ func (s *Server) respond(x *exchange, v viewer, lt *liveTable, d *routing.Dist, 
 		result = cacheRefreshHit
 	}
 	h := w.Header()
-	if cw, ok := w.ResponseWriter.(cachedWriter); ok && servedAsStored(v, d, b, entry) {
+	if cw, ok := w.ResponseWriter.(cachedWriter); ok && servedAsStored(v, d, b, entry, cw) {
 		// The entry goes out as it is stored: the engine writes it
 		// without converting its header (h holds what serve set: the
 		// sticky cookie, the debug header).
@@ -393,12 +412,28 @@ func (s *Server) respond(x *exchange, v viewer, lt *liveTable, d *routing.Dist, 
 	s.writeBody(w, v, lt, d, b, entry.Status, entry.Body)
 }
 
+// ownPath owns v's strings (see viewer) and returns path, which the
+// request's path may alias, as a string of its own.
+func ownPath(v viewer, path string) string {
+	aliased := v.EscapedPath()
+	if !v.own() {
+		return path
+	}
+	if path == aliased {
+		return v.EscapedPath()
+	}
+	return strings.Clone(path)
+}
+
 // cachedWriter is implemented by the response writer of an engine that
 // can write a cached entry directly: its status, its header (Rendered, see
 // cache.Entry) plus extra, Age, X-Cache (hit or miss), and its body unless
 // head.
 type cachedWriter interface {
 	writeCached(e *cache.Entry, extra http.Header, age string, result cacheResult, head bool)
+	// compressible reports whether e's body is one writeBody would
+	// compress under a behavior with Compress (remembered per entry).
+	compressible(e *cache.Entry) bool
 }
 
 // cacheResult is how a cached entry reached the viewer, as X-Cache says
@@ -416,7 +451,7 @@ const (
 // servedAsStored reports whether a cached entry is served exactly as
 // stored, which is what writeBody would do: no conditional or range
 // request, no custom error response for its status, nothing to compress.
-func servedAsStored(v viewer, d *routing.Dist, b *routing.Behavior, e *cache.Entry) bool {
+func servedAsStored(v viewer, d *routing.Dist, b *routing.Behavior, e *cache.Entry, cw cachedWriter) bool {
 	if b.ResponseHeaders != nil {
 		// The policy changes the header; the stored rendering lacks it.
 		return false
@@ -424,10 +459,11 @@ func servedAsStored(v viewer, d *routing.Dist, b *routing.Behavior, e *cache.Ent
 	if v.HeaderGet("If-None-Match") != "" || v.HeaderGet("If-Modified-Since") != "" || v.HeaderGet("Range") != "" {
 		return false
 	}
-	if d.ErrorResponse(e.Status) != nil {
+	if len(d.ErrorResponses) > 0 && d.ErrorResponse(e.Status) != nil {
 		return false
 	}
-	return !b.Compress || len(e.Body) < minCompressBytes || e.Header.Get("Content-Encoding") != "" || !compressible(e.Header.Get("Content-Type"))
+	// writeBody compresses under the same condition as compressible.
+	return !b.Compress || !cw.compressible(e)
 }
 
 // copyOriginHeader puts the origin's response header into the viewer's.
@@ -460,6 +496,9 @@ var (
 // cache key holds the encoding served (see buildCacheKey), so every
 // request that shares the entry is served the same encoding.
 func (s *Server) fetchEntry(ctx context.Context, v viewer, lt *liveTable, d *routing.Dist, b *routing.Behavior, up *upstream, path string) (*cache.Entry, error) {
+	if e, handled, err := s.fetchViaShield(ctx, v, lt, d, b, up, path); handled {
+		return e, err
+	}
 	resp, err := s.fetch(ctx, v, lt, b, up, path, http.MethodGet, false)
 	if err != nil {
 		return nil, err
@@ -726,6 +765,7 @@ type customPage struct {
 // kept under its own Cache-Control and that behavior's TTLs, so a run of
 // errors costs one page fetch, not one each. Only a 200 page is used.
 func (s *Server) errorPageFromOrigin(v viewer, lt *liveTable, d *routing.Dist, er *routing.ErrorResponse) (customPage, int, bool) {
+	v.own() // the page's fetch may keep the request's strings
 	path := er.ResponsePagePath
 	b := d.Behavior(path)
 	if b.Origin == nil {

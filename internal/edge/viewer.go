@@ -4,7 +4,9 @@ import (
 	"context"
 	"io"
 	"net/http"
+	"net/netip"
 
+	"github.com/stagefront/stagefront/internal/edge/accesslog"
 	"github.com/stagefront/stagefront/internal/routing"
 )
 
@@ -15,8 +17,11 @@ import (
 // http.ResponseWriter either way (statusRecorder wraps it).
 //
 // Strings returned by HeaderGet are valid until the request ends (the
-// fasthttp engine reuses their bytes): use them, do not keep them. Every
-// other string is an ordinary one.
+// fasthttp engine reuses their bytes): use them, do not keep them. So are
+// those of Host, EscapedPath and RequestURI until own is called; every
+// other string is an ordinary one. The request path calls own (or detach,
+// snapshot) before anything that may keep them: a cache miss, a proxied
+// request. A cache hit does not, and copies nothing.
 type viewer interface {
 	Method() string
 	// Host is the request's host (Host header or absolute URI's host).
@@ -43,10 +48,21 @@ type viewer interface {
 	// Body is the request body and its length (-1 when unknown).
 	Body() (io.Reader, int64)
 	Context() context.Context
+	// remoteAddrPort is RemoteAddr parsed, without allocating; invalid
+	// when it is not an IP address and port.
+	remoteAddrPort() netip.AddrPort
+	// logFields fills in the access log fields only the engine knows
+	// (protocol version, request size, response type and length) after
+	// the response is written, and returns the X-Cache value sent.
+	logFields(r *accesslog.Record, w *statusRecorder) (xcache string)
 	// decideHeader is the header part of a routing.DecideInput.
 	decideHeader() (http.Header, func(canonicalName string) []string)
+	// own makes the strings of Host, EscapedPath and RequestURI ordinary
+	// ones from now on; it reports whether they were not already (and a
+	// string taken from them before may alias the request's buffers).
+	own() bool
 	// detach returns a view that stays valid after the request ends (for a
-	// fetch that may outlive it).
+	// fetch that may outlive it); its strings are owned.
 	detach() viewer
 	// snapshot returns a view that stays valid after the request ends
 	// even on an engine whose request waits for its fetch (fasthttp
@@ -70,8 +86,14 @@ func (v *netViewer) TLS() bool                                          { return
 func (v *netViewer) RemoteAddr() string                                 { return v.r.RemoteAddr }
 func (v *netViewer) Context() context.Context                           { return v.r.Context() }
 func (v *netViewer) decideHeader() (http.Header, func(string) []string) { return v.r.Header, nil }
-func (v *netViewer) detach() viewer                                     { return &netViewer{r: v.r} }
-func (v *netViewer) snapshot() viewer                                   { return &netViewer{r: v.r} }
+func (v *netViewer) remoteAddrPort() netip.AddrPort {
+	ap, _ := netip.ParseAddrPort(v.r.RemoteAddr)
+	return netip.AddrPortFrom(ap.Addr().Unmap(), ap.Port())
+}
+
+func (v *netViewer) own() bool        { return false }
+func (v *netViewer) detach() viewer   { return &netViewer{r: v.r} }
+func (v *netViewer) snapshot() viewer { return &netViewer{r: v.r} }
 
 func (v *netViewer) Body() (io.Reader, int64) { return v.r.Body, v.r.ContentLength }
 

@@ -18,6 +18,7 @@ import (
 	"math"
 	"time"
 
+	"go.etcd.io/etcd/api/v3/mvccpb"
 	clientv3 "go.etcd.io/etcd/client/v3"
 
 	"github.com/stagefront/stagefront/internal/model"
@@ -28,9 +29,12 @@ const DefaultLeaseTTL = 5 * time.Second
 
 // Member is one live edge.
 type Member struct {
-	Node     string `json:"node"`
-	Addr     string `json:"addr"`
-	Revision int64  `json:"revision"`
+	Node string `json:"node"`
+	Addr string `json:"addr"`
+	// ShieldAddr is where the other edges reach this edge's Origin Shield
+	// listener (host:port); "" when it runs none.
+	ShieldAddr string `json:"shield_addr,omitempty"`
+	Revision   int64  `json:"revision"`
 	// Failing is model.Watermark.Failing of this edge.
 	Failing map[string]int64 `json:"failing,omitempty"`
 	Updated time.Time        `json:"updated"`
@@ -44,6 +48,7 @@ type Source interface {
 // Registry reads and writes fleet membership in etcd.
 type Registry struct {
 	cli    *clientv3.Client
+	root   string // the keyPrefix NewRegistry was given
 	prefix string
 	log    *slog.Logger
 }
@@ -54,7 +59,7 @@ func NewRegistry(cli *clientv3.Client, keyPrefix string, log *slog.Logger) *Regi
 	if log == nil {
 		log = slog.Default()
 	}
-	return &Registry{cli: cli, prefix: keyPrefix + "fleet/edges/", log: log}
+	return &Registry{cli: cli, root: keyPrefix, prefix: keyPrefix + "fleet/edges/", log: log}
 }
 
 // Members lists the live edges.
@@ -65,8 +70,12 @@ func (r *Registry) Members(ctx context.Context) ([]Member, error) {
 	if err != nil {
 		return nil, fmt.Errorf("list fleet members: %w", err)
 	}
-	out := make([]Member, 0, len(resp.Kvs))
-	for _, kv := range resp.Kvs {
+	return decodeMembers(resp.Kvs)
+}
+
+func decodeMembers(kvs []*mvccpb.KeyValue) ([]Member, error) {
+	out := make([]Member, 0, len(kvs))
+	for _, kv := range kvs {
 		var m Member
 		if err := json.Unmarshal(kv.Value, &m); err != nil {
 			return nil, fmt.Errorf("fleet member %s: %w", kv.Key, err)
@@ -93,17 +102,33 @@ func (r *Registry) Watermark(ctx context.Context) model.Watermark {
 	return wm
 }
 
+// Self is what an edge announces of itself besides its watermark.
+type Self struct {
+	Node string
+	// Addr is the edge's viewer address.
+	Addr string
+	// ShieldAddr is the address of its Origin Shield listener, reachable
+	// by the other edges; "" when it runs none.
+	ShieldAddr string
+}
+
 // Announce keeps node registered while ctx lives: it holds a lease of ttl,
 // and writes served's watermark whenever it changes (polled every 10 ms, so the
 // registry lags the edge by at most that). When etcd is unreachable it
 // retries with backoff; the edge keeps serving meanwhile.
 func (r *Registry) Announce(ctx context.Context, node, addr string, served Source, ttl time.Duration) error {
+	return r.AnnounceSelf(ctx, Self{Node: node, Addr: addr}, served, ttl)
+}
+
+// AnnounceSelf is Announce with every field of the member record.
+func (r *Registry) AnnounceSelf(ctx context.Context, self Self, served Source, ttl time.Duration) error {
 	if ttl <= 0 {
 		ttl = DefaultLeaseTTL
 	}
+	node := self.Node
 	backoff := 100 * time.Millisecond
 	for {
-		err := r.announce(ctx, node, addr, served, ttl)
+		err := r.announce(ctx, self, served, ttl)
 		if ctx.Err() != nil {
 			r.revoke(node)
 			return nil
@@ -118,7 +143,8 @@ func (r *Registry) Announce(ctx context.Context, node, addr string, served Sourc
 	}
 }
 
-func (r *Registry) announce(ctx context.Context, node, addr string, served Source, ttl time.Duration) error {
+func (r *Registry) announce(ctx context.Context, self Self, served Source, ttl time.Duration) error {
+	node := self.Node
 	grantCtx, cancel := context.WithTimeout(ctx, 2*time.Second)
 	lease, err := r.cli.Grant(grantCtx, int64(ttl/time.Second))
 	cancel()
@@ -136,7 +162,7 @@ func (r *Registry) announce(ctx context.Context, node, addr string, served Sourc
 	defer tick.Stop()
 	for {
 		if wm := served.Watermark(ctx); wm.Revision != last.Revision || !maps.Equal(wm.Failing, last.Failing) {
-			m := Member{Node: node, Addr: addr, Revision: wm.Revision, Failing: wm.Failing, Updated: time.Now().UTC()}
+			m := Member{Node: node, Addr: self.Addr, ShieldAddr: self.ShieldAddr, Revision: wm.Revision, Failing: wm.Failing, Updated: time.Now().UTC()}
 			b, _ := json.Marshal(m)
 			putCtx, cancel := context.WithTimeout(ctx, 2*time.Second)
 			_, err := r.cli.Put(putCtx, r.prefix+node, string(b), clientv3.WithLease(lease.ID))

@@ -433,6 +433,18 @@ func (c *cloud) disableRouting(ctx context.Context, w *world) error {
 	return nil
 }
 
+// detachRouting makes the primary name no policy.
+func (c *cloud) detachRouting(ctx context.Context, w *world) error {
+	next := *w.primary.DistributionConfig
+	next.ContinuousDeploymentPolicyId = aws.String("")
+	if _, err := c.cf.UpdateDistribution(ctx, &cloudfront.UpdateDistributionInput{
+		Id: w.primary.Id, IfMatch: aws.String(w.primaryETag), DistributionConfig: &next,
+	}); err != nil {
+		return fmt.Errorf("detach the policy from %s: %w", aws.ToString(w.primary.Id), err)
+	}
+	return nil
+}
+
 // resetStaging gives staging the primary's config (keeping its own members).
 func (c *cloud) resetStaging(ctx context.Context, w *world) error {
 	if w.staging == nil {

@@ -259,6 +259,13 @@ func (c *Controller) execute(ctx context.Context, rel *Release, w *world, act Ac
 		return Result{}, c.cloud.disableRouting(ctx, w)
 	case ActResetStaging:
 		return Result{}, c.cloud.resetStaging(ctx, w)
+	case ActDetachRouting:
+		return Result{}, c.cloud.detachRouting(ctx, w)
+	case ActRestoreStack:
+		if c.stacks == nil {
+			return Result{}, errors.New("restoring a staging stack needs the CloudFormation engine, which this controller was not given")
+		}
+		return Result{}, c.stacks.RestoreStack(ctx, rel.Name, *rel.Spec.Staging.Template)
 	case ActPreparePromotion:
 		raw, err := configJSONOf(w.primary.DistributionConfig)
 		return Result{PromoteBefore: raw}, err

@@ -41,6 +41,8 @@ const (
 	ActPromote          ActionKind = "Promote"          // UpdateDistributionWithStagingConfig
 	ActMarkPromoted     ActionKind = "MarkPromoted"     // pure: the promote call went through before a restart
 	ActInvalidate       ActionKind = "Invalidate"       // CreateInvalidation on the primary
+	ActDetachRouting    ActionKind = "DetachRouting"    // the primary stops naming the policy (staging from a stack)
+	ActRestoreStack     ActionKind = "RestoreStack"     // the stack's resources := its recorded template (no drift)
 	ActFinish           ActionKind = "Finish"           // record the outcome (and the generation when promoted)
 )
 
@@ -69,6 +71,9 @@ type Result struct {
 func Plan(spec *Spec, st *State, obs Observation, now time.Time) Action {
 	switch st.Phase {
 	case PhaseRollingBack:
+		if spec.Staging.Template != nil {
+			return planStackEnd(st, obs, Action{Kind: ActFinish, Outcome: st.Outcome, Reason: st.Reason})
+		}
 		switch {
 		case obs.Attached && obs.Traffic.Enabled:
 			return Action{Kind: ActDisableRouting}
@@ -99,7 +104,11 @@ func Plan(spec *Spec, st *State, obs Observation, now time.Time) Action {
 		want = st.StackTraffic
 	}
 	if step.Kind == StepPromote {
-		return planPromote(step, st, obs, want)
+		act := planPromote(step, st, obs, want)
+		if act.Kind == ActFinish && spec.Staging.Template != nil {
+			return planStackEnd(st, obs, act)
+		}
+		return act
 	}
 	if !obs.StagingReady {
 		return Action{Kind: ActEnsureStaging}
@@ -172,6 +181,22 @@ func planPromote(step Step, st *State, obs Observation, want Traffic) Action {
 	return Action{Kind: ActFinish, Outcome: PhasePromoted, Reason: "promoted"}
 }
 
+// planStackEnd ends a release whose staging is a stack, promoted or not.
+// Disabling the policy (a promotion does, and so would a rollback) leaves
+// the stack drifted from its template until the next release; instead the
+// primary stops naming the policy, which routes it all to the primary, and
+// then the stack gets back what its template says, so drift detection
+// finds it IN_SYNC and the next release starts from the template.
+func planStackEnd(st *State, obs Observation, finish Action) Action {
+	switch {
+	case obs.Attached:
+		return Action{Kind: ActDetachRouting}
+	case !st.StackRestored:
+		return Action{Kind: ActRestoreStack}
+	}
+	return finish
+}
+
 func withComment(s, comment string) string {
 	if comment == "" {
 		return s
@@ -222,6 +247,11 @@ func Next(spec *Spec, st State, act Action, res Result, obs Observation, now tim
 		event = "policy disabled: 100% primary"
 	case ActResetStaging:
 		event = "staging reset to the primary's config"
+	case ActDetachRouting:
+		event = fmt.Sprintf("the primary no longer names policy %s: 100%% primary", st.PolicyID)
+	case ActRestoreStack:
+		st.StackRestored = true
+		event = fmt.Sprintf("stack %s restored to its template", spec.Staging.Template.Stack)
 	case ActPreparePromotion:
 		st.PromoteBefore = res.PromoteBefore
 		event = "promotion prepared"

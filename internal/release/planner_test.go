@@ -330,3 +330,54 @@ func TestPlanRollback(t *testing.T) {
 		}
 	}
 }
+
+// TestPlanStackEnd: a release whose staging is a stack ends, promoted or
+// rejected, by detaching the policy from the primary and then restoring
+// the stack to its template; a release with `set:` disables the policy.
+func TestPlanStackEnd(t *testing.T) {
+	stackSpec := &Spec{Name: "r", Primary: "E1",
+		Staging: StagingChange{Template: &TemplateStaging{Path: "t.yml", Stack: "s", Body: "Resources: {}"}},
+		Steps:   []Step{{Kind: StepApprove, Approve: &ApproveStep{}}, {Kind: StepPromote, Promote: &PromoteStep{}}}}
+	routed := Traffic{Enabled: true, Kind: TrafficHeader, Header: "aws-cf-cd-env", Value: "staging"}
+	disabled := routed
+	disabled.Enabled = false
+	rollingBack := State{Phase: PhaseRollingBack, Outcome: PhaseRejected, Reason: "rejected by bob"}
+	promoted := State{Phase: PhaseProgressing, Step: 1, Promoted: true, StackTraffic: routed}
+	cases := []struct {
+		name string
+		spec *Spec
+		st   State
+		obs  Observation
+		want ActionKind
+	}{
+		{"rejected, still routed: detach", stackSpec, rollingBack, Observation{Attached: true, Traffic: routed}, ActDetachRouting},
+		{"rejected, detached: restore the stack", stackSpec, rollingBack, Observation{StagingReady: true}, ActRestoreStack},
+		{"rejected, restored: finish", stackSpec, func() State { s := rollingBack; s.StackRestored = true; return s }(), Observation{}, ActFinish},
+		{"promoted, policy disabled by the promotion: detach", stackSpec, promoted, Observation{StagingReady: true, Attached: true, Traffic: disabled, StagingMatchesPrimary: true}, ActDetachRouting},
+		{"promoted, detached: restore", stackSpec, promoted, Observation{StagingReady: true, StagingMatchesPrimary: true}, ActRestoreStack},
+		{"promoted, restored: finish", stackSpec, func() State { s := promoted; s.StackRestored = true; return s }(), Observation{StagingMatchesPrimary: true}, ActFinish},
+		{"set: rejected, still routed: disable", issueSpec(t), rollingBack, Observation{Attached: true, Traffic: routed, StagingMatchesPrimary: true}, ActDisableRouting},
+	}
+	for _, c := range cases {
+		st := c.st
+		if got := Plan(c.spec, &st, c.obs, t0); got.Kind != c.want {
+			t.Errorf("%s: got %s, want %s", c.name, got.Kind, c.want)
+		}
+	}
+	next := Next(stackSpec, rollingBack, Action{Kind: ActRestoreStack}, Result{}, Observation{}, t0)
+	if !next.StackRestored || !strings.Contains(next.Events[len(next.Events)-1].Message, "stack s restored to its template") {
+		t.Errorf("after RestoreStack: restored %v events %v", next.StackRestored, next.Events)
+	}
+}
+
+func TestChangeSetName(t *testing.T) {
+	for in, want := range map[string]string{
+		"site-2.0.0":             "stagefront-release-site-2-0-0",
+		"a_b/c":                  "stagefront-release-a-b-c",
+		strings.Repeat("x", 200): "stagefront-release-" + strings.Repeat("x", 128-len("stagefront-release-")),
+	} {
+		if got := changeSetName("stagefront-release-", in); got != want {
+			t.Errorf("changeSetName(%q) = %q, want %q", in, got, want)
+		}
+	}
+}

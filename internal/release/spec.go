@@ -71,6 +71,9 @@ type TemplateStaging struct {
 	Path string `json:"path"`
 	// Stack is the stack's name.
 	Stack string `json:"stack"`
+	// Region is the stack's region; "" is the CLI's region (--region,
+	// AWS_REGION, AWS_DEFAULT_REGION) or else us-east-1.
+	Region string `json:"region,omitempty"`
 	// Parameters are the stack's parameter values.
 	Parameters map[string]string `json:"parameters,omitempty"`
 	// Body is the template's content, read from Path by whoever submits the spec.
@@ -418,6 +421,10 @@ func (s *Spec) StepLabel(i int) string {
 // compares in (CloudFront stores the weight as a float32 fraction).
 func percentToBP(p float64) int { return int(p*100 + 0.5) }
 
+// regionPattern matches AWS region names (us-east-1, ap-southeast-2,
+// us-gov-west-1, cn-north-1).
+var regionPattern = regexp.MustCompile(`^[a-z]{2}(-[a-z]+)+-[0-9]+$`)
+
 // checkTemplate applies the rules of `staging.template`. The template's
 // policy does the routing, so only approve and promote steps fit.
 func (s *Spec) checkTemplate(p *problems, line func(field string) int) {
@@ -433,6 +440,9 @@ func (s *Spec) checkTemplate(p *problems, line func(field string) int) {
 	}
 	if strings.TrimSpace(t.Body) == "" {
 		p.add(line("staging.template"), "staging.template", "the content of %q is empty or was not sent", t.Path)
+	}
+	if t.Region != "" && !regionPattern.MatchString(t.Region) {
+		p.add(line("staging.template.region"), "staging.template.region", "%q is not a region name (such as us-east-1)", t.Region)
 	}
 	for i, st := range s.Steps {
 		if st.Kind == StepHeader || st.Kind == StepWeight {

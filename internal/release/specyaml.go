@@ -204,12 +204,14 @@ func (y *yamlParser) staging(n *yaml.Node, c *StagingChange) {
 	})
 }
 
-// template reads `staging.template: {path, stack, parameters}`; the
+// template reads `staging.template: {path, stack, region, parameters}`; the
 // template's content is read like a config file, relative to the spec.
 func (y *yamlParser) template(n *yaml.Node) *TemplateStaging {
 	t := &TemplateStaging{}
-	y.fields(n, "staging.template", []string{"path", "stack", "parameters"}, func(key string, v *yaml.Node) {
+	y.fields(n, "staging.template", []string{"path", "stack", "region", "parameters"}, func(key string, v *yaml.Node) {
 		switch key {
+		case "region":
+			t.Region = y.str(v, "staging.template.region")
 		case "path":
 			t.Path = y.str(v, "staging.template.path")
 		case "stack":

@@ -109,7 +109,9 @@ type State struct {
 	PromoteBefore json.RawMessage `json:"promoteBefore,omitempty"`
 	Promoted      bool            `json:"promoted,omitempty"`
 	Invalidated   bool            `json:"invalidated,omitempty"`
-	Generation    int             `json:"generation,omitempty"`
+	// StackRestored: the staging stack was put back to its template at the end.
+	StackRestored bool `json:"stackRestored,omitempty"`
+	Generation    int  `json:"generation,omitempty"`
 
 	// Failures counts consecutive refusals by the API; LastError is the last one.
 	Failures  int    `json:"failures,omitempty"`

@@ -1,6 +1,7 @@
 package routing
 
 import (
+	"crypto/ecdsa"
 	"crypto/rsa"
 	"errors"
 	"fmt"
@@ -147,7 +148,7 @@ func addKeyGroups(m map[string]managedPolicy, snap Snapshot) {
 			keys[k.Key.ID] = k
 		}
 	}
-	parsed := map[string]*rsa.PublicKey{}
+	parsed := map[string]TrustedKey{}
 groups:
 	for _, g := range snap.KeyGroups {
 		if g.Group == nil || g.Group.Config == nil {
@@ -159,15 +160,22 @@ groups:
 			if !ok || rec.Key.Config == nil {
 				continue groups
 			}
-			pub := parsed[id]
-			if pub == nil {
-				var err error
-				if pub, err = cloudfront.ParseRSAPublicKey(cloudfront.Str(rec.Key.Config.EncodedKey)); err != nil {
+			tk, ok := parsed[id]
+			if !ok {
+				pub, err := cloudfront.ParsePublicKey(cloudfront.Str(rec.Key.Config.EncodedKey))
+				if err != nil {
 					continue groups
 				}
-				parsed[id] = pub
+				tk = TrustedKey{ID: id}
+				switch pub := pub.(type) {
+				case *rsa.PublicKey:
+					tk.Public = pub
+				case *ecdsa.PublicKey:
+					tk.ECDSA = pub
+				}
+				parsed[id] = tk
 			}
-			mp.keys = append(mp.keys, TrustedKey{ID: id, Public: pub})
+			mp.keys = append(mp.keys, tk)
 			mp.rev = max(mp.rev, rec.ModRevision)
 		}
 		m[g.Group.ID] = mp

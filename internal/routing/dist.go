@@ -1,6 +1,7 @@
 package routing
 
 import (
+	"crypto/ecdsa"
 	"crypto/rsa"
 	"errors"
 	"fmt"
@@ -87,6 +88,13 @@ type Origin struct {
 	ConnectionAttempts    int
 	ConnectionTimeout     time.Duration
 	Headers               []Header // origin custom headers, in order
+	// Shield is OriginShield.Enabled: the edges of a fleet send their
+	// cache fills for this origin through one member, the shield, which
+	// collapses them into one origin fetch per object (docs/architecture.md,
+	// "Origin Shield"). ShieldRegion is OriginShieldRegion, kept for the
+	// record: a fleet has no regions, its shield is chosen per object.
+	Shield       bool
+	ShieldRegion string
 }
 
 // Header is one origin custom header.
@@ -136,6 +144,8 @@ type Behavior struct {
 type TrustedKey struct {
 	ID     string
 	Public *rsa.PublicKey
+	// ECDSA is set instead of Public for an ECDSA P-256 key.
+	ECDSA *ecdsa.PublicKey
 }
 
 // TTLs are the Minimum, Default and Maximum TTL of the behavior's cache
@@ -472,6 +482,10 @@ func compileOrigin(o *cloudfront.Origin) *Origin {
 	}
 	if n := cloudfront.I32(o.ConnectionAttempts); n > 0 {
 		out.ConnectionAttempts = int(n)
+	}
+	if o.OriginShield != nil && cloudfront.IsTrue(o.OriginShield.Enabled) {
+		out.Shield = true
+		out.ShieldRegion = cloudfront.Str(o.OriginShield.OriginShieldRegion)
 	}
 	if o.CustomHeaders != nil {
 		for _, h := range o.CustomHeaders.Items {

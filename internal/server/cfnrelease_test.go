@@ -6,6 +6,7 @@ import (
 	"net/http/httptest"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -31,9 +32,11 @@ func stackOutput(s *cfnstack.Stack, key string) string {
 
 // TestReleaseFromStagingTemplate: a release whose staging is the AWS
 // article's header template deploys the stack, attaches its policy to the
-// primary, waits for the approval and promotes; the promotion disables the
-// policy (drift), and the next release from the same template reverts that
-// drift, so staging answers to the header again.
+// primary, waits for the approval and promotes; at the end the primary
+// stops naming the policy and the stack is put back to its template, so
+// drift detection finds it IN_SYNC (the promotion had disabled the policy)
+// and the next release from the same template routes by the header again.
+// A rejected release ends the same way; a spec's region is the stack's.
 func TestReleaseFromStagingTemplate(t *testing.T) {
 	t.Parallel()
 	ctx := t.Context()
@@ -83,11 +86,11 @@ func TestReleaseFromStagingTemplate(t *testing.T) {
 		t.Fatalf("primary stack: %v %+v", err, primaryStack)
 	}
 	primaryID := stackOutput(primaryStack, "PrimaryDistributionId")
-	spec := func(name string) *release.Spec {
+	spec := func(name, region string) *release.Spec {
 		return &release.Spec{
 			Name: name, Primary: primaryID,
 			Staging: release.StagingChange{Template: &release.TemplateStaging{
-				Path: "staging-cloudfront-distribution.yml", Stack: "cd-staging", Body: read("staging-header.yml"),
+				Path: "staging-cloudfront-distribution.yml", Stack: "cd-staging", Body: read("staging-header.yml"), Region: region,
 				Parameters: map[string]string{"PrimaryDistributionId": primaryID, "StaticResourceBucketName": "site",
 					"OriginAccessControlId": stackOutput(primaryStack, "OriginAccessControlId")},
 			}},
@@ -112,9 +115,39 @@ func TestReleaseFromStagingTemplate(t *testing.T) {
 		return cf.Str(d.Distribution.DistributionConfig.Origins.Items[0].OriginPath)
 	}
 
+	inSync := func(name, region string) {
+		t.Helper()
+		if _, err := stacks.DetectStackDrift(ctx, region, "cd-staging", nil); err != nil {
+			t.Fatalf("%s: detect drift: %v", name, err)
+		}
+		s, err := stacks.Describe(ctx, region, "cd-staging")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if s[0].Drift.Status != "IN_SYNC" {
+			_, recs, _ := stacks.Resources(ctx, region, "cd-staging", "", "")
+			for _, r := range recs {
+				if r.Drift != nil && r.Drift.Status != "IN_SYNC" {
+					t.Logf("%s: %s %+v", name, r.LogicalID, r.Drift.Differences)
+				}
+			}
+			t.Errorf("%s: stack drift %s, want IN_SYNC", name, s[0].Drift.Status)
+		}
+	}
+	detached := func(name string) {
+		t.Helper()
+		d, err := svc.GetDistribution(ctx, primaryID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := cf.Str(d.Distribution.DistributionConfig.ContinuousDeploymentPolicyId); got != "" {
+			t.Errorf("%s: the primary still names policy %s", name, got)
+		}
+	}
+
 	var policyID, stagingID string
 	for i, name := range []string{"r1", "r2"} {
-		rel, err := ctrl.Start(ctx, spec(name), "alice")
+		rel, err := ctrl.Start(ctx, spec(name, ""), "alice")
 		if err != nil {
 			t.Fatalf("%s: start: %v", name, err)
 		}
@@ -155,8 +188,38 @@ func TestReleaseFromStagingTemplate(t *testing.T) {
 		if got := originPath(primaryID); got != "/2.0.0" {
 			t.Errorf("%s: primary origin path after promotion %s, want /2.0.0", name, got)
 		}
-		if cf.IsTrue(policyOf(policyID).Enabled) {
-			t.Errorf("%s: policy still enabled after promotion", name)
+		// The promotion disabled the policy; the release put the stack back.
+		if !cf.IsTrue(policyOf(policyID).Enabled) {
+			t.Errorf("%s: policy left disabled after the promotion", name)
 		}
+		detached(name)
+		inSync(name, stagingStackRegion)
 	}
+
+	// A rejection: routing ends, and the stack is as its template says.
+	rel, err := ctrl.Start(ctx, spec("r3", ""), "alice")
+	if err != nil || rel.State.Phase != release.PhaseProgressing {
+		t.Fatalf("r3: start: %v %+v", err, rel)
+	}
+	if rel, err = ctrl.Decide(ctx, "r3", release.VerdictRejected, "bob", "not today"); err != nil || rel.State.Phase != release.PhaseRejected {
+		t.Fatalf("r3: reject: %v phase %s error %q events %v", err, rel.State.Phase, rel.State.LastError, rel.State.Events)
+	}
+	detached("r3")
+	inSync("r3", stagingStackRegion)
+
+	// Another region is another stack (of the same name).
+	rel, err = ctrl.Start(ctx, spec("r4", "eu-west-1"), "alice")
+	if err != nil {
+		t.Fatalf("r4: start: %v", err)
+	}
+	if rel.State.StagingID == stagingID || rel.State.PolicyID == policyID {
+		t.Errorf("r4 in eu-west-1 reused the us-east-1 stack's staging %s", rel.State.StagingID)
+	}
+	if s, err := stacks.Describe(ctx, "eu-west-1", "cd-staging"); err != nil || !strings.HasPrefix(s[0].StackID, "arn:aws:cloudformation:eu-west-1:") {
+		t.Errorf("r4: stack in eu-west-1: %v", err)
+	}
+	if _, err = ctrl.Decide(ctx, "r4", release.VerdictRejected, "bob", ""); err != nil {
+		t.Fatal(err)
+	}
+	inSync("r4", "eu-west-1")
 }

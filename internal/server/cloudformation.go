@@ -13,6 +13,7 @@ import (
 	"github.com/stagefront/stagefront/internal/cfn/resource"
 	cfnstack "github.com/stagefront/stagefront/internal/cfn/stack"
 	"github.com/stagefront/stagefront/internal/control"
+	"github.com/stagefront/stagefront/internal/release"
 )
 
 // crashEnv names a point of a CloudFormation operation ("before-create:X",
@@ -22,7 +23,7 @@ const crashEnv = "STAGEFRONT_TEST_CFN_CRASH_AT"
 
 // stagingStackRegion is the region of the stacks that releases deploy
 // their staging from (the aws CLI's usual region for CloudFront).
-const stagingStackRegion = "us-east-1"
+const stagingStackRegion = release.DefaultStackRegion
 
 // newStackManager returns the CloudFormation stack manager over the
 // control service.

@@ -1,6 +1,7 @@
 package server
 
 import (
+	"cmp"
 	"context"
 	"crypto/tls"
 	"errors"
@@ -29,6 +30,7 @@ import (
 	"github.com/stagefront/stagefront/internal/edge/accesslog/delivery"
 	"github.com/stagefront/stagefront/internal/edge/follow"
 	"github.com/stagefront/stagefront/internal/edge/origin"
+	"github.com/stagefront/stagefront/internal/edge/shield"
 	"github.com/stagefront/stagefront/internal/fleet"
 	"github.com/stagefront/stagefront/internal/netlimit"
 	"github.com/stagefront/stagefront/internal/release"
@@ -69,6 +71,11 @@ type Config struct {
 	TLSCert             string
 	TLSKey              string
 	EdgeEngine          string // fasthttp or nethttp
+	// ShieldAddr is where an edge of a fleet listens for the other edges'
+	// Origin Shield requests ("": it shields nothing, but still sends its
+	// misses to the others' shields). ShieldAdvertiseAddr is the address
+	// the others dial ("": ShieldAddr).
+	ShieldAddr, ShieldAdvertiseAddr string
 	// Quotas are "name=value" settings of cloudfront.Quotas (--quota).
 	Quotas []string
 	Limits Limits // zero fields: DefaultLimits
@@ -177,7 +184,11 @@ func (p *process) nodeName(addr string) string {
 // membership and metrics loops. The returned func releases the edge.
 func (p *process) addEdge(ctx context.Context) (func(), error) {
 	f := p.cfg
-	viewer, closeEdge, deliver, err := newEdge(ctx, f, p.reg, p.log)
+	shieldOpts, err := p.shieldOptions(ctx)
+	if err != nil {
+		return nil, err
+	}
+	viewer, closeEdge, deliver, err := newEdge(ctx, f, p.reg, p.log, shieldOpts)
 	if err != nil {
 		return nil, err
 	}
@@ -217,8 +228,22 @@ func (p *process) addEdge(ctx context.Context) (func(), error) {
 	p.loops = append(p.loops, follower.Run)
 	if p.fleet != nil {
 		node := p.nodeName(f.EdgeAddr)
+		self := fleet.Self{Node: node, Addr: f.EdgeAddr}
+		if f.ShieldAddr != "" {
+			self.ShieldAddr = cmp.Or(f.ShieldAdvertiseAddr, f.ShieldAddr)
+			p.servers = append(p.servers, &namedServer{name: "shield", srv: &http.Server{Addr: f.ShieldAddr, Handler: viewer.ShieldHandler(),
+				ReadHeaderTimeout: lim.ReadHeaderTimeout, ReadTimeout: lim.EdgeReadTimeout, IdleTimeout: lim.IdleTimeout, MaxHeaderBytes: edge.MaxHeaderBytes}})
+		}
 		p.loops = append(p.loops, func(ctx context.Context) error {
-			return p.fleet.Announce(ctx, node, f.EdgeAddr, follower, f.LeaseTTL)
+			return p.fleet.AnnounceSelf(ctx, self, follower, f.LeaseTTL)
+		}, func(ctx context.Context) error {
+			return p.fleet.WatchMembers(ctx, func(members []fleet.Member) {
+				peers := make([]shield.Peer, 0, len(members))
+				for _, m := range members {
+					peers = append(peers, shield.Peer{Node: m.Node, Addr: m.ShieldAddr})
+				}
+				shieldOpts.Ring.Set(peers)
+			})
 		}, func(ctx context.Context) error {
 			// Per-variant request metrics for the release analysis, fleet-wide.
 			return p.fleet.PublishMetrics(ctx, node, p.reg, time.Second)
@@ -348,9 +373,31 @@ func newVerifier(f Config, log *slog.Logger) (*auth.Verifier, error) {
 	return nil, fmt.Errorf("--auth must be sigv4 or none, not %q", f.AuthMode)
 }
 
+// shieldOptions sets up Origin Shield for an edge of a fleet: the ring of
+// members the edge picks shields from (filled by the member watch) and the
+// fleet's secret. A single node has no shield.
+func (p *process) shieldOptions(ctx context.Context) (*edge.ShieldOptions, error) {
+	f := p.cfg
+	if p.fleet == nil {
+		if f.ShieldAddr != "" {
+			return nil, errors.New("--shield-addr needs a fleet (--store etcd://…): a single node is its own shield")
+		}
+		return nil, nil
+	}
+	secret, err := p.fleet.ShieldSecret(ctx)
+	if err != nil {
+		return nil, err
+	}
+	signer, err := shield.NewSigner(secret)
+	if err != nil {
+		return nil, err
+	}
+	return &edge.ShieldOptions{Ring: shield.NewRing(p.nodeName(f.EdgeAddr)), Signer: signer}, nil
+}
+
 // newEdge builds the viewer server. deliver, when not nil, is the loop
 // that delivers access log files to their buckets.
-func newEdge(ctx context.Context, f Config, reg prometheus.Registerer, log *slog.Logger) (viewer *edge.Server, release func(), deliver func(context.Context) error, err error) {
+func newEdge(ctx context.Context, f Config, reg prometheus.Registerer, log *slog.Logger, shieldOpts *edge.ShieldOptions) (viewer *edge.Server, release func(), deliver func(context.Context) error, err error) {
 	TuneGC(f.CacheBytes, os.Getenv, log)
 	fetchOpts := origin.Options{Logger: log}
 	if f.S3Endpoint != "" {
@@ -393,6 +440,7 @@ func newEdge(ctx context.Context, f Config, reg prometheus.Registerer, log *slog
 	if alog != nil {
 		eopts.AccessLog = alog
 	}
+	eopts.Shield = shieldOpts
 	viewer, err = edge.New(eopts)
 	if err != nil {
 		fetcher.Close()

@@ -1,37 +1,46 @@
 package queryapi
 
 import (
+	"context"
 	"strconv"
 
 	"github.com/stagefront/stagefront/internal/cfn"
 	"github.com/stagefront/stagefront/internal/cfn/stack"
 )
 
+// operation is one Action: the members it requires (checked before run,
+// in order, with CloudFormation's "Value null at 'stackName'" error) and
+// its implementation.
+type operation struct {
+	required []string
+	run      func(c *call) (result, error)
+}
+
 // operations maps each Action to its implementation.
-var operations = map[string]func(c *call) (result, error){
-	"CreateStack":                       createStack,
-	"UpdateStack":                       updateStack,
-	"DeleteStack":                       deleteStack,
-	"DescribeStacks":                    describeStacks,
-	"ListStacks":                        listStacks,
-	"DescribeStackEvents":               describeStackEvents,
-	"DescribeStackResource":             describeStackResource,
-	"DescribeStackResources":            describeStackResources,
-	"ListStackResources":                listStackResources,
-	"GetTemplate":                       getTemplate,
-	"GetTemplateSummary":                getTemplateSummary,
-	"ValidateTemplate":                  validateTemplate,
-	"CreateChangeSet":                   createChangeSet,
-	"DescribeChangeSet":                 describeChangeSet,
-	"ExecuteChangeSet":                  executeChangeSet,
-	"DeleteChangeSet":                   deleteChangeSet,
-	"ListChangeSets":                    listChangeSets,
-	"ListExports":                       listExports,
-	"ListImports":                       listImports,
-	"DetectStackDrift":                  detectStackDrift,
-	"DescribeStackDriftDetectionStatus": describeDriftStatus,
-	"DescribeStackResourceDrifts":       describeResourceDrifts,
-	"DetectStackResourceDrift":          detectResourceDrift,
+var operations = map[string]operation{
+	"CreateStack":                       {[]string{"StackName"}, writeStack((*stack.Manager).CreateStack)},
+	"UpdateStack":                       {[]string{"StackName"}, writeStack((*stack.Manager).UpdateStack)},
+	"DeleteStack":                       {[]string{"StackName"}, deleteStack},
+	"DescribeStacks":                    {nil, describeStacks},
+	"ListStacks":                        {nil, listStacks},
+	"DescribeStackEvents":               {[]string{"StackName"}, describeStackEvents},
+	"DescribeStackResource":             {[]string{"StackName", "LogicalResourceId"}, describeStackResource},
+	"DescribeStackResources":            {nil, describeStackResources},
+	"ListStackResources":                {[]string{"StackName"}, listStackResources},
+	"GetTemplate":                       {nil, getTemplate},
+	"GetTemplateSummary":                {nil, getTemplateSummary},
+	"ValidateTemplate":                  {nil, validateTemplate},
+	"CreateChangeSet":                   {[]string{"StackName", "ChangeSetName"}, createChangeSet},
+	"DescribeChangeSet":                 {[]string{"ChangeSetName"}, describeChangeSet},
+	"ExecuteChangeSet":                  {[]string{"ChangeSetName"}, executeChangeSet},
+	"DeleteChangeSet":                   {[]string{"ChangeSetName"}, deleteChangeSet},
+	"ListChangeSets":                    {[]string{"StackName"}, listChangeSets},
+	"ListExports":                       {nil, listExports},
+	"ListImports":                       {[]string{"ExportName"}, listImports},
+	"DetectStackDrift":                  {[]string{"StackName"}, detectStackDrift},
+	"DescribeStackDriftDetectionStatus": {[]string{"StackDriftDetectionId"}, describeDriftStatus},
+	"DescribeStackResourceDrifts":       {[]string{"StackName"}, describeResourceDrifts},
+	"DetectStackResourceDrift":          {[]string{"StackName", "LogicalResourceId"}, detectResourceDrift},
 }
 
 type xParameter struct {
@@ -120,42 +129,23 @@ type stackIDResult struct {
 	StackID string `xml:"StackId"`
 }
 
-func createStack(c *call) (result, error) {
-	if _, err := c.required("StackName", "stackName"); err != nil {
-		return result{}, err
+// writeStack is CreateStack or UpdateStack: both answer the stack's id.
+func writeStack(write func(m *stack.Manager, ctx context.Context, in stack.Input) (*stack.Stack, error)) func(c *call) (result, error) {
+	return func(c *call) (result, error) {
+		in, err := c.input()
+		if err != nil {
+			return result{}, err
+		}
+		s, err := write(c.s.m, c.r.Context(), in)
+		if err != nil {
+			return result{}, err
+		}
+		return result{body: stackIDResult{StackID: s.StackID}}, nil
 	}
-	in, err := c.input()
-	if err != nil {
-		return result{}, err
-	}
-	s, err := c.s.m.CreateStack(c.r.Context(), in)
-	if err != nil {
-		return result{}, err
-	}
-	return result{body: stackIDResult{StackID: s.StackID}}, nil
-}
-
-func updateStack(c *call) (result, error) {
-	if _, err := c.required("StackName", "stackName"); err != nil {
-		return result{}, err
-	}
-	in, err := c.input()
-	if err != nil {
-		return result{}, err
-	}
-	s, err := c.s.m.UpdateStack(c.r.Context(), in)
-	if err != nil {
-		return result{}, err
-	}
-	return result{body: stackIDResult{StackID: s.StackID}}, nil
 }
 
 func deleteStack(c *call) (result, error) {
-	name, err := c.required("StackName", "stackName")
-	if err != nil {
-		return result{}, err
-	}
-	return result{}, c.s.m.DeleteStack(c.r.Context(), c.region, name, c.list("RetainResources"))
+	return result{}, c.s.m.DeleteStack(c.r.Context(), c.region, c.str("StackName"), c.list("RetainResources"))
 }
 
 // page cuts a list at NextToken (an index) and returns the next token.
@@ -172,20 +162,27 @@ func page[T any](items []T, token string, size int) ([]T, string) {
 	return items[start:end], next
 }
 
+// paged converts the page of items that NextToken names (100 a page) for
+// a list answer, and returns the next token.
+func paged[T, X any](c *call, items []T, convert func(T) X) ([]X, string) {
+	items, next := page(items, c.str("NextToken"), 100)
+	out := make([]X, 0, len(items))
+	for _, it := range items {
+		out = append(out, convert(it))
+	}
+	return out, next
+}
+
 func describeStacks(c *call) (result, error) {
 	stacks, err := c.s.m.Describe(c.r.Context(), c.region, c.str("StackName"))
 	if err != nil {
 		return result{}, err
 	}
-	stacks, next := page(stacks, c.str("NextToken"), 100)
-	out := struct {
+	list, next := paged(c, stacks, toXStack)
+	return result{body: struct {
 		Stacks    []xStack `xml:"Stacks>member"`
 		NextToken string   `xml:"NextToken,omitempty"`
-	}{Stacks: []xStack{}, NextToken: next}
-	for _, s := range stacks {
-		out.Stacks = append(out.Stacks, toXStack(s))
-	}
-	return result{body: out}, nil
+	}{list, next}}, nil
 }
 
 type xStackSummary struct {
@@ -212,17 +209,15 @@ func listStacks(c *call) (result, error) {
 			kept = append(kept, s)
 		}
 	}
-	kept, next := page(kept, c.str("NextToken"), 100)
-	out := struct {
+	list, next := paged(c, kept, func(s *stack.Stack) xStackSummary {
+		return xStackSummary{StackID: s.StackID, StackName: s.StackName,
+			TemplateDescription: s.Description, CreationTime: timestamp(s.CreationTime), LastUpdatedTime: timestamp(s.LastUpdatedTime),
+			DeletionTime: timestamp(s.DeletionTime), StackStatus: s.Status, StackStatusReason: s.StatusReason, DriftInformation: driftInfo(s.Drift)}
+	})
+	return result{body: struct {
 		StackSummaries []xStackSummary `xml:"StackSummaries>member"`
 		NextToken      string          `xml:"NextToken,omitempty"`
-	}{StackSummaries: []xStackSummary{}, NextToken: next}
-	for _, s := range kept {
-		out.StackSummaries = append(out.StackSummaries, xStackSummary{StackID: s.StackID, StackName: s.StackName,
-			TemplateDescription: s.Description, CreationTime: timestamp(s.CreationTime), LastUpdatedTime: timestamp(s.LastUpdatedTime),
-			DeletionTime: timestamp(s.DeletionTime), StackStatus: s.Status, StackStatusReason: s.StatusReason, DriftInformation: driftInfo(s.Drift)})
-	}
-	return result{body: out}, nil
+	}{list, next}}, nil
 }
 
 func contains(list []string, s string) bool {
@@ -248,26 +243,21 @@ type xEvent struct {
 }
 
 func describeStackEvents(c *call) (result, error) {
-	name, err := c.required("StackName", "stackName")
-	if err != nil {
-		return result{}, err
-	}
+	name := c.str("StackName")
 	events, err := c.s.m.Events(c.r.Context(), c.region, name)
 	if err != nil {
 		return result{}, err
 	}
-	events, next := page(events, c.str("NextToken"), 100)
-	out := struct {
-		StackEvents []xEvent `xml:"StackEvents>member"`
-		NextToken   string   `xml:"NextToken,omitempty"`
-	}{StackEvents: []xEvent{}, NextToken: next}
-	for _, e := range events {
-		out.StackEvents = append(out.StackEvents, xEvent{StackID: e.StackID, EventID: e.EventID, StackName: e.StackName,
+	list, next := paged(c, events, func(e stack.Event) xEvent {
+		return xEvent{StackID: e.StackID, EventID: e.EventID, StackName: e.StackName,
 			LogicalResourceID: e.LogicalResourceID, PhysicalResourceID: e.PhysicalResourceID, ResourceType: e.ResourceType,
 			Timestamp: timestamp(e.Timestamp), ResourceStatus: e.ResourceStatus, ResourceStatusReason: e.StatusReason,
-			ResourceProperties: e.ResourceProperties})
-	}
-	return result{body: out}, nil
+			ResourceProperties: e.ResourceProperties}
+	})
+	return result{body: struct {
+		StackEvents []xEvent `xml:"StackEvents>member"`
+		NextToken   string   `xml:"NextToken,omitempty"`
+	}{list, next}}, nil
 }
 
 type xResourceDrift struct {
@@ -296,14 +286,8 @@ type xResource struct {
 }
 
 func describeStackResource(c *call) (result, error) {
-	name, err := c.required("StackName", "stackName")
-	if err != nil {
-		return result{}, err
-	}
-	id, err := c.required("LogicalResourceId", "logicalResourceId")
-	if err != nil {
-		return result{}, err
-	}
+	name := c.str("StackName")
+	id := c.str("LogicalResourceId")
 	s, recs, err := c.s.m.Resources(c.r.Context(), c.region, name, id, "")
 	if err != nil {
 		return result{}, err
@@ -333,25 +317,20 @@ func describeStackResources(c *call) (result, error) {
 }
 
 func listStackResources(c *call) (result, error) {
-	name, err := c.required("StackName", "stackName")
-	if err != nil {
-		return result{}, err
-	}
+	name := c.str("StackName")
 	_, recs, err := c.s.m.Resources(c.r.Context(), c.region, name, "", "")
 	if err != nil {
 		return result{}, err
 	}
-	recs, next := page(recs, c.str("NextToken"), 100)
-	out := struct {
+	list, next := paged(c, recs, func(r *stack.ResourceRecord) xResource {
+		return xResource{LogicalResourceID: r.LogicalID, PhysicalResourceID: r.PhysicalID,
+			ResourceType: r.Type, LastUpdatedTimestamp: timestamp(r.Updated), ResourceStatus: r.Status,
+			ResourceStatusReason: r.StatusReason, DriftInformation: resourceDrift(r)}
+	})
+	return result{body: struct {
 		Summaries []xResource `xml:"StackResourceSummaries>member"`
 		NextToken string      `xml:"NextToken,omitempty"`
-	}{Summaries: []xResource{}, NextToken: next}
-	for _, r := range recs {
-		out.Summaries = append(out.Summaries, xResource{LogicalResourceID: r.LogicalID, PhysicalResourceID: r.PhysicalID,
-			ResourceType: r.Type, LastUpdatedTimestamp: timestamp(r.Updated), ResourceStatus: r.Status,
-			ResourceStatusReason: r.StatusReason, DriftInformation: resourceDrift(r)})
-	}
-	return result{body: out}, nil
+	}{list, next}}, nil
 }
 
 func getTemplate(c *call) (result, error) {
@@ -435,13 +414,7 @@ func validateTemplate(c *call) (result, error) {
 }
 
 func createChangeSet(c *call) (result, error) {
-	if _, err := c.required("StackName", "stackName"); err != nil {
-		return result{}, err
-	}
-	name, err := c.required("ChangeSetName", "changeSetName")
-	if err != nil {
-		return result{}, err
-	}
+	name := c.str("ChangeSetName")
 	in, err := c.input()
 	if err != nil {
 		return result{}, err
@@ -483,10 +456,7 @@ type xChange struct {
 }
 
 func describeChangeSet(c *call) (result, error) {
-	name, err := c.required("ChangeSetName", "changeSetName")
-	if err != nil {
-		return result{}, err
-	}
+	name := c.str("ChangeSetName")
 	s, cs, err := c.s.m.ChangeSet(c.r.Context(), c.region, name, c.str("StackName"))
 	if err != nil {
 		return result{}, err
@@ -533,10 +503,7 @@ func describeChangeSet(c *call) (result, error) {
 }
 
 func executeChangeSet(c *call) (result, error) {
-	name, err := c.required("ChangeSetName", "changeSetName")
-	if err != nil {
-		return result{}, err
-	}
+	name := c.str("ChangeSetName")
 	if _, err := c.s.m.ExecuteChangeSet(c.r.Context(), c.region, name, c.str("StackName"), c.boolean("DisableRollback")); err != nil {
 		return result{}, err
 	}
@@ -544,10 +511,7 @@ func executeChangeSet(c *call) (result, error) {
 }
 
 func deleteChangeSet(c *call) (result, error) {
-	name, err := c.required("ChangeSetName", "changeSetName")
-	if err != nil {
-		return result{}, err
-	}
+	name := c.str("ChangeSetName")
 	if err := c.s.m.DeleteChangeSet(c.r.Context(), c.region, name, c.str("StackName")); err != nil {
 		return result{}, err
 	}
@@ -555,10 +519,7 @@ func deleteChangeSet(c *call) (result, error) {
 }
 
 func listChangeSets(c *call) (result, error) {
-	name, err := c.required("StackName", "stackName")
-	if err != nil {
-		return result{}, err
-	}
+	name := c.str("StackName")
 	sets, err := c.s.m.ListChangeSets(c.r.Context(), c.region, name)
 	if err != nil {
 		return result{}, err
@@ -603,10 +564,7 @@ func listExports(c *call) (result, error) {
 }
 
 func listImports(c *call) (result, error) {
-	name, err := c.required("ExportName", "exportName")
-	if err != nil {
-		return result{}, err
-	}
+	name := c.str("ExportName")
 	users, err := c.s.m.Importers(c.r.Context(), c.region, name)
 	if err != nil {
 		return result{}, err
@@ -617,10 +575,7 @@ func listImports(c *call) (result, error) {
 }
 
 func detectStackDrift(c *call) (result, error) {
-	name, err := c.required("StackName", "stackName")
-	if err != nil {
-		return result{}, err
-	}
+	name := c.str("StackName")
 	id, err := c.s.m.DetectStackDrift(c.r.Context(), c.region, name, c.list("LogicalResourceIds"))
 	if err != nil {
 		return result{}, err
@@ -631,10 +586,7 @@ func detectStackDrift(c *call) (result, error) {
 }
 
 func describeDriftStatus(c *call) (result, error) {
-	id, err := c.required("StackDriftDetectionId", "stackDriftDetectionId")
-	if err != nil {
-		return result{}, err
-	}
+	id := c.str("StackDriftDetectionId")
 	s, err := c.s.m.DriftStatus(c.r.Context(), c.region, id)
 	if err != nil {
 		return result{}, err
@@ -681,10 +633,7 @@ func driftDetail(s *stack.Stack, r *stack.ResourceRecord) xResourceDriftDetail {
 }
 
 func describeResourceDrifts(c *call) (result, error) {
-	name, err := c.required("StackName", "stackName")
-	if err != nil {
-		return result{}, err
-	}
+	name := c.str("StackName")
 	s, recs, err := c.s.m.Resources(c.r.Context(), c.region, name, "", "")
 	if err != nil {
 		return result{}, err
@@ -703,14 +652,8 @@ func describeResourceDrifts(c *call) (result, error) {
 }
 
 func detectResourceDrift(c *call) (result, error) {
-	name, err := c.required("StackName", "stackName")
-	if err != nil {
-		return result{}, err
-	}
-	id, err := c.required("LogicalResourceId", "logicalResourceId")
-	if err != nil {
-		return result{}, err
-	}
+	name := c.str("StackName")
+	id := c.str("LogicalResourceId")
 	s, r, err := c.s.m.DetectStackResourceDrift(c.r.Context(), c.region, name, id)
 	if err != nil {
 		return result{}, err

@@ -119,7 +119,13 @@ func (s *server) serve(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	c := &call{s: s, r: r, form: form, region: region(r)}
-	result, err := op(c)
+	for _, key := range op.required {
+		if err := c.require(key); err != nil {
+			s.writeError(w, r, err)
+			return
+		}
+	}
+	result, err := op.run(c)
 	if err != nil {
 		s.writeError(w, r, err)
 		return
@@ -215,12 +221,14 @@ func (c *call) str(key string) string { return c.form.Get(key) }
 func (c *call) boolean(key string) bool { return c.form.Get(key) == "true" }
 
 // required returns a member or the "must not be null" validation error.
-func (c *call) required(key, member string) (string, error) {
-	v := c.form.Get(key)
-	if v == "" {
-		return "", &stack.Error{Code: "ValidationError", Status: 400, Message: fmt.Sprintf("1 validation error detected: Value null at '%s' failed to satisfy constraint: Member must not be null", member)}
+// require fails when the member key (StackName) is absent or empty, with
+// the validation message naming it as CloudFormation's model does (stackName).
+func (c *call) require(key string) error {
+	if c.form.Get(key) != "" {
+		return nil
 	}
-	return v, nil
+	member := strings.ToLower(key[:1]) + key[1:]
+	return &stack.Error{Code: "ValidationError", Status: 400, Message: fmt.Sprintf("1 validation error detected: Value null at '%s' failed to satisfy constraint: Member must not be null", member)}
 }
 
 // list returns Key.member.N values in N order ("Key=" alone is an empty list).

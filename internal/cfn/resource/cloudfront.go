@@ -5,9 +5,11 @@ import (
 	"errors"
 	"fmt"
 	"regexp"
+	"slices"
 	"time"
 
 	cf "github.com/stagefront/stagefront/internal/cloudfront"
+	"github.com/stagefront/stagefront/internal/control"
 )
 
 // s3RESTHost matches the S3 REST endpoints an S3 origin names.
@@ -217,235 +219,95 @@ func distribution() *Handler {
 	}
 }
 
-func policyConfig(env *Env, req *Request) (*cf.ContinuousDeploymentPolicyConfig, error) {
-	if err := onlyKeys(req.Properties, "ContinuousDeploymentPolicyConfig"); err != nil {
-		return nil, err
-	}
-	if err := required(req.Properties, "ContinuousDeploymentPolicyConfig"); err != nil {
-		return nil, err
-	}
-	c := &converter{strict: env.Strict}
-	return decode[cf.ContinuousDeploymentPolicyConfig](c, req.Properties["ContinuousDeploymentPolicyConfig"], "/ContinuousDeploymentPolicyConfig")
-}
-
-func policyResult(p *cf.ContinuousDeploymentPolicy) *Result {
-	modified := ""
-	if p.LastModifiedTime != nil {
-		modified = p.LastModifiedTime.UTC().Format(time.RFC3339)
-	}
-	return &Result{PhysicalID: cf.Str(p.Id), Attributes: map[string]string{"Id": cf.Str(p.Id), "LastModifiedTime": modified}}
-}
-
+// cdPolicy: a staging distribution has at most one policy, so a crashed
+// create is found by the staging domain the properties name.
 func cdPolicy() *Handler {
-	return &Handler{
-		Attributes: []string{"Id", "LastModifiedTime"},
-		Check: func(env *Env, req *Request) ([]string, error) {
-			_, err := policyConfig(env, req)
-			return nil, wrap(req.LogicalID, err)
+	return (&configured[cf.ContinuousDeploymentPolicyConfig, *cf.ContinuousDeploymentPolicy]{
+		configKey: "ContinuousDeploymentPolicyConfig", attributes: []string{"Id", "LastModifiedTime"},
+		create: func(svc *control.Service, ctx context.Context, cfg *cf.ContinuousDeploymentPolicyConfig) (*cf.ContinuousDeploymentPolicy, string, error) {
+			return unpackPolicy(svc.CreatePolicy(ctx, cfg))
 		},
-		Create: func(ctx context.Context, env *Env, req *Request) (*Result, error) {
-			cfg, err := policyConfig(env, req)
-			if err != nil {
-				return nil, wrap(req.LogicalID, err)
-			}
-			res, err := env.Svc.CreatePolicy(ctx, cfg)
-			if err != nil {
-				return nil, wrap(req.LogicalID, err)
-			}
-			return policyResult(res.Policy), nil
+		get: func(svc *control.Service, ctx context.Context, id string) (*cf.ContinuousDeploymentPolicy, string, error) {
+			return unpackPolicy(svc.GetPolicy(ctx, id))
 		},
-		Update: func(ctx context.Context, env *Env, req *Request) (*Result, error) {
-			cfg, err := policyConfig(env, req)
-			if err != nil {
-				return nil, wrap(req.LogicalID, err)
-			}
-			cur, err := env.Svc.GetPolicy(ctx, req.PhysicalID)
-			if err != nil {
-				return nil, wrap(req.LogicalID, err)
-			}
-			res, err := env.Svc.UpdatePolicy(ctx, req.PhysicalID, cur.ETag, cfg)
-			if err != nil {
-				return nil, wrap(req.LogicalID, err)
-			}
-			return policyResult(res.Policy), nil
+		update: func(svc *control.Service, ctx context.Context, id, ifMatch string, cfg *cf.ContinuousDeploymentPolicyConfig) (*cf.ContinuousDeploymentPolicy, string, error) {
+			return unpackPolicy(svc.UpdatePolicy(ctx, id, ifMatch, cfg))
 		},
-		Delete: func(ctx context.Context, env *Env, req *Request) error {
-			cur, err := env.Svc.GetPolicy(ctx, req.PhysicalID)
-			if errors.Is(err, cf.ErrNoSuchCDPolicy) {
-				return nil
-			}
-			if err != nil {
-				return wrap(req.LogicalID, err)
-			}
-			err = env.Svc.DeletePolicy(ctx, req.PhysicalID, cur.ETag)
-			if errors.Is(err, cf.ErrNoSuchCDPolicy) {
-				return nil
-			}
-			return wrap(req.LogicalID, err)
+		remove: (*control.Service).DeletePolicy,
+		config: func(p *cf.ContinuousDeploymentPolicy) *cf.ContinuousDeploymentPolicyConfig {
+			return p.ContinuousDeploymentPolicyConfig
 		},
-		// A staging distribution has at most one policy: find it by the
-		// staging domain the properties name.
-		Find: func(ctx context.Context, env *Env, req *Request) (string, error) {
-			cfg, err := policyConfig(env, req)
-			if err != nil || cfg.StagingDistributionDnsNames == nil || len(cfg.StagingDistributionDnsNames.Items) == 0 {
+		attrs: func(p *cf.ContinuousDeploymentPolicy) map[string]string {
+			return idModified(p.Id, p.LastModifiedTime)
+		},
+		find: func(ctx context.Context, svc *control.Service, _ string, cfg *cf.ContinuousDeploymentPolicyConfig) (string, error) {
+			if cfg.StagingDistributionDnsNames == nil || len(cfg.StagingDistributionDnsNames.Items) == 0 {
 				return "", nil
 			}
 			want := cfg.StagingDistributionDnsNames.Items[0]
-			marker := ""
-			for {
-				list, err := env.Svc.ListPolicies(ctx, marker, 100)
+			return findPaged(ctx, func(ctx context.Context, marker string) ([]cf.ContinuousDeploymentPolicySummary, string, error) {
+				l, err := svc.ListPolicies(ctx, marker, listPage)
 				if err != nil {
-					return "", err
+					return nil, "", err
 				}
-				for _, s := range list.Items {
-					p := s.ContinuousDeploymentPolicy
-					if p == nil || p.ContinuousDeploymentPolicyConfig == nil || p.ContinuousDeploymentPolicyConfig.StagingDistributionDnsNames == nil {
-						continue
-					}
-					for _, n := range p.ContinuousDeploymentPolicyConfig.StagingDistributionDnsNames.Items {
-						if n == want {
-							return cf.Str(p.Id), nil
-						}
-					}
+				return l.Items, cf.Str(l.NextMarker), nil
+			}, func(s cf.ContinuousDeploymentPolicySummary) (string, bool) {
+				p := s.ContinuousDeploymentPolicy
+				if p == nil || p.ContinuousDeploymentPolicyConfig == nil || p.ContinuousDeploymentPolicyConfig.StagingDistributionDnsNames == nil {
+					return "", false
 				}
-				if cf.Str(list.NextMarker) == "" {
-					return "", nil
-				}
-				marker = cf.Str(list.NextMarker)
-			}
+				return cf.Str(p.Id), slices.Contains(p.ContinuousDeploymentPolicyConfig.StagingDistributionDnsNames.Items, want)
+			})
 		},
-		Read: func(ctx context.Context, env *Env, id string) (*Result, error) {
-			p, err := env.Svc.GetPolicy(ctx, id)
-			if err != nil {
-				return nil, err
-			}
-			return policyResult(p.Policy), nil
-		},
-		Expected: func(env *Env, req *Request) (map[string]any, error) {
-			cfg, err := policyConfig(env, req)
-			if err != nil {
-				return nil, err
-			}
-			return toCFN(map[string]any{"ContinuousDeploymentPolicyConfig": cfg})
-		},
-		Actual: func(ctx context.Context, env *Env, req *Request) (map[string]any, error) {
-			p, err := env.Svc.GetPolicy(ctx, req.PhysicalID)
-			if err != nil {
-				return nil, err
-			}
-			return toCFN(map[string]any{"ContinuousDeploymentPolicyConfig": p.Policy.ContinuousDeploymentPolicyConfig})
-		},
-	}
+	}).handler()
 }
 
-func oacConfig(env *Env, req *Request) (*cf.OriginAccessControlConfig, error) {
-	if err := onlyKeys(req.Properties, "OriginAccessControlConfig"); err != nil {
-		return nil, err
+func unpackPolicy(r *control.PolicyResult, err error) (*cf.ContinuousDeploymentPolicy, string, error) {
+	if err != nil {
+		return nil, "", err
 	}
-	if err := required(req.Properties, "OriginAccessControlConfig"); err != nil {
-		return nil, err
-	}
-	c := &converter{strict: env.Strict}
-	cfg, err := decode[cf.OriginAccessControlConfig](c, req.Properties["OriginAccessControlConfig"], "/OriginAccessControlConfig")
-	if err == nil && cfg.Description == nil {
-		cfg.Description = cf.String("")
-	}
-	return cfg, err
+	return r.Policy, r.ETag, nil
 }
 
+// oac: origin access control names are unique, so a crashed create is
+// found by name.
 func oac() *Handler {
-	result := func(o *cf.OriginAccessControl) *Result {
-		return &Result{PhysicalID: cf.Str(o.Id), Attributes: map[string]string{"Id": cf.Str(o.Id)}}
-	}
-	return &Handler{
-		Attributes: []string{"Id"},
-		Check: func(env *Env, req *Request) ([]string, error) {
-			_, err := oacConfig(env, req)
-			return nil, wrap(req.LogicalID, err)
+	return (&configured[cf.OriginAccessControlConfig, *cf.OriginAccessControl]{
+		configKey: "OriginAccessControlConfig", attributes: []string{"Id"},
+		complete: func(cfg *cf.OriginAccessControlConfig, _ string, _ *cf.OriginAccessControlConfig) {
+			if cfg.Description == nil {
+				cfg.Description = cf.String("")
+			}
 		},
-		Create: func(ctx context.Context, env *Env, req *Request) (*Result, error) {
-			cfg, err := oacConfig(env, req)
-			if err != nil {
-				return nil, wrap(req.LogicalID, err)
-			}
-			res, err := env.Svc.CreateOAC(ctx, cfg)
-			if err != nil {
-				return nil, wrap(req.LogicalID, err)
-			}
-			return result(res.OAC), nil
+		create: func(svc *control.Service, ctx context.Context, cfg *cf.OriginAccessControlConfig) (*cf.OriginAccessControl, string, error) {
+			return unpackOAC(svc.CreateOAC(ctx, cfg))
 		},
-		Update: func(ctx context.Context, env *Env, req *Request) (*Result, error) {
-			cfg, err := oacConfig(env, req)
-			if err != nil {
-				return nil, wrap(req.LogicalID, err)
-			}
-			cur, err := env.Svc.GetOAC(ctx, req.PhysicalID)
-			if err != nil {
-				return nil, wrap(req.LogicalID, err)
-			}
-			res, err := env.Svc.UpdateOAC(ctx, req.PhysicalID, cur.ETag, cfg)
-			if err != nil {
-				return nil, wrap(req.LogicalID, err)
-			}
-			return result(res.OAC), nil
+		get: func(svc *control.Service, ctx context.Context, id string) (*cf.OriginAccessControl, string, error) {
+			return unpackOAC(svc.GetOAC(ctx, id))
 		},
-		Delete: func(ctx context.Context, env *Env, req *Request) error {
-			cur, err := env.Svc.GetOAC(ctx, req.PhysicalID)
-			if errors.Is(err, cf.ErrNoSuchOriginAccessControl) {
-				return nil
-			}
-			if err != nil {
-				return wrap(req.LogicalID, err)
-			}
-			err = env.Svc.DeleteOAC(ctx, req.PhysicalID, cur.ETag)
-			if errors.Is(err, cf.ErrNoSuchOriginAccessControl) {
-				return nil
-			}
-			return wrap(req.LogicalID, err)
+		update: func(svc *control.Service, ctx context.Context, id, ifMatch string, cfg *cf.OriginAccessControlConfig) (*cf.OriginAccessControl, string, error) {
+			return unpackOAC(svc.UpdateOAC(ctx, id, ifMatch, cfg))
 		},
-		// Origin access control names are unique: find it by name.
-		Find: func(ctx context.Context, env *Env, req *Request) (string, error) {
-			cfg, err := oacConfig(env, req)
-			if err != nil {
-				return "", nil
-			}
-			marker := ""
-			for {
-				list, err := env.Svc.ListOACs(ctx, marker, 100)
+		remove: (*control.Service).DeleteOAC,
+		config: func(o *cf.OriginAccessControl) *cf.OriginAccessControlConfig { return o.OriginAccessControlConfig },
+		attrs:  func(o *cf.OriginAccessControl) map[string]string { return map[string]string{"Id": cf.Str(o.Id)} },
+		find: func(ctx context.Context, svc *control.Service, _ string, cfg *cf.OriginAccessControlConfig) (string, error) {
+			return findPaged(ctx, func(ctx context.Context, marker string) ([]cf.OriginAccessControlSummary, string, error) {
+				l, err := svc.ListOACs(ctx, marker, listPage)
 				if err != nil {
-					return "", err
+					return nil, "", err
 				}
-				for _, s := range list.Items {
-					if cf.Str(s.Name) == cf.Str(cfg.Name) {
-						return cf.Str(s.Id), nil
-					}
-				}
-				if !cf.IsTrue(list.IsTruncated) {
-					return "", nil
-				}
-				marker = cf.Str(list.NextMarker)
-			}
+				return l.Items, nextMarker(l.IsTruncated, l.NextMarker), nil
+			}, func(s cf.OriginAccessControlSummary) (string, bool) {
+				return cf.Str(s.Id), cf.Str(s.Name) == cf.Str(cfg.Name)
+			})
 		},
-		Read: func(ctx context.Context, env *Env, id string) (*Result, error) {
-			o, err := env.Svc.GetOAC(ctx, id)
-			if err != nil {
-				return nil, err
-			}
-			return result(o.OAC), nil
-		},
-		Expected: func(env *Env, req *Request) (map[string]any, error) {
-			cfg, err := oacConfig(env, req)
-			if err != nil {
-				return nil, err
-			}
-			return toCFN(map[string]any{"OriginAccessControlConfig": cfg})
-		},
-		Actual: func(ctx context.Context, env *Env, req *Request) (map[string]any, error) {
-			o, err := env.Svc.GetOAC(ctx, req.PhysicalID)
-			if err != nil {
-				return nil, err
-			}
-			return toCFN(map[string]any{"OriginAccessControlConfig": o.OAC.OriginAccessControlConfig})
-		},
+	}).handler()
+}
+
+func unpackOAC(r *control.OACResult, err error) (*cf.OriginAccessControl, string, error) {
+	if err != nil {
+		return nil, "", err
 	}
+	return r.OAC, r.ETag, nil
 }

@@ -114,10 +114,10 @@ func TestPropertyValidation(t *testing.T) {
 
 func TestLegacyPolicyShape(t *testing.T) {
 	t.Parallel()
-	cfg, err := policyConfig(&Env{}, &Request{Properties: map[string]any{"ContinuousDeploymentPolicyConfig": map[string]any{
+	cfg, err := decode[cf.ContinuousDeploymentPolicyConfig](&converter{}, map[string]any{
 		"Enabled": "true", "StagingDistributionDnsNames": []any{"d1.cdn.localhost"},
 		"Type": "SingleWeight", "SingleWeightPolicyConfig": map[string]any{"Weight": "0.15"},
-	}}})
+	}, "/ContinuousDeploymentPolicyConfig")
 	if err != nil {
 		t.Fatal(err)
 	}

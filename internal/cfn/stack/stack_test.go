@@ -260,7 +260,7 @@ func TestInvalidTemplateCreatesNothing(t *testing.T) {
 	h := newHarness(t, Options{})
 	cases := map[string]string{
 		"Resources:\n  A:\n    Type: AWS::CloudFront::NoSuchThing\n": "Template format error: Unrecognized resource types: [AWS::CloudFront::NoSuchThing]",
-		"Resources:\n  A:\n    Type: AWS::CloudFront::CachePolicy\n": "Template format error: Unrecognized resource types: [AWS::CloudFront::CachePolicy] (stagefront does not implement",
+		"Resources:\n  A:\n    Type: AWS::CloudFront::Function\n":    "Template format error: Unrecognized resource types: [AWS::CloudFront::Function] (stagefront does not implement the CloudFront API of AWS::CloudFront::Function yet)",
 		"Resources:\n  A:\n    Type: AWS::CloudFront::OriginAccessControl\n  B:\n    Type: AWS::CloudFront::Distribution\n    Properties: {DistributionConfig: {Comment: !GetAtt A.Nope}}\n": "Template error: resource A does not support attribute type Nope in Fn::GetAtt",
 	}
 	for body, want := range cases {

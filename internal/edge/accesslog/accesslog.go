@@ -15,7 +15,6 @@ package accesslog
 
 import (
 	"bytes"
-	"compress/gzip"
 	"context"
 	"encoding/base64"
 	"encoding/binary"
@@ -23,14 +22,17 @@ import (
 	"fmt"
 	"log/slog"
 	"math/rand/v2"
+	"net/netip"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
 
+	"github.com/klauspost/compress/gzip"
 	"github.com/prometheus/client_golang/prometheus"
 )
 
@@ -57,7 +59,10 @@ type Record struct {
 	Prefix         string // the distribution's Logging.Prefix
 	IncludeCookies bool
 
+	// ClientIP and ClientPort are the viewer's address; when ClientIP is
+	// empty, ClientAddr is written instead (formatted without allocating).
 	ClientIP, ClientPort string
+	ClientAddr           netip.AddrPort
 	Method               string
 	Host                 string // the distribution's domain name (cs(Host))
 	HostHeader           string // the viewer's Host header (x-host-header)
@@ -79,14 +84,27 @@ type Record struct {
 	RangeStart, RangeEnd string
 }
 
+// RequestIDLen is the length of a request id.
+const RequestIDLen = 56
+
 // NewRequestID returns a fresh request id shaped like CloudFront's
 // (56 characters of base64 over 40 random bytes).
 func NewRequestID() string {
+	var b [RequestIDLen]byte
+	return string(AppendRequestID(b[:0]))
+}
+
+// AppendRequestID appends a fresh request id (see NewRequestID) to dst,
+// without allocating when dst has room.
+func AppendRequestID(dst []byte) []byte {
 	var b [40]byte
 	for i := 0; i < 40; i += 8 {
 		binary.LittleEndian.PutUint64(b[i:], rand.Uint64())
 	}
-	return base64.URLEncoding.EncodeToString(b[:])
+	n := len(dst)
+	dst = slices.Grow(dst, RequestIDLen)[:n+RequestIDLen]
+	base64.URLEncoding.Encode(dst[n:], b[:])
+	return dst
 }
 
 // Config configures a Writer.
@@ -336,7 +354,11 @@ func (w *Writer) open(k fileKey) (*file, error) {
 		return nil, fmt.Errorf("access log file: %w", err)
 	}
 	// Level 1: the writer keeps up with the edge at a fraction of the
-	// default level's CPU, for files a little larger.
+	// default level's CPU, for files a little larger. klauspost/compress's
+	// gzip (a drop-in for compress/gzip, already in the module through
+	// fasthttp) compresses these lines about 2.5 times as fast as the
+	// standard library's at the same level: the writer's CPU per logged
+	// request is more than the hit's own without it.
 	gz, err := gzip.NewWriterLevel(fh, gzip.BestSpeed)
 	if err != nil {
 		_ = fh.Close()
@@ -376,12 +398,15 @@ func (w *Writer) closeBefore(cutoff time.Time) {
 
 // AppendLine appends r as one log line (with its newline) to b.
 func AppendLine(b []byte, r *Record, location string) []byte {
-	t := r.Time.UTC()
-	b = t.AppendFormat(b, "2006-01-02\t15:04:05")
+	b = appendDateTime(b, r.Time.UTC())
 	b = append(b, '\t')
 	b = appendField(b, location)
 	b = strconv.AppendInt(append(b, '\t'), r.SCBytes, 10)
-	b = appendField(append(b, '\t'), r.ClientIP)
+	if r.ClientIP == "" && r.ClientAddr.IsValid() {
+		b = r.ClientAddr.Addr().AppendTo(append(b, '\t'))
+	} else {
+		b = appendField(append(b, '\t'), r.ClientIP)
+	}
 	b = appendField(append(b, '\t'), r.Method)
 	b = appendField(append(b, '\t'), r.Host)
 	b = appendField(append(b, '\t'), r.URIStem)
@@ -406,7 +431,11 @@ func AppendLine(b []byte, r *Record, location string) []byte {
 	b = appendField(append(b, '\t'), r.ResultType) // x-edge-response-result-type
 	b = appendField(append(b, '\t'), r.ProtocolVersion)
 	b = append(b, "\t-\t-"...) // fle-status, fle-encrypted-fields: no field-level encryption
-	b = appendField(append(b, '\t'), r.ClientPort)
+	if r.ClientPort == "" && r.ClientAddr.IsValid() {
+		b = strconv.AppendUint(append(b, '\t'), uint64(r.ClientAddr.Port()), 10)
+	} else {
+		b = appendField(append(b, '\t'), r.ClientPort)
+	}
 	b = appendSeconds(append(b, '\t'), r.TTFB)
 	b = appendField(append(b, '\t'), r.ResultType) // x-edge-detailed-result-type
 	b = appendField(append(b, '\t'), r.ContentType)
@@ -420,8 +449,30 @@ func AppendLine(b []byte, r *Record, location string) []byte {
 	return append(b, '\n')
 }
 
+// appendDateTime appends t as "2006-01-02\t15:04:05" (t.AppendFormat's
+// result, without parsing the layout on every line).
+func appendDateTime(b []byte, t time.Time) []byte {
+	year, month, day := t.Date()
+	hour, minute, sec := t.Clock()
+	if year < 0 || year > 9999 {
+		return t.AppendFormat(b, "2006-01-02\t15:04:05")
+	}
+	b = append(b, byte('0'+year/1000), byte('0'+year/100%10), byte('0'+year/10%10), byte('0'+year%10), '-')
+	b = append(b, byte('0'+month/10), byte('0'+month%10), '-', byte('0'+day/10), byte('0'+day%10), '\t')
+	return append(b, byte('0'+hour/10), byte('0'+hour%10), ':', byte('0'+minute/10), byte('0'+minute%10), ':',
+		byte('0'+sec/10), byte('0'+sec%10))
+}
+
+// appendSeconds appends d in seconds with three decimals, rounded to the
+// nearest millisecond.
 func appendSeconds(b []byte, d time.Duration) []byte {
-	return strconv.AppendFloat(b, d.Seconds(), 'f', 3, 64)
+	if d < 0 {
+		d = 0
+	}
+	ms := (d + time.Millisecond/2) / time.Millisecond
+	b = strconv.AppendInt(b, int64(ms/1000), 10)
+	frac := ms % 1000
+	return append(b, '.', byte('0'+frac/100), byte('0'+frac/10%10), byte('0'+frac%10))
 }
 
 const hexDigits = "0123456789ABCDEF"

@@ -4,10 +4,12 @@ import (
 	"bufio"
 	"compress/gzip"
 	"encoding/json"
+	"net/netip"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -204,5 +206,46 @@ func TestGoAccessParses(t *testing.T) {
 	}
 	if report.General.Valid != 37 || report.General.Failed != 0 {
 		t.Fatalf("goaccess counted %+v, want 37 valid and 0 failed", report.General)
+	}
+}
+
+// TestLineFromAddrPortAndClock: a record giving the viewer's address as
+// a netip.AddrPort is written as one giving it as strings, and the date,
+// time and durations are formatted as time.Format and three decimals of
+// seconds would.
+func TestLineFromAddrPortAndClock(t *testing.T) {
+	for i, at := range []time.Time{
+		time.Date(2026, 12, 5, 9, 7, 3, 0, time.UTC),
+		time.Date(1999, 1, 31, 23, 59, 59, 999_999_999, time.UTC),
+		time.Date(2026, 6, 1, 0, 0, 0, 0, time.FixedZone("x", 5*3600)),
+	} {
+		strs := sample(i, at)
+		strs.ClientIP, strs.ClientPort = "2001:db8::7", "443"
+		addr := *strs
+		addr.ClientIP, addr.ClientPort = "", ""
+		addr.ClientAddr = netip.MustParseAddrPort("[2001:db8::7]:443")
+		a := string(accesslog.AppendLine(nil, strs, "SF1-P1"))
+		b := string(accesslog.AppendLine(nil, &addr, "SF1-P1"))
+		if a != b {
+			t.Errorf("from strings:\n%q\nfrom AddrPort:\n%q", a, b)
+		}
+		if want := at.UTC().Format("2006-01-02\t15:04:05") + "\t"; !strings.HasPrefix(a, want) {
+			t.Errorf("line %q does not start with %q", a, want)
+		}
+	}
+	for d, want := range map[time.Duration]string{
+		0: "0.000", 499 * time.Microsecond: "0.000", 500 * time.Microsecond: "0.001",
+		1234 * time.Millisecond: "1.234", 61*time.Second + 5*time.Millisecond: "61.005", -time.Second: "0.000",
+	} {
+		r := sample(0, time.Unix(0, 0))
+		r.TimeTaken = d
+		fields := strings.Split(strings.TrimSuffix(string(accesslog.AppendLine(nil, r, "SF1-P1")), "\n"), "\t")
+		if got := fields[slices.Index(accesslog.Fields, "time-taken")]; got != want {
+			t.Errorf("time-taken of %v = %q, want %q", d, got, want)
+		}
+	}
+	id := string(accesslog.AppendRequestID([]byte("x")))
+	if len(id) != 1+accesslog.RequestIDLen || !regexp.MustCompile(`^x[A-Za-z0-9_=-]{56}$`).MatchString(id) {
+		t.Errorf("AppendRequestID = %q", id)
 	}
 }

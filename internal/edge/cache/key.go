@@ -93,10 +93,12 @@ func (b *KeyBuilder) Cookie(name, value string) *KeyBuilder {
 	return b
 }
 
-// Key returns the canonical key. The builder may be reused afterwards.
+// Key returns the canonical key. The builder may be reused afterwards, and
+// the key shares no memory with the strings given to the builder (a caller
+// may pass strings that alias a request's buffers).
 func (b *KeyBuilder) Key() Key {
 	b.encode()
-	purgePath := b.path
+	purgePath := strings.Clone(b.path)
 	if len(b.query) > 0 {
 		purgePath = b.path + "?" + canonicalQuery(b.query)
 	}
@@ -122,10 +124,17 @@ func (b *KeyBuilder) encode() {
 }
 
 // sortHeaderParts sorts header parts by lowercased name, then value.
+// Parts already in order (none, one, or added in order) skip the sort:
+// a cache hit pays only the check.
 func sortHeaderParts(parts []keyPart) {
-	slices.SortFunc(parts, func(x, y keyPart) int {
-		return cmp.Or(compareLower(x.name, y.name), strings.Compare(x.value, y.value))
-	})
+	if len(parts) < 2 || slices.IsSortedFunc(parts, compareHeaderParts) {
+		return
+	}
+	slices.SortFunc(parts, compareHeaderParts)
+}
+
+func compareHeaderParts(x, y keyPart) int {
+	return cmp.Or(compareLower(x.name, y.name), strings.Compare(x.value, y.value))
 }
 
 // compareLower compares ASCII-lowercased a and b.
@@ -147,9 +156,14 @@ func lower(c byte) byte {
 }
 
 func sortParts(parts []keyPart) {
-	slices.SortFunc(parts, func(x, y keyPart) int {
-		return cmp.Or(strings.Compare(x.name, y.name), strings.Compare(x.value, y.value))
-	})
+	if len(parts) < 2 || slices.IsSortedFunc(parts, compareParts) {
+		return
+	}
+	slices.SortFunc(parts, compareParts)
+}
+
+func compareParts(x, y keyPart) int {
+	return cmp.Or(strings.Compare(x.name, y.name), strings.Compare(x.value, y.value))
 }
 
 func appendField(buf []byte, s string) []byte {
@@ -165,8 +179,12 @@ func appendParts(buf []byte, tag byte, parts []keyPart, lowerNames bool) []byte 
 		if lowerNames {
 			buf = strconv.AppendInt(buf, int64(len(p.name)), 10)
 			buf = append(buf, ':')
-			for i := 0; i < len(p.name); i++ {
-				buf = append(buf, lower(p.name[i]))
+			start := len(buf)
+			buf = append(buf, p.name...)
+			for i, c := range buf[start:] {
+				if 'A' <= c && c <= 'Z' {
+					buf[start+i] = c + 'a' - 'A'
+				}
 			}
 		} else {
 			buf = appendField(buf, p.name)

@@ -2,7 +2,8 @@
 // cache behavior that trusts key groups (TrustedKeyGroups): the canned
 // policy (Expires) and the custom policy (Policy, with DateLessThan,
 // DateGreaterThan, IpAddress and a Resource with * and ? wildcards),
-// SHA1-with-RSA signatures (SHA256 with Hash-Algorithm=SHA256), and
+// SHA1-with-RSA signatures (SHA256 with Hash-Algorithm=SHA256) or the
+// same with ECDSA P-256 keys (DER signatures, ecdsa.go), and
 // CloudFront's URL-safe base64 alphabet
 // ('-' for '+', '_' for '=', '~' for '/').
 //
@@ -17,7 +18,7 @@
 // cache key nor sent to the origin. A request that fails gets CloudFront's
 // 403 and its XML error body.
 //
-// An RSA verification per request would cost far more than a cache hit,
+// An RSA or ECDSA verification per request would cost far more than a cache hit,
 // so a Verifier remembers the (key, policy, signature) triples it has
 // verified, with their parsed policy, in a bounded set that is dropped
 // whole when full; the policy's conditions (time, address, resource) are

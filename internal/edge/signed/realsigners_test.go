@@ -14,7 +14,8 @@ import (
 // The signers the tests below drive: botocore's CloudFrontSigner (what
 // boto3 users sign with) and AWS's JavaScript signer
 // @aws-sdk/cloudfront-signer, pinned in testdata/js/package-lock.json.
-// Each signs canned and custom URLs and cookies with a key the test made;
+// Each signs canned and custom URLs and cookies with a key the test made,
+// an RSA 2048 key and an ECDSA P-256 key;
 // the Verifier must accept what they sign and refuse what they sign with
 // a key it does not trust.
 
@@ -53,12 +54,34 @@ func signerCases() []signerCase {
 	}
 }
 
-// checkSigned verifies what a signer produced for each case.
-func checkSigned(t *testing.T, signer string, cases []signerCase, signedURLs []string, cookies []map[string]string) {
-	t.Helper()
+// signerKey is a key pair the real signers sign with: its private key in
+// PEM, a Verifier trusting its public key as KTEST and one trusting
+// another key of the same type under the same id.
+type signerKey struct {
+	name            string
+	privatePEM      string
+	trusting, other *Verifier
+}
+
+func signerKeys(t *testing.T) []signerKey {
 	a, b := testKeys(t)
-	trusting := NewVerifier([]Key{{ID: "KTEST", Public: &a.PublicKey}})
-	other := NewVerifier([]Key{{ID: "KTEST", Public: &b.PublicKey}})
+	ec, otherEC := ecdsaKey(t), ecdsaKey(t)
+	der, err := x509.MarshalPKCS8PrivateKey(ec)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return []signerKey{
+		{"RSA", privatePEM(t), NewVerifier([]Key{{ID: "KTEST", Public: &a.PublicKey}}), NewVerifier([]Key{{ID: "KTEST", Public: &b.PublicKey}})},
+		{"ECDSA P-256", string(pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: der})),
+			NewVerifier([]Key{{ID: "KTEST", ECDSA: &ec.PublicKey}}), NewVerifier([]Key{{ID: "KTEST", ECDSA: &otherEC.PublicKey}})},
+	}
+}
+
+// checkSigned verifies what a signer produced for each case.
+func checkSigned(t *testing.T, signer string, key signerKey, cases []signerCase, signedURLs []string, cookies []map[string]string) {
+	t.Helper()
+	trusting, other := key.trusting, key.other
+	signer += " (" + key.name + ")"
 	for i, c := range cases {
 		req := c.requestURL
 		var jar map[string]string
@@ -96,10 +119,13 @@ const botocoreSigner = `
 import json, sys, datetime
 from botocore.signers import CloudFrontSigner
 from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import padding
+from cryptography.hazmat.primitives.asymmetric import ec, padding
 
 key = serialization.load_pem_private_key(sys.argv[1].encode(), password=None)
-signer = CloudFrontSigner('KTEST', lambda m: key.sign(m, padding.PKCS1v15(), hashes.SHA1()))
+if isinstance(key, ec.EllipticCurvePrivateKey):
+    signer = CloudFrontSigner('KTEST', lambda m: key.sign(m, ec.ECDSA(hashes.SHA1())))
+else:
+    signer = CloudFrontSigner('KTEST', lambda m: key.sign(m, padding.PKCS1v15(), hashes.SHA1()))
 out = []
 for c in json.load(sys.stdin):
     lt = datetime.datetime.fromtimestamp(c['dateLessThan'], datetime.timezone.utc)
@@ -135,21 +161,23 @@ func TestBotocoreCloudFrontSigner(t *testing.T) {
 	t.Parallel()
 	cases := signerCases()
 	in, _ := json.Marshal(cases)
-	cmd := exec.Command(python, "-c", botocoreSigner, privatePEM(t))
-	cmd.Stdin = strings.NewReader(string(in))
-	out, err := cmd.Output()
-	if err != nil && strings.Contains(stderrOf(err), "ModuleNotFoundError") {
-		t.Skipf("botocore or cryptography not installed: %s", stderrOf(err))
+	for _, key := range signerKeys(t) {
+		cmd := exec.Command(python, "-c", botocoreSigner, key.privatePEM)
+		cmd.Stdin = strings.NewReader(string(in))
+		out, err := cmd.Output()
+		if err != nil && strings.Contains(stderrOf(err), "ModuleNotFoundError") {
+			t.Skipf("botocore or cryptography not installed: %s", stderrOf(err))
+		}
+		if err != nil {
+			t.Fatalf("botocore signer (%s): %v %s", key.name, err, stderrOf(err))
+		}
+		var raw []json.RawMessage
+		if err := json.Unmarshal(out, &raw); err != nil {
+			t.Fatalf("botocore output %s: %v", out, err)
+		}
+		urls, cookies := splitSigned(t, cases, raw)
+		checkSigned(t, "botocore", key, cases, urls, cookies)
 	}
-	if err != nil {
-		t.Fatalf("botocore signer: %v %s", err, stderrOf(err))
-	}
-	var raw []json.RawMessage
-	if err := json.Unmarshal(out, &raw); err != nil {
-		t.Fatalf("botocore output %s: %v", out, err)
-	}
-	urls, cookies := splitSigned(t, cases, raw)
-	checkSigned(t, "botocore", cases, urls, cookies)
 }
 
 func TestJSCloudFrontSigner(t *testing.T) {
@@ -168,24 +196,28 @@ func TestJSCloudFrontSigner(t *testing.T) {
 		KeyPairID  string `json:"keyPairId"`
 		PrivateKey string `json:"privateKey"`
 	}
-	var in []jsCase
-	for _, c := range cases {
-		in = append(in, jsCase{signerCase: c, KeyPairID: "KTEST", PrivateKey: privatePEM(t)})
+	// The JS signer signs with node's crypto, which takes the algorithm
+	// from the key: an ECDSA key gives an ECDSA signature.
+	for _, key := range signerKeys(t) {
+		var in []jsCase
+		for _, c := range cases {
+			in = append(in, jsCase{signerCase: c, KeyPairID: "KTEST", PrivateKey: key.privatePEM})
+		}
+		b, _ := json.Marshal(in)
+		cmd := exec.Command(node, "sign.js")
+		cmd.Dir = dir
+		cmd.Stdin = strings.NewReader(string(b))
+		out, err := cmd.Output()
+		if err != nil {
+			t.Fatalf("JS signer (%s): %v %s", key.name, err, stderrOf(err))
+		}
+		var raw []json.RawMessage
+		if err := json.Unmarshal(out, &raw); err != nil {
+			t.Fatalf("JS output %s: %v", out, err)
+		}
+		urls, cookies := splitSigned(t, cases, raw)
+		checkSigned(t, "@aws-sdk/cloudfront-signer", key, cases, urls, cookies)
 	}
-	b, _ := json.Marshal(in)
-	cmd := exec.Command(node, "sign.js")
-	cmd.Dir = dir
-	cmd.Stdin = strings.NewReader(string(b))
-	out, err := cmd.Output()
-	if err != nil {
-		t.Fatalf("JS signer: %v %s", err, stderrOf(err))
-	}
-	var raw []json.RawMessage
-	if err := json.Unmarshal(out, &raw); err != nil {
-		t.Fatalf("JS output %s: %v", out, err)
-	}
-	urls, cookies := splitSigned(t, cases, raw)
-	checkSigned(t, "@aws-sdk/cloudfront-signer", cases, urls, cookies)
 }
 
 func splitSigned(t *testing.T, cases []signerCase, raw []json.RawMessage) ([]string, []map[string]string) {

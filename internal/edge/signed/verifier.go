@@ -2,6 +2,7 @@ package signed
 
 import (
 	"crypto"
+	"crypto/ecdsa"
 	"crypto/rsa"
 	"crypto/sha1"
 	"crypto/sha256"
@@ -18,6 +19,8 @@ import (
 type Key struct {
 	ID     string
 	Public *rsa.PublicKey
+	// ECDSA is set instead of Public for an ECDSA P-256 key (ecdsa.go).
+	ECDSA *ecdsa.PublicKey
 }
 
 // Request is what verification reads of a viewer request.
@@ -98,6 +101,9 @@ const maxVerified = 1 << 16
 // It is safe for concurrent use.
 type Verifier struct {
 	keys map[string]*rsa.PublicKey
+	// ecKeys are the trusted ECDSA keys (ecdsa.go), looked up only for a
+	// key id that is not an RSA key's.
+	ecKeys map[string]*ecdsa.PublicKey
 
 	mu sync.RWMutex
 	// verified maps a signature (as sent, base64) to what it was verified
@@ -122,6 +128,11 @@ func NewVerifier(keys []Key) *Verifier {
 	for _, k := range keys {
 		if k.Public != nil {
 			v.keys[k.ID] = k.Public
+		} else if k.ECDSA != nil {
+			if v.ecKeys == nil {
+				v.ecKeys = map[string]*ecdsa.PublicKey{}
+			}
+			v.ecKeys[k.ID] = k.ECDSA
 		}
 	}
 	return v
@@ -150,8 +161,11 @@ func (v *Verifier) Verify(req Request, now time.Time) (query string, denial *Den
 		return "", denyMissingKey
 	}
 	pub := v.keys[s.keyID]
+	var ecPub *ecdsa.PublicKey
 	if pub == nil {
-		return "", denyUnknownKey
+		if ecPub = v.ecKeys[s.keyID]; ecPub == nil {
+			return "", denyUnknownKey
+		}
 	}
 	if s.sig == "" || (!s.hasPolicy && !s.hasExpires) || (s.hash != "" && s.hash != "SHA1" && s.hash != "SHA256") {
 		return "", denyAccess
@@ -161,7 +175,7 @@ func (v *Verifier) Verify(req Request, now time.Time) (query string, denial *Den
 	v.mu.RUnlock()
 	if e == nil || !e.covers(s, req, query) {
 		var denial *Denial
-		if e, denial = v.verify(s, pub, req, query); denial != nil {
+		if e, denial = v.verify(s, pub, ecPub, req, query); denial != nil {
 			return "", denial
 		}
 	}
@@ -209,9 +223,9 @@ func (e *verifiedEntry) covers(s signature, req Request, query string) bool {
 	return len(r) == len(query)+1 && r[0] == '?' && r[1:] == query
 }
 
-// verify checks a signature the Verifier has not seen (RSA work) and
-// remembers it.
-func (v *Verifier) verify(s signature, pub *rsa.PublicKey, req Request, query string) (*verifiedEntry, *Denial) {
+// verify checks a signature the Verifier has not seen (RSA or ECDSA work,
+// with pub or ecPub) and remembers it.
+func (v *Verifier) verify(s signature, pub *rsa.PublicKey, ecPub *ecdsa.PublicKey, req Request, query string) (*verifiedEntry, *Denial) {
 	e := &verifiedEntry{keyID: s.keyID, hash: s.hash}
 	var statement string
 	if s.hasPolicy {
@@ -232,7 +246,11 @@ func (v *Verifier) verify(s signature, pub *rsa.PublicKey, req Request, query st
 	if err != nil {
 		return nil, denyAccess
 	}
-	if s.hash == "SHA256" {
+	if ecPub != nil {
+		if !verifyECDSA(ecPub, s.hash, statement, sig) {
+			return nil, denyAccess
+		}
+	} else if s.hash == "SHA256" {
 		digest := sha256.Sum256([]byte(statement))
 		err = rsa.VerifyPKCS1v15(pub, crypto.SHA256, digest[:], sig)
 	} else {

@@ -23,6 +23,27 @@ type CLI struct {
 	Getenv func(string) string
 	// ReadFile reads specs and the files they include (nil: os.ReadFile).
 	ReadFile func(string) ([]byte, error)
+	// Region is a staging stack's region when the spec names none (the
+	// --region flag); "" falls back to AWS_REGION, then AWS_DEFAULT_REGION,
+	// as the aws CLI does, and then to the server's us-east-1.
+	Region string
+}
+
+// stackRegion is the region given to a staging template without one.
+func (c *CLI) stackRegion() string {
+	for _, r := range []string{c.Region, c.getenv("AWS_REGION"), c.getenv("AWS_DEFAULT_REGION")} {
+		if r != "" {
+			return r
+		}
+	}
+	return ""
+}
+
+// withRegion gives a spec's staging template the region when it names none.
+func withRegion(spec *release.Spec, region string) {
+	if t := spec.Staging.Template; t != nil && t.Region == "" {
+		t.Region = region
+	}
 }
 
 func (c *CLI) out() io.Writer {
@@ -67,6 +88,7 @@ func (c *CLI) Start(ctx context.Context, file string) error {
 	if err != nil {
 		return err
 	}
+	withRegion(spec, c.stackRegion())
 	client, err := c.Client()
 	if err != nil {
 		return err

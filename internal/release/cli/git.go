@@ -33,7 +33,7 @@ func (c *CLI) WatchGit(ctx context.Context, o GitOptions) error {
 	}
 	w, err := gitwatch.New(gitwatch.Options{
 		Repo: o.Repo, Branch: o.Branch, File: o.File, WriteBack: o.WriteBack, StateDir: o.StateDir,
-		Releases: GitReleases{C: client},
+		Releases: GitReleases{C: client, Region: c.stackRegion()},
 		Configs: cloudfront.New(cloudfront.Options{
 			BaseEndpoint: aws.String(client.Endpoint()), Region: "us-east-1",
 			Credentials: credentials.NewStaticCredentialsProvider(c.getenv("AWS_ACCESS_KEY_ID"), c.getenv("AWS_SECRET_ACCESS_KEY"), ""),
@@ -48,10 +48,15 @@ func (c *CLI) WatchGit(ctx context.Context, o GitOptions) error {
 
 // GitReleases is the release API client as gitwatch needs it: the API's
 // answers translated to gitwatch's sentinel errors.
-type GitReleases struct{ C *Client }
+type GitReleases struct {
+	C *Client
+	// Region is a staging template's region when the spec names none.
+	Region string
+}
 
 // Start starts a release; a conflict or a refusal becomes gitwatch's error.
 func (g GitReleases) Start(ctx context.Context, spec *release.Spec) (*release.Release, error) {
+	withRegion(spec, g.Region)
 	rel, err := g.C.Start(ctx, spec)
 	var ae *APIError
 	// Only the release API's own JSON errors (codes are words, not an HTTP

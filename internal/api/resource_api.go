@@ -8,27 +8,35 @@ import (
 	cf "github.com/stagefront/stagefront/internal/cloudfront"
 )
 
-// resourceAPI describes a resource with Create, Get, GetConfig, Update,
-// Delete and List operations (public keys, key groups, origin access
-// identities) to handleResource. C is its config shape, R its shape.
+// resourceAPI describes a resource kind with CloudFront's Create, Get,
+// GetConfig, Update (If-Match), Delete (If-Match) and List operations, and
+// optionally a ListDistributionsBy… operation, to handleResource: custom
+// policies, public keys, key groups, origin access identities and origin
+// access controls. C is its config shape, R its shape.
 type resourceAPI[C any, R any] struct {
 	path string // e.g. "/2020-05-31/public-key"
 	root string // the resource's XML root; +"Config", +"List"
 	// configRoot is the config's XML root ("" means root+"Config").
 	configRoot string
-	what       string
+	what       string // for error messages, e.g. "public key"
 	// updatePath is the Update path under path+"/{Id}": "" or "/config".
 	updatePath string
 	create     func(ctx context.Context, cfg *C) (R, string, error)
 	get        func(ctx context.Context, id string) (R, string, error)
 	update     func(ctx context.Context, id, ifMatch string, cfg *C) (R, string, error)
 	delete     func(ctx context.Context, id, ifMatch string) error
-	list       func(ctx context.Context, marker string, maxItems int) (any, error)
-	// config returns the resource's config and id.
+	// list answers List; it reads what else it needs (a policy list's
+	// Type) from the request.
+	list func(r *http.Request, marker string, maxItems int) (any, error)
+	// config returns the resource's config (the GetConfig body) and id.
 	config func(R) (any, string)
+	// byPath is the ListDistributionsBy… path with its {Id} wildcard, and
+	// byDist its answer; "" for a kind without one.
+	byPath string
+	byDist func(ctx context.Context, id, marker string, maxItems int) (*cf.DistributionIdList, error)
 }
 
-// handleResource registers the six operations of one resource kind.
+// handleResource registers the operations of one resource kind.
 func handleResource[C any, R any](s *server, k resourceAPI[C, R]) {
 	configRoot := k.configRoot
 	if configRoot == "" {
@@ -82,53 +90,53 @@ func handleResource[C any, R any](s *server, k resourceAPI[C, R]) {
 		if err != nil {
 			return nil, err
 		}
-		list, err := k.list(r.Context(), marker, maxItems)
+		list, err := k.list(r, marker, maxItems)
 		if err != nil {
 			return nil, fmt.Errorf("list %s: %w", k.what, err)
 		}
 		return &reply{status: http.StatusOK, root: k.root + "List", body: list}, nil
 	})
-}
-
-// keyRoutes registers public keys, key groups, origin access identities
-// and ListDistributionsByKeyGroup.
-func (s *server) keyRoutes() {
-	handleResource(s, resourceAPI[cf.PublicKeyConfig, *cf.PublicKey]{
-		path: APIVersion + "/public-key", root: "PublicKey", what: "public key", updatePath: "/config",
-		create: s.svc.CreatePublicKey, get: s.svc.GetPublicKey, update: s.svc.UpdatePublicKey, delete: s.svc.DeletePublicKey,
-		list: func(ctx context.Context, marker string, maxItems int) (any, error) {
-			return s.svc.ListPublicKeys(ctx, marker, maxItems)
-		},
-		config: func(k *cf.PublicKey) (any, string) { return k.PublicKeyConfig, cf.Str(k.Id) },
-	})
-	handleResource(s, resourceAPI[cf.KeyGroupConfig, *cf.KeyGroup]{
-		path: APIVersion + "/key-group", root: "KeyGroup", what: "key group",
-		create: s.svc.CreateKeyGroup, get: s.svc.GetKeyGroup, update: s.svc.UpdateKeyGroup, delete: s.svc.DeleteKeyGroup,
-		list: func(ctx context.Context, marker string, maxItems int) (any, error) {
-			return s.svc.ListKeyGroups(ctx, marker, maxItems)
-		},
-		config: func(g *cf.KeyGroup) (any, string) { return g.KeyGroupConfig, cf.Str(g.Id) },
-	})
-	handleResource(s, resourceAPI[cf.CloudFrontOriginAccessIdentityConfig, *cf.CloudFrontOriginAccessIdentity]{
-		path: APIVersion + "/origin-access-identity/cloudfront", root: "CloudFrontOriginAccessIdentity",
-		what: "origin access identity", updatePath: "/config",
-		create: s.svc.CreateOAI, get: s.svc.GetOAI, update: s.svc.UpdateOAI, delete: s.svc.DeleteOAI,
-		list: func(ctx context.Context, marker string, maxItems int) (any, error) {
-			return s.svc.ListOAIs(ctx, marker, maxItems)
-		},
-		config: func(o *cf.CloudFrontOriginAccessIdentity) (any, string) {
-			return o.CloudFrontOriginAccessIdentityConfig, cf.Str(o.Id)
-		},
-	})
-	s.handle("GET "+APIVersion+"/distributionsByKeyGroupId/{Id}", func(r *http.Request) (*reply, error) {
+	if k.byPath == "" {
+		return
+	}
+	s.handle("GET "+k.byPath, func(r *http.Request) (*reply, error) {
 		marker, maxItems, err := listParams(r)
 		if err != nil {
 			return nil, err
 		}
-		list, err := s.svc.ListDistributionsByKeyGroup(r.Context(), r.PathValue("Id"), marker, maxItems)
+		list, err := k.byDist(r.Context(), r.PathValue("Id"), marker, maxItems)
 		if err != nil {
-			return nil, fmt.Errorf("list distributions by key group: %w", err)
+			return nil, fmt.Errorf("list distributions by %s: %w", k.what, err)
 		}
 		return &reply{status: http.StatusOK, root: "DistributionIdList", body: list}, nil
 	})
+}
+
+// listWith adapts a service's List (marker, maxItems) to resourceAPI.list.
+func listWith[L any](list func(ctx context.Context, marker string, maxItems int) (L, error)) func(*http.Request, string, int) (any, error) {
+	return func(r *http.Request, marker string, maxItems int) (any, error) {
+		return list(r.Context(), marker, maxItems)
+	}
+}
+
+// listPolicies adapts a policy kind's List (Type, marker, maxItems).
+func listPolicies[L any](list func(ctx context.Context, typ, marker string, maxItems int) (L, error)) func(*http.Request, string, int) (any, error) {
+	return func(r *http.Request, marker string, maxItems int) (any, error) {
+		typ, err := policyType(r)
+		if err != nil {
+			return nil, err
+		}
+		return list(r.Context(), typ, marker, maxItems)
+	}
+}
+
+// policyType is the Type parameter of a policy list: managed or custom
+// (the model's CachePolicyType, OriginRequestPolicyType and
+// ResponseHeadersPolicyType), or "" for both.
+func policyType(r *http.Request) (string, error) {
+	typ := r.URL.Query().Get("Type")
+	if typ != "" && typ != "managed" && typ != "custom" {
+		return "", cf.ErrInvalidArgument.WithMessage("The parameter Type %q is not valid: use managed or custom.", typ)
+	}
+	return typ, nil
 }
