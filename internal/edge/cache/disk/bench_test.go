@@ -2,16 +2,20 @@ package disk_test
 
 import (
 	"fmt"
+	"log/slog"
 	"strings"
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/stagefront/stagefront/internal/edge/cache"
+	"github.com/stagefront/stagefront/internal/edge/cache/disk"
 )
 
-// BenchmarkHit compares a memory hit with a disk-tier hit of a 1 KiB and a
-// 64 KiB object, through the cache's own lookup (GetOrFetch). The disk
-// case keeps the memory cache empty: every lookup reads and checks the
-// object file (from the page cache).
+// BenchmarkHit compares a memory hit (GetOrFetch) with a disk-tier hit
+// (the Tier's Load, which a memory miss calls) of a 1 KiB and a 64 KiB
+// object: the disk case reads and checks the whole object file (from the
+// page cache) on every lookup.
 func BenchmarkHit(b *testing.B) {
 	for _, size := range []int{1 << 10, 64 << 10} {
 		body := strings.Repeat("x", size)
@@ -49,8 +53,8 @@ func BenchmarkHit(b *testing.B) {
 }
 
 // BenchmarkRestartToFirstHit measures how long a restarted edge takes from
-// opening a cache directory of 2000 objects (16 MiB) to its first Hit: the
-// start indexes every file's metadata.
+// opening a cache directory of 2000 objects (16 MiB) to its first Hit
+// (ns/op): the start indexes every file's metadata.
 func BenchmarkRestartToFirstHit(b *testing.B) {
 	const objects = 2000
 	dir := b.TempDir()
@@ -68,13 +72,19 @@ func BenchmarkRestartToFirstHit(b *testing.B) {
 	_ = tier.Close()
 	first := key(idA, "/o/0")
 	for b.Loop() {
-		start := time.Now()
-		tier := openTier(b, dir, 1<<30, nil)
-		c := newCache(b, tier, 1<<30, nil)
+		// Opened and closed here, not with the helpers, whose clean-ups
+		// would keep every iteration's caches until the end.
+		tier, err := disk.Open(b.Context(), disk.Config{Dir: dir, MaxBytes: 1 << 30, Logger: slog.New(slog.DiscardHandler)})
+		if err != nil {
+			b.Fatal(err)
+		}
+		c, err := cache.New(cache.Config{MaxBytes: 1 << 30, Tier: tier})
+		if err != nil {
+			b.Fatal(err)
+		}
 		if _, hit, err := c.GetOrFetch(b.Context(), first, countingFetch(&calls, "origin", time.Hour)); err != nil || !hit {
 			b.Fatalf("first request after the restart: hit %v err %v", hit, err)
 		}
-		b.ReportMetric(float64(time.Since(start).Microseconds())/1000, "ms/restart")
 		c.Close()
 		_ = tier.Close()
 	}
