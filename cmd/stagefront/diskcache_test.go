@@ -1,9 +1,11 @@
 package main
 
 import (
+	"bytes"
 	"fmt"
 	"io"
 	"io/fs"
+	"math/rand/v2"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -11,6 +13,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"syscall"
 	"testing"
@@ -166,5 +169,100 @@ func TestDiskCacheSurvivesRestart(t *testing.T) {
 	srv = startCacheServe(t, bin, dataDir, cacheDir)
 	if _, body, xcache := srv.get(t, domain, "/a.txt"); body != "v2 /a.txt" || !strings.HasPrefix(xcache, "Hit") {
 		t.Errorf("after a second restart, GET /a.txt: %q %q; want a Hit with v2", body, xcache)
+	}
+}
+
+// bigBody is the origin's body for path: 128–1024 KiB, different for
+// every path, so a torn or mixed-up object cannot pass for another.
+func bigBody(path string) []byte {
+	n := 0
+	for _, c := range path {
+		n = n*31 + int(c)
+	}
+	size := 128<<10 + (n%8)*(128<<10)
+	return bytes.Repeat([]byte(path+";"), size/(len(path)+1)+1)[:size]
+}
+
+// TestDiskCacheSIGKILLMidWrite kills `stagefront serve --cache-dir` with
+// SIGKILL while viewers fill its cache with large objects (so writes are
+// in progress), and starts it again on the same directory: every answer is
+// the object's own whole body, and the objects written before the kill
+// are Hits.
+func TestDiskCacheSIGKILLMidWrite(t *testing.T) {
+	t.Parallel()
+	if testing.Short() {
+		t.Skip("builds and runs the binary")
+	}
+	bin := buildBinary(t)
+	origin := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Cache-Control", "max-age=3600")
+		_, _ = w.Write(bigBody(r.URL.Path))
+	}))
+	t.Cleanup(origin.Close)
+	u, err := url.Parse(origin.URL)
+	testutil.Must(t, err)
+	port, err := strconv.Atoi(u.Port())
+	testutil.Must(t, err)
+
+	dataDir, cacheDir := t.TempDir(), t.TempDir()
+	srv := startCacheServe(t, bin, dataDir, cacheDir)
+	out, err := srv.client().CreateDistribution(t.Context(), &cloudfront.CreateDistributionInput{DistributionConfig: &types.DistributionConfig{
+		CallerReference: aws.String("disk-kill"), Comment: aws.String("disk cache kill"), Enabled: aws.Bool(true),
+		Origins: &types.Origins{Quantity: aws.Int32(1), Items: []types.Origin{{
+			Id: aws.String("web"), DomainName: aws.String("127.0.0.1"),
+			CustomOriginConfig: &types.CustomOriginConfig{HTTPPort: aws.Int32(int32(port)), HTTPSPort: aws.Int32(443), OriginProtocolPolicy: types.OriginProtocolPolicyHttpOnly},
+		}}},
+		DefaultCacheBehavior: &types.DefaultCacheBehavior{
+			TargetOriginId: aws.String("web"), ViewerProtocolPolicy: types.ViewerProtocolPolicyAllowAll,
+			CachePolicyId: aws.String("658327ea-f89d-4fab-a63d-7e88639e58f6"), // CachingOptimized
+		},
+	}})
+	testutil.Must(t, err)
+	domain := aws.ToString(out.Distribution.DomainName)
+	testutil.Eventually(t, 10*time.Second, "the distribution served", func() bool {
+		status, _, _ := srv.get(t, domain, "/warmup")
+		return status == http.StatusOK
+	})
+
+	// Four viewers ask for new objects until the kill (at most 400).
+	var next atomic.Int32
+	var wg sync.WaitGroup
+	for range 4 {
+		wg.Go(func() {
+			for {
+				i := next.Add(1)
+				if i > 400 {
+					return
+				}
+				if status, _, _ := srv.get(t, domain, fmt.Sprintf("/obj/%d", i)); status == 0 {
+					return // killed
+				}
+			}
+		})
+	}
+	testutil.Eventually(t, 20*time.Second, "objects written to disk", func() bool {
+		return countObjectFiles(t, cacheDir) >= 10
+	})
+	time.Sleep(time.Duration(rand.IntN(30)) * time.Millisecond)
+	srv.kill(t)
+	wg.Wait()
+	written := countObjectFiles(t, cacheDir) - 1 // /warmup
+	asked := min(int(next.Load()), 400)
+
+	srv = startCacheServe(t, bin, dataDir, cacheDir)
+	hits := 0
+	for i := 1; i <= asked; i++ {
+		path := fmt.Sprintf("/obj/%d", i)
+		status, body, xcache := srv.get(t, domain, path)
+		if status != http.StatusOK || body != string(bigBody(path)) {
+			t.Fatalf("after the kill, GET %s: %d, %d bytes (%s); want its own %d-byte body", path, status, len(body), xcache, len(bigBody(path)))
+		}
+		if strings.HasPrefix(xcache, "Hit") {
+			hits++
+		}
+	}
+	t.Logf("%d objects asked before the kill, %d files on disk, %d Hits after the restart", asked, written, hits)
+	if hits < written {
+		t.Errorf("%d Hits after the restart; want at least the %d objects written before the kill", hits, written)
 	}
 }
