@@ -65,6 +65,9 @@ type harnessOptions struct {
 	tables bool
 	// accessLog is edge.Options.AccessLog.
 	accessLog edge.AccessLogger
+	// cacheDir and cacheDiskBytes give the edge cache a disk tier.
+	cacheDir       string
+	cacheDiskBytes int64
 }
 
 // harness is the whole product wired in-process over loopback: a bbolt
@@ -120,6 +123,7 @@ func newHarness(t testing.TB, opts harnessOptions) *harness {
 		Clock:       opts.clock, Draw: opts.draw,
 		CacheBytes: opts.cacheBytes, MaxBodyBytes: opts.maxBodyBytes,
 		AccessLog: opts.accessLog,
+		CacheDir:  opts.cacheDir, CacheDiskBytes: opts.cacheDiskBytes,
 	})
 	if err != nil {
 		t.Fatalf("edge.New: %v", err)
