@@ -75,6 +75,29 @@ steps:
 `, name, primaryID, primaryID, oacID)
 }
 
+// newTemplateStack starts the stack with the CloudFormation engine and an
+// S3 stand-in (/site/<version>/index.html answers <version>), and creates
+// the primary from testdata/cfn/primary.yml; it returns the primary's
+// stack outputs (PrimaryDistributionId, OriginAccessControlId).
+func newTemplateStack(t *testing.T) (*stack, map[string]string) {
+	t.Helper()
+	s3 := s3Origin(t)
+	s := startStackWith(t, t.TempDir(), &fakeClock{now: time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)},
+		harnessOptions{S3Endpoint: s3.URL, CloudFormation: true})
+	primaryBody, err := os.ReadFile(seedTemplate("primary.yml"))
+	testutil.Must(t, err)
+	primaryStack, err := s.stacks.CreateStack(s.ctx(), cfnstack.Input{Region: release.DefaultStackRegion, StackName: "primary",
+		TemplateBody: string(primaryBody), Parameters: []cfnstack.ParamInput{{Key: "BucketName", Value: "site"}}})
+	if err != nil || primaryStack.Status != cfnstack.CreateComplete {
+		t.Fatalf("primary stack: %v %+v", err, primaryStack)
+	}
+	outputs := map[string]string{}
+	for _, o := range primaryStack.Outputs {
+		outputs[o.Key] = o.Value
+	}
+	return s, outputs
+}
+
 // TestReleaseWatchGitArticleLoop runs the AWS article's whole loop with
 // `release watch-git`: a repository laid out like the article's (the
 // staging template, verbatim, beside release.yaml), committed to with the
@@ -85,21 +108,8 @@ steps:
 // and its approval promotes that.
 func TestReleaseWatchGitArticleLoop(t *testing.T) {
 	t.Parallel()
-	s3 := s3Origin(t) // /site/<version>/index.html answers <version>
-	s := startStackWith(t, t.TempDir(), &fakeClock{now: time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)},
-		harnessOptions{S3Endpoint: s3.URL, CloudFormation: true})
+	s, outputs := newTemplateStack(t)
 	ctx := s.ctx()
-	primaryBody, err := os.ReadFile(seedTemplate("primary.yml"))
-	testutil.Must(t, err)
-	primaryStack, err := s.stacks.CreateStack(ctx, cfnstack.Input{Region: release.DefaultStackRegion, StackName: "primary",
-		TemplateBody: string(primaryBody), Parameters: []cfnstack.ParamInput{{Key: "BucketName", Value: "site"}}})
-	if err != nil || primaryStack.Status != cfnstack.CreateComplete {
-		t.Fatalf("primary stack: %v %+v", err, primaryStack)
-	}
-	outputs := map[string]string{}
-	for _, o := range primaryStack.Outputs {
-		outputs[o.Key] = o.Value
-	}
 	primaryID, oacID := outputs["PrimaryDistributionId"], outputs["OriginAccessControlId"]
 	cf := s.cf()
 	primary, err := cf.GetDistribution(ctx, &cloudfront.GetDistributionInput{Id: aws.String(primaryID)})
@@ -219,19 +229,8 @@ func TestReleaseWatchGitArticleLoop(t *testing.T) {
 // region is AWS_REGION when the spec names none, --region over that, and a
 // bad region is refused with its line.
 func TestReleaseStartTemplateCLI(t *testing.T) {
-	s3 := s3Origin(t)
-	s := startStackWith(t, t.TempDir(), &fakeClock{now: time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)},
-		harnessOptions{S3Endpoint: s3.URL, CloudFormation: true})
+	s, outputs := newTemplateStack(t)
 	ctx := s.ctx()
-	primaryBody, err := os.ReadFile(seedTemplate("primary.yml"))
-	testutil.Must(t, err)
-	primaryStack, err := s.stacks.CreateStack(ctx, cfnstack.Input{Region: release.DefaultStackRegion, StackName: "primary",
-		TemplateBody: string(primaryBody), Parameters: []cfnstack.ParamInput{{Key: "BucketName", Value: "site"}}})
-	testutil.Must(t, err)
-	outputs := map[string]string{}
-	for _, o := range primaryStack.Outputs {
-		outputs[o.Key] = o.Value
-	}
 	header, err := os.ReadFile(seedTemplate("staging-header.yml"))
 	testutil.Must(t, err)
 	dir := t.TempDir()

@@ -68,6 +68,8 @@ type harnessOptions struct {
 	// cacheDir and cacheDiskBytes give the edge cache a disk tier.
 	cacheDir       string
 	cacheDiskBytes int64
+	// https is edge.Options.HTTPS (redirect-to-https then redirects).
+	https bool
 }
 
 // harness is the whole product wired in-process over loopback: a bbolt
@@ -122,8 +124,8 @@ func newHarness(t testing.TB, opts harnessOptions) *harness {
 		DebugHeader: true,
 		Clock:       opts.clock, Draw: opts.draw,
 		CacheBytes: opts.cacheBytes, MaxBodyBytes: opts.maxBodyBytes,
-		AccessLog: opts.accessLog,
-		CacheDir:  opts.cacheDir, CacheDiskBytes: opts.cacheDiskBytes,
+		AccessLog: opts.accessLog, HTTPS: opts.https,
+		CacheDir: opts.cacheDir, CacheDiskBytes: opts.cacheDiskBytes,
 	})
 	if err != nil {
 		t.Fatalf("edge.New: %v", err)

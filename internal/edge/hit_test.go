@@ -14,6 +14,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/aws/aws-sdk-go-v2/service/cloudfront/types"
+
 	"github.com/stagefront/stagefront/internal/edge"
 	"github.com/stagefront/stagefront/internal/routing"
 )
@@ -202,6 +204,42 @@ func TestRequestStringsOutliveTheRequest(t *testing.T) {
 			}
 			if r := h.get(d.domain, "/other-objec1", nil); r.body != d.domain+" /other-objec1 #1" {
 				t.Errorf("GET /other-objec1 after another path's invalidation: %q, want the cached one", r.body)
+			}
+		})
+	}
+}
+
+// TestRedirectToHTTPSOnBothEngines: a redirect-to-https behavior answers
+// an HTTP request with a 301 to the same host, path and query over HTTPS,
+// on both engines alike: an HTML body for GET (as net/http's Redirect
+// writes), none for HEAD, and the origin is not asked.
+func TestRedirectToHTTPSOnBothEngines(t *testing.T) {
+	for _, engine := range engines {
+		t.Run(engine, func(t *testing.T) {
+			t.Parallel()
+			h := newHarness(t, harnessOptions{tables: true, engine: engine, https: true})
+			o := h.newTestOrigin("redir.origin.test", versionOrigin("max-age=60"))
+			cfg := customOriginConfig("redir", o.host, "", cachingOptimized)
+			cfg.DefaultCacheBehavior.ViewerProtocolPolicy = types.ViewerProtocolPolicyRedirectToHttps
+			d := h.createDistribution(cfg)
+			h.waitServed()
+			for _, method := range []string{http.MethodGet, http.MethodHead} {
+				r, err := h.do(method, d.domain, "/a/b.txt?x=1&y=%20", nil)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if want := "https://" + d.domain + "/a/b.txt?x=1&y=%20"; r.status != http.StatusMovedPermanently || r.header.Get("Location") != want {
+					t.Errorf("%s: %d, Location %q; want 301 to %q", method, r.status, r.header.Get("Location"), want)
+				}
+				if method == http.MethodGet && !strings.Contains(r.body, `<a href="https://`+d.domain) {
+					t.Errorf("GET body %q, want a link to the HTTPS URL", r.body)
+				}
+				if method == http.MethodHead && r.body != "" {
+					t.Errorf("HEAD body %q, want none", r.body)
+				}
+			}
+			if n := o.hits.Load(); n != 0 {
+				t.Errorf("origin asked %d times, want never", n)
 			}
 		})
 	}

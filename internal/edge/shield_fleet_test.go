@@ -156,23 +156,7 @@ func (o *countingOrigin) count(path string) int {
 // enabled.
 func shieldTable(t *testing.T, o *countingOrigin, domain string) *routing.Table {
 	t.Helper()
-	port, err := strconv.Atoi(o.srv.URL[strings.LastIndexByte(o.srv.URL, ':')+1:])
-	testutil.Must(t, err)
-	sdk := customOriginConfig("shield", "127.0.0.1", "", cachingOptimized)
-	sdk.Origins.Items[0].CustomOriginConfig.HTTPPort = aws.Int32(int32(port))
-	sdk.Origins.Items[0].OriginShield = &types.OriginShield{Enabled: aws.Bool(true), OriginShieldRegion: aws.String("us-east-1")}
-	b, err := json.Marshal(sdk)
-	testutil.Must(t, err)
-	var wire cf.DistributionConfig
-	testutil.Must(t, json.Unmarshal(b, &wire))
-	cf.ApplyDistributionDefaults(&wire)
-	table, errs := routing.Compile(nil, routing.Snapshot{Revision: 1, StickyKey: []byte(stickyKey),
-		Distributions: []routing.DistributionRecord{{
-			Distribution: &model.Distribution{ID: "ESHIELD", DomainName: domain, Config: &wire}, ModRevision: 1}}})
-	if len(errs) > 0 {
-		t.Fatalf("compile: %v", errs)
-	}
-	return table
+	return shieldTableWithPath(t, o, domain, "")
 }
 
 // getVia asks edge e for path of the distribution at domain.
@@ -365,4 +349,74 @@ func TestOriginShieldRefusesForgedRequests(t *testing.T) {
 	if resp.StatusCode != http.StatusOK || string(body) != "object /b" {
 		t.Errorf("viewer request with shield headers: %d %q", resp.StatusCode, body)
 	}
+}
+
+func TestOriginShieldSkewAndOriginFailure(t *testing.T) {
+	t.Parallel()
+	o := newCountingOrigin(t, 0)
+	const domain = "eshield.cdn.test"
+	table := shieldTable(t, o, domain)
+	edges := shieldFleet(t, 2, table)
+	client := &http.Client{Timeout: 20 * time.Second}
+
+	// The two edges' tables differ (one is a revision behind, say: here
+	// its origin path changed, which changes the cache identity): neither
+	// takes the other's object. Whoever asks the other falls back to the
+	// origin, and every request is served.
+	skewed := shieldTableWithPath(t, o, domain, "/other")
+	edges[1].srv.Publish(skewed, nil)
+	for i := range 8 {
+		path := fmt.Sprintf("/skew/%d", i)
+		if code, body, err := getVia(client, edges[0], domain, path); err != nil || code != http.StatusOK || body != "object "+path {
+			t.Fatalf("edge-0 %s: %d %q %v", path, code, body, err)
+		}
+		if code, body, err := getVia(client, edges[1], domain, path); err != nil || code != http.StatusOK || body != "object /other"+path {
+			t.Fatalf("edge-1 %s: %d %q %v", path, code, body, err)
+		}
+	}
+	refused := shieldCounter(edges[0], "edge", "refused") + shieldCounter(edges[1], "edge", "refused")
+	if refused == 0 {
+		t.Error("no shield request was refused although the edges' tables differ")
+	}
+	if got := shieldCounter(edges[0], "edge", "entry") + shieldCounter(edges[1], "edge", "entry"); got != 0 {
+		t.Errorf("%v shield entries crossed between edges whose tables differ", got)
+	}
+
+	// The origin is gone: an edge whose shield reports the failure
+	// answers 502 itself, without asking the origin again.
+	edges[1].srv.Publish(table, nil)
+	o.srv.Close()
+	for i := range 6 {
+		path := fmt.Sprintf("/down/%d", i)
+		for _, e := range edges {
+			if code, _, err := getVia(client, e, domain, path); err != nil || code != http.StatusBadGateway {
+				t.Fatalf("%s %s with the origin down: %d %v, want 502", e.name, path, code, err)
+			}
+		}
+	}
+	if got := shieldCounter(edges[0], "edge", "origin_error") + shieldCounter(edges[1], "edge", "origin_error"); got == 0 {
+		t.Error("no edge got an origin failure reported by its shield")
+	}
+}
+
+// shieldTableWithPath is shieldTable with an origin path.
+func shieldTableWithPath(t *testing.T, o *countingOrigin, domain, originPath string) *routing.Table {
+	t.Helper()
+	port, err := strconv.Atoi(o.srv.URL[strings.LastIndexByte(o.srv.URL, ':')+1:])
+	testutil.Must(t, err)
+	sdk := customOriginConfig("shield", "127.0.0.1", originPath, cachingOptimized)
+	sdk.Origins.Items[0].CustomOriginConfig.HTTPPort = aws.Int32(int32(port))
+	sdk.Origins.Items[0].OriginShield = &types.OriginShield{Enabled: aws.Bool(true), OriginShieldRegion: aws.String("us-east-1")}
+	b, err := json.Marshal(sdk)
+	testutil.Must(t, err)
+	var wire cf.DistributionConfig
+	testutil.Must(t, json.Unmarshal(b, &wire))
+	cf.ApplyDistributionDefaults(&wire)
+	table, errs := routing.Compile(nil, routing.Snapshot{Revision: 2, StickyKey: []byte(stickyKey),
+		Distributions: []routing.DistributionRecord{{
+			Distribution: &model.Distribution{ID: "ESHIELD", DomainName: domain, Config: &wire}, ModRevision: 2}}})
+	if len(errs) > 0 {
+		t.Fatalf("compile: %v", errs)
+	}
+	return table
 }

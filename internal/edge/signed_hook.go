@@ -2,6 +2,7 @@ package edge
 
 import (
 	"net/http"
+	"net/netip"
 	"strconv"
 	"strings"
 	"time"
@@ -30,14 +31,16 @@ func (s *Server) checkSigned(x *exchange, v viewer, lt *liveTable, d *routing.Di
 	sv := &x.signed
 	*sv = signedViewer{viewer: v}
 	query, denial := rt.verifier.Verify(signed.Request{
-		Scheme: scheme, Host: v.Host(), Path: reqPath, RawQuery: v.RawQuery(),
-		Cookies: sv, RemoteAddr: v.RemoteAddr(),
+		Scheme: scheme, Host: v.Host(), Path: reqPath, RawQuery: v.RawQuery(), Cookies: sv, Addr: sv,
 	}, now)
 	if denial != nil {
 		writeDenial(w, denial)
 		return nil, false
 	}
 	sv.query = query
+	if v.HeaderGet("Cookie") == "" {
+		return sv, true // no cookie at all: nothing to take out
+	}
 	if lines := v.HeaderValues("Cookie"); hasSigningCookie(lines) {
 		h := v.Header().Clone()
 		if kept := withoutSigningCookies(lines); kept != "" {
@@ -110,6 +113,16 @@ func (v *signedViewer) Cookie(name string) string {
 		}
 	}
 	return ""
+}
+
+// Addr is the viewer's IP address, for a signed policy's IpAddress
+// condition (read only for one).
+func (v *signedViewer) Addr() netip.Addr {
+	if ap := v.viewer.remoteAddrPort(); ap.IsValid() {
+		return ap.Addr()
+	}
+	a, _ := netip.ParseAddr(strings.Trim(v.viewer.RemoteAddr(), "[]"))
+	return a
 }
 
 func (v *signedViewer) RawQuery() string { return v.query }

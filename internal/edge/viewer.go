@@ -73,12 +73,22 @@ type viewer interface {
 // netViewer is the net/http engine's viewer.
 type netViewer struct{ r *http.Request }
 
-func (v *netViewer) Method() string                                     { return v.r.Method }
-func (v *netViewer) EscapedPath() string                                { return v.r.URL.EscapedPath() }
-func (v *netViewer) RawQuery() string                                   { return v.r.URL.RawQuery }
-func (v *netViewer) RequestURI() string                                 { return v.r.URL.RequestURI() }
-func (v *netViewer) HeaderGet(name string) string                       { return v.r.Header.Get(name) }
-func (v *netViewer) HeaderValues(name string) []string                  { return v.r.Header.Values(name) }
+func (v *netViewer) Method() string      { return v.r.Method }
+func (v *netViewer) EscapedPath() string { return v.r.URL.EscapedPath() }
+func (v *netViewer) RawQuery() string    { return v.r.URL.RawQuery }
+func (v *netViewer) RequestURI() string  { return v.r.URL.RequestURI() }
+
+// HeaderGet and HeaderValues index the header with the canonical name
+// they are given (net/http's server stores canonical keys), without
+// canonicalizing it again as Header.Get does: what they return is the same.
+func (v *netViewer) HeaderGet(name string) string {
+	if vs := v.r.Header[name]; len(vs) > 0 {
+		return vs[0]
+	}
+	return ""
+}
+
+func (v *netViewer) HeaderValues(name string) []string                  { return v.r.Header[name] }
 func (v *netViewer) Header() http.Header                                { return v.r.Header }
 func (v *netViewer) Cookies() []*http.Cookie                            { return v.r.Cookies() }
 func (v *netViewer) StickyCookie() string                               { return routing.StickyCookieValue(v.r.Header) }
@@ -106,13 +116,9 @@ func (v *netViewer) Host() string {
 	return v.r.Host
 }
 
-// redirect writes a redirect to url, as http.Redirect does.
+// redirect writes a redirect to url, which is absolute, as http.Redirect
+// does: for an absolute URL, http.Redirect reads only the request's
+// method (whether to write a body), so any engine's viewer will do.
 func redirect(w http.ResponseWriter, v viewer, url string, code int) {
-	r, ok := v.(*netViewer)
-	if ok {
-		http.Redirect(w, r.r, url, code)
-		return
-	}
-	// url is absolute: http.Redirect reads only the method.
 	http.Redirect(w, &http.Request{Method: v.Method()}, url, code)
 }

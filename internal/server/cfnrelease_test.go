@@ -60,7 +60,7 @@ func TestReleaseFromStagingTemplate(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	stacks := newStackManager(svc, false, nil)
+	stacks := newStackManager(svc, false, nil, "", 0)
 	rt, err := NewReleaseRuntime(ReleaseWiring{
 		Store: st, APIAddr: ln.Addr().String(),
 		Credentials: credentials.NewStaticCredentialsProvider(env[auth.EnvAccessKeyID], env[auth.EnvSecretAccessKey], ""),

@@ -1,12 +1,12 @@
 package server
 
 import (
-	"context"
 	"log/slog"
 	"net/http"
 	"os"
 	"strings"
 	"syscall"
+	"time"
 
 	"github.com/stagefront/stagefront/internal/api/auth"
 	"github.com/stagefront/stagefront/internal/cfn/queryapi"
@@ -26,9 +26,10 @@ const crashEnv = "STAGEFRONT_TEST_CFN_CRASH_AT"
 const stagingStackRegion = release.DefaultStackRegion
 
 // newStackManager returns the CloudFormation stack manager over the
-// control service.
-func newStackManager(svc *control.Service, strict bool, log *slog.Logger) *cfnstack.Manager {
-	opts := cfnstack.Options{Strict: strict, Logger: log}
+// control service; node names this API node (its operations' owner) and
+// leaseTTL is how long its heartbeat keeps them its own.
+func newStackManager(svc *control.Service, strict bool, log *slog.Logger, node string, leaseTTL time.Duration) *cfnstack.Manager {
+	opts := cfnstack.Options{Strict: strict, Logger: log, Node: node, LeaseTTL: leaseTTL}
 	if at := os.Getenv(crashEnv); at != "" {
 		opts.CrashPoint = func(point string) {
 			if point == at {
@@ -38,27 +39,6 @@ func newStackManager(svc *control.Service, strict bool, log *slog.Logger) *cfnst
 		}
 	}
 	return cfnstack.New(svc.Store(), &resource.Env{Svc: svc}, opts)
-}
-
-// recoverStacks finishes the operations a previous process left in
-// progress, in every region with stacks. It runs beside the servers: a
-// rollback deletes distributions, which waits for the edges to serve the
-// disabled configuration. A failure is logged, not fatal: the stack stays
-// in its *_IN_PROGRESS state for the next start.
-func recoverStacks(m *cfnstack.Manager, log *slog.Logger) func(context.Context) error {
-	return func(ctx context.Context) error {
-		regions, err := m.Regions(ctx)
-		if err != nil {
-			log.Error("cloudformation: recovery", "err", err)
-			return nil
-		}
-		for _, region := range regions {
-			if err := m.Recover(ctx, region); err != nil {
-				log.Error("cloudformation: recovery", "region", region, "err", err)
-			}
-		}
-		return nil
-	}
 }
 
 // mountCloudFormation routes requests to the endpoint root to the

@@ -277,9 +277,12 @@ func (p *process) addAPI(ctx context.Context, verifier *auth.Verifier) error {
 	// CloudFormation (docs/cloudformation.md): the Query API at the
 	// endpoint root, signed for the "cloudformation" service; operations a
 	// previous process left in progress are finished beside the servers.
-	stacks := newStackManager(svc, f.CFNStrict, p.log)
+	// Each API node beats under its own name and recovers only the
+	// operations of nodes whose heartbeat stopped (or its own, from before
+	// a restart).
+	stacks := newStackManager(svc, f.CFNStrict, p.log, p.nodeName(f.APIAddr), f.LeaseTTL)
 	cloudFrontAPI = mountCloudFormation(cloudFrontAPI, stacks, verifier, p.log)
-	p.loops = append(p.loops, recoverStacks(stacks, p.log))
+	p.loops = append(p.loops, stacks.RunRecovery)
 
 	var analysis prometheus.Gatherer = p.reg
 	if p.fleet != nil {

@@ -588,7 +588,23 @@ func (m *Manager) Recover(ctx context.Context, region string) error {
 		if l.s.Op == nil {
 			continue
 		}
-		m.log.Info("cloudformation: recovering an interrupted operation", "stack", l.s.StackName, "status", l.s.Status)
+		if ok, err := m.recoverable(ctx, l.s); err != nil || !ok {
+			if err != nil {
+				return err
+			}
+			continue
+		}
+		// Claim it: a node that read the stack at the same revision fails
+		// its own claim and leaves the operation to this one.
+		prev := l.s.Op.Owner
+		l.s.Op.Owner = m.opts.Node
+		if err := m.save(ctx, l); err != nil {
+			if errors.Is(err, store.ErrConflict) {
+				continue
+			}
+			return fmt.Errorf("cloudformation: claim %s: %w", l.s.StackName, err)
+		}
+		m.log.Info("cloudformation: recovering an interrupted operation", "stack", l.s.StackName, "status", l.s.Status, "owner", prev)
 		for _, rec := range l.s.Resources {
 			if rec.PhysicalID != "" || rec.Token == "" {
 				continue
@@ -608,7 +624,10 @@ func (m *Manager) Recover(ctx context.Context, region string) error {
 				}
 			}
 		}
-		const reason = "stagefront restarted while the operation was in progress"
+		reason := "stagefront restarted while the operation was in progress"
+		if prev != "" && prev != m.opts.Node {
+			reason = fmt.Sprintf("stagefront node %s stopped while the operation was in progress", prev)
+		}
 		var runErr error
 		switch {
 		case l.s.Op.Kind == "DELETE" || l.s.Op.RollingBck:

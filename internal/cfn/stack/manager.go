@@ -30,6 +30,14 @@ type Options struct {
 	// CrashPoint, when set, is called at named points of an operation
 	// (tests kill the process there).
 	CrashPoint func(point string)
+	// Node names this process among the API nodes sharing the store; it
+	// owns the operations it starts. Keep it across restarts (host and
+	// listen address), so a restarted node recovers its own operations at
+	// once. Default "local".
+	Node string
+	// LeaseTTL is how long after a node's last heartbeat its operations are
+	// still its own; then another node recovers them. Default 15s.
+	LeaseTTL time.Duration
 }
 
 // Manager runs stacks over a store and the resource handlers.
@@ -43,6 +51,9 @@ type Manager struct {
 	// store's compare-and-swap serialises them across processes.
 	mu    sync.Mutex
 	locks map[string]*sync.Mutex
+	// running holds the stacks whose operation this process runs: recovery
+	// leaves them alone whoever the recorded owner is.
+	running map[string]bool
 }
 
 // New returns a Manager.
@@ -59,8 +70,14 @@ func New(st store.Store, env *resource.Env, opts Options) *Manager {
 	if opts.Logger == nil {
 		opts.Logger = slog.Default()
 	}
+	if opts.Node == "" {
+		opts.Node = "local"
+	}
+	if opts.LeaseTTL <= 0 {
+		opts.LeaseTTL = DefaultLeaseTTL
+	}
 	env.Strict = opts.Strict
-	return &Manager{st: st, env: env, types: resource.Types(), opts: opts, log: opts.Logger, locks: map[string]*sync.Mutex{}}
+	return &Manager{st: st, env: env, types: resource.Types(), opts: opts, log: opts.Logger, locks: map[string]*sync.Mutex{}, running: map[string]bool{}}
 }
 
 func (m *Manager) now() time.Time { return m.opts.Clock().UTC().Truncate(time.Millisecond) }
@@ -236,6 +253,16 @@ func (m *Manager) masked(s *Stack, props map[string]any) any {
 // by the revision it was read at.
 func (m *Manager) save(ctx context.Context, l *loaded) error {
 	now := m.now()
+	m.mu.Lock()
+	if l.s.Op != nil {
+		if l.s.Op.Owner == "" {
+			l.s.Op.Owner = m.opts.Node
+		}
+		m.running[l.s.StackID] = true
+	} else {
+		delete(m.running, l.s.StackID)
+	}
+	m.mu.Unlock()
 	var ops []store.Op
 	region := l.s.Region
 	for _, e := range l.events {
@@ -255,7 +282,7 @@ func (m *Manager) save(ctx context.Context, l *loaded) error {
 	ops = append(ops, store.Op{Key: key, Value: b})
 	rev, err := m.st.Txn(ctx, []store.Cond{{Key: key, ModRevision: l.rev}}, ops)
 	if errors.Is(err, store.ErrConflict) {
-		return &Error{Code: "ValidationError", Status: 400, Message: fmt.Sprintf("Stack:%s was changed by another operation; retry", l.s.StackID)}
+		return &Error{Code: "ValidationError", Status: 400, Message: fmt.Sprintf("Stack:%s was changed by another operation; retry", l.s.StackID), Err: err}
 	}
 	if err != nil {
 		return fmt.Errorf("stack: save %s: %w", l.s.StackName, err)

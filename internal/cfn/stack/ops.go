@@ -520,6 +520,14 @@ func (m *Manager) startRollback(ctx context.Context, l *loaded, failed, reason s
 	}
 	s.Op.RollingBck = true
 	if s.Op.Kind == "CREATE" {
+		// A reason of ours (not the failed-resources sentence) ends its own sentence.
+		switch {
+		case strings.HasSuffix(summary, ". "):
+		case strings.HasSuffix(summary, "."):
+			summary += " "
+		default:
+			summary += ". "
+		}
 		s.Status, s.StatusReason = RollbackInProgress, summary+"Rollback requested by user."
 		m.stackEvent(l, RollbackInProgress, s.StatusReason)
 	} else {

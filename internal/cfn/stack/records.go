@@ -122,7 +122,10 @@ type PropertyDifference struct {
 // Operation is the stack operation in progress, enough to resume or roll
 // it back after a crash.
 type Operation struct {
-	Kind       string            `json:"kind"` // CREATE, UPDATE, DELETE
+	Kind string `json:"kind"` // CREATE, UPDATE, DELETE
+	// Owner is the node running the operation (Options.Node); while its
+	// heartbeat is fresh no other node recovers the operation.
+	Owner      string            `json:"owner,omitempty"`
 	Template   string            `json:"template,omitempty"`
 	Parameters map[string]string `json:"parameters,omitempty"`
 	// Prev is the stack before an update (rollback target).
@@ -220,9 +223,12 @@ type Error struct {
 	Code    string
 	Status  int
 	Message string
+	// Err is the cause, when there is one to match (store.ErrConflict).
+	Err error
 }
 
 func (e *Error) Error() string { return e.Code + ": " + e.Message }
+func (e *Error) Unwrap() error { return e.Err }
 
 func validationErr(format string, args ...any) *Error {
 	return &Error{Code: "ValidationError", Status: 400, Message: fmt.Sprintf(format, args...)}

@@ -34,7 +34,13 @@ type connPool struct {
 	maxIdle   int
 
 	mu   sync.Mutex
-	idle []*persistConn // most recently used last
+	idle []*persistConn // released last, last: idleSince ascending
+	// sweep closes the connections idle for the keep-alive timeout. One
+	// timer per pool, armed while connections are idle, rather than one
+	// per connection re-armed on every exchange: a request then costs no
+	// timer operation.
+	sweep *time.Timer
+	armed bool // sweep is scheduled
 }
 
 // poolKey names a connPool: the Transport settings and the URL's scheme
@@ -51,9 +57,10 @@ type persistConn struct {
 	conn net.Conn
 	br   *bufio.Reader
 	bw   *bufio.Writer
-	// idleTimer closes the connection once it has been idle for the
-	// keep-alive timeout; created on the first release.
-	idleTimer *time.Timer
+	// idleSince is when the connection went back to the pool.
+	idleSince time.Time
+	// deadline is the read deadline set on the connection (zero: none).
+	deadline time.Time
 }
 
 // pool returns the connPool for k, scheme and host, creating it on first use.
@@ -125,11 +132,21 @@ func (p *connPool) get(ctx context.Context) (pc *persistConn, reused bool, err e
 		pc = p.idle[n-1]
 		p.idle[n-1] = nil
 		p.idle = p.idle[:n-1]
-		pc.idleTimer.Stop()
+		if time.Since(pc.idleSince) < p.key.keepalive {
+			p.mu.Unlock()
+			return pc, true, nil
+		}
+		// Idle past the keep-alive timeout, and so is every older one:
+		// the sweep has not run yet.
+		expired := append(p.idle, pc)
+		p.idle = nil
 		p.mu.Unlock()
-		return pc, true, nil
+		for _, old := range expired {
+			old.conn.Close()
+		}
+	} else {
+		p.mu.Unlock()
 	}
-	p.mu.Unlock()
 
 	conn, err := p.dial(ctx, "tcp", p.addr)
 	if err != nil {
@@ -164,26 +181,37 @@ func (pc *persistConn) release() {
 		pc.conn.Close()
 		return
 	}
+	pc.idleSince = time.Now()
 	p.idle = append(p.idle, pc)
-	if pc.idleTimer == nil {
-		pc.idleTimer = time.AfterFunc(p.key.keepalive, pc.expire)
-	} else {
-		pc.idleTimer.Reset(p.key.keepalive)
+	if !p.armed {
+		p.armed = true
+		if p.sweep == nil {
+			p.sweep = time.AfterFunc(p.key.keepalive, p.expire)
+		} else {
+			p.sweep.Reset(p.key.keepalive)
+		}
 	}
 	p.mu.Unlock()
 }
 
-// expire closes the connection if it is still idle (its timer may fire
-// just as get takes it, in which case the connection is in use and stays).
-func (pc *persistConn) expire() {
-	p := pc.pool
+// expire closes the connections idle for the keep-alive timeout and
+// schedules itself for when the oldest of the others will be.
+func (p *connPool) expire() {
 	p.mu.Lock()
-	i := slices.Index(p.idle, pc)
-	if i >= 0 {
-		p.idle = slices.Delete(p.idle, i, i+1)
+	now := time.Now()
+	n := 0
+	for n < len(p.idle) && now.Sub(p.idle[n].idleSince) >= p.key.keepalive {
+		n++
+	}
+	expired := slices.Clone(p.idle[:n])
+	p.idle = slices.Delete(p.idle, 0, n)
+	if len(p.idle) > 0 {
+		p.sweep.Reset(p.idle[0].idleSince.Add(p.key.keepalive).Sub(now))
+	} else {
+		p.armed = false
 	}
 	p.mu.Unlock()
-	if i >= 0 {
+	for _, pc := range expired {
 		pc.conn.Close()
 	}
 }
@@ -193,12 +221,19 @@ func (p *connPool) closeIdle() {
 	p.mu.Lock()
 	idle := p.idle
 	p.idle = nil
+	if p.armed {
+		p.sweep.Stop()
+		p.armed = false
+	}
 	p.mu.Unlock()
 	for _, pc := range idle {
-		pc.idleTimer.Stop()
 		pc.conn.Close()
 	}
 }
+
+// neverStopped is the stop function of an exchange whose context cannot
+// end: there is no watch to stop, and the connection may be reused.
+func neverStopped() bool { return true }
 
 // aLongTimeAgo is a deadline in the past: setting it unblocks every read
 // and write on a connection.
@@ -218,9 +253,25 @@ func (e *staleConnError) Unwrap() error { return e.err }
 // roundTrip writes req and reads the response header. On success the
 // connection belongs to the response body; on failure it is closed.
 func (pc *persistConn) roundTrip(ctx context.Context, req *http.Request, readTimeout time.Duration) (*http.Response, error) {
+	if readTimeout > 0 {
+		// The wait for the response header may take readTimeout. A
+		// deadline set by an earlier exchange on the connection that
+		// still allows that much stays (the wait may then last up to a
+		// quarter longer): moving a deadline costs a runtime timer
+		// operation per request. Set before the context's watch is, so
+		// that it never undoes the watch's interrupt.
+		if now := time.Now(); pc.deadline.Sub(now) < readTimeout {
+			pc.deadline = now.Add(readTimeout + readTimeout/4)
+			_ = pc.conn.SetReadDeadline(pc.deadline)
+		}
+	}
 	// ctx bounds the whole exchange, body included: when it ends, every
-	// blocked read or write on the connection returns.
-	stop := context.AfterFunc(ctx, pc.interrupt)
+	// blocked read or write on the connection returns. A context that
+	// never ends (the fasthttp engine's) needs no watch.
+	stop := neverStopped
+	if ctx.Done() != nil {
+		stop = context.AfterFunc(ctx, pc.interrupt)
+	}
 	fail := func(err error) (*http.Response, error) {
 		stop()
 		pc.conn.Close()
@@ -235,11 +286,6 @@ func (pc *persistConn) roundTrip(ctx context.Context, req *http.Request, readTim
 			return fail(err)
 		}
 		return fail(&staleConnError{err})
-	}
-	var deadline time.Time
-	if readTimeout > 0 {
-		deadline = time.Now().Add(readTimeout)
-		_ = pc.conn.SetReadDeadline(deadline)
 	}
 	var resp *http.Response
 	for {
@@ -276,7 +322,7 @@ func (pc *persistConn) roundTrip(ctx context.Context, req *http.Request, readTim
 		return resp, nil
 	}
 	resp.Body = &bodyReader{body: resp.Body, pc: pc, ctx: ctx, stop: stop, reusable: reusable,
-		readTimeout: readTimeout, deadline: deadline}
+		readTimeout: readTimeout}
 	return resp, nil
 }
 
@@ -292,9 +338,8 @@ type bodyReader struct {
 	err      error // set once the connection was released or closed
 	// readTimeout is the origin's read timeout, which CloudFront applies
 	// to each wait for the next piece of a response, not to the whole
-	// body; deadline is the read deadline set on the connection.
+	// body (pc.deadline is the read deadline set on the connection).
 	readTimeout time.Duration
-	deadline    time.Time
 }
 
 func (b *bodyReader) Read(p []byte) (int, error) {
@@ -305,9 +350,9 @@ func (b *bodyReader) Read(p []byte) (int, error) {
 		// Move the deadline on, when a quarter of the timeout has passed
 		// since it was set, so that a long body may take as long as it
 		// needs while a stalled origin still times out.
-		if now := time.Now(); b.deadline.Sub(now) < b.readTimeout*3/4 {
-			b.deadline = now.Add(b.readTimeout)
-			_ = b.pc.conn.SetReadDeadline(b.deadline)
+		if now := time.Now(); b.pc.deadline.Sub(now) < b.readTimeout*3/4 {
+			b.pc.deadline = now.Add(b.readTimeout)
+			_ = b.pc.conn.SetReadDeadline(b.pc.deadline)
 			// Moving the deadline may have undone an interrupt.
 			if err := b.ctx.Err(); err != nil {
 				b.finish(false, err)

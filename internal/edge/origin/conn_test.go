@@ -270,3 +270,39 @@ func TestInvalidHeaderRefused(t *testing.T) {
 		t.Errorf("StatusFor(%v): got %d, want 502", err, got)
 	}
 }
+
+// TestIdleConnectionsExpireOneByOne: the pool's one sweep timer closes
+// each idle connection once it has been idle for the keep-alive timeout,
+// the later ones on a later run, and a connection kept for longer is
+// never reused.
+func TestIdleConnectionsExpireOneByOne(t *testing.T) {
+	origin := newConnCounter(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		io.WriteString(w, "ok")
+	}))
+	f := newTestFetcher(t, Options{})
+	spec := origin.spec(150 * time.Millisecond)
+	// Two connections at once: the first body stays open while the
+	// second fetch runs.
+	first, err := f.Fetch(context.Background(), spec, &Request{Path: "/"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	fetchBody(t, f, spec, &Request{Path: "/"})
+	time.Sleep(100 * time.Millisecond)
+	io.Copy(io.Discard, first.Body) // released 100 ms after the other
+	first.Body.Close()
+	for i := range 2 {
+		select {
+		case <-origin.closed:
+		case <-time.After(5 * time.Second):
+			t.Fatalf("idle connection %d still open 5s after a 150ms keep-alive timeout", i+1)
+		}
+	}
+	if got := origin.conns.Load(); got != 2 {
+		t.Fatalf("origin saw %d connections, want 2", got)
+	}
+	fetchBody(t, f, spec, &Request{Path: "/"})
+	if got := origin.conns.Load(); got != 3 {
+		t.Errorf("a fetch after both expired used %d connections in all, want a new one (3)", got)
+	}
+}

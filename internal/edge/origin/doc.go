@@ -30,7 +30,8 @@
 //     Requests with a body use one tuned http.Transport per tuple, created
 //     on first use. ConnectionAttempts retries connecting only (each attempt
 //     bounded by ConnectTimeout), never a request; ReadTimeout bounds the
-//     wait for the response header; KeepaliveTimeout is the idle-connection
+//     wait for the response header (up to a quarter more on a reused
+//     connection, whose deadline moves only when needed); KeepaliveTimeout is the idle-connection
 //     timeout. HTTP/1.1, no proxy from the environment, no transparent gzip.
 //   - Failure kinds. An *Error wraps ErrOriginUnreachable or ErrOriginTimeout
 //     with the cause; StatusFor maps them to 502 and 504.
@@ -46,5 +47,5 @@
 // safe for concurrent use; its ctx bounds the whole exchange, body reading
 // included, and the caller closes the response body. Close on shutdown
 // closes idle connections; no goroutine of this package outlives a fetch
-// (an idle pooled connection holds only a timer that closes it).
+// (a pool with idle connections holds one timer, which closes them).
 package origin

@@ -186,3 +186,76 @@ func TestVerifiedSetIsBounded(t *testing.T) {
 		t.Errorf("after overflow the set holds %d entries, want 1", n)
 	}
 }
+
+// TestRememberedQueryStillChecked: a signed query that verified once is
+// remembered (byQuery), and the memo never admits what a first
+// verification would refuse: the same query after its expiry, from an
+// address outside its IP condition, before its start, or for another
+// URL (host, path or scheme).
+func TestRememberedQueryStillChecked(t *testing.T) {
+	a, _ := testKeys(t)
+	v := NewVerifier([]Key{{ID: "KA", Public: &a.PublicKey}})
+	base := "https://" + host + "/private/video.mp4"
+	custom := customURL(t, a, "KA", base, `{"Statement":[{"Resource":"https://`+host+`/private/*","Condition":{`+
+		`"DateLessThan":{"AWS:EpochTime":1800000600},"DateGreaterThan":{"AWS:EpochTime":1799999000},`+
+		`"IpAddress":{"AWS:SourceIp":"192.0.2.0/24"}}}]}`)
+	canned := cannedURL(t, a, "KA", base+"?q=1", 1800000600)
+	verify := func(raw, addr string, at time.Time) string {
+		t.Helper()
+		_, d := v.Verify(requestFor(t, raw, nil, addr), at)
+		if d != nil {
+			return d.Code
+		}
+		return ""
+	}
+	for _, u := range []string{custom, canned} {
+		if got := verify(u, "192.0.2.7", now); got != "" {
+			t.Fatalf("first verification of %s: %q", u, got)
+		}
+		q, _ := url.Parse(u)
+		if _, ok := v.byQuery[q.RawQuery]; !ok {
+			t.Fatalf("the verified query of %s is not remembered", u)
+		}
+	}
+	for _, tc := range []struct {
+		name, url, addr string
+		at              time.Time
+	}{
+		{"custom, expired", custom, "192.0.2.7", time.Unix(1800000600, 0)},
+		{"custom, not yet valid", custom, "192.0.2.7", time.Unix(1799998999, 0)},
+		{"custom, address outside", custom, "198.51.100.1", now},
+		{"custom, no address", custom, "", now},
+		{"custom, resource elsewhere", strings.Replace(custom, "/private/", "/public/", 1), "192.0.2.7", now},
+		{"canned, expired", canned, "192.0.2.7", time.Unix(1800000600, 0)},
+		{"canned, other path", strings.Replace(canned, "video.mp4", "other.mp4", 1), "192.0.2.7", now},
+		{"canned, other host", strings.Replace(canned, host, "other.example", 1), "192.0.2.7", now},
+		{"canned, other scheme", strings.Replace(canned, "https://", "http://", 1), "192.0.2.7", now},
+	} {
+		if got := verify(tc.url, tc.addr, tc.at); got != "AccessDenied" {
+			t.Errorf("%s: Verify = %q, want AccessDenied", tc.name, got)
+		}
+	}
+	// Still admitted where it was.
+	for _, u := range []string{custom, canned} {
+		if got := verify(u, "192.0.2.200", now); got != "" {
+			t.Errorf("remembered %s: %q", u, got)
+		}
+	}
+}
+
+// TestQueryMemoIsBounded: the remembered queries are dropped whole past
+// their byte bound, and verification still works after.
+func TestQueryMemoIsBounded(t *testing.T) {
+	a, _ := testKeys(t)
+	v := NewVerifier([]Key{{ID: "KA", Public: &a.PublicKey}})
+	v.memoBytes = maxMemoBytes - 1
+	v.byQuery["filler"] = queryMemo{}
+	u := cannedURL(t, a, "KA", "https://"+host+"/x", 1800000600)
+	if _, d := v.Verify(requestFor(t, u, nil, ""), now); d != nil {
+		t.Fatalf("Verify: %v", d.Code)
+	}
+	q, _ := url.Parse(u)
+	if _, ok := v.byQuery[q.RawQuery]; len(v.byQuery) != 1 || !ok || v.memoBytes != len(q.RawQuery) {
+		t.Errorf("after overflow: %d memos, %d bytes, want only the new query's", len(v.byQuery), v.memoBytes)
+	}
+}

@@ -32,9 +32,17 @@ type Request struct {
 	Path, RawQuery string
 	// Cookies gives the viewer's cookies (may be nil).
 	Cookies CookieSource
-	// RemoteAddr is the viewer's address, host:port or host (read only
-	// for an IpAddress condition).
+	// RemoteAddr is the viewer's address, host:port or host, read only
+	// for an IpAddress condition, and only when Addr is nil: Addr then
+	// gives the viewer's address instead.
 	RemoteAddr string
+	Addr       AddrSource
+}
+
+// AddrSource gives the viewer's address (invalid when unknown), for a
+// caller that can find it without formatting and parsing RemoteAddr.
+type AddrSource interface {
+	Addr() netip.Addr
 }
 
 // CookieSource returns the value of a viewer cookie, or "".
@@ -44,6 +52,9 @@ type CookieSource interface {
 
 // addr parses the viewer's address.
 func (r Request) addr() netip.Addr {
+	if r.Addr != nil {
+		return r.Addr.Addr().Unmap()
+	}
 	if ap, err := netip.ParseAddrPort(r.RemoteAddr); err == nil {
 		return ap.Addr().Unmap()
 	}
@@ -97,6 +108,10 @@ func IsSigningCookie(name string) bool {
 // maxVerified bounds the set of verified signatures of one Verifier.
 const maxVerified = 1 << 16
 
+// maxMemoBytes bounds the bytes of the signed queries a Verifier
+// remembers (see Verifier.byQuery).
+const maxMemoBytes = 8 << 20
+
 // Verifier checks the signed URLs and cookies of one protected behavior.
 // It is safe for concurrent use.
 type Verifier struct {
@@ -110,6 +125,20 @@ type Verifier struct {
 	// against. Keyed by the signature alone, a lookup neither hashes nor
 	// builds the signed statement; the entry's fields are compared instead.
 	verified map[string]*verifiedEntry
+	// byQuery maps a signed URL's whole query, as sent, to its verified
+	// signature and its query without the signing parameters: a repeated
+	// signed URL skips parsing the query. It only memoizes that work:
+	// what the entry covers (the URL), its expiry and any IP condition
+	// are checked on every request, as for a new one. Bounded by
+	// memoBytes; full, it starts over.
+	byQuery   map[string]queryMemo
+	memoBytes int
+}
+
+type queryMemo struct {
+	e    *verifiedEntry
+	s    signature
+	rest string
 }
 
 // verifiedEntry is a signature that verified, with what it covers.
@@ -124,7 +153,8 @@ type verifiedEntry struct {
 // NewVerifier returns a Verifier trusting keys. With no keys every
 // signed request is refused (Unknown Key), never served.
 func NewVerifier(keys []Key) *Verifier {
-	v := &Verifier{keys: make(map[string]*rsa.PublicKey, len(keys)), verified: map[string]*verifiedEntry{}}
+	v := &Verifier{keys: make(map[string]*rsa.PublicKey, len(keys)), verified: map[string]*verifiedEntry{},
+		byQuery: map[string]queryMemo{}}
 	for _, k := range keys {
 		if k.Public != nil {
 			v.keys[k.ID] = k.Public
@@ -150,6 +180,14 @@ type signature struct {
 // request with: req.RawQuery without the signing parameters (unchanged for
 // signed cookies). On failure it returns the denial to send.
 func (v *Verifier) Verify(req Request, now time.Time) (query string, denial *Denial) {
+	if req.RawQuery != "" {
+		v.mu.RLock()
+		m, ok := v.byQuery[req.RawQuery]
+		v.mu.RUnlock()
+		if ok && m.e.covers(m.s, req, m.rest) {
+			return m.e.check(req, m.rest, now)
+		}
+	}
 	s, query, fromURL := fromQuery(req.RawQuery)
 	if !fromURL {
 		if req.Cookies != nil {
@@ -179,6 +217,15 @@ func (v *Verifier) Verify(req Request, now time.Time) (query string, denial *Den
 			return "", denial
 		}
 	}
+	if fromURL {
+		v.memoize(req.RawQuery, queryMemo{e: e, s: s, rest: query})
+	}
+	return e.check(req, query, now)
+}
+
+// check applies a verified signature's conditions to req at now: its
+// expiry, and for a custom policy its start, IP address and resource.
+func (e *verifiedEntry) check(req Request, query string, now time.Time) (string, *Denial) {
 	if e.policyB64 == "" { // canned: the signature covers the URL itself
 		if now.Unix() >= e.policy.notAfter {
 			return "", denyAccess
@@ -189,6 +236,20 @@ func (v *Verifier) Verify(req Request, now time.Time) (query string, denial *Den
 		return "", denyAccess
 	}
 	return query, nil
+}
+
+// memoize remembers a signed query that verified (see byQuery).
+func (v *Verifier) memoize(rawQuery string, m queryMemo) {
+	v.mu.Lock()
+	defer v.mu.Unlock()
+	if _, ok := v.byQuery[rawQuery]; ok {
+		return
+	}
+	if v.memoBytes+len(rawQuery) > maxMemoBytes {
+		v.byQuery, v.memoBytes = map[string]queryMemo{}, 0
+	}
+	v.byQuery[rawQuery] = m
+	v.memoBytes += len(rawQuery)
 }
 
 func resourceOf(req Request, query string) string {
