@@ -30,6 +30,7 @@ func newUploader(ctx context.Context, f Config, reg prometheus.Registerer, log *
 	}
 	return delivery.New(delivery.Config{
 		Dir: f.AccessLogDir, Client: client, Logger: log, Registry: reg,
+		Ready: func() bool { v := viewer(); return v != nil && v.Table() != nil },
 		Bucket: func(stem string) (string, bool) {
 			v := viewer()
 			if v == nil {

@@ -49,6 +49,9 @@ type Config struct {
 	// stem (the object key without ".YYYY-MM-DD-HH.<unique>.gz", so
 	// <prefix><distribution-id>) this is, and false when it has none now.
 	Bucket func(stem string) (bucket string, ok bool)
+	// Ready, when set, holds uploads back while it returns false (the
+	// edge before its first routing table, which Bucket reads).
+	Ready func() bool
 	// Rescan is how often the directory is searched for files to upload
 	// (default 30 s); RetryMin and RetryMax bound the backoff after a
 	// failed upload (defaults 5 s and 10 min).
@@ -59,6 +62,9 @@ type Config struct {
 	Registry prometheus.Registerer
 	Now      func() time.Time
 }
+
+// notReadyPoll is how often Run checks Config.Ready while it is false.
+const notReadyPoll = 50 * time.Millisecond
 
 // Uploader delivers finished log files to their buckets.
 type Uploader struct {
@@ -136,10 +142,14 @@ func (u *Uploader) Run(ctx context.Context) error {
 	rescan := time.NewTicker(u.cfg.Rescan)
 	defer rescan.Stop()
 	for {
-		u.uploadDue(ctx)
 		wait := u.cfg.Rescan
-		if next, ok := u.nextAttempt(); ok {
-			wait = max(min(wait, next.Sub(u.cfg.Now())), time.Millisecond)
+		if u.cfg.Ready == nil || u.cfg.Ready() {
+			u.uploadDue(ctx)
+			if next, ok := u.nextAttempt(); ok {
+				wait = max(min(wait, next.Sub(u.cfg.Now())), time.Millisecond)
+			}
+		} else {
+			wait = min(wait, notReadyPoll)
 		}
 		timer := time.NewTimer(wait)
 		select {

@@ -12,6 +12,7 @@ import (
 	"path/filepath"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -235,5 +236,31 @@ func TestStemAndBucketName(t *testing.T) {
 		if got := delivery.BucketName(domain); got != want {
 			t.Errorf("BucketName(%q) = %q; want %q", domain, got, want)
 		}
+	}
+}
+
+// TestWaitsUntilReady: nothing is uploaded, and no failure counted, while
+// Ready says the edge cannot name buckets yet.
+func TestWaitsUntilReady(t *testing.T) {
+	t.Parallel()
+	endpoint := mototest.Start(t)
+	client := s3Client(endpoint)
+	_, err := client.CreateBucket(t.Context(), &s3.CreateBucketInput{Bucket: aws.String("cf-access-logs")})
+	testutil.Must(t, err)
+	dir := t.TempDir()
+	writeLogs(t, dir, 3, nil)
+	var ready atomic.Bool
+	startUploader(t, delivery.Config{Dir: dir, Client: client, Bucket: bucketOf("cf-access-logs.s3.amazonaws.com"), Ready: ready.Load})
+	time.Sleep(300 * time.Millisecond)
+	if got := logFiles(t, dir); len(got) != 1 {
+		t.Fatalf("before Ready the directory holds %v; want the file kept", got)
+	}
+	if objs := bucketObjects(t, client, "cf-access-logs"); len(objs) != 0 {
+		t.Fatalf("%d objects uploaded before Ready; want none", len(objs))
+	}
+	ready.Store(true)
+	testutil.Eventually(t, 10*time.Second, "the upload once ready", func() bool { return len(logFiles(t, dir)) == 0 })
+	if objs := bucketObjects(t, client, "cf-access-logs"); len(objs) != 1 {
+		t.Errorf("%d objects in the bucket; want 1", len(objs))
 	}
 }
