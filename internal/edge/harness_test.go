@@ -65,6 +65,9 @@ type harnessOptions struct {
 	tables bool
 	// accessLog is edge.Options.AccessLog.
 	accessLog edge.AccessLogger
+	// cacheDir and cacheDiskBytes give the edge cache a disk tier.
+	cacheDir       string
+	cacheDiskBytes int64
 	// https is edge.Options.HTTPS (redirect-to-https then redirects).
 	https bool
 }
@@ -122,6 +125,7 @@ func newHarness(t testing.TB, opts harnessOptions) *harness {
 		Clock:       opts.clock, Draw: opts.draw,
 		CacheBytes: opts.cacheBytes, MaxBodyBytes: opts.maxBodyBytes,
 		AccessLog: opts.accessLog, HTTPS: opts.https,
+		CacheDir: opts.cacheDir, CacheDiskBytes: opts.cacheDiskBytes,
 	})
 	if err != nil {
 		t.Fatalf("edge.New: %v", err)

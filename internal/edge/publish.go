@@ -30,6 +30,9 @@ func (s *Server) Publish(t *routing.Table, invalidations []*model.Invalidation) 
 // purge removes the cached objects an invalidation names: those of every
 // cache behavior its distribution has in any of the tables.
 func (s *Server) purge(inv *model.Invalidation, tables ...*liveTable) {
+	// Recorded once the purge is done: a crash before that applies it
+	// again after the restart.
+	defer s.recordInvalidation(inv)
 	if inv.Batch == nil || inv.Batch.Paths == nil {
 		return
 	}

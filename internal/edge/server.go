@@ -20,6 +20,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/stagefront/stagefront/internal/edge/cache"
+	"github.com/stagefront/stagefront/internal/edge/cache/disk"
 	"github.com/stagefront/stagefront/internal/routing"
 )
 
@@ -34,6 +35,11 @@ type Options struct {
 	Registry prometheus.Registerer
 	// CacheBytes bounds the object cache (default 256 MiB).
 	CacheBytes int64
+	// CacheDir, when set, holds the disk tier of the object cache
+	// (package cache/disk), bounded by CacheDiskBytes (default 1 GiB):
+	// objects beyond the memory bound, and every object after a restart.
+	CacheDir       string
+	CacheDiskBytes int64
 	// DebugHeader adds X-Stagefront-Distribution: <id> <primary|staging>.
 	DebugHeader bool
 	// HTTPS tells the edge a TLS listener exists, so redirect-to-https redirects.
@@ -86,6 +92,7 @@ const (
 type Server struct {
 	fetcher Fetcher
 	cache   *cache.Cache
+	disk    *disk.Tier // nil without Options.CacheDir
 	log     *slog.Logger
 	metrics *metrics
 	opts    Options
@@ -133,30 +140,51 @@ func New(opts Options) (*Server, error) {
 		opts.Registry = prometheus.NewRegistry()
 	}
 	cacheCfg := cache.Config{MaxBytes: opts.CacheBytes, Now: opts.Clock}
+	var tier *disk.Tier
+	if opts.CacheDir != "" {
+		if opts.CacheDiskBytes <= 0 {
+			opts.CacheDiskBytes = 1 << 30
+		}
+		var err error
+		tier, err = disk.Open(context.Background(), disk.Config{
+			Dir: opts.CacheDir, MaxBytes: opts.CacheDiskBytes, Now: opts.Clock, Logger: opts.Logger,
+		})
+		if err != nil {
+			return nil, fmt.Errorf("edge cache: %w", err)
+		}
+		cacheCfg.Tier = tier
+	}
 	if realClock {
 		cacheCfg.Now = nil // the real clock, and a coarse one for the store's bookkeeping
 	}
 	c, err := cache.New(cacheCfg)
 	if err != nil {
+		closeTier(tier)
 		return nil, fmt.Errorf("edge cache: %w", err)
 	}
 	m, err := newMetrics(opts.Registry, c)
+	if err == nil && tier != nil {
+		err = registerDiskMetrics(opts.Registry, tier)
+	}
 	if err != nil {
 		c.Close()
+		closeTier(tier)
 		return nil, err
 	}
 	tlsWarn, err := newTLSWarner(opts.HTTPS, opts.Logger, opts.Registry)
 	if err != nil {
 		c.Close()
+		closeTier(tier)
 		return nil, err
 	}
 	s := &Server{
-		fetcher: opts.Fetcher, cache: c, log: opts.Logger, metrics: m, opts: opts, tlsWarn: tlsWarn,
+		fetcher: opts.Fetcher, cache: c, disk: tier, log: opts.Logger, metrics: m, opts: opts, tlsWarn: tlsWarn,
 		realClock: realClock,
 	}
 	if opts.Shield != nil {
 		if s.shield, err = newShieldState(opts.Shield, opts.Registry); err != nil {
 			c.Close()
+			closeTier(tier)
 			return nil, err
 		}
 	}
@@ -164,8 +192,19 @@ func New(opts Options) (*Server, error) {
 	return s, nil
 }
 
-// Close releases the cache.
-func (s *Server) Close() { s.cache.Close() }
+// Close releases the cache. The disk tier's queued writes are finished
+// first (for at most diskFlushTimeout), so a graceful restart keeps them.
+func (s *Server) Close() {
+	s.cache.Close()
+	if s.disk != nil {
+		ctx, cancel := context.WithTimeout(context.Background(), diskFlushTimeout)
+		defer cancel()
+		if err := s.disk.Flush(ctx); err != nil {
+			s.log.Warn("disk cache: queued writes dropped at shutdown", "err", err)
+		}
+		closeTier(s.disk)
+	}
+}
 
 // Table returns the table in use (for tests and the admin endpoint), or
 // nil before the first one is published.

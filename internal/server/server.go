@@ -27,6 +27,7 @@ import (
 	"github.com/stagefront/stagefront/internal/control"
 	"github.com/stagefront/stagefront/internal/edge"
 	"github.com/stagefront/stagefront/internal/edge/accesslog"
+	"github.com/stagefront/stagefront/internal/edge/accesslog/delivery"
 	"github.com/stagefront/stagefront/internal/edge/follow"
 	"github.com/stagefront/stagefront/internal/edge/origin"
 	"github.com/stagefront/stagefront/internal/edge/shield"
@@ -53,16 +54,23 @@ type Config struct {
 	S3Endpoint   string
 	DebugHeader  bool
 	CacheBytes   int64
+	// CacheDir holds the edge cache's disk tier ("": memory only),
+	// bounded by CacheDiskBytes.
+	CacheDir       string
+	CacheDiskBytes int64
 	// AccessLogDir receives the access logs of distributions whose
 	// Logging is enabled ("": none are written).
 	AccessLogDir string
-	Store        StoreConfig
-	NodeName     string
-	LeaseTTL     time.Duration
-	TLSAddr      string
-	TLSCert      string
-	TLSKey       string
-	EdgeEngine   string // fasthttp or nethttp
+	// AccessLogS3Endpoint, when set, is where finished access log files
+	// are delivered, to each distribution's Logging.Bucket.
+	AccessLogS3Endpoint string
+	Store               StoreConfig
+	NodeName            string
+	LeaseTTL            time.Duration
+	TLSAddr             string
+	TLSCert             string
+	TLSKey              string
+	EdgeEngine          string // fasthttp or nethttp
 	// ShieldAddr is where an edge of a fleet listens for the other edges'
 	// Origin Shield requests ("": it shields nothing, but still sends its
 	// misses to the others' shields). ShieldAdvertiseAddr is the address
@@ -180,9 +188,12 @@ func (p *process) addEdge(ctx context.Context) (func(), error) {
 	if err != nil {
 		return nil, err
 	}
-	viewer, closeEdge, err := newEdge(ctx, f, p.reg, p.log, shieldOpts)
+	viewer, closeEdge, deliver, err := newEdge(ctx, f, p.reg, p.log, shieldOpts)
 	if err != nil {
 		return nil, err
+	}
+	if deliver != nil {
+		p.loops = append(p.loops, deliver)
 	}
 	follower, err := follow.New(follow.Options{Store: p.store, Publisher: viewer, Logger: p.log, Registry: p.reg, HTTPS: f.TLSCert != ""})
 	if err != nil {
@@ -387,30 +398,45 @@ func (p *process) shieldOptions(ctx context.Context) (*edge.ShieldOptions, error
 	return &edge.ShieldOptions{Ring: shield.NewRing(p.nodeName(f.EdgeAddr)), Signer: signer}, nil
 }
 
-func newEdge(ctx context.Context, f Config, reg prometheus.Registerer, log *slog.Logger, shieldOpts *edge.ShieldOptions) (*edge.Server, func(), error) {
+// newEdge builds the viewer server. deliver, when not nil, is the loop
+// that delivers access log files to their buckets.
+func newEdge(ctx context.Context, f Config, reg prometheus.Registerer, log *slog.Logger, shieldOpts *edge.ShieldOptions) (viewer *edge.Server, release func(), deliver func(context.Context) error, err error) {
 	TuneGC(f.CacheBytes, os.Getenv, log)
 	fetchOpts := origin.Options{Logger: log}
 	if f.S3Endpoint != "" {
 		u, err := url.Parse(f.S3Endpoint)
 		if err != nil || u.Scheme == "" || u.Host == "" {
-			return nil, nil, fmt.Errorf("--s3-endpoint %q is not a URL", f.S3Endpoint)
+			return nil, nil, nil, fmt.Errorf("--s3-endpoint %q is not a URL", f.S3Endpoint)
 		}
 		fetchOpts.S3Endpoint = u
 	}
+	// Access log delivery looks buckets up in the table the viewer
+	// serves, which exists only once the viewer does.
+	var uploader *delivery.Uploader
+	if f.AccessLogS3Endpoint != "" {
+		if uploader, err = newUploader(ctx, f, reg, log, func() *edge.Server { return viewer }); err != nil {
+			return nil, nil, nil, err
+		}
+		deliver = uploader.Run
+	}
 	fetcher, err := origin.New(ctx, fetchOpts)
 	if err != nil {
-		return nil, nil, fmt.Errorf("origin fetcher: %w", err)
+		return nil, nil, nil, fmt.Errorf("origin fetcher: %w", err)
 	}
 	var alog *accesslog.Writer
 	if f.AccessLogDir != "" {
-		if alog, err = accesslog.New(accesslog.Config{Dir: f.AccessLogDir, Logger: log, Registry: reg}); err != nil {
+		cfg := accesslog.Config{Dir: f.AccessLogDir, Logger: log, Registry: reg}
+		if uploader != nil {
+			cfg.Finished = uploader.Notify
+		}
+		if alog, err = accesslog.New(cfg); err != nil {
 			fetcher.Close()
-			return nil, nil, err
+			return nil, nil, nil, err
 		}
 	}
 	eopts := edge.Options{
 		Fetcher: fetcher, Logger: log, Registry: reg,
-		CacheBytes: f.CacheBytes, DebugHeader: f.DebugHeader, HTTPS: f.TLSCert != "",
+		CacheBytes: f.CacheBytes, CacheDir: f.CacheDir, CacheDiskBytes: f.CacheDiskBytes, DebugHeader: f.DebugHeader, HTTPS: f.TLSCert != "",
 		Viewer: edge.ViewerLimits{ReadHeaderTimeout: f.Limits.ReadHeaderTimeout, ReadTimeout: f.Limits.EdgeReadTimeout,
 			IdleTimeout: f.Limits.IdleTimeout, MaxConns: f.Limits.EdgeMaxConns, MaxConnsPerIP: f.Limits.EdgeMaxConnsPerIP},
 	}
@@ -418,13 +444,13 @@ func newEdge(ctx context.Context, f Config, reg prometheus.Registerer, log *slog
 		eopts.AccessLog = alog
 	}
 	eopts.Shield = shieldOpts
-	viewer, err := edge.New(eopts)
+	viewer, err = edge.New(eopts)
 	if err != nil {
 		fetcher.Close()
 		if alog != nil {
 			_ = alog.Close()
 		}
-		return nil, nil, err
+		return nil, nil, nil, err
 	}
 	return viewer, func() {
 		viewer.Close()
@@ -434,7 +460,7 @@ func newEdge(ctx context.Context, f Config, reg prometheus.Registerer, log *slog
 				log.Error("access log", "err", err)
 			}
 		}
-	}, nil
+	}, deliver, nil
 }
 
 type namedServer struct {

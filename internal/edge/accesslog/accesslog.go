@@ -119,6 +119,11 @@ type Config struct {
 	Registry          prometheus.Registerer
 	// Now is the clock that closes past hours' files (default time.Now).
 	Now func() time.Time
+	// Finished, when set, is called on the Writer's goroutine with the
+	// path of each file once it is complete under its final name (the
+	// delivery to the distribution's bucket starts there). It must not
+	// block.
+	Finished func(path string)
 }
 
 // batch is lines waiting to be written: buf, cut into segments of one
@@ -394,6 +399,8 @@ func (w *Writer) closeBefore(cutoff time.Time) {
 		}
 		if err != nil {
 			w.fail(fmt.Errorf("finish %s: %w", f.final, err))
+		} else if w.cfg.Finished != nil {
+			w.cfg.Finished(f.final)
 		}
 	}
 }

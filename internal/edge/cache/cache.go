@@ -43,6 +43,10 @@ type Config struct {
 	// stays marked uncacheable: its requests then fetch on their own
 	// instead of queueing behind one fetch. 0 means DefaultHitForMiss.
 	HitForMiss time.Duration
+	// Tier, when not nil, is a second store below memory (the disk tier):
+	// a memory miss looks there before fetching, and every stored entry
+	// is handed to it. See Tier.
+	Tier Tier
 }
 
 // DefaultHitForMiss is Config.HitForMiss when unset: Varnish's default
@@ -99,6 +103,7 @@ type Cache struct {
 	// for one fetches on its own, without waiting for anyone's fetch,
 	// and stores what it gets if that turned cacheable. Bounded in bytes.
 	uncacheable *otter.Cache[string, struct{}]
+	tier        Tier // nil: memory only
 
 	// closed is cancelled by Close, aborting in-flight fetches.
 	closed context.Context
@@ -136,6 +141,7 @@ func New(cfg Config) (*Cache, error) {
 		maxBytes:      cfg.MaxBytes,
 		maxEntryBytes: cfg.MaxEntryBytes,
 		fetchTimeout:  cfg.FetchTimeout,
+		tier:          cfg.Tier,
 	}
 	var storeClock otter.Clock = clock{c.now}
 	if c.now == nil {
@@ -426,6 +432,14 @@ func (c *Cache) fetchAndStore(callerCtx context.Context, key Key, epoch uint64, 
 	if e, ok := c.lookup(key); ok {
 		return flightResult{cached: true, shared: e}, nil
 	}
+	var tierStale *Entry
+	if c.tier != nil {
+		var fresh *Entry
+		if fresh, tierStale = c.loadTier(key, epoch); fresh != nil {
+			return flightResult{cached: true, shared: fresh}, nil
+		}
+		callerCtx = withTierStale(callerCtx, tierStale)
+	}
 
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(callerCtx), c.fetchTimeout)
 	defer cancel()
@@ -433,6 +447,9 @@ func (c *Cache) fetchAndStore(callerCtx context.Context, key Key, epoch uint64, 
 	defer stop()
 
 	shared, own, err := c.fetchOnce(ctx, key, epoch, fetch)
+	if tierStale != nil && (err != nil || own.Status >= 500) && tierStale.staleIfError(c.now()) {
+		return flightResult{cached: true, shared: tierStale}, nil
+	}
 	if err != nil {
 		return flightResult{}, err
 	}
@@ -511,20 +528,35 @@ func callFetch(ctx context.Context, fetch FetchFunc) (e *Entry, err error) {
 	return fetch(ctx)
 }
 
-func (c *Cache) maybeStore(key Key, e *Entry, epoch uint64) {
-	if e.TTL <= 0 || int64(e.weight) > c.maxEntryBytes || !c.now().Before(e.keepUntil()) {
+func (c *Cache) maybeStore(key Key, e *Entry, epoch uint64) { c.storeEntry(key, e, epoch, c.tier) }
+
+// storeEntry stores e in memory if it fits and hands it to tier if not nil.
+func (c *Cache) storeEntry(key Key, e *Entry, epoch uint64, tier Tier) {
+	keepUntil := e.keepUntil()
+	if e.TTL <= 0 || !c.now().Before(keepUntil) {
+		return
+	}
+	inMemory := int64(e.weight) <= c.maxEntryBytes
+	if !inMemory && tier == nil {
 		return
 	}
 	c.epochMu.RLock()
 	stored := c.epoch.Load() == epoch
 	if stored {
-		// Count before inserting, so the deletion listener can never
-		// subtract the weight before it was added.
-		c.bytes.Add(int64(e.weight))
-		c.store.Set(key.str, e)
+		if inMemory {
+			// Count before inserting, so the deletion listener can never
+			// subtract the weight before it was added.
+			c.bytes.Add(int64(e.weight))
+			c.store.Set(key.str, e)
+		}
+		if tier != nil {
+			// Under the epoch lock: a Purge that starts after the check
+			// reaches the tier only after the entry was handed to it.
+			tier.Store(key, e, keepUntil)
+		}
 	}
 	c.epochMu.RUnlock()
-	if !stored {
+	if !stored || !inMemory {
 		return
 	}
 	c.stores.Add(1)

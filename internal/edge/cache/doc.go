@@ -39,6 +39,10 @@
 //     PathMatcher implementing CloudFront's exact and trailing-"*" paths. An
 //     epoch makes sure a fetch in flight during a Purge cannot store stale
 //     content after it.
+//   - The second tier. Config.Tier (the disk tier, package cache/disk) is
+//     asked on a memory miss, inside the flight that coalesces the key's
+//     misses, and gets every entry the cache stores; a memory hit never
+//     reaches it. Purge reaches it too.
 //   - Counters (Stats) that the edge exports; this package does not import
 //     Prometheus.
 //

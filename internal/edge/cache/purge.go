@@ -72,6 +72,9 @@ func (c *Cache) Purge(match func(originIdentity, path string) bool) int {
 			return nil, otter.InvalidateOp
 		})
 	}
+	if c.tier != nil {
+		removed += c.tier.Purge(match)
+	}
 	c.purged.Add(uint64(removed))
 	return removed
 }

@@ -116,6 +116,25 @@ func (f *Follower) Run(ctx context.Context) error {
 	}
 }
 
+// PersistentPublisher is a Publisher whose cache outlives the process
+// (the edge with a disk tier). On the first sync, the stored invalidations
+// it has not applied (created while it was down) are handed to Publish
+// like new ones; a plain Publisher starts with an empty cache and needs
+// none of them.
+type PersistentPublisher interface {
+	Publisher
+	// InvalidationApplied reports whether the invalidation stored under
+	// key reached the cache, in this process or an earlier one.
+	InvalidationApplied(key string) bool
+}
+
+// appliedBefore reports whether, on the first sync, the invalidation under
+// key needs no purge.
+func (f *Follower) appliedBefore(key string) bool {
+	p, ok := f.pub.(PersistentPublisher)
+	return !ok || p.InvalidationApplied(key)
+}
+
 // pendingPurge is an invalidation to apply before the next swap.
 type pendingPurge struct {
 	key string
@@ -145,8 +164,9 @@ func (f *Follower) follow(ctx context.Context) (synced bool, err error) {
 			continue
 		}
 		// On a resync, invalidations this edge has not applied yet still
-		// need their purge; on the first start the cache is empty.
-		if first || f.appliedInvalidations[kv.Key] {
+		// need their purge; on the first start the cache is empty, unless
+		// it kept objects across the restart (a disk tier).
+		if (first && f.appliedBefore(kv.Key)) || f.appliedInvalidations[kv.Key] {
 			applied[kv.Key] = true
 		} else {
 			pending = append(pending, pendingPurge{kv.Key, inv})
