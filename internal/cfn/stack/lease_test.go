@@ -2,12 +2,17 @@ package stack
 
 import (
 	"context"
+	"encoding/json"
+	"path/filepath"
+	"strings"
 	"sync"
 	"testing"
 	"time"
 
 	"github.com/stagefront/stagefront/internal/cfn/resource"
 	"github.com/stagefront/stagefront/internal/control"
+	"github.com/stagefront/stagefront/internal/store"
+	"github.com/stagefront/stagefront/internal/store/bolt"
 	"github.com/stagefront/stagefront/internal/store/etcd"
 	"github.com/stagefront/stagefront/internal/store/etcd/etcdtest"
 )
@@ -136,5 +141,86 @@ func TestRecoveryLeavesALiveNodesOperation(t *testing.T) {
 	}
 	if got := status(); got != RollbackComplete {
 		t.Errorf("after a resumed: %s", got)
+	}
+}
+
+// hookStore runs before on every Txn before passing it on.
+type hookStore struct {
+	store.Store
+	before func(ops []store.Op)
+}
+
+func (s *hookStore) Txn(ctx context.Context, conds []store.Cond, ops []store.Op) (int64, error) {
+	s.before(ops)
+	return s.Store.Txn(ctx, conds, ops)
+}
+
+// TestRecoveryLeavesAnOperationThatIsFinishing: recovery that reads a stack
+// while this process writes the end of its operation must not take the
+// operation over. It used to: the last write unmarked the stack as this
+// process's before it committed, recovery claimed the operation in that
+// window, and the operation failed with "was changed by another
+// operation" (seen with the AWS CLI's deploy under load).
+func TestRecoveryLeavesAnOperationThatIsFinishing(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	st, err := bolt.Open(filepath.Join(t.TempDir(), "stagefront.db"), bolt.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { st.Close() })
+	svc := control.New(st, control.Options{})
+	hs := &hookStore{Store: st}
+	m := New(hs, &resource.Env{Svc: svc}, Options{Node: "a"})
+	var once sync.Once
+	var mu sync.Mutex
+	inRecovery := false
+	hs.before = func(ops []store.Op) {
+		mu.Lock()
+		skip := inRecovery
+		mu.Unlock()
+		if skip {
+			return
+		}
+		for _, op := range ops {
+			if !strings.HasPrefix(op.Key, stackPrefix("us-east-1")) {
+				continue
+			}
+			var s Stack
+			if json.Unmarshal(op.Value, &s) != nil || s.Status != CreateComplete {
+				continue
+			}
+			// The write that ends the create: recover now, before it commits.
+			once.Do(func() {
+				mu.Lock()
+				inRecovery = true
+				mu.Unlock()
+				done := make(chan error, 1)
+				go func() { done <- m.Recover(ctx, "us-east-1") }()
+				select {
+				case err := <-done:
+					if err != nil {
+						t.Errorf("recover: %v", err)
+					}
+				case <-time.After(2 * time.Second):
+					// Recovery claimed the operation and now waits for
+					// the stack's lock, which the create holds.
+				}
+				mu.Lock()
+				inRecovery = false
+				mu.Unlock()
+			})
+		}
+	}
+	body := `Resources:
+  Later:
+    Type: AWS::CloudFormation::WaitConditionHandle
+`
+	s, err := m.CreateStack(ctx, Input{Region: "us-east-1", StackName: "finishing", TemplateBody: body})
+	if err != nil {
+		t.Fatalf("create: %v", err)
+	}
+	if s.Status != CreateComplete {
+		t.Fatalf("status %s", s.Status)
 	}
 }

@@ -253,16 +253,32 @@ func (m *Manager) masked(s *Stack, props map[string]any) any {
 // by the revision it was read at.
 func (m *Manager) save(ctx context.Context, l *loaded) error {
 	now := m.now()
+	// running marks the stacks whose operation this process is carrying
+	// out, so that recovery leaves them alone. It is set before an
+	// operation's state is written and cleared only after the write that
+	// ends it has committed: recovery that reads the stack in between
+	// still sees it as this process's, instead of claiming an operation
+	// that is finishing (and failing its last write).
+	id := l.s.StackID
 	m.mu.Lock()
+	wasRunning := m.running[id]
 	if l.s.Op != nil {
 		if l.s.Op.Owner == "" {
 			l.s.Op.Owner = m.opts.Node
 		}
-		m.running[l.s.StackID] = true
-	} else {
-		delete(m.running, l.s.StackID)
+		m.running[id] = true
 	}
 	m.mu.Unlock()
+	// A write that fails leaves the mark as it was: a second caller's
+	// conflicting write must not unmark the operation that won.
+	committed := false
+	defer func() {
+		m.mu.Lock()
+		defer m.mu.Unlock()
+		if (committed && l.s.Op == nil) || (!committed && !wasRunning) {
+			delete(m.running, id)
+		}
+	}()
 	var ops []store.Op
 	region := l.s.Region
 	for _, e := range l.events {
@@ -281,6 +297,7 @@ func (m *Manager) save(ctx context.Context, l *loaded) error {
 	key := stackKey(region, uuidOf(l.s.StackID))
 	ops = append(ops, store.Op{Key: key, Value: b})
 	rev, err := m.st.Txn(ctx, []store.Cond{{Key: key, ModRevision: l.rev}}, ops)
+	committed = err == nil
 	if errors.Is(err, store.ErrConflict) {
 		return &Error{Code: "ValidationError", Status: 400, Message: fmt.Sprintf("Stack:%s was changed by another operation; retry", l.s.StackID), Err: err}
 	}
