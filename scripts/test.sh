@@ -1,18 +1,27 @@
 #!/usr/bin/env bash
-# The project's test command: formatting, generated code, vet, staticcheck,
-# unit and integration tests, short fuzz runs, the AWS CLI acceptance script
-# against a freshly started `stagefront serve`, and the README's quick start.
+# The project's test command: formatting, generated code, go vet (every
+# analyzer), staticcheck, unit and integration tests with every fuzz
+# target's seed corpus and every benchmark run once, the AWS CLI acceptance
+# script against a freshly started `stagefront serve`, and the README's
+# quick start.
 #
-# After the quick checks, four jobs run at once, each into its own log:
-# go vet + staticcheck, go test ./..., the fuzz targets, and the acceptance
-# scripts. Most test time is spent waiting (subprocesses, sockets, timers),
-# so overlapping them keeps a run on 2 cores short. Each log is printed
-# whole, in that order, and the run fails if any job failed.
+# After the quick checks, three jobs run at once, each into its own log:
+# staticcheck, go test ./..., and the acceptance scripts. Most test time is
+# spent waiting (subprocesses, sockets, timers), so overlapping them keeps a
+# run on 2 cores short. Each log is printed whole, in that order, with how
+# long each job took, and the run fails if any job failed.
 #
-# Fuzzing: CI runs each target for FUZZTIME executions (default 2000x, about
-# the cost of building the target). A long run, e.g. before a release:
-#   FUZZTIME=1000000x bash scripts/test.sh
-# or one target: go test -run='^$' -fuzz='^FuzzName$' -fuzztime=10m ./internal/pkg
+# go vet runs inside go test (-vet=all: the same analyzers as `go vet`, on
+# each package with its tests), so no package is type-checked twice; the
+# few packages without tests are vetted on their own.
+#
+# Fuzzing: `go test` runs each fuzz target over its seed corpus (the f.Add
+# seeds and testdata/fuzz) on every run. Mutation fuzzing builds every
+# package again with coverage instrumentation, which costs more than the
+# rest of CI on 2 cores, so it is a separate command (before a release, or
+# after touching a parser):
+#   bash scripts/fuzz.sh                 # every target, FUZZTIME executions each (default 200000x)
+#   go test -run='^$' -fuzz='^FuzzName$' -fuzztime=10m ./internal/pkg
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export PATH="$PATH:/usr/local/go/bin:$(go env GOPATH)/bin"
@@ -41,24 +50,12 @@ LOGS=$(mktemp -d)
 trap 'rm -rf "$LOGS"' EXIT
 
 lint() {
-  go vet ./...
   if ! command -v staticcheck >/dev/null 2>&1; then
     echo "staticcheck not installed (bash .ci/run installs it)"; return 1
   fi
   staticcheck ./...
-}
-
-fuzz_all() {
-  # A count, not a duration: Go 1.26's fuzz coordinator can fail a
-  # duration-bounded run with a spurious "context deadline exceeded"
-  # (golang/go#75804).
-  local pkg target
-  while read -r pkg target; do
-    [ -n "$pkg" ] || continue
-    go test -run='^$' -fuzz="^$target\$" -fuzztime="${FUZZTIME:-2000x}" "$pkg"
-  done < <(grep -rl --include='*_test.go' '^func Fuzz' internal | sort | while read -r f; do
-    for t in $(grep -o '^func Fuzz[A-Za-z0-9_]*' "$f" | cut -d' ' -f2); do echo "./$(dirname "$f") $t"; done
-  done)
+  # go test vets every package that has tests; these have none.
+  go vet $(go list -f '{{if and (not .TestGoFiles) (not .XTestGoFiles)}}{{.ImportPath}}{{end}}' ./...)
 }
 
 
@@ -67,8 +64,8 @@ acceptance() {
   bash scripts/quickstart.sh
 }
 
-echo "== go vet + staticcheck, go test + benchmarks once, fuzz (short), acceptance: in parallel ($(elapsed))"
-names=(lint test fuzz acceptance)
+echo "== staticcheck, go test (vet, fuzz seeds, benchmarks once), acceptance: in parallel ($(elapsed))"
+names=(lint test acceptance)
 # timed NAME CMD...: runs CMD and ends its log with how long it took, so a
 # slow job is visible when the total nears CI's budget.
 timed() {
@@ -81,8 +78,7 @@ timed() {
 # The test job also runs every benchmark once (1 iteration), in the same
 # test binaries: a benchmark that no longer runs is caught here, not when
 # someone next measures, and no package is linked twice.
-( timed test go test -count=1 -bench . -benchtime 1x ./... ) >"$LOGS/test" 2>&1 & pids+=($!)
-( timed fuzz fuzz_all ) >"$LOGS/fuzz" 2>&1 & pids+=($!)
+( timed test go test -count=1 -vet=all -bench . -benchtime 1x ./... ) >"$LOGS/test" 2>&1 & pids+=($!)
 ( timed acceptance acceptance ) >"$LOGS/acceptance" 2>&1 & pids+=($!)
 failed=()
 for i in "${!pids[@]}"; do
