@@ -5,7 +5,8 @@
 # script against a freshly started `stagefront serve`, and the README's
 # quick start.
 #
-# After the quick checks, three jobs run at once, each into its own log:
+# After the quick checks, one go command compiles every package and test
+# binary (and vets them); then three jobs run at once, each into its own log:
 # staticcheck, go test ./..., and the acceptance scripts. Most test time is
 # spent waiting (subprocesses, sockets, timers), so overlapping them keeps a
 # run on 2 cores short. Each log is printed whole, in that order, with how
@@ -64,7 +65,15 @@ acceptance() {
   bash scripts/quickstart.sh
 }
 
-echo "== staticcheck, go test (vet, fuzz seeds, benchmarks once), acceptance: in parallel ($(elapsed))"
+echo "== build every package and test binary once, with go vet ($(elapsed))"
+# One go command compiles everything first. Started cold and side by side,
+# staticcheck, go test and the acceptance scripts' go build would each
+# compile the same packages (the build cache does not share work in
+# flight), three times over on a fresh machine. Vet findings stop here.
+go test -count=1 -vet=all -run='^$' ./... > "$LOGS/build" 2>&1 || { cat "$LOGS/build"; echo "FAILED: build/vet"; exit 1; }
+echo "   ($(elapsed))"
+
+echo "== staticcheck, go test (fuzz seeds, benchmarks once), acceptance: in parallel ($(elapsed))"
 names=(lint test acceptance)
 # timed NAME CMD...: runs CMD and ends its log with how long it took, so a
 # slow job is visible when the total nears CI's budget.
