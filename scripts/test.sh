@@ -87,7 +87,9 @@ timed() {
 # The test job also runs every benchmark once (1 iteration), in the same
 # test binaries: a benchmark that no longer runs is caught here, not when
 # someone next measures, and no package is linked twice.
-( timed test go test -count=1 -vet=all -bench . -benchtime 1x ./... ) >"$LOGS/test" 2>&1 & pids+=($!)
+# -p 4: most packages' tests wait on sockets, subprocesses and timers,
+# so four test binaries at once overlap their waits on 2 cores.
+( timed test go test -count=1 -vet=all -p 4 -bench . -benchtime 1x ./... ) >"$LOGS/test" 2>&1 & pids+=($!)
 ( timed acceptance acceptance ) >"$LOGS/acceptance" 2>&1 & pids+=($!)
 failed=()
 for i in "${!pids[@]}"; do
