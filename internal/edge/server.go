@@ -846,11 +846,14 @@ func responseHeader(h http.Header) http.Header {
 
 // copyResponseHeader puts an origin response's end-to-end headers into
 // dst, as copyOriginHeader does (values shared, Set-Cookie added to), and
-// sets Via.
+// sets Via. An origin's X-Amz-Cf-Id is dropped: the header is the edge's
+// request id (the access log's x-edge-request-id), which CloudFront also
+// sets itself whatever the origin sends.
 func copyResponseHeader(dst, src http.Header) {
 	for k, v := range src {
 		switch k {
-		case "Connection", "Keep-Alive", "Proxy-Connection", "Transfer-Encoding", "Upgrade", "Trailer", "Content-Length":
+		case "Connection", "Keep-Alive", "Proxy-Connection", "Transfer-Encoding", "Upgrade", "Trailer", "Content-Length",
+			requestIDHeader:
 			continue
 		case "Set-Cookie":
 			if len(dst[k]) > 0 {
