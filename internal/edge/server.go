@@ -218,6 +218,9 @@ func (s *Server) Table() *routing.Table {
 // ServeHTTP serves one viewer request from the table of this instant.
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	start := time.Now()
+	if len(r.TransferEncoding) > 0 {
+		closeAfterChunked(w.Header())
+	}
 	lt := s.live.Load()
 	x := s.exchanges.get()
 	x.rec.ResponseWriter = w
@@ -865,6 +868,18 @@ func copyResponseHeader(dst, src http.Header) {
 	}
 	dst["Via"] = viaValue
 }
+
+// closeAfterChunked ends the connection after a request whose body came
+// chunked. A request may carry Content-Length too: the body is then read
+// as chunked, and RFC 9112 §6.3 requires closing the connection after the
+// answer, because an intermediary in front that went by Content-Length
+// would take the bytes after the chunked body for another request than
+// the edge does (request smuggling). net/http removes that Content-Length
+// before a handler sees it, so every chunked request closes its
+// connection, on both engines; viewers rarely send chunked bodies.
+func closeAfterChunked(h http.Header) { h["Connection"] = connectionClose }
+
+var connectionClose = []string{"close"}
 
 // viaValue is the Via header of every response (read-only, len == cap).
 var viaValue = []string{"1.1 stagefront"}

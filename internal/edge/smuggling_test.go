@@ -52,6 +52,13 @@ func TestNoRequestHidesInABody(t *testing.T) {
 					fmt.Sprintf("POST /upload HTTP/1.1\r\nHost: %s\r\nContent-Length: %d\r\n\r\n%s", d.domain, len(big), big)},
 				{"GET with a body",
 					fmt.Sprintf("GET /get HTTP/1.1\r\nHost: %s\r\nContent-Length: %d\r\n\r\n%s", d.domain, len(hidden), hidden)},
+				// RFC 9112 §6.3: the body of a request with both
+				// Transfer-Encoding and Content-Length is read as chunked,
+				// and the connection is closed after the answer, so what
+				// follows the chunked body (inside the body for a front
+				// proxy that went by Content-Length) is never a request.
+				{"Content-Length and Transfer-Encoding",
+					fmt.Sprintf("POST /both HTTP/1.1\r\nHost: %s\r\nContent-Length: %d\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n%s", d.domain, 5+len(hidden), hidden)},
 			} {
 				statuses := exchange(t, h.edgeURL, tc.request)
 			drain:
