@@ -59,12 +59,13 @@ func (s *Server) FastHandler() fasthttp.RequestHandler {
 		// read what the handler left unread as the next request on the
 		// connection. A body not read to its end (refused before it was
 		// read, or an origin that answered early) closes the connection.
-		// A chunked body closes it too, see closeAfterChunked.
+		// A chunked body (cl == -1) closes it too, see closeAfterChunked.
+		cl := ctx.Request.Header.ContentLength()
 		if b := x.fast.body; b != nil {
-			if !b.finish() || ctx.Request.Header.ContentLength() == -1 {
+			if !b.finish() || cl == -1 {
 				ctx.SetConnectionClose()
 			}
-		} else if cl := ctx.Request.Header.ContentLength(); cl > 0 || cl == -1 {
+		} else if cl > 0 || cl == -1 {
 			ctx.SetConnectionClose()
 		}
 		s.exchanges.put(x)

@@ -3,18 +3,18 @@ package stack
 import (
 	"context"
 	"encoding/json"
-	"path/filepath"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/stagefront/stagefront/internal/cfn/resource"
 	"github.com/stagefront/stagefront/internal/control"
 	"github.com/stagefront/stagefront/internal/store"
-	"github.com/stagefront/stagefront/internal/store/bolt"
 	"github.com/stagefront/stagefront/internal/store/etcd"
 	"github.com/stagefront/stagefront/internal/store/etcd/etcdtest"
+	"github.com/stagefront/stagefront/internal/testutil"
 )
 
 type testClock struct {
@@ -164,22 +164,14 @@ func (s *hookStore) Txn(ctx context.Context, conds []store.Cond, ops []store.Op)
 func TestRecoveryLeavesAnOperationThatIsFinishing(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
-	st, err := bolt.Open(filepath.Join(t.TempDir(), "stagefront.db"), bolt.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { st.Close() })
+	st := testutil.OpenBolt(t)
 	svc := control.New(st, control.Options{})
 	hs := &hookStore{Store: st}
 	m := New(hs, &resource.Env{Svc: svc}, Options{Node: "a"})
 	var once sync.Once
-	var mu sync.Mutex
-	inRecovery := false
+	var inRecovery atomic.Bool // recovery's own writes pass straight through
 	hs.before = func(ops []store.Op) {
-		mu.Lock()
-		skip := inRecovery
-		mu.Unlock()
-		if skip {
+		if inRecovery.Load() {
 			return
 		}
 		for _, op := range ops {
@@ -192,9 +184,8 @@ func TestRecoveryLeavesAnOperationThatIsFinishing(t *testing.T) {
 			}
 			// The write that ends the create: recover now, before it commits.
 			once.Do(func() {
-				mu.Lock()
-				inRecovery = true
-				mu.Unlock()
+				inRecovery.Store(true)
+				defer inRecovery.Store(false)
 				done := make(chan error, 1)
 				go func() { done <- m.Recover(ctx, "us-east-1") }()
 				select {
@@ -206,9 +197,6 @@ func TestRecoveryLeavesAnOperationThatIsFinishing(t *testing.T) {
 					// Recovery claimed the operation and now waits for
 					// the stack's lock, which the create holds.
 				}
-				mu.Lock()
-				inRecovery = false
-				mu.Unlock()
 			})
 		}
 	}
