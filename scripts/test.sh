@@ -86,7 +86,7 @@ timed() {
 ( timed lint lint ) >"$LOGS/lint" 2>&1 & pids=($!)
 # The test job also runs every benchmark once (1 iteration), in the same
 # test binaries: a benchmark that no longer runs is caught here, not when
-# someone next measures, and no package is linked twice.
+# someone next measures, and no second go test -bench run links them again.
 # -p 4: most packages' tests wait on sockets, subprocesses and timers,
 # so four test binaries at once overlap their waits on 2 cores.
 ( timed test go test -count=1 -vet=all -p 4 -bench . -benchtime 1x ./... ) >"$LOGS/test" 2>&1 & pids+=($!)
