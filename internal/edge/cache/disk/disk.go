@@ -456,7 +456,11 @@ func (t *Tier) Stats() Stats {
 }
 
 // Flush waits until the entries queued before it are written (for tests,
-// benchmarks and a graceful shutdown) or ctx ends.
+// benchmarks and a graceful shutdown) or ctx ends, then applies the reads
+// and writes the index has buffered to its eviction policy. otter, like
+// Caffeine, samples reads through small lossy buffers drained by a
+// background goroutine; a burst of reads with no chance for that goroutine
+// to run (one CPU) counts only some of them.
 func (t *Tier) Flush(ctx context.Context) error {
 	flushed := make(chan struct{})
 	t.closeMu.RLock()
@@ -473,6 +477,7 @@ func (t *Tier) Flush(ctx context.Context) error {
 	}
 	select {
 	case <-flushed:
+		t.index.CleanUp()
 		return nil
 	case <-ctx.Done():
 		return ctx.Err()
