@@ -66,7 +66,9 @@ func shieldFleet(t *testing.T, n int, table *routing.Table) []*fleetEdge {
 		e := &fleetEdge{name: fmt.Sprintf("edge-%d", i), reg: prometheus.NewRegistry(), left: make(chan struct{})}
 		cli, err := clientv3.New(clientv3.Config{Endpoints: []string{etcd.Endpoint}, DialTimeout: 5 * time.Second})
 		testutil.Must(t, err)
-		t.Cleanup(func() { cli.Close() })
+		// Stop the member loops before the client closes: a loop that
+		// ends removes its member record through this client.
+		t.Cleanup(func() { cancel(); loops.Wait(); cli.Close() })
 		registry := fleet.NewRegistry(cli, "/shield-test/", slog.New(slog.DiscardHandler))
 		secret, err := registry.ShieldSecret(ctx)
 		testutil.Must(t, err)

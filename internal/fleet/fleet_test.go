@@ -25,6 +25,17 @@ func newRegistry(t *testing.T, srv *etcdtest.Server) *fleet.Registry {
 	return fleet.NewRegistry(cli, "/test/", nil)
 }
 
+// background runs f (a loop that ends with the test's context) and waits
+// for it when the test ends, before the clients that newRegistry made are
+// closed: cleanups run last-registered first, and a loop that ends removes
+// its member record through its client.
+func background(t *testing.T, f func()) {
+	t.Helper()
+	done := make(chan struct{})
+	go func() { defer close(done); f() }()
+	t.Cleanup(func() { <-done })
+}
+
 // fakeEdge is an edge's watermark, changed by the test.
 type fakeEdge struct {
 	wm atomic.Pointer[model.Watermark]
@@ -47,8 +58,8 @@ func TestDeployedWaitsForEveryLiveEdge(t *testing.T) {
 	edgeA, edgeB := newFakeEdge(5), newFakeEdge(3)
 	ctxA, stopA := context.WithCancel(ctx)
 	doneA := make(chan struct{})
-	go func() { defer close(doneA); _ = reg.Announce(ctxA, "a", "127.0.0.1:1", edgeA, 2*time.Second) }()
-	go func() { _ = reg.Announce(ctx, "b", "127.0.0.1:2", edgeB, 2*time.Second) }()
+	background(t, func() { defer close(doneA); _ = reg.Announce(ctxA, "a", "127.0.0.1:1", edgeA, 2*time.Second) })
+	background(t, func() { _ = reg.Announce(ctx, "b", "127.0.0.1:2", edgeB, 2*time.Second) })
 	testutil.Eventually(t, 10*time.Second, "two members", func() bool { m, _ := reg.Members(ctx); return len(m) == 2 })
 
 	if !reg.Watermark(ctx).Served(3) {
@@ -97,7 +108,7 @@ func TestGathererSumsTheFleet(t *testing.T) {
 			h.WithLabelValues("E1", "staging").Observe(0.05)
 		}
 		other.Add(100)
-		go func() { _ = reg.PublishMetrics(ctx, node, r, 50*time.Millisecond) }()
+		background(t, func() { _ = reg.PublishMetrics(ctx, node, r, 50*time.Millisecond) })
 	}
 	var staging5xx, primary2xx, histCount float64
 	var families int
@@ -156,9 +167,9 @@ func TestLeadOneAtATime(t *testing.T) {
 	defer stopA()
 	regA, regB := newRegistry(t, srv), newRegistry(t, srv)
 	neverStop := make(chan struct{})
-	go func() { _ = regA.Lead(ctxA, "releases", "a", 2*time.Second, run("a", neverStop)) }()
+	background(t, func() { _ = regA.Lead(ctxA, "releases", "a", 2*time.Second, run("a", neverStop)) })
 	testutil.Eventually(t, 10*time.Second, "a leader", func() bool { return ran.Load() == 1 })
-	go func() { _ = regB.Lead(ctx, "releases", "b", 2*time.Second, run("b", neverStop)) }()
+	background(t, func() { _ = regB.Lead(ctx, "releases", "b", 2*time.Second, run("b", neverStop)) })
 	time.Sleep(300 * time.Millisecond) // b campaigns but must wait
 	if ran.Load() != 1 {
 		t.Fatalf("%d leaders ran while a leads; want 1", ran.Load())

@@ -40,7 +40,7 @@ func TestWatchMembersSeesJoinsAndLeaves(t *testing.T) {
 		mu   sync.Mutex
 		seen []string
 	)
-	go func() {
+	background(t, func() {
 		_ = reg.WatchMembers(ctx, func(ms []fleet.Member) {
 			var shields []string
 			for _, m := range ms {
@@ -51,18 +51,18 @@ func TestWatchMembersSeesJoinsAndLeaves(t *testing.T) {
 			seen = shields
 			mu.Unlock()
 		})
-	}()
+	})
 	view := func() []string { mu.Lock(); defer mu.Unlock(); return slices.Clone(seen) }
 
 	ctxA, stopA := context.WithCancel(ctx)
 	doneA := make(chan struct{})
-	go func() {
+	background(t, func() {
 		defer close(doneA)
 		_ = reg.AnnounceSelf(ctxA, fleet.Self{Node: "a", Addr: "127.0.0.1:1", ShieldAddr: "127.0.0.1:11"}, newFakeEdge(1), 2*time.Second)
-	}()
-	go func() {
+	})
+	background(t, func() {
 		_ = reg.AnnounceSelf(ctx, fleet.Self{Node: "b", Addr: "127.0.0.1:2", ShieldAddr: "127.0.0.1:12"}, newFakeEdge(1), 2*time.Second)
-	}()
+	})
 	want := []string{"a@127.0.0.1:11", "b@127.0.0.1:12"}
 	testutil.Eventually(t, 10*time.Second, "both members with their shield addresses", func() bool { return slices.Equal(view(), want) })
 	stopA()
