@@ -34,6 +34,7 @@ type cfnServer struct {
 	cmd              *exec.Cmd
 	api, edge, admin string
 	s3               *httptest.Server
+	lastDeploy       int64 // the Unix second the last `deploy` ended in
 }
 
 func startCFNServer(t *testing.T, bin, dir string, s3 *httptest.Server, env ...string) *cfnServer {
@@ -79,6 +80,18 @@ func (s *cfnServer) aws(args ...string) (int, string) {
 	// Bounded, so a hung call fails the test with its arguments.
 	ctx, cancel := context.WithTimeout(s.t.Context(), 3*time.Minute)
 	defer cancel()
+	// `aws cloudformation deploy` names its change set
+	// awscli-cloudformation-package-deploy-<Unix seconds>, and a change set
+	// that failed for having no changes stays on the stack (on AWS too). A
+	// second deploy in the same second would ask for the same name and get
+	// AlreadyExistsException; on AWS a deploy never takes under a second.
+	deploy := len(args) > 1 && args[0] == "cloudformation" && args[1] == "deploy"
+	if deploy {
+		if wait := time.Until(time.Unix(s.lastDeploy+1, 0)); wait > 0 {
+			time.Sleep(wait)
+		}
+		defer func() { s.lastDeploy = time.Now().Unix() }()
+	}
 	cmd := exec.CommandContext(ctx, "aws", append(args, "--endpoint-url", "http://"+s.api)...)
 	cmd.Env = append(os.Environ(), "AWS_ACCESS_KEY_ID="+cfnKey, "AWS_SECRET_ACCESS_KEY="+cfnSecret, "AWS_DEFAULT_REGION=us-east-1",
 		"AWS_CONFIG_FILE=/dev/null", "AWS_SHARED_CREDENTIALS_FILE=/dev/null", "AWS_EC2_METADATA_DISABLED=true", "AWS_PAGER=",
@@ -146,11 +159,7 @@ func cfnBinary(t *testing.T) string {
 	if _, err := exec.LookPath("aws"); err != nil {
 		t.Fatalf("the aws CLI is required: %v", err)
 	}
-	bin := filepath.Join(t.TempDir(), "stagefront")
-	build := exec.Command("go", "build", "-o", bin, ".")
-	build.Stderr = os.Stderr
-	testutil.Must(t, build.Run())
-	return bin
+	return buildBinary(t)
 }
 
 // TestCloudFormationArticlePipeline runs the article's pipeline with the
