@@ -47,7 +47,9 @@ import (
 //   - An edge falls back to the origin when the shield cannot be reached
 //     (connection refused, no response in time) or does not answer an
 //     entry (its table differs, it is starting). An origin failure the
-//     shield reports is the edge's origin failure, as it would be.
+//     shield reports is the edge's origin failure, as it would be. After
+//     a shield could not be reached, the edge leaves it alone for a while
+//     (a circuit breaker per peer, shield_breaker.go).
 //
 // Only cache fills go through the shield; requests streamed through
 // uncached (other methods, objects too large to cache) go to the origin.
@@ -86,6 +88,7 @@ type shieldState struct {
 	signer   *shield.Signer
 	client   *http.Client
 	outcomes *prometheus.CounterVec
+	breakers shieldBreakers // per peer: see shield_breaker.go
 }
 
 func newShieldState(o *ShieldOptions, reg prometheus.Registerer) (*shieldState, error) {
@@ -95,7 +98,7 @@ func newShieldState(o *ShieldOptions, reg prometheus.Registerer) (*shieldState, 
 	st := &shieldState{ring: o.Ring, signer: o.Signer, client: o.Client,
 		outcomes: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "stagefront_edge_shield_requests_total",
-			Help: "Origin Shield exchanges by side (edge: this edge asked a shield; shield: this edge answered one) and outcome.",
+			Help: "Origin Shield exchanges by side (edge: this edge asked a shield, or skipped one whose breaker is open; shield: this edge answered one) and outcome.",
 		}, []string{"side", "outcome"})}
 	peers := prometheus.NewGaugeFunc(prometheus.GaugeOpts{
 		Name: "stagefront_edge_shield_peers",
@@ -145,6 +148,23 @@ func (s *Server) fetchViaShield(ctx context.Context, v viewer, lt *liveTable, d 
 	if !ok || peer.Node == sh.ring.Self() {
 		return nil, false, nil
 	}
+	br := sh.breakers.get(peer.Node, sh.isPeer)
+	if !br.allow(s.opts.Clock()) {
+		sh.outcomes.WithLabelValues("edge", "skipped").Inc()
+		return nil, false, nil
+	}
+	// Exactly one of succeeded, failed and abandoned reports the outcome.
+	reported := false
+	defer func() {
+		if !reported {
+			br.abandoned()
+		}
+	}()
+	unreachable := func() {
+		reported = true
+		br.failed(s.opts.Clock())
+		sh.outcomes.WithLabelValues("edge", "unreachable").Inc()
+	}
 	req, err := s.shieldRequest(ctx, v, d, path, shieldKeyDigest(key), peer)
 	if err != nil {
 		return nil, false, nil
@@ -165,11 +185,14 @@ func (s *Server) fetchViaShield(ctx context.Context, v viewer, lt *liveTable, d 
 		if ctx.Err() != nil {
 			return nil, true, ctx.Err()
 		}
-		sh.outcomes.WithLabelValues("edge", "unreachable").Inc()
+		unreachable()
 		s.log.Debug("origin shield unreachable; fetching from the origin", "shield", peer.Node, "err", err)
 		return nil, false, nil
 	}
 	defer resp.Body.Close()
+	// The peer answered; only a failure in the middle of an entry's body
+	// counts against it (below).
+	answered := func() { reported = true; br.succeeded() }
 	switch result := resp.Header.Get(shieldResultHeader); result {
 	case shieldEntry:
 		e, err := s.shieldEntryOf(resp, b, v)
@@ -178,15 +201,18 @@ func (s *Server) fetchViaShield(ctx context.Context, v viewer, lt *liveTable, d 
 				return nil, true, ctx.Err()
 			}
 			if errors.Is(err, errTooLarge) {
+				answered()
 				return nil, true, err
 			}
-			sh.outcomes.WithLabelValues("edge", "unreachable").Inc()
+			unreachable()
 			s.log.Debug("origin shield failed mid-answer; fetching from the origin", "shield", peer.Node, "err", err)
 			return nil, false, nil
 		}
+		answered()
 		sh.outcomes.WithLabelValues("edge", "entry").Inc()
 		return e, true, nil
 	case shieldUnreachable, shieldTimeout:
+		answered()
 		sh.outcomes.WithLabelValues("edge", "origin_error").Inc()
 		kind := origin.ErrOriginUnreachable
 		if result == shieldTimeout {
@@ -196,14 +222,26 @@ func (s *Server) fetchViaShield(ctx context.Context, v viewer, lt *liveTable, d 
 		return nil, true, &origin.Error{OriginID: spec.ID, Kind: kind,
 			Err: fmt.Errorf("through origin shield %s: %s", peer.Node, strings.TrimSpace(string(msg)))}
 	case shieldTooLarge:
+		answered()
 		return nil, true, errTooLarge
 	default:
+		answered()
 		sh.outcomes.WithLabelValues("edge", "refused").Inc()
 		msg, _ := io.ReadAll(io.LimitReader(resp.Body, 512))
 		s.log.Debug("origin shield gave no entry; fetching from the origin", "shield", peer.Node,
 			"status", resp.StatusCode, "answer", strings.TrimSpace(string(msg)))
 		return nil, false, nil
 	}
+}
+
+// isPeer reports whether node is one of the ring's peers.
+func (sh *shieldState) isPeer(node string) bool {
+	for _, p := range sh.ring.Peers() {
+		if p.Node == node {
+			return true
+		}
+	}
+	return false
 }
 
 func cmpDefault(d, def time.Duration) time.Duration {
