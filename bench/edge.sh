@@ -4,6 +4,9 @@
 # measuring every case once, interleaved; the medians are reported:
 #   1. a 1 KiB object cached by the edge   vs  nginx serving the same file
 #   2. the edge's cache-miss proxy path     vs  nginx proxy_pass to the same origin
+#   3. the cached object of case 1 on a distribution with Logging enabled
+#      (CloudFront standard access logs, written under the run's directory)
+#      vs case 1: what access logging costs a hit
 # The origin is a separate nginx serving the file. Needs wrk and nginx (apt-get install wrk nginx-light).
 # Besides requests/s, each line shows the CPU the server under test spent per
 # request (stagefront, or the nginx workers under test; user+system; the
@@ -60,32 +63,36 @@ nginx -c "$WORK/origin/nginx.conf"
 nginx -c "$WORK/nginx/nginx.conf"
 export AWS_ACCESS_KEY_ID=bench AWS_SECRET_ACCESS_KEY=bench AWS_DEFAULT_REGION=us-east-1
 wait_port "$ORIGIN"; wait_port "$NGX_STATIC"; wait_port "$NGX_PROXY"
-mkdist() { # $1 ref, $2 cache policy id
+mkdist() { # $1 ref, $2 cache policy id, $3 (optional) the Logging element
   aws cloudfront --endpoint-url "http://127.0.0.1:$API" create-distribution --query Distribution.DomainName --output text \
     --distribution-config "{\"CallerReference\":\"$1\",\"Comment\":\"\",\"Enabled\":true,
     \"Origins\":{\"Quantity\":1,\"Items\":[{\"Id\":\"o\",\"DomainName\":\"127.0.0.1\",\"OriginPath\":\"/v1\",
       \"CustomOriginConfig\":{\"HTTPPort\":$ORIGIN,\"HTTPSPort\":443,\"OriginProtocolPolicy\":\"http-only\"}}]},
-    \"DefaultCacheBehavior\":{\"TargetOriginId\":\"o\",\"ViewerProtocolPolicy\":\"allow-all\",\"CachePolicyId\":\"$2\"}}"
+    \"DefaultCacheBehavior\":{\"TargetOriginId\":\"o\",\"ViewerProtocolPolicy\":\"allow-all\",\"CachePolicyId\":\"$2\"}${3:+,\"Logging\":$3}}"
 }
 # start_edge NAME [ENGINE] starts an edge (stagefront serve [--edge-engine
 # ENGINE]; the default engine without one), creates the two distributions
 # and warms the cached one; it records the edge's pid, port, admin port and
 # the two distributions' names under NAME.
-declare -A PID PORT ADMINP CACHED UNCACHED
+declare -A PID PORT ADMINP CACHED UNCACHED LOGGED
 start_edge() {
   local api edge admin
   api=$(port); edge=$(port); admin=$(port)
   env ${EDGE_ENV:-} "$WORK/stagefront" serve --auth none --data-dir "$WORK/data-$1" --api-addr "127.0.0.1:$api" --edge-addr "127.0.0.1:$edge" \
-    --admin-addr "127.0.0.1:$admin" --log-level error ${2:+--edge-engine "$2"} 2>"$WORK/sf-$1.log" &
+    --admin-addr "127.0.0.1:$admin" --access-log-dir "$WORK/access-logs-$1" --log-level error ${2:+--edge-engine "$2"} 2>"$WORK/sf-$1.log" &
   PID[$1]=$!; SFS="$SFS $!"; PORT[$1]=$edge; ADMINP[$1]=$admin
   wait_port "$api"; wait_port "$edge"
   API=$api
   CACHED[$1]=$(mkdist cached 658327ea-f89d-4fab-a63d-7e88639e58f6)
   UNCACHED[$1]=$(mkdist uncached 4135ea2d-6df8-44a3-9df3-4b5a84be39ad)
+  LOGGED[$1]=$(mkdist logged 658327ea-f89d-4fab-a63d-7e88639e58f6 \
+    '{"Enabled":true,"IncludeCookies":false,"Bucket":"logs.s3.amazonaws.com","Prefix":"bench/"}')
   local u="http://127.0.0.1:$edge/obj.txt"
   for _ in $(seq 100); do [ "$(curl -s -o /dev/null -w '%{http_code}' -H "Host: ${UNCACHED[$1]}" "$u")" = 200 ] && break; sleep 0.05; done
   curl -s -o /dev/null -H "Host: ${CACHED[$1]}" "$u"
   curl -s -D - -o /dev/null -H "Host: ${CACHED[$1]}" "$u" | grep -qi "X-Cache: Hit" || { echo "edge did not cache the object:"; curl -s -D - -H "Host: ${CACHED[$1]}" "$u"; exit 1; }
+  curl -s -o /dev/null -H "Host: ${LOGGED[$1]}" "$u"
+  curl -s -D - -o /dev/null -H "Host: ${LOGGED[$1]}" "$u" | grep -qi "X-Cache: Hit" || { echo "edge did not cache the logged distribution's object"; exit 1; }
 }
 
 HZ=$(getconf CLK_TCK)
@@ -131,6 +138,7 @@ RESULTS=()
 for ((ROUND = 1; ROUND <= ROUNDS; ROUND++)); do
   for n in $NAMES; do
     RESULTS+=("$(measure "edge-cached-$n" "${PID[$n]}" -H "Host: ${CACHED[$n]}" "http://127.0.0.1:${PORT[$n]}/obj.txt")")
+    RESULTS+=("$(measure "edge-logged-$n" "${PID[$n]}" -H "Host: ${LOGGED[$n]}" "http://127.0.0.1:${PORT[$n]}/obj.txt")")
   done
   RESULTS+=("$(measure nginx-static "$NGX_WORKERS" "http://127.0.0.1:$NGX_STATIC/v1/obj.txt")")
   [ ${#GO_PIDS[@]} = 0 ] || RESULTS+=("$(measure go-static "${GO_PIDS[0]}" "http://127.0.0.1:$GO_STATIC/v1/obj.txt")")
@@ -150,7 +158,8 @@ done
 label() {
   case $1 in
   edge-cached-serve) echo "edge, cached object" ;; edge-miss-serve) echo "edge, cache miss (CachingDisabled)" ;;
-  edge-cached-*) echo "edge ${1#edge-cached-}, cached object" ;; edge-miss-*) echo "edge ${1#edge-miss-}, cache miss (CachingDisabled)" ;;
+  edge-logged-serve) echo "edge, cached object, access log on" ;;
+  edge-cached-*) echo "edge ${1#edge-cached-}, cached object" ;; edge-logged-*) echo "edge ${1#edge-logged-}, cached, access log on" ;; edge-miss-*) echo "edge ${1#edge-miss-}, cache miss (CachingDisabled)" ;;
   nginx-static) echo "nginx, static file" ;; nginx-proxy) echo "nginx, proxy_pass" ;;
   go-static) echo "bare fasthttp baseline, constant object" ;; go-proxy) echo "bare fasthttp baseline, proxy" ;;
   esac
@@ -158,7 +167,7 @@ label() {
 # median NAME COLUMN: the median of a case's rounds (2: req/s, 3: CPU).
 median() { printf '%s\n' "${RESULTS[@]}" | awk -v n="$1" -v c="$2" '$1 == n {print $c}' | sort -g | awk '{v[NR] = $1} END {print (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2}'; }
 CASES=()
-for n in $NAMES; do CASES+=("edge-cached-$n"); done
+for n in $NAMES; do CASES+=("edge-cached-$n" "edge-logged-$n"); done
 CASES+=(nginx-static)
 [ ${#GO_PIDS[@]} = 0 ] || CASES+=(go-static)
 for n in $NAMES; do CASES+=("edge-miss-$n"); done
@@ -175,7 +184,8 @@ printf '%s\n' "${MEDIANS[@]}" | awk -v names="$NAMES" '
     n = split(names, ns, " ")
     for (i = 1; i <= n; i++) {
       e = ns[i]; tag = (e == "serve") ? "" : " (" e ")"
-      printf "cached%s: edge/nginx = %.2fx req/s (goal >= 1.0x), %.2fx CPU per request\n", tag, rps["edge-cached-" e] / rps["nginx-static"], cpu["edge-cached-" e] / cpu["nginx-static"]
-      printf "proxy%s:  edge/nginx = %.2fx req/s (our target >= 0.8x; the issue sets none), %.2fx CPU per request\n", tag, rps["edge-miss-" e] / rps["nginx-proxy"], cpu["edge-miss-" e] / cpu["nginx-proxy"]
+      printf "cached%s: edge/nginx = %.2fx req/s (goal >= 1.25x), %.2fx CPU per request\n", tag, rps["edge-cached-" e] / rps["nginx-static"], cpu["edge-cached-" e] / cpu["nginx-static"]
+      printf "access log%s: on/off = %.2fx req/s (goal >= 0.95x), %.2fx CPU per request\n", tag, rps["edge-logged-" e] / rps["edge-cached-" e], cpu["edge-logged-" e] / cpu["edge-cached-" e]
+      printf "proxy%s:  edge/nginx = %.2fx req/s (goal >= 1.0x), %.2fx CPU per request\n", tag, rps["edge-miss-" e] / rps["nginx-proxy"], cpu["edge-miss-" e] / cpu["nginx-proxy"]
     }
   }'
