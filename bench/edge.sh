@@ -178,6 +178,10 @@ for c in "${CASES[@]}"; do MEDIANS+=("$c $(median "$c" 2) $(median "$c" 3)"); do
 printf '%-46s %12s %20s\n' "" "req/s" "server CPU us/req"
 for r in "${MEDIANS[@]}"; do set -- $r; printf '%-46s %12.0f %20s\n' "$(label "$1")" "$2" "$3"; done
 for n in $NAMES; do echo "edge $n connections to the origin during the miss run: $(cat "$WORK/origin-conns-$n") (wrk holds $CONNS)"; done
+for n in $NAMES; do
+  m=$(curl -s "http://127.0.0.1:${ADMINP[$n]}/metrics")
+  echo "edge $n access log: $(awk '/^stagefront_access_log_lines_total/ {s+=$2} END {printf "%d", s}' <<<"$m") lines written, $(awk '/^stagefront_access_log_dropped_total/ {s+=$2} END {printf "%d", s}' <<<"$m") dropped"
+done
 printf '%s\n' "${MEDIANS[@]}" | awk -v names="$NAMES" '
   {rps[$1] = $2; cpu[$1] = $3}
   END {
