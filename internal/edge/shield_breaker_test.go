@@ -46,31 +46,7 @@ func TestUnreachableShieldIsLeftAlone(t *testing.T) {
 		}
 	}()
 
-	clk := newFakeClock()
-	ring := shield.NewRing("me")
-	ring.Set([]shield.Peer{{Node: "broken", Addr: ln.Addr().String()}})
-	signer, err := shield.NewSigner(bytes.Repeat([]byte{7}, 32))
-	testutil.Must(t, err)
-	fetcher, err := origin.New(t.Context(), origin.Options{Credentials: credentials.NewStaticCredentialsProvider("AKIDSHIELD", "shield-secret", "")})
-	testutil.Must(t, err)
-	t.Cleanup(fetcher.Close)
-	e := &fleetEdge{name: "me", reg: prometheus.NewRegistry()}
-	e.srv, err = edge.New(edge.Options{Fetcher: fetcher, Registry: e.reg, Logger: slog.New(slog.DiscardHandler), Clock: clk.Now,
-		Shield: &edge.ShieldOptions{Ring: ring, Signer: signer}})
-	testutil.Must(t, err)
-	t.Cleanup(e.srv.Close)
-	e.srv.Publish(shieldTable(t, o, domain), nil)
-	vs := httptest.NewServer(e.srv)
-	t.Cleanup(vs.Close)
-	e.viewerURL = vs.URL
-
-	get := func(path string) {
-		t.Helper()
-		code, body, err := getVia(vs.Client(), e, domain, path)
-		if err != nil || code != http.StatusOK || body != "object "+path {
-			t.Fatalf("GET %s: %d %q %v; want the origin's object", path, code, body, err)
-		}
-	}
+	e, clk, get := breakerEdge(t, o, domain, shield.Peer{Node: "broken", Addr: ln.Addr().String()})
 	counts := func(wantUnreachable, wantSkipped float64, wantConns int32) {
 		t.Helper()
 		if u, s := shieldCounter(e, "edge", "unreachable"), shieldCounter(e, "edge", "skipped"); u != wantUnreachable || s != wantSkipped {
@@ -127,29 +103,7 @@ func TestShieldBreakerClosesOnAnswer(t *testing.T) {
 	}))
 	t.Cleanup(sh.Close)
 
-	clk := newFakeClock()
-	ring := shield.NewRing("me")
-	ring.Set([]shield.Peer{{Node: "flaky", Addr: sh.Listener.Addr().String()}})
-	signer, err := shield.NewSigner(bytes.Repeat([]byte{7}, 32))
-	testutil.Must(t, err)
-	fetcher, err := origin.New(t.Context(), origin.Options{Credentials: credentials.NewStaticCredentialsProvider("AKIDSHIELD", "shield-secret", "")})
-	testutil.Must(t, err)
-	t.Cleanup(fetcher.Close)
-	e := &fleetEdge{name: "me", reg: prometheus.NewRegistry()}
-	e.srv, err = edge.New(edge.Options{Fetcher: fetcher, Registry: e.reg, Logger: slog.New(slog.DiscardHandler), Clock: clk.Now,
-		Shield: &edge.ShieldOptions{Ring: ring, Signer: signer}})
-	testutil.Must(t, err)
-	t.Cleanup(e.srv.Close)
-	e.srv.Publish(shieldTable(t, o, domain), nil)
-	vs := httptest.NewServer(e.srv)
-	t.Cleanup(vs.Close)
-	e.viewerURL = vs.URL
-	get := func(path string) {
-		t.Helper()
-		if code, body, err := getVia(vs.Client(), e, domain, path); err != nil || code != http.StatusOK || body != "object "+path {
-			t.Fatalf("GET %s: %d %q %v", path, code, body, err)
-		}
-	}
+	e, clk, get := breakerEdge(t, o, domain, shield.Peer{Node: "flaky", Addr: sh.Listener.Addr().String()})
 
 	get("/a")
 	get("/b") // skipped
@@ -166,5 +120,36 @@ func TestShieldBreakerClosesOnAnswer(t *testing.T) {
 	}
 	if s := shieldCounter(e, "edge", "skipped"); s != 1 {
 		t.Errorf("skipped %v misses; want 1", s)
+	}
+}
+
+// breakerEdge starts an edge (not in a fleet) serving shieldTable of o at
+// domain, whose only shield peer is peer; get fetches a path through it
+// and fails the test unless the origin's object comes back.
+func breakerEdge(t *testing.T, o *countingOrigin, domain string, peer shield.Peer) (*fleetEdge, *fakeClock, func(path string)) {
+	t.Helper()
+	clk := newFakeClock()
+	ring := shield.NewRing("me")
+	ring.Set([]shield.Peer{peer})
+	signer, err := shield.NewSigner(bytes.Repeat([]byte{7}, 32))
+	testutil.Must(t, err)
+	fetcher, err := origin.New(t.Context(), origin.Options{Credentials: credentials.NewStaticCredentialsProvider("AKIDSHIELD", "shield-secret", "")})
+	testutil.Must(t, err)
+	t.Cleanup(fetcher.Close)
+	e := &fleetEdge{name: "me", reg: prometheus.NewRegistry()}
+	e.srv, err = edge.New(edge.Options{Fetcher: fetcher, Registry: e.reg, Logger: slog.New(slog.DiscardHandler), Clock: clk.Now,
+		Shield: &edge.ShieldOptions{Ring: ring, Signer: signer}})
+	testutil.Must(t, err)
+	t.Cleanup(e.srv.Close)
+	e.srv.Publish(shieldTable(t, o, domain), nil)
+	vs := httptest.NewServer(e.srv)
+	t.Cleanup(vs.Close)
+	e.viewerURL = vs.URL
+	return e, clk, func(path string) {
+		t.Helper()
+		code, body, err := getVia(vs.Client(), e, domain, path)
+		if err != nil || code != http.StatusOK || body != "object "+path {
+			t.Fatalf("GET %s: %d %q %v; want the origin's object", path, code, body, err)
+		}
 	}
 }
