@@ -29,9 +29,14 @@ export PATH="$PATH:/usr/local/go/bin:$(go env GOPATH)/bin"
 # Where python3 and aws come from pyenv, each call goes through its shim (a
 # bash script, then `pyenv exec`): about 0.3 s of CPU per call, and a run
 # makes some 200 of them. Put the executables the shims resolve to first.
+# (Only a pyenv-installed version: a "system" one is already on PATH, and
+# putting /usr/bin first could shadow other tools.)
 if command -v pyenv >/dev/null 2>&1; then
   for tool in aws python3; do
-    if real=$(pyenv which "$tool" 2>/dev/null); then PATH="$(dirname "$real"):$PATH"; fi
+    if real=$(pyenv which "$tool" 2>/dev/null) && [[ $real == "$(pyenv root)/versions/"* ]]; then
+      dir=$(dirname "$real")
+      [[ $PATH == "$dir:"* ]] || PATH="$dir:$PATH"
+    fi
   done
 fi
 START=$(date +%s)
