@@ -14,6 +14,7 @@
 package accesslog
 
 import (
+	"bufio"
 	"context"
 	"encoding/base64"
 	"encoding/binary"
@@ -169,9 +170,16 @@ type Writer struct {
 type file struct {
 	tmp, final string
 	f          *os.File
+	bw         *bufio.Writer // between gz and f
 	gz         *gzip.Writer
 	hour       time.Time
 }
+
+// fileBuffer is the buffer between a file's compressor and the file. The
+// compressor hands its output on in pieces of about 240 bytes, a few
+// lines' worth: unbuffered, that was one write system call per few
+// requests logged, about a third of the writer's own CPU.
+const fileBuffer = 32 << 10
 
 // New starts a Writer. Close flushes and finishes its files.
 func New(cfg Config) (*Writer, error) {
@@ -368,7 +376,8 @@ func (w *Writer) open(k fileKey) (*file, error) {
 	// fasthttp) compresses these lines about 2.5 times as fast as the
 	// standard library's at the same level: the writer's CPU per logged
 	// request is more than the hit's own without it.
-	gz, err := gzip.NewWriterLevel(fh, gzip.BestSpeed)
+	bw := bufio.NewWriterSize(fh, fileBuffer)
+	gz, err := gzip.NewWriterLevel(bw, gzip.BestSpeed)
 	if err != nil {
 		_ = fh.Close()
 		return nil, fmt.Errorf("access log gzip: %w", err)
@@ -377,7 +386,7 @@ func (w *Writer) open(k fileKey) (*file, error) {
 		_ = fh.Close()
 		return nil, fmt.Errorf("write %s: %w", tmp, err)
 	}
-	return &file{tmp: tmp, final: final, f: fh, gz: gz, hour: hour}, nil
+	return &file{tmp: tmp, final: final, f: fh, bw: bw, gz: gz, hour: hour}, nil
 }
 
 // closeBefore finishes the files of hours before cutoff.
@@ -388,6 +397,9 @@ func (w *Writer) closeBefore(cutoff time.Time) {
 		}
 		delete(w.files, name)
 		err := f.gz.Close()
+		if err == nil {
+			err = f.bw.Flush()
+		}
 		if err == nil {
 			err = f.f.Sync()
 		}
