@@ -35,7 +35,7 @@ func TestServeEdgeEngines(t *testing.T) {
 			api, admin, edgeAddr := testutil.FreeAddr(t), testutil.FreeAddr(t), testutil.FreeAddr(t)
 			cmd := startProc(t, bin, "serve", "--auth", "none", "--data-dir", t.TempDir(), "--api-addr", api,
 				"--admin-addr", admin, "--edge-addr", edgeAddr, "--edge-engine", engine)
-			waitHealthy(t, admin)
+			waitHealthy(t, admin, cmd)
 			out, err := (&serveProc{api: api}).client().CreateDistribution(context.Background(), &cloudfront.CreateDistributionInput{DistributionConfig: &types.DistributionConfig{
 				CallerReference: aws.String(engine), Comment: aws.String(""), Enabled: aws.Bool(true),
 				Origins: &types.Origins{Quantity: aws.Int32(1), Items: []types.Origin{{Id: aws.String("o"), DomainName: aws.String("127.0.0.1"),

@@ -45,18 +45,51 @@ type edgeProc struct {
 func startProc(t testing.TB, bin string, args ...string) *exec.Cmd {
 	t.Helper()
 	cmd := exec.Command(bin, args...)
-	cmd.Stderr = os.Stderr
-	if testing.Verbose() == false {
-		cmd.Stderr = nil
+	// What the process says is kept (its last 16 KiB), so that a test that
+	// waits for it in vain can say why (waitHealthy); -v also shows it.
+	tail := &tailBuffer{max: 16 << 10}
+	cmd.Stderr = tail
+	if testing.Verbose() {
+		cmd.Stderr = io.MultiWriter(os.Stderr, tail)
 	}
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() { _ = cmd.Process.Kill(); _ = cmd.Wait() })
+	procOutput.Store(cmd, tail)
+	t.Cleanup(func() { _ = cmd.Process.Kill(); _ = cmd.Wait(); procOutput.Delete(cmd) })
 	return cmd
 }
 
-func waitHealthy(t testing.TB, admin string) {
+// procOutput holds the stderr tail of each process startProc started.
+var procOutput sync.Map // *exec.Cmd → *tailBuffer
+
+// tailBuffer keeps the last max bytes written to it.
+type tailBuffer struct {
+	mu  sync.Mutex
+	max int
+	b   []byte
+}
+
+func (w *tailBuffer) Write(p []byte) (int, error) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	w.b = append(w.b, p...)
+	if over := len(w.b) - w.max; over > 0 {
+		w.b = append(w.b[:0], w.b[over:]...)
+	}
+	return len(p), nil
+}
+
+func (w *tailBuffer) String() string {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return string(w.b)
+}
+
+// waitHealthy waits for the process cmd (started by startProc) to answer
+// on its admin address, and fails the test with what it wrote to stderr
+// if it does not.
+func waitHealthy(t testing.TB, admin string, cmd *exec.Cmd) {
 	t.Helper()
 	deadline := time.Now().Add(20 * time.Second)
 	for time.Now().Before(deadline) {
@@ -68,7 +101,11 @@ func waitHealthy(t testing.TB, admin string) {
 		}
 		time.Sleep(25 * time.Millisecond)
 	}
-	t.Fatalf("%s did not become healthy", admin)
+	out := "(not started by startProc)"
+	if tail, ok := procOutput.Load(cmd); ok {
+		out = tail.(*tailBuffer).String()
+	}
+	t.Fatalf("%s did not become healthy in 20 s; %s said:\n%s", admin, strings.Join(cmd.Args, " "), out)
 }
 
 func startFleet(t testing.TB, edges int) *fleetProcs {
@@ -83,7 +120,7 @@ func startFleet(t testing.TB, edges int) *fleetProcs {
 	store := "etcd://" + strings.TrimPrefix(f.etcd.Endpoint, "http://")
 	f.api = testutil.FreeAddr(t)
 	apiAdmin := testutil.FreeAddr(t)
-	startProc(t, f.bin, "api", "--store", store, "--auth", "none", "--api-addr", f.api, "--admin-addr", apiAdmin,
+	apiCmd := startProc(t, f.bin, "api", "--store", store, "--auth", "none", "--api-addr", f.api, "--admin-addr", apiAdmin,
 		"--data-dir", t.TempDir(), "--log-level", "warn")
 	for i := range edges {
 		e := &edgeProc{name: fmt.Sprintf("edge-%d", i), addr: testutil.FreeAddr(t), admin: testutil.FreeAddr(t)}
@@ -91,9 +128,9 @@ func startFleet(t testing.TB, edges int) *fleetProcs {
 			"--data-dir", t.TempDir(), "--node-name", e.name, "--lease-ttl", "2s", "--debug-header", "--log-level", "warn")
 		f.edges = append(f.edges, e)
 	}
-	waitHealthy(t, apiAdmin)
+	waitHealthy(t, apiAdmin, apiCmd)
 	for _, e := range f.edges {
-		waitHealthy(t, e.admin)
+		waitHealthy(t, e.admin, e.cmd)
 	}
 	f.cf = testutil.CloudFront("http://"+f.api, "fleet", "fleet")
 	return f

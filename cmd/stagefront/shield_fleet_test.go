@@ -48,7 +48,7 @@ func TestOriginShieldFleet(t *testing.T) {
 
 	store := "etcd://" + strings.TrimPrefix(etcd.Endpoint, "http://")
 	api, apiAdmin := testutil.FreeAddr(t), testutil.FreeAddr(t)
-	startProc(t, bin, "api", "--store", store, "--auth", "none", "--api-addr", api, "--admin-addr", apiAdmin,
+	apiCmd := startProc(t, bin, "api", "--store", store, "--auth", "none", "--api-addr", api, "--admin-addr", apiAdmin,
 		"--data-dir", t.TempDir(), "--log-level", "warn")
 	edges := make([]*edgeProc, 3)
 	for i := range edges {
@@ -57,9 +57,9 @@ func TestOriginShieldFleet(t *testing.T) {
 			"--shield-addr", testutil.FreeAddr(t), "--data-dir", t.TempDir(), "--node-name", e.name, "--lease-ttl", "2s", "--log-level", "warn")
 		edges[i] = e
 	}
-	waitHealthy(t, apiAdmin)
+	waitHealthy(t, apiAdmin, apiCmd)
 	for _, e := range edges {
-		waitHealthy(t, e.admin)
+		waitHealthy(t, e.admin, e.cmd)
 	}
 
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)

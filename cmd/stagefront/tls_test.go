@@ -56,9 +56,9 @@ func TestEdgeHTTPSAndRedirect(t *testing.T) {
 	defer origin.Close()
 	api, admin := testutil.FreeAddr(t), testutil.FreeAddr(t)
 	edgeAddr, tlsAddr := testutil.FreeAddr(t), testutil.FreeAddr(t)
-	startProc(t, bin, "serve", "--auth", "none", "--data-dir", t.TempDir(), "--api-addr", api, "--admin-addr", admin,
+	cmd := startProc(t, bin, "serve", "--auth", "none", "--data-dir", t.TempDir(), "--api-addr", api, "--admin-addr", admin,
 		"--edge-addr", edgeAddr, "--tls-addr", tlsAddr, "--tls-cert", certFile, "--tls-key", keyFile)
-	waitHealthy(t, admin)
+	waitHealthy(t, admin, cmd)
 	cf := (&serveProc{api: api}).client()
 	var port int32
 	fmt.Sscan(strings.TrimPrefix(origin.URL, "http://127.0.0.1:"), &port)
