@@ -45,46 +45,23 @@ type edgeProc struct {
 func startProc(t testing.TB, bin string, args ...string) *exec.Cmd {
 	t.Helper()
 	cmd := exec.Command(bin, args...)
-	// What the process says is kept (its last 16 KiB), so that a test that
-	// waits for it in vain can say why (waitHealthy); -v also shows it.
-	tail := &tailBuffer{max: 16 << 10}
-	cmd.Stderr = tail
+	// What the process says is kept, so that a test that waits for it in
+	// vain can say why (waitHealthy); -v also shows it.
+	stderr := &testutil.LogBuffer{}
+	cmd.Stderr = stderr
 	if testing.Verbose() {
-		cmd.Stderr = io.MultiWriter(os.Stderr, tail)
+		cmd.Stderr = io.MultiWriter(os.Stderr, stderr)
 	}
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
-	procOutput.Store(cmd, tail)
+	procOutput.Store(cmd, stderr)
 	t.Cleanup(func() { _ = cmd.Process.Kill(); _ = cmd.Wait(); procOutput.Delete(cmd) })
 	return cmd
 }
 
-// procOutput holds the stderr tail of each process startProc started.
-var procOutput sync.Map // *exec.Cmd → *tailBuffer
-
-// tailBuffer keeps the last max bytes written to it.
-type tailBuffer struct {
-	mu  sync.Mutex
-	max int
-	b   []byte
-}
-
-func (w *tailBuffer) Write(p []byte) (int, error) {
-	w.mu.Lock()
-	defer w.mu.Unlock()
-	w.b = append(w.b, p...)
-	if over := len(w.b) - w.max; over > 0 {
-		w.b = append(w.b[:0], w.b[over:]...)
-	}
-	return len(p), nil
-}
-
-func (w *tailBuffer) String() string {
-	w.mu.Lock()
-	defer w.mu.Unlock()
-	return string(w.b)
-}
+// procOutput holds the stderr of each process startProc started.
+var procOutput sync.Map // *exec.Cmd → *testutil.LogBuffer
 
 // waitHealthy waits for the process cmd (started by startProc) to answer
 // on its admin address, and fails the test with what it wrote to stderr
@@ -102,8 +79,8 @@ func waitHealthy(t testing.TB, admin string, cmd *exec.Cmd) {
 		time.Sleep(25 * time.Millisecond)
 	}
 	out := "(not started by startProc)"
-	if tail, ok := procOutput.Load(cmd); ok {
-		out = tail.(*tailBuffer).String()
+	if stderr, ok := procOutput.Load(cmd); ok {
+		out = stderr.(*testutil.LogBuffer).String()
 	}
 	t.Fatalf("%s did not become healthy in 20 s; %s said:\n%s", admin, strings.Join(cmd.Args, " "), out)
 }
