@@ -153,18 +153,20 @@ func (s *Server) fetchViaShield(ctx context.Context, v viewer, lt *liveTable, d 
 		sh.outcomes.WithLabelValues("edge", "skipped").Inc()
 		return nil, false, nil
 	}
-	// Exactly one of succeeded, failed and abandoned reports the outcome.
-	reported := false
+	// The breaker learns the outcome: the peer failed (unreachable, or it
+	// broke off an entry), it answered, or neither (the viewer left).
+	var failed, answered bool
 	defer func() {
-		if !reported {
+		switch {
+		case failed:
+			br.failed(s.opts.Clock())
+			sh.outcomes.WithLabelValues("edge", "unreachable").Inc()
+		case answered:
+			br.succeeded()
+		default:
 			br.abandoned()
 		}
 	}()
-	unreachable := func() {
-		reported = true
-		br.failed(s.opts.Clock())
-		sh.outcomes.WithLabelValues("edge", "unreachable").Inc()
-	}
 	req, err := s.shieldRequest(ctx, v, d, path, shieldKeyDigest(key), peer)
 	if err != nil {
 		return nil, false, nil
@@ -185,14 +187,12 @@ func (s *Server) fetchViaShield(ctx context.Context, v viewer, lt *liveTable, d 
 		if ctx.Err() != nil {
 			return nil, true, ctx.Err()
 		}
-		unreachable()
+		failed = true
 		s.log.Debug("origin shield unreachable; fetching from the origin", "shield", peer.Node, "err", err)
 		return nil, false, nil
 	}
 	defer resp.Body.Close()
-	// The peer answered; only a failure in the middle of an entry's body
-	// counts against it (below).
-	answered := func() { reported = true; br.succeeded() }
+	answered = true
 	switch result := resp.Header.Get(shieldResultHeader); result {
 	case shieldEntry:
 		e, err := s.shieldEntryOf(resp, b, v)
@@ -201,18 +201,15 @@ func (s *Server) fetchViaShield(ctx context.Context, v viewer, lt *liveTable, d 
 				return nil, true, ctx.Err()
 			}
 			if errors.Is(err, errTooLarge) {
-				answered()
 				return nil, true, err
 			}
-			unreachable()
+			failed = true
 			s.log.Debug("origin shield failed mid-answer; fetching from the origin", "shield", peer.Node, "err", err)
 			return nil, false, nil
 		}
-		answered()
 		sh.outcomes.WithLabelValues("edge", "entry").Inc()
 		return e, true, nil
 	case shieldUnreachable, shieldTimeout:
-		answered()
 		sh.outcomes.WithLabelValues("edge", "origin_error").Inc()
 		kind := origin.ErrOriginUnreachable
 		if result == shieldTimeout {
@@ -222,10 +219,8 @@ func (s *Server) fetchViaShield(ctx context.Context, v viewer, lt *liveTable, d 
 		return nil, true, &origin.Error{OriginID: spec.ID, Kind: kind,
 			Err: fmt.Errorf("through origin shield %s: %s", peer.Node, strings.TrimSpace(string(msg)))}
 	case shieldTooLarge:
-		answered()
 		return nil, true, errTooLarge
 	default:
-		answered()
 		sh.outcomes.WithLabelValues("edge", "refused").Inc()
 		msg, _ := io.ReadAll(io.LimitReader(resp.Body, 512))
 		s.log.Debug("origin shield gave no entry; fetching from the origin", "shield", peer.Node,

@@ -31,8 +31,8 @@ type shieldBreakers struct {
 }
 
 // get returns node's breaker. live reports whether a node is still a
-// peer; breakers of nodes that are not are dropped when the map has grown
-// past twice the ones in use, so that fleet churn does not grow it.
+// peer: a new breaker drops those of nodes that are not, so that fleet
+// churn does not grow the map.
 func (b *shieldBreakers) get(node string, live func(string) bool) *breaker {
 	b.mu.Lock()
 	defer b.mu.Unlock()
@@ -42,19 +42,9 @@ func (b *shieldBreakers) get(node string, live func(string) bool) *breaker {
 	if b.peers == nil {
 		b.peers = map[string]*breaker{}
 	}
-	if len(b.peers) >= 16 {
-		inUse := 0
-		for n := range b.peers {
-			if live(n) {
-				inUse++
-			}
-		}
-		if len(b.peers) >= 2*inUse {
-			for n := range b.peers {
-				if !live(n) {
-					delete(b.peers, n)
-				}
-			}
+	for n := range b.peers {
+		if !live(n) {
+			delete(b.peers, n)
 		}
 	}
 	br := &breaker{}
