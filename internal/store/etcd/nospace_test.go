@@ -18,12 +18,18 @@ import (
 // reads still work.
 func TestNoSpaceIsErrNoSpace(t *testing.T) {
 	t.Parallel()
-	srv := &server{etcdtest.Start(t, func(c *embed.Config) { c.QuotaBackendBytes = 1 << 20 })}
+	srv := &server{etcdtest.Start(t, func(c *embed.Config) {
+		c.QuotaBackendBytes = 1 << 20
+		// etcd learns its backend's size when a batch commits (every
+		// 100 ms by default); commit each write so the quota check sees
+		// every earlier write and the test does not race the batch timer.
+		c.BackendBatchLimit = 1
+	})}
 	st := srv.open(t, Config{})
 	defer st.Close()
 	value := bytes.Repeat([]byte("x"), 128<<10)
 	var err error
-	for i := 0; i < 64 && err == nil; i++ {
+	for i := 0; i < 256 && err == nil; i++ {
 		_, err = st.Txn(t.Context(), nil, []store.Op{{Key: fmt.Sprintf("fill/%d", i), Value: value}})
 	}
 	if !errors.Is(err, store.ErrNoSpace) {
