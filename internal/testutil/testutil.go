@@ -8,7 +8,6 @@
 package testutil
 
 import (
-	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -23,16 +22,6 @@ func Must(tb testing.TB, err error) {
 	if err != nil {
 		tb.Fatal(err)
 	}
-}
-
-// FreeAddr returns a loopback address ("127.0.0.1:PORT") that was free a
-// moment ago, for a subprocess to listen on.
-func FreeAddr(tb testing.TB) string {
-	tb.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	Must(tb, err)
-	defer ln.Close()
-	return ln.Addr().String()
 }
 
 // Eventually polls cond every 20 ms until it holds, and fails the test

@@ -4,7 +4,6 @@
 package etcdtest
 
 import (
-	"net"
 	"net/url"
 	"path/filepath"
 	"testing"
@@ -12,6 +11,8 @@ import (
 
 	"go.etcd.io/etcd/server/v3/embed"
 	"go.uber.org/zap"
+
+	"github.com/stagefront/stagefront/internal/testutil"
 )
 
 // Server is one embedded etcd member.
@@ -47,15 +48,12 @@ func Start(t testing.TB, configure ...func(*embed.Config)) *Server {
 	return s
 }
 
-// FreeURL returns a loopback URL on a port that was free a moment ago.
+// FreeURL returns a loopback URL on a port that was free a moment ago
+// (testutil.FreeAddr: below the kernel's ephemeral range, so an outgoing
+// connection cannot take it before the member listens).
 func FreeURL(t testing.TB) url.URL {
 	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatalf("listen: %v", err)
-	}
-	defer l.Close()
-	return url.URL{Scheme: "http", Host: l.Addr().String()}
+	return url.URL{Scheme: "http", Host: testutil.FreeAddr(t)}
 }
 
 // Restart starts the member (again) on its data dir and ports.
