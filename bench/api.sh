@@ -7,9 +7,9 @@ cd "$(dirname "$0")/.."
 WORK=$(mktemp -d)
 go build -o "$WORK/stagefront" ./cmd/stagefront
 go build -o "$WORK/apibench" ./bench/apibench
-port() { python3 -c 'import socket;s=socket.socket();s.bind(("127.0.0.1",0));print(s.getsockname()[1])'; }
+source scripts/lib/port.sh
 wait_port() { for _ in $(seq 200); do (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null && return 0; sleep 0.1; done; echo "port $1 never opened"; exit 1; }
-API=$(port); MOTO=$(port); EDGE=$(port); ADMIN=$(port)
+API=$(free_port); MOTO=$(free_port); EDGE=$(free_port); ADMIN=$(free_port)
 export STAGEFRONT_ACCESS_KEY_ID=AKSFBENCH0000000001 STAGEFRONT_SECRET_ACCESS_KEY=bench-secret
 export AWS_ACCESS_KEY_ID=$STAGEFRONT_ACCESS_KEY_ID AWS_SECRET_ACCESS_KEY=$STAGEFRONT_SECRET_ACCESS_KEY
 "$WORK/stagefront" serve --data-dir "$WORK/data" --api-addr "127.0.0.1:$API" --edge-addr "127.0.0.1:$EDGE" \

@@ -13,7 +13,7 @@ WORK=$(mktemp -d)
 PIDS=""
 trap 'kill -9 $PIDS 2>/dev/null || true; rm -rf "$WORK"' EXIT
 go build -o "$WORK/stagefront" ./cmd/stagefront
-port() { python3 -c 'import socket;s=socket.socket();s.bind(("127.0.0.1",0));print(s.getsockname()[1])'; }
+source scripts/lib/port.sh
 wait_port() { for _ in $(seq 400); do (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null && return 0; sleep 0.05; done; echo "port $1 never opened"; exit 1; }
 
 mkdir -p "$WORK/www/o"
@@ -21,13 +21,13 @@ python3 -c "
 import os
 for i in range(1, $N + 1):
     open('$WORK/www/o/%d' % i, 'wb').write(os.urandom(8192))"
-ORIGIN=$(port)
+ORIGIN=$(free_port)
 python3 -m http.server -b 127.0.0.1 -d "$WORK/www" "$ORIGIN" >/dev/null 2>"$WORK/origin.log" &
 PIDS="$PIDS $!"
 wait_port "$ORIGIN"
 origin_gets() { grep -c '"GET /o/' "$WORK/origin.log" || true; }
 
-API=$(port) EDGE=$(port) ADMIN=$(port)
+API=$(free_port) EDGE=$(free_port) ADMIN=$(free_port)
 start() {
   "$WORK/stagefront" serve --auth none --data-dir "$WORK/data" --cache-dir "$WORK/cache" --api-addr "127.0.0.1:$API" \
     --edge-addr "127.0.0.1:$EDGE" --admin-addr "127.0.0.1:$ADMIN" --log-level error 2>>"$WORK/stagefront.log" &

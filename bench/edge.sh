@@ -26,9 +26,9 @@ ENGINES=${EDGE_ENGINE:-}
 for e in $ENGINES; do case $e in nethttp|fasthttp) ;; *) echo "EDGE_ENGINE: $e is not nethttp or fasthttp"; exit 1 ;; esac; done
 go build -o "$WORK/stagefront" ./cmd/stagefront
 [ "${BASELINE:-0}" = 0 ] || go build -o "$WORK/gobaseline" ./bench/gobaseline
-port() { python3 -c 'import socket;s=socket.socket();s.bind(("127.0.0.1",0));print(s.getsockname()[1])'; }
+source scripts/lib/port.sh
 wait_port() { for _ in $(seq 200); do (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null && return 0; sleep 0.05; done; echo "port $1 never opened"; exit 1; }
-ORIGIN=$(port); NGX_STATIC=$(port); NGX_PROXY=$(port)
+ORIGIN=$(free_port); NGX_STATIC=$(free_port); NGX_PROXY=$(free_port)
 mkdir -p "$WORK/www/v1" "$WORK/nginx" "$WORK/origin"
 head -c 1024 /dev/zero | tr '\0' 'a' > "$WORK/www/v1/obj.txt"
 # nginx_conf NAME SERVERS writes $WORK/NAME/nginx.conf: an nginx of its own
@@ -77,7 +77,7 @@ mkdist() { # $1 ref, $2 cache policy id, $3 (optional) the Logging element
 declare -A PID PORT ADMINP CACHED UNCACHED LOGGED
 start_edge() {
   local api edge admin
-  api=$(port); edge=$(port); admin=$(port)
+  api=$(free_port); edge=$(free_port); admin=$(free_port)
   env ${EDGE_ENV:-} "$WORK/stagefront" serve --auth none --data-dir "$WORK/data-$1" --api-addr "127.0.0.1:$api" --edge-addr "127.0.0.1:$edge" \
     --admin-addr "127.0.0.1:$admin" --access-log-dir "$WORK/access-logs-$1" --log-level error ${2:+--edge-engine "$2"} 2>"$WORK/sf-$1.log" &
   PID[$1]=$!; SFS="$SFS $!"; PORT[$1]=$edge; ADMINP[$1]=$admin
@@ -127,7 +127,7 @@ for n in $NAMES; do if [ "$n" = serve ]; then start_edge serve; else start_edge 
 # floor of what Go can do here.
 GO_PIDS=()
 if [ "${BASELINE:-0}" != 0 ]; then
-  GO_STATIC=$(port); GO_PROXY=$(port)
+  GO_STATIC=$(free_port); GO_PROXY=$(free_port)
   "$WORK/gobaseline" static "127.0.0.1:$GO_STATIC" & GO_PIDS+=($!); SFS="$SFS $!"
   "$WORK/gobaseline" proxy "127.0.0.1:$GO_PROXY" "127.0.0.1:$ORIGIN" & GO_PIDS+=($!); SFS="$SFS $!"
   wait_port "$GO_STATIC"; wait_port "$GO_PROXY"

@@ -1,11 +1,11 @@
 package testutil
 
 import (
+	"fmt"
 	"math/rand/v2"
 	"net"
 	"os"
 	"strconv"
-	"strings"
 	"sync"
 	"testing"
 )
@@ -24,39 +24,40 @@ func FreeAddr(tb testing.TB) string {
 	tb.Helper()
 	handed.Lock()
 	defer handed.Unlock()
-	if handed.ports == nil {
-		handed.ports = map[int]bool{}
-	}
 	if lo := ephemeralLow(); lo-lowestPort >= 1000 {
 		for range 200 {
-			p := lowestPort + rand.IntN(lo-lowestPort)
-			if handed.ports[p] {
-				continue
+			if p := lowestPort + rand.IntN(lo-lowestPort); !handed.ports[p] {
+				if addr, err := bindable(p); err == nil {
+					handed.ports[p] = true
+					return addr
+				}
 			}
-			ln, err := net.Listen("tcp", net.JoinHostPort("127.0.0.1", strconv.Itoa(p)))
-			if err != nil {
-				continue // in use
-			}
-			ln.Close()
-			handed.ports[p] = true
-			return ln.Addr().String()
 		}
 	}
 	// No room below the range (or no /proc): let the kernel choose.
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	addr, err := bindable(0)
 	Must(tb, err)
+	return addr
+}
+
+// bindable listens on a loopback port, closes it, and returns its address.
+func bindable(port int) (string, error) {
+	ln, err := net.Listen("tcp", net.JoinHostPort("127.0.0.1", strconv.Itoa(port)))
+	if err != nil {
+		return "", err
+	}
 	defer ln.Close()
-	return ln.Addr().String()
+	return ln.Addr().String(), nil
 }
 
 // lowestPort is the bottom of the range FreeAddr picks from, above the
 // ports well-known services listen on.
 const lowestPort = 10000
 
-var handed struct {
+var handed = struct {
 	sync.Mutex
 	ports map[int]bool
-}
+}{ports: map[int]bool{}}
 
 // ephemeralLow is the first port of the kernel's ephemeral range, or 0
 // when it cannot be read.
@@ -65,12 +66,8 @@ func ephemeralLow() int {
 	if err != nil {
 		return 0
 	}
-	f := strings.Fields(string(b))
-	if len(f) != 2 {
-		return 0
-	}
-	lo, err := strconv.Atoi(f[0])
-	if err != nil {
+	var lo int
+	if _, err := fmt.Sscan(string(b), &lo); err != nil {
 		return 0
 	}
 	return lo

@@ -7,31 +7,8 @@
 # and exports the key pair for the server and for the AWS CLI and SDKs.
 # Call it from the repository root; it returns once /healthz answers.
 
-# free_port prints a loopback port free a moment ago, picked below the
-# kernel's ephemeral range: a port the kernel chose for a bind to port 0 can
-# be handed out next as an outgoing connection's source port (the Go tests
-# running beside this script make thousands), and the server's listen would
-# then fail. Below the range only another explicit bind can take it.
-free_port() {
-  python3 - <<'PY'
-import random, socket
-try:
-    lo = int(open("/proc/sys/net/ipv4/ip_local_port_range").read().split()[0])
-except (OSError, ValueError, IndexError):
-    lo = 0
-candidates = [random.randrange(10000, lo) for _ in range(200)] if lo > 11000 else []
-for port in candidates + [0]:
-    s = socket.socket()
-    try:
-        s.bind(("127.0.0.1", port))
-        print(s.getsockname()[1])
-        break
-    except OSError:
-        pass
-    finally:
-        s.close()
-PY
-}
+# free_port (scripts/lib/port.sh) picks the ports.
+source "$(dirname "${BASH_SOURCE[0]}")/port.sh"
 
 serve_cleanup() {
   kill "$SERVER" 2>/dev/null || true

@@ -29,7 +29,7 @@ func TestNoSpaceIsErrNoSpace(t *testing.T) {
 	defer st.Close()
 	value := bytes.Repeat([]byte("x"), 128<<10)
 	var err error
-	for i := 0; i < 256 && err == nil; i++ {
+	for i := 0; i < 64 && err == nil; i++ {
 		_, err = st.Txn(t.Context(), nil, []store.Op{{Key: fmt.Sprintf("fill/%d", i), Value: value}})
 	}
 	if !errors.Is(err, store.ErrNoSpace) {
