@@ -23,7 +23,7 @@ command -v wrk >/dev/null && command -v nginx >/dev/null || { echo "needs wrk an
 DURATION=${DURATION:-5s}; CONNS=${CONNS:-64}; THREADS=${THREADS:-2}; ROUNDS=${ROUNDS:-3}
 WORK=$(mktemp -d); chmod 755 "$WORK"
 ENGINES=${EDGE_ENGINE:-}
-for e in $ENGINES; do case $e in nethttp|fasthttp) ;; *) echo "EDGE_ENGINE: $e is not nethttp or fasthttp"; exit 1 ;; esac; done
+for e in $ENGINES; do case $e in nethttp|fasthttp|loop) ;; *) echo "EDGE_ENGINE: $e is not loop, fasthttp or nethttp"; exit 1 ;; esac; done
 go build -o "$WORK/stagefront" ./cmd/stagefront
 [ "${BASELINE:-0}" = 0 ] || go build -o "$WORK/gobaseline" ./bench/gobaseline
 source scripts/lib/port.sh

@@ -111,7 +111,7 @@ func (v *netViewer) logFields(r *accesslog.Record, w *statusRecorder) string {
 
 // logFields is netViewer.logFields for the fasthttp engine, read from its
 // request and response.
-func (v *fastViewer) logFields(r *accesslog.Record, _ *statusRecorder) string {
+func (v *fastViewer) logFields(r *accesslog.Record, w *statusRecorder) string {
 	req, resp := &v.ctx.Request, &v.ctx.Response
 	r.ProtocolVersion = bytesString(req.Header.Protocol())
 	if raw := req.Header.RawHeaders(); len(raw) > 0 {
@@ -126,6 +126,13 @@ func (v *fastViewer) logFields(r *accesslog.Record, _ *statusRecorder) string {
 		r.CSBytes += int64(len(req.Body()))
 	} else if cl := req.Header.ContentLength(); cl > 0 {
 		r.CSBytes += int64(cl)
+	}
+	if fw, ok := w.ResponseWriter.(*fastWriter); ok && fw.directEntry != nil {
+		// A hit the event-loop engine writes from the entry (fastWriter.direct).
+		rh := &rendered(fw.directEntry).header
+		r.ContentType = bytesString(rh.ContentType())
+		r.ContentLen = int64(len(fw.directEntry.Body))
+		return xCacheValues[cacheHit][0]
 	}
 	r.ContentType = bytesString(resp.Header.ContentType())
 	if n := resp.Header.ContentLength(); n >= 0 {

@@ -27,7 +27,7 @@ import (
 // order, with the result type and the X-Amz-Cf-Id the viewer got.
 func TestAccessLog(t *testing.T) {
 	t.Parallel()
-	for _, engine := range []string{"", engineFastHTTP} {
+	for _, engine := range []string{"", engineFastHTTP, engineLoop} {
 		t.Run("engine="+engine, func(t *testing.T) {
 			t.Parallel()
 			dir := t.TempDir()
@@ -211,7 +211,7 @@ func BenchmarkFastServeCachedAccessLog(b *testing.B) {
 // overwrite it, on the miss and on every hit of the stored object.
 func TestOriginCannotSetTheRequestID(t *testing.T) {
 	t.Parallel()
-	for _, engine := range []string{"", engineFastHTTP} {
+	for _, engine := range []string{"", engineFastHTTP, engineLoop} {
 		t.Run("engine="+engine, func(t *testing.T) {
 			t.Parallel()
 			w, err := accesslog.New(accesslog.Config{Dir: t.TempDir(), Registry: prometheus.NewRegistry()})

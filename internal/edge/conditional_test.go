@@ -15,7 +15,7 @@ import (
 // past the end; several ranges as multipart/byteranges), on both engines.
 func TestConditionalAndRangeOnCachedObjects(t *testing.T) {
 	const lastModified = "Sun, 01 Nov 2026 10:00:00 GMT"
-	for _, engine := range []string{"", engineFastHTTP} {
+	for _, engine := range []string{"", engineFastHTTP, engineLoop} {
 		t.Run("engine="+engine, func(t *testing.T) {
 			h := newHarness(t, harnessOptions{tables: true, engine: engine})
 			o := h.newTestOrigin("cond.origin.test", func(w http.ResponseWriter, r *http.Request) {

@@ -1,6 +1,7 @@
 package edge_test
 
 import (
+	"context"
 	"io"
 	"net"
 	"net/http"
@@ -19,8 +20,35 @@ import (
 // engineFastHTTP is harnessOptions.engine for the fasthttp engine.
 const engineFastHTTP = "fasthttp"
 
+// engineLoop is harnessOptions.engine for the event-loop engine.
+const engineLoop = "loop"
+
 // engines are the viewer-serving engines every engine test runs against.
-var engines = []string{"nethttp", engineFastHTTP}
+var engines = []string{"nethttp", engineFastHTTP, engineLoop}
+
+// serveLoop serves srv with the event-loop engine on loopback and returns
+// its URL.
+func serveLoop(t testing.TB, srv *edge.Server) string {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatalf("listen: %v", err)
+	}
+	ls := srv.LoopServer(2)
+	done := make(chan error, 1)
+	go func() { done <- ls.Serve(ln) }()
+	t.Cleanup(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer cancel()
+		if err := ls.Shutdown(ctx); err != nil {
+			t.Errorf("loop engine shutdown: %v", err)
+		}
+		if err := <-done; err != nil {
+			t.Errorf("loop engine: %v", err)
+		}
+	})
+	return "http://" + ln.Addr().String()
+}
 
 // serveFast serves srv with the fasthttp engine on loopback and returns its URL.
 func serveFast(t testing.TB, srv *edge.Server) string {

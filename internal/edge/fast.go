@@ -33,43 +33,68 @@ import (
 // replaced by the edge's, and a viewer that goes away does not cancel the
 // origin fetch (recorded as 499 under net/http).
 func (s *Server) FastHandler() fasthttp.RequestHandler {
-	return func(ctx *fasthttp.RequestCtx) {
-		start := ctx.Time() // fasthttp reads the clock as the request arrives
-		if start.IsZero() { // a RequestCtx not from a fasthttp.Server
-			start = time.Now()
-		}
-		// The request's header keys were normalized as it was parsed, and
-		// viewer lookups use canonical names: Peek need not normalize
-		// them again (fasthttp turns this off for the next request).
-		ctx.Request.Header.DisableNormalizing()
-		lt := s.live.Load()
-		x := s.exchanges.get()
-		x.fast.ctx = ctx
-		x.fw.ctx = ctx
-		if x.fw.h == nil {
-			x.fw.h = make(http.Header, 8)
-		}
-		ctx.Response.Header.SetNoDefaultContentType(true)
-		// fastWriter's keys come from an http.Header: canonical already.
-		ctx.Response.Header.DisableNormalizing()
-		x.rec.ResponseWriter = &x.fw
-		s.handle(x, &x.fast, lt, start)
-		x.fw.WriteHeader(http.StatusOK) // a no-op when the response has begun
-		// A request body is streamed (StreamRequestBody): fasthttp would
-		// read what the handler left unread as the next request on the
-		// connection. A body not read to its end (refused before it was
-		// read, or an origin that answered early) closes the connection.
-		// A chunked body (cl == -1) closes it too, see closeAfterChunked.
-		cl := ctx.Request.Header.ContentLength()
-		if b := x.fast.body; b != nil {
-			if !b.finish() || cl == -1 {
-				ctx.SetConnectionClose()
-			}
-		} else if cl > 0 || cl == -1 {
+	return func(ctx *fasthttp.RequestCtx) { s.serveFast(ctx, nil) }
+}
+
+// directWriter is the event-loop engine's writer of a cached hit (see
+// fastWriter.direct).
+type directWriter interface {
+	writeDirect(w *fastWriter)
+}
+
+// serveFast serves ctx's request. With a directWriter (the event-loop
+// engine, see exchange.noBlock) it may instead report deferred, having
+// written and recorded nothing: the request must be served off the loop;
+// and a fresh cached hit is written by dw rather than into ctx.Response
+// (direct).
+func (s *Server) serveFast(ctx *fasthttp.RequestCtx, dw directWriter) (deferred, direct bool) {
+	start := ctx.Time() // fasthttp reads the clock as the request arrives
+	if start.IsZero() { // a RequestCtx not from a fasthttp.Server
+		start = time.Now()
+	}
+	// The request's header keys were normalized as it was parsed, and
+	// viewer lookups use canonical names: Peek need not normalize
+	// them again (fasthttp turns this off for the next request).
+	ctx.Request.Header.DisableNormalizing()
+	lt := s.live.Load()
+	x := s.exchanges.get()
+	x.noBlock = dw != nil
+	x.fw.direct = dw != nil
+	x.fast.ctx = ctx
+	x.fw.ctx = ctx
+	if x.fw.h == nil {
+		x.fw.h = make(http.Header, 8)
+	}
+	ctx.Response.Header.SetNoDefaultContentType(true)
+	// fastWriter's keys come from an http.Header: canonical already.
+	ctx.Response.Header.DisableNormalizing()
+	x.rec.ResponseWriter = &x.fw
+	s.handle(x, &x.fast, lt, start)
+	if x.deferred {
+		s.exchanges.put(x)
+		return true, false
+	}
+	if x.fw.directEntry != nil {
+		dw.writeDirect(&x.fw)
+		s.exchanges.put(x)
+		return false, true
+	}
+	x.fw.WriteHeader(http.StatusOK) // a no-op when the response has begun
+	// A request body is streamed (StreamRequestBody): fasthttp would
+	// read what the handler left unread as the next request on the
+	// connection. A body not read to its end (refused before it was
+	// read, or an origin that answered early) closes the connection.
+	// A chunked body (cl == -1) closes it too, see closeAfterChunked.
+	cl := ctx.Request.Header.ContentLength()
+	if b := x.fast.body; b != nil {
+		if !b.finish() || cl == -1 {
 			ctx.SetConnectionClose()
 		}
-		s.exchanges.put(x)
+	} else if cl > 0 || cl == -1 {
+		ctx.SetConnectionClose()
 	}
+	s.exchanges.put(x)
+	return false, false
 }
 
 // FastServer returns a fasthttp.Server for FastHandler with the edge's
@@ -382,6 +407,14 @@ type fastWriter struct {
 	wrote bool
 	// reqID is X-Amz-Cf-Id's value (see requestIDWriter), or nil.
 	reqID []byte
+	// direct (the event-loop engine) makes writeCached keep a fresh hit
+	// in directEntry, directAge and directHead, for the engine to write
+	// from the entry's serialized header (renderedEntry.wire), rather
+	// than build it in ctx.Response; h holds the extra header lines.
+	direct      bool
+	directEntry *cache.Entry
+	directAge   string
+	directHead  bool
 }
 
 func (w *fastWriter) reset() {
@@ -389,6 +422,7 @@ func (w *fastWriter) reset() {
 		clear(w.h)
 	}
 	w.ctx, w.wrote, w.reqID = nil, false, nil
+	w.direct, w.directEntry, w.directAge, w.directHead = false, nil, "", false
 }
 
 func (w *fastWriter) setRequestID(id []byte) { w.reqID = id }
@@ -422,6 +456,10 @@ func (w *fastWriter) WriteHeader(code int) {
 // the body is sent from the entry, which is immutable, without a copy.
 func (w *fastWriter) writeCached(e *cache.Entry, extra http.Header, age string, result cacheResult, head bool) {
 	w.wrote = true
+	if w.direct && result == cacheHit {
+		w.directEntry, w.directAge, w.directHead = e, age, head
+		return
+	}
 	rh := &w.ctx.Response.Header
 	rendered(e).header.CopyTo(rh) // X-Cache: Hit included
 	for k, values := range extra {
@@ -465,6 +503,12 @@ type renderedEntry struct {
 	// compressible: the body is one writeBody would compress (see
 	// servedAsStored).
 	compressible bool
+	// wire is header serialized as fasthttp writes it for a GET, with
+	// the entry's status and Content-Length, without the Date line and
+	// without the CRLF after its last line and the blank line: the
+	// event-loop engine's hits add Date, Age, X-Amz-Cf-Id and the
+	// request's extra lines, each after a CRLF, and the end.
+	wire []byte
 }
 
 // rendered returns e's renderedEntry, built on first use.
@@ -486,8 +530,25 @@ func rendered(e *cache.Entry) *renderedEntry {
 		}
 	}
 	rh.SetCanonical(headerXCache, xCacheBytes[cacheHit])
+	r.wire = wireHeader(rh, e)
 	e.Rendered.Store(r) // a racing hit may store its own, identical one
 	return r
+}
+
+// wireHeader is renderedEntry.wire for the header rh of entry e.
+func wireHeader(rh *fasthttp.ResponseHeader, e *cache.Entry) []byte {
+	var h fasthttp.ResponseHeader
+	rh.CopyTo(&h)
+	h.SetStatusCode(e.Status)
+	h.SetContentLength(len(e.Body))
+	b := h.AppendBytes(nil)
+	// fasthttp writes its Date after the status line and any Server line.
+	if i := bytes.Index(b, []byte("\r\nDate: ")); i >= 0 {
+		if n := bytes.Index(b[i+2:], []byte("\r\n")); n >= 0 {
+			b = append(b[:i+2], b[i+2+n+2:]...)
+		}
+	}
+	return bytes.TrimSuffix(b, []byte("\r\n\r\n")) // the last line's end and the blank line
 }
 
 func (w *fastWriter) Write(p []byte) (int, error) {

@@ -57,7 +57,8 @@ type harnessOptions struct {
 	// edgeStore wraps the store the edge follows (the control plane always
 	// writes to the real one).
 	edgeStore func(store.Store) store.Store
-	// engine serves the edge with "fasthttp" instead of net/http ("").
+	// engine serves the edge with "fasthttp" or "loop" instead of
+	// net/http ("").
 	engine string
 	// tables runs the edge alone: createDistribution and
 	// updateDistribution compile tables with routing.Compile and publish
@@ -133,14 +134,20 @@ func newHarness(t testing.TB, opts harnessOptions) *harness {
 	t.Cleanup(srv.Close)
 	h.edge = srv
 
-	if opts.engine == engineFastHTTP {
+	switch opts.engine {
+	case engineFastHTTP:
 		h.edgeURL = serveFast(t, srv)
-	} else {
+	case engineLoop:
+		h.edgeURL = serveLoop(t, srv)
+	default:
 		edgeSrv := httptest.NewServer(srv)
 		t.Cleanup(edgeSrv.Close)
 		h.edgeURL = edgeSrv.URL
 	}
-	tr := &http.Transport{MaxIdleConnsPerHost: 64, DisableCompression: true}
+	// The event-loop engine hands a connection to fasthttp at its first
+	// request that is not a fresh hit, for good: a connection per request
+	// has every hit served by the loop.
+	tr := &http.Transport{MaxIdleConnsPerHost: 64, DisableCompression: true, DisableKeepAlives: opts.engine == engineLoop}
 	t.Cleanup(tr.CloseIdleConnections)
 	h.client = &http.Client{Transport: tr, Timeout: 30 * time.Second,
 		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}

@@ -194,6 +194,27 @@ type exchange struct {
 	logRec accesslog.Record
 	// idBuf holds reqID's bytes on an engine that takes them as bytes.
 	idBuf [accesslog.RequestIDLen]byte
+	// noBlock is set by the event-loop engine (loop_linux.go), whose
+	// thread serves many connections and must never wait: the request
+	// path sets deferred and returns, having sent and recorded nothing,
+	// where it would wait for an origin or do work beyond a cached
+	// answer, and the engine hands the connection to the fasthttp engine,
+	// which serves the request from its first byte.
+	noBlock, deferred bool
+}
+
+// loopMaxBody is the largest cached body the event-loop engine writes
+// from a loop; a larger one goes out from the fasthttp engine, which waits
+// for a slow viewer's socket without the loop holding a copy of the body.
+const loopMaxBody = 64 << 10
+
+// offLoop reports whether the request must leave the event loop (see
+// noBlock), marking it deferred if so.
+func (x *exchange) offLoop() bool {
+	if x.noBlock {
+		x.deferred = true
+	}
+	return x.deferred
 }
 
 // exchanges pools exchange values.
@@ -215,6 +236,7 @@ func (x *exchanges) put(e *exchange) {
 	e.fw.reset()
 	e.signed = signedViewer{}
 	e.dist, e.reqID, e.logRec = nil, "", accesslog.Record{}
+	e.noBlock, e.deferred = false, false
 	x.pool.Put(e)
 }
 

@@ -239,6 +239,9 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 // handle serves one viewer request, whatever the engine, and records it.
 func (s *Server) handle(x *exchange, v viewer, lt *liveTable, start time.Time) {
 	distID, variant := s.serve(x, v, lt, start)
+	if x.deferred {
+		return // the event-loop engine serves it again off the loop
+	}
 	taken := time.Since(start) // the request's second and last clock reading
 	s.metrics.observe(distID, variant, x.rec.status(), taken)
 	s.access(v, &x.rec, distID, variant, start)
@@ -342,14 +345,20 @@ func (s *Server) respond(x *exchange, v viewer, lt *liveTable, d *routing.Dist, 
 	method := v.Method()
 	cacheable := (method == http.MethodGet || method == http.MethodHead) && b.CachedMethods.Has(method) && b.TTL.Max > 0
 	if !cacheable {
+		if x.offLoop() {
+			return
+		}
 		path = ownPath(v, path)
 		s.proxy(w, v, lt, d, b, up, path)
 		return
 	}
 	kb := &x.key
 	buildCacheKey(kb, rt.identity, b, path, v)
-	entry, hit := s.cache.GetBuiltAt(kb, now)
+	entry, hit := s.cache.PeekBuiltAt(kb, now)
 	if !hit {
+		if x.offLoop() {
+			return
+		}
 		// A miss: only now build the key to keep and the fetch closure.
 		// The fetch may outlive this request (when the viewer goes away),
 		// so it gets a view of its own, and the path its own copy.
@@ -389,8 +398,20 @@ func (s *Server) respond(x *exchange, v viewer, lt *liveTable, d *routing.Dist, 
 		// The viewer waited for the origin's 304 to the stale entry.
 		result = cacheRefreshHit
 	}
+	cw, ok := w.ResponseWriter.(cachedWriter)
+	asStored := ok && servedAsStored(v, d, b, entry, cw)
+	if x.noBlock && (!asStored || len(entry.Body) > loopMaxBody) {
+		// Off the event loop: what writeBody may do (compress, fetch a
+		// custom error page), and a body large enough that its viewer's
+		// socket may not take it at once.
+		x.deferred = true
+		return
+	}
+	if hit {
+		s.cache.CountHit()
+	}
 	h := w.Header()
-	if cw, ok := w.ResponseWriter.(cachedWriter); ok && servedAsStored(v, d, b, entry, cw) {
+	if asStored {
 		// The entry goes out as it is stored: the engine writes it
 		// without converting its header (h holds what serve set: the
 		// sticky cookie, the debug header).

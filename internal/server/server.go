@@ -70,7 +70,7 @@ type Config struct {
 	TLSAddr             string
 	TLSCert             string
 	TLSKey              string
-	EdgeEngine          string // fasthttp or nethttp
+	EdgeEngine          string // loop, fasthttp or nethttp
 	// ShieldAddr is where an edge of a fleet listens for the other edges'
 	// Origin Shield requests ("": it shields nothing, but still sends its
 	// misses to the others' shields). ShieldAdvertiseAddr is the address
@@ -211,9 +211,11 @@ func (p *process) addEdge(ctx context.Context) (func(), error) {
 			ReadHeaderTimeout: lim.ReadHeaderTimeout, ReadTimeout: lim.EdgeReadTimeout, IdleTimeout: lim.IdleTimeout, MaxHeaderBytes: edge.MaxHeaderBytes}})
 	case "fasthttp":
 		p.servers = append(p.servers, &namedServer{name: "edge", limiter: edgeLimiter, addr: f.EdgeAddr, fast: viewer.FastServer()})
+	case "loop":
+		p.servers = append(p.servers, &namedServer{name: "edge", limiter: edgeLimiter, addr: f.EdgeAddr, loop: viewer.LoopServer(0)})
 	default:
 		closeEdge()
-		return nil, fmt.Errorf("--edge-engine must be nethttp or fasthttp, not %q", f.EdgeEngine)
+		return nil, fmt.Errorf("--edge-engine must be loop, fasthttp or nethttp, not %q", f.EdgeEngine)
 	}
 	if f.TLSCert != "" {
 		cert, err := tls.LoadX509KeyPair(f.TLSCert, f.TLSKey)
@@ -470,13 +472,15 @@ type namedServer struct {
 	limiter *netlimit.Limiter
 	srv     *http.Server
 	tls     bool // serve TLS with srv.TLSConfig
-	// addr and fast are set instead of srv for the fasthttp edge engine.
+	// addr and fast (or loop) are set instead of srv for the fasthttp
+	// (or event-loop) edge engine.
 	addr string
 	fast *fasthttp.Server
+	loop *edge.LoopServer
 }
 
 func (s *namedServer) listenAddr() string {
-	if s.fast != nil {
+	if s.fast != nil || s.loop != nil {
 		return s.addr
 	}
 	return s.srv.Addr
@@ -484,6 +488,8 @@ func (s *namedServer) listenAddr() string {
 
 func (s *namedServer) serve(ln net.Listener) error {
 	switch {
+	case s.loop != nil:
+		return s.loop.Serve(ln)
 	case s.fast != nil:
 		return s.fast.Serve(ln)
 	case s.tls:
@@ -493,6 +499,9 @@ func (s *namedServer) serve(ln net.Listener) error {
 }
 
 func (s *namedServer) shutdown(ctx context.Context) error {
+	if s.loop != nil {
+		return s.loop.Shutdown(ctx)
+	}
 	if s.fast != nil {
 		return s.fast.ShutdownWithContext(ctx)
 	}

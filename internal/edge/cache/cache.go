@@ -413,17 +413,27 @@ func (c *Cache) GetBuilt(b *KeyBuilder) (*Entry, bool) { return c.GetBuiltAt(b, 
 // GetBuiltAt is GetBuilt for a caller that has read the cache's clock
 // already (an edge request's start): an entry is fresh when it is at now.
 func (c *Cache) GetBuiltAt(b *KeyBuilder, now time.Time) (*Entry, bool) {
+	e, ok := c.PeekBuiltAt(b, now)
+	if ok {
+		c.hits.Add(1)
+	}
+	return e, ok
+}
+
+// PeekBuiltAt is GetBuiltAt without counting a hit, for a caller that may
+// yet not serve it (and then looks it up again): it counts one with
+// CountHit when it does.
+func (c *Cache) PeekBuiltAt(b *KeyBuilder, now time.Time) (*Entry, bool) {
 	b.encode()
 	// The string aliases b.buf, which the caller will overwrite. That is
 	// safe because otter's GetIfPresent only hashes and compares the key
 	// and keeps no reference to it (a hit records the stored node, a miss
 	// nothing), and the string does not outlive this call.
-	if e, ok := c.lookupStringAt(unsafe.String(unsafe.SliceData(b.buf), len(b.buf)), now); ok {
-		c.hits.Add(1)
-		return e, true
-	}
-	return nil, false
+	return c.lookupStringAt(unsafe.String(unsafe.SliceData(b.buf), len(b.buf)), now)
 }
+
+// CountHit counts a hit found with PeekBuiltAt.
+func (c *Cache) CountHit() { c.hits.Add(1) }
 
 // fetchAndStore is the body of one flight, which token's request started.
 func (c *Cache) fetchAndStore(callerCtx context.Context, key Key, epoch uint64, fetch FetchFunc, token *flightToken) (flightResult, error) {

@@ -1,0 +1,678 @@
+//go:build linux
+
+package edge
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"os"
+	"runtime"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/valyala/fasthttp"
+	"golang.org/x/sys/unix"
+)
+
+// The event-loop engine (--edge-engine loop) serves plain-HTTP viewers
+// from a few event loops, one per CPU, each an OS thread that waits in
+// epoll_wait on the connections it holds, reads a batch of requests,
+// answers those that are fresh cached hits, and writes the answers in one
+// write. A hit costs a read and a write, with no goroutine woken for it:
+// under net/http or fasthttp, each request wakes the goroutine parked on
+// its connection, and Go's scheduler and netpoller cost about as much as
+// the edge's own work on a small cached object.
+//
+// A loop never waits. Anything else (a cache miss, a request with a body,
+// a conditional or range request, compression, a large object, a request
+// not yet complete in what was read, a viewer not reading its answers)
+// moves the connection to the fasthttp engine: the loop stops watching
+// it, and a goroutine serves it with fasthttp.Server.ServeConn from the
+// first byte the loop did not answer, for the rest of the connection's
+// life. So every request the loop does not answer is served by the
+// fasthttp engine exactly as it would be without the loop, timeouts,
+// body streaming and flow control included, and the loop's own share is
+// the one kind of request whose answer is ready in memory.
+//
+// Connections are accepted by the listener the server is given (with its
+// caps, see internal/netlimit); the loop takes a duplicate of each
+// socket's descriptor and closes Go's, so that Go's netpoller no longer
+// watches it. Loop engines such as gnet own the accept and the buffers,
+// read whatever arrives into a buffer without bound, and cannot hand a
+// connection back to a goroutine server; the hand-off is what lets this
+// engine stay small.
+
+// loopReadBytes is a loop's read buffer: a batch of requests at most.
+const loopReadBytes = 64 << 10
+
+// loopFlushBytes: answers are written once this many are ready, so that a
+// batch of pipelined requests does not pile up answers without bound.
+const loopFlushBytes = 128 << 10
+
+// LoopServer is the event-loop engine: Serve it a listener, Shutdown to
+// stop. Create it with Server.LoopServer.
+type LoopServer struct {
+	srv   *Server
+	fast  *fasthttp.Server // serves the connections the loops hand off
+	idle  time.Duration    // Options.Viewer.IdleTimeout
+	loops []*eventLoop
+	next  atomic.Uint32
+
+	mu      sync.Mutex
+	ln      net.Listener
+	closing atomic.Bool
+	loopsWG sync.WaitGroup
+}
+
+// LoopServer returns the event-loop engine over s, with loops event
+// loops (0: GOMAXPROCS). Connections it hands off are served by
+// FastServer's settings.
+func (s *Server) LoopServer(loops int) *LoopServer {
+	if loops <= 0 {
+		loops = runtime.GOMAXPROCS(0)
+	}
+	ls := &LoopServer{srv: s, fast: s.FastServer(), idle: s.opts.Viewer.IdleTimeout}
+	ls.loops = make([]*eventLoop, loops)
+	return ls
+}
+
+// Serve accepts connections from ln and serves them until Shutdown, when
+// it returns nil.
+func (ls *LoopServer) Serve(ln net.Listener) error {
+	ls.mu.Lock()
+	if ls.closing.Load() {
+		ls.mu.Unlock()
+		_ = ln.Close()
+		return nil
+	}
+	ls.ln = ln
+	for i := range ls.loops {
+		el, err := newEventLoop(ls)
+		if err != nil {
+			for _, el := range ls.loops[:i] {
+				el.stop()
+			}
+			ls.mu.Unlock()
+			return fmt.Errorf("event loop: %w", err)
+		}
+		ls.loops[i] = el
+		ls.loopsWG.Add(1)
+		go el.run()
+	}
+	ls.mu.Unlock()
+	for {
+		c, err := ln.Accept()
+		if err != nil {
+			if ls.closing.Load() {
+				return nil
+			}
+			return err
+		}
+		ls.adopt(c)
+	}
+}
+
+// Shutdown stops accepting, closes the connections the loops hold (they
+// are idle: a loop finishes what it reads before it waits again), and
+// shuts down the fasthttp engine serving the handed-off ones, which
+// finish their requests first.
+func (ls *LoopServer) Shutdown(ctx context.Context) error {
+	ls.mu.Lock()
+	ls.closing.Store(true)
+	if ls.ln != nil {
+		_ = ls.ln.Close()
+	}
+	for _, el := range ls.loops {
+		if el != nil {
+			el.stop()
+		}
+	}
+	ls.mu.Unlock()
+	done := make(chan struct{})
+	go func() { ls.loopsWG.Wait(); close(done) }()
+	select {
+	case <-done:
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+	return ls.fast.ShutdownWithContext(ctx)
+}
+
+// adopt gives c to a loop, or to the fasthttp engine when it is not a
+// TCP connection the loop can take over.
+func (ls *LoopServer) adopt(c net.Conn) {
+	tcp := tcpConnOf(c)
+	if tcp == nil {
+		go ls.serveHandedOff(c)
+		return
+	}
+	raw, err := tcp.SyscallConn()
+	fd := -1
+	if err == nil {
+		cerr := raw.Control(func(f uintptr) { fd, err = unix.FcntlInt(f, unix.F_DUPFD_CLOEXEC, 0) })
+		err = errors.Join(err, cerr)
+	}
+	if err != nil {
+		ls.srv.log.Debug("event loop: cannot take over a connection; fasthttp serves it", "err", err)
+		go ls.serveHandedOff(c)
+		return
+	}
+	lc := &loopConn{fd: fd, orig: c, raddr: tcp.RemoteAddr(), laddr: tcp.LocalAddr(), last: time.Now().UnixNano()}
+	// Go's netpoller forgets the socket (Close removes it from Go's epoll
+	// set before closing Go's descriptor); the duplicate keeps it open.
+	// Released with orig.Close when the connection ends.
+	_ = tcp.Close()
+	el := ls.loops[int(ls.next.Add(1))%len(ls.loops)]
+	el.add(lc)
+}
+
+// tcpConnOf unwraps c (netlimit's and similar wrappers) to its TCP
+// connection, or returns nil.
+func tcpConnOf(c net.Conn) *net.TCPConn {
+	for range 8 {
+		switch v := c.(type) {
+		case *net.TCPConn:
+			return v
+		case interface{ NetConn() net.Conn }:
+			c = v.NetConn()
+		default:
+			return nil
+		}
+	}
+	return nil
+}
+
+func (ls *LoopServer) serveHandedOff(c net.Conn) {
+	_ = ls.fast.ServeConn(c) // closes c
+}
+
+// handOff moves lc to the fasthttp engine: out, answers the loop could
+// not write, go first, then in, what the loop read and did not answer, is
+// read before the socket. With closeAfter (the last answer closes the
+// connection), the connection is closed once out is written.
+func (ls *LoopServer) handOff(lc *loopConn, in, out []byte, closeAfter bool) {
+	f := os.NewFile(uintptr(lc.fd), "viewer")
+	nc, err := net.FileConn(f) // a duplicate, watched by Go's netpoller
+	_ = f.Close()
+	if err != nil {
+		ls.srv.log.Debug("event loop: hand-off failed", "err", err)
+		_ = lc.orig.Close()
+		return
+	}
+	hc := &handedConn{Conn: nc, orig: lc.orig, in: in}
+	if len(out) > 0 {
+		// The viewer has not taken its answers: as long as fasthttp
+		// would wait for it between requests.
+		if ls.idle > 0 {
+			_ = nc.SetWriteDeadline(time.Now().Add(ls.idle))
+		}
+		if _, err := nc.Write(out); err != nil {
+			_ = hc.Close()
+			return
+		}
+		_ = nc.SetWriteDeadline(time.Time{})
+	}
+	if closeAfter {
+		_ = hc.Close()
+		return
+	}
+	ls.serveHandedOff(hc)
+}
+
+// handedConn is a connection handed off by a loop: the bytes it read and
+// did not answer come first; Close releases the accepted connection too
+// (its listener's slot).
+type handedConn struct {
+	net.Conn
+	orig net.Conn
+	in   []byte
+	once sync.Once
+}
+
+func (c *handedConn) Read(p []byte) (int, error) {
+	if len(c.in) > 0 {
+		n := copy(p, c.in)
+		c.in = c.in[n:]
+		return n, nil
+	}
+	return c.Conn.Read(p)
+}
+
+func (c *handedConn) Close() error {
+	err := c.Conn.Close()
+	c.once.Do(func() { _ = c.orig.Close() })
+	return err
+}
+
+// loopConn is a connection a loop holds. It is the net.Conn of the
+// loop's RequestCtx, which reads only its addresses.
+type loopConn struct {
+	net.Conn // nil: no other method is called
+	fd       int
+	orig     net.Conn // the accepted connection; Close releases it
+	raddr    net.Addr
+	laddr    net.Addr
+	last     int64 // UnixNano of the last read, for the idle timeout
+}
+
+func (c *loopConn) RemoteAddr() net.Addr { return c.raddr }
+func (c *loopConn) LocalAddr() net.Addr  { return c.laddr }
+
+type eventLoop struct {
+	ls     *LoopServer
+	epfd   int
+	wakefd int // an eventfd: written by stop
+
+	mu      sync.Mutex
+	pending []*loopConn // added, not yet in conns
+	conns   []*loopConn // by descriptor; the loop's own
+
+	buf []byte
+	out []byte
+	ctx fasthttp.RequestCtx
+	// ctxConn is the connection ctx was last set up for.
+	ctxConn *loopConn
+	// closeAfter: the request being answered closes the connection.
+	closeAfter bool
+	// date is the Date of direct answers, for the second dateSec.
+	date    []byte
+	dateSec int64
+	in      bytes.Reader
+	br      *bufio.Reader
+	bw      *bufio.Writer
+	events  []unix.EpollEvent
+}
+
+func newEventLoop(ls *LoopServer) (*eventLoop, error) {
+	epfd, err := unix.EpollCreate1(unix.EPOLL_CLOEXEC)
+	if err != nil {
+		return nil, fmt.Errorf("epoll_create1: %w", err)
+	}
+	wakefd, err := unix.Eventfd(0, unix.EFD_NONBLOCK|unix.EFD_CLOEXEC)
+	if err != nil {
+		_ = unix.Close(epfd)
+		return nil, fmt.Errorf("eventfd: %w", err)
+	}
+	if err := unix.EpollCtl(epfd, unix.EPOLL_CTL_ADD, wakefd, &unix.EpollEvent{Events: unix.EPOLLIN, Fd: int32(wakefd)}); err != nil {
+		_ = unix.Close(epfd)
+		_ = unix.Close(wakefd)
+		return nil, fmt.Errorf("epoll_ctl: %w", err)
+	}
+	el := &eventLoop{ls: ls, epfd: epfd, wakefd: wakefd,
+		buf: make([]byte, loopReadBytes), events: make([]unix.EpollEvent, 128)}
+	el.br = bufio.NewReaderSize(&el.in, MaxHeaderBytes)
+	// The smallest buffer: fasthttp's writes of a header or a body go
+	// straight to el.out, rather than through a second copy.
+	el.bw = bufio.NewWriterSize((*outWriter)(el), 16)
+	return el, nil
+}
+
+// outWriter appends to the loop's answers.
+type outWriter eventLoop
+
+func (w *outWriter) Write(p []byte) (int, error) {
+	w.out = append(w.out, p...)
+	return len(p), nil
+}
+
+// add registers lc with the loop (from the accepting goroutine).
+func (el *eventLoop) add(lc *loopConn) {
+	el.mu.Lock()
+	el.pending = append(el.pending, lc)
+	el.mu.Unlock()
+	// Level-triggered: bytes that arrived before this are reported too.
+	if err := unix.EpollCtl(el.epfd, unix.EPOLL_CTL_ADD, lc.fd, &unix.EpollEvent{Events: unix.EPOLLIN | unix.EPOLLRDHUP, Fd: int32(lc.fd)}); err != nil {
+		el.mu.Lock()
+		for i, p := range el.pending {
+			if p == lc {
+				el.pending = append(el.pending[:i], el.pending[i+1:]...)
+				break
+			}
+		}
+		el.mu.Unlock()
+		_ = unix.Close(lc.fd)
+		_ = lc.orig.Close()
+	}
+}
+
+func (el *eventLoop) stop() {
+	var one [8]byte
+	one[0] = 1
+	_, _ = unix.Write(el.wakefd, one[:])
+}
+
+// lookup returns the connection of descriptor fd, taking in the pending ones.
+func (el *eventLoop) lookup(fd int) *loopConn {
+	if 0 <= fd && fd < len(el.conns) && el.conns[fd] != nil {
+		return el.conns[fd]
+	}
+	el.mu.Lock()
+	for _, lc := range el.pending {
+		if lc.fd >= len(el.conns) {
+			el.conns = append(el.conns, make([]*loopConn, lc.fd+1-len(el.conns)+64)...)
+		}
+		el.conns[lc.fd] = lc
+	}
+	clear(el.pending)
+	el.pending = el.pending[:0]
+	el.mu.Unlock()
+	if 0 <= fd && fd < len(el.conns) {
+		return el.conns[fd]
+	}
+	return nil
+}
+
+func (el *eventLoop) run() {
+	defer el.ls.loopsWG.Done()
+	runtime.LockOSThread()
+	defer runtime.UnlockOSThread()
+	lastSweep := time.Now()
+	for {
+		n, err := unix.EpollWait(el.epfd, el.events, 1000)
+		if err != nil && !errors.Is(err, unix.EINTR) {
+			el.ls.srv.log.Error("event loop: epoll_wait", "err", err)
+			el.closeAll()
+			return
+		}
+		now := time.Now()
+		el.setDate(now)
+		for _, ev := range el.events[:max(n, 0)] {
+			fd := int(ev.Fd)
+			if fd == el.wakefd {
+				if el.ls.closing.Load() {
+					el.closeAll()
+					return
+				}
+				continue
+			}
+			if lc := el.lookup(fd); lc != nil {
+				el.serve(lc, now)
+			}
+		}
+		if el.ls.idle > 0 && now.Sub(lastSweep) >= time.Second {
+			lastSweep = now
+			el.sweep(now)
+		}
+	}
+}
+
+// sweep closes the connections idle for longer than the idle timeout.
+func (el *eventLoop) sweep(now time.Time) {
+	el.lookup(-1) // take in the pending ones
+	limit := now.Add(-el.ls.idle).UnixNano()
+	for _, lc := range el.conns {
+		if lc != nil && lc.last < limit {
+			el.close(lc)
+		}
+	}
+}
+
+func (el *eventLoop) closeAll() {
+	el.lookup(-1)
+	for _, lc := range el.conns {
+		if lc != nil {
+			el.close(lc)
+		}
+	}
+	_ = unix.Close(el.epfd)
+	_ = unix.Close(el.wakefd)
+}
+
+// forget stops watching lc.
+func (el *eventLoop) forget(lc *loopConn) {
+	_ = unix.EpollCtl(el.epfd, unix.EPOLL_CTL_DEL, lc.fd, nil)
+	el.conns[lc.fd] = nil
+	if el.ctxConn == lc {
+		el.ctxConn = nil
+	}
+}
+
+func (el *eventLoop) close(lc *loopConn) {
+	el.forget(lc)
+	_ = unix.Close(lc.fd)
+	_ = lc.orig.Close()
+}
+
+// handOff gives lc to the fasthttp engine (LoopServer.handOff) with
+// copies of in and out.
+func (el *eventLoop) handOff(lc *loopConn, in, out []byte, closeAfter bool) {
+	el.forget(lc)
+	go el.ls.handOff(lc, bytes.Clone(in), bytes.Clone(out), closeAfter)
+}
+
+// serve reads what lc sent, answers the complete requests that are hits,
+// and hands lc off at the first that is not.
+func (el *eventLoop) serve(lc *loopConn, now time.Time) {
+	n, err := unix.Read(lc.fd, el.buf)
+	switch {
+	case errors.Is(err, unix.EAGAIN) || errors.Is(err, unix.EINTR):
+		return
+	case err != nil || n == 0: // reset, or the viewer closed
+		el.close(lc)
+		return
+	}
+	lc.last = now.UnixNano()
+	data := el.buf[:n]
+	el.out = el.out[:0]
+	for len(data) > 0 {
+		end := bytes.Index(data, crlfcrlf)
+		if end < 0 {
+			break // not complete yet: fasthttp reads the rest
+		}
+		end += len(crlfcrlf)
+		ok, closeAfter := el.answer(lc, data[:end])
+		if !ok {
+			break
+		}
+		if closeAfter {
+			// The viewer asked to close: what it sent after is not
+			// read, as fasthttp would not read it.
+			if el.flush(lc, nil, true) {
+				el.close(lc)
+			}
+			return
+		}
+		data = data[end:]
+		if len(el.out) >= loopFlushBytes && !el.flush(lc, data, false) {
+			return
+		}
+	}
+	if len(data) > 0 {
+		el.handOff(lc, data, el.out, false)
+		return
+	}
+	el.flush(lc, nil, false)
+}
+
+var crlfcrlf = []byte("\r\n\r\n")
+
+// writeDirect appends the answer to a fresh cached hit (fastWriter.direct):
+// the entry's serialized header, Date, the request's extra lines (a
+// sticky cookie, the debug header), Age, X-Amz-Cf-Id, and the body unless
+// the request is a HEAD. The result is what fasthttp would write, but for
+// the order of these lines.
+func (el *eventLoop) writeDirect(w *fastWriter) {
+	e := w.directEntry
+	out := append(el.out, rendered(e).wire...)
+	out = append(out, "\r\nDate: "...)
+	out = append(out, el.date...)
+	for k, values := range w.h {
+		for _, v := range values {
+			out = appendHeaderLine(out, k, v)
+		}
+	}
+	out = appendHeaderLine(out, "Age", w.directAge)
+	if el.closeAfter {
+		out = appendHeaderLine(out, "Connection", "close")
+	}
+	if w.reqID != nil {
+		out = appendHeaderLine(out, requestIDHeader, bytesString(w.reqID))
+	}
+	out = append(out, "\r\n\r\n"...)
+	if !w.directHead {
+		out = append(out, e.Body...)
+	}
+	el.out = out
+}
+
+// appendHeaderLine appends "\r\nkey: value", a CR or LF in value (none
+// of the edge's own values has one) written as a space.
+func appendHeaderLine(dst []byte, key, value string) []byte {
+	dst = append(dst, "\r\n"...)
+	dst = append(dst, key...)
+	dst = append(dst, ": "...)
+	start := len(dst)
+	dst = append(dst, value...)
+	for i := start; i < len(dst); i++ {
+		if dst[i] == '\r' || dst[i] == '\n' {
+			dst[i] = ' '
+		}
+	}
+	return dst
+}
+
+// setDate keeps el.date, the Date of the loop's direct answers, at now's second.
+func (el *eventLoop) setDate(now time.Time) {
+	if sec := now.Unix(); sec != el.dateSec {
+		el.dateSec = sec
+		el.date = now.UTC().AppendFormat(el.date[:0], http.TimeFormat)
+	}
+}
+
+// flush writes the answers ready; when the viewer's socket does not take
+// them all, it hands lc off with the rest of them, in and closeAfter, and
+// reports false.
+func (el *eventLoop) flush(lc *loopConn, in []byte, closeAfter bool) bool {
+	out := el.out
+	for len(out) > 0 {
+		n, err := unix.Write(lc.fd, out)
+		if errors.Is(err, unix.EINTR) {
+			continue
+		}
+		if errors.Is(err, unix.EAGAIN) {
+			break
+		}
+		if err != nil {
+			el.close(lc)
+			el.out = el.out[:0]
+			return false
+		}
+		out = out[n:]
+	}
+	if len(out) > 0 {
+		el.handOff(lc, in, out, closeAfter)
+		el.out = el.out[:0]
+		return false
+	}
+	el.out = el.out[:0]
+	return true
+}
+
+// answer serves the request whose head is head, when it is one the loop
+// serves, appending the answer to el.out, and reports whether the answer
+// closes the connection (the viewer asked it to); it reports !ok, having
+// written nothing, for one the fasthttp engine must serve.
+func (el *eventLoop) answer(lc *loopConn, head []byte) (ok, closeAfter bool) {
+	ctx := &el.ctx
+	ctx.Request.Reset()
+	ctx.Response.Reset()
+	el.in.Reset(head)
+	el.br.Reset(&el.in)
+	h := &ctx.Request.Header
+	if err := h.Read(el.br); err != nil || el.br.Buffered() != 0 || el.in.Len() != 0 {
+		return false, false // not read as exactly this head: fasthttp decides
+	}
+	if !loopRequest(h) {
+		return false, false
+	}
+	closeAfter = h.ConnectionClose()
+	el.closeAfter = closeAfter
+	if el.ctxConn != lc {
+		ctx.Init2(lc, fastLogger{el.ls.srv}, false)
+		el.ctxConn = lc
+	}
+	deferred, direct := el.ls.srv.serveFast(ctx, el)
+	if deferred {
+		return false, false
+	}
+	if direct {
+		return true, closeAfter // writeDirect wrote it
+	}
+	if ctx.Response.ConnectionClose() {
+		closeAfter = true
+	} else if closeAfter {
+		ctx.Response.SetConnectionClose()
+	}
+	if ctx.IsHead() {
+		ctx.Response.SkipBody = true
+	}
+	mark := len(el.out)
+	if err := ctx.Response.Write(el.bw); err != nil {
+		// Not from writing to el.out: from the response, which the
+		// request path never leaves unwritable. Recorded, not sent;
+		// the connection is closed rather than left in doubt.
+		el.bw.Reset((*outWriter)(el))
+		el.out = el.out[:mark]
+		return true, true
+	}
+	_ = el.bw.Flush() // to el.out: cannot fail
+	return true, closeAfter
+}
+
+// loopRequest reports whether a loop may serve the request with header h:
+// an HTTP/1.1 GET or HEAD without a body or Expect, whose host and origin-form target fasthttp parses without error.
+// Anything else is served by the fasthttp engine, as it always is.
+func loopRequest(h *fasthttp.RequestHeader) bool {
+	// The keys were normalized as the header was read; the names below
+	// are canonical (the request path turns it off again, see serveFast).
+	h.DisableNormalizing()
+	if !(h.IsGet() || h.IsHead()) || !h.IsHTTP11() {
+		return false
+	}
+	// fasthttp reads a request without Content-Length as -2 (no body).
+	if cl := h.ContentLength(); (cl != 0 && cl != -2) || len(h.Peek("Transfer-Encoding")) > 0 || len(h.Peek("Content-Length")) > 0 || len(h.Peek("Expect")) > 0 {
+		return false
+	}
+	uri := h.RequestURI()
+	if len(uri) == 0 || uri[0] != '/' || bytes.Contains(uri, []byte("://")) {
+		return false
+	}
+	for _, c := range uri {
+		if c <= ' ' || c == 0x7f {
+			return false
+		}
+	}
+	return plainHost(h.Host())
+}
+
+// plainHost reports whether host is a name or IPv4 address with an
+// optional port: letters, digits, dots and dashes.
+func plainHost(host []byte) bool {
+	if len(host) == 0 {
+		return false
+	}
+	name, port, hasPort := bytes.Cut(host, []byte{':'})
+	if len(name) == 0 || (hasPort && len(port) == 0) {
+		return false
+	}
+	for _, c := range name {
+		if !('a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9' || c == '.' || c == '-') {
+			return false
+		}
+	}
+	for _, c := range port {
+		if c < '0' || c > '9' {
+			return false
+		}
+	}
+	return true
+}
+
+var _ io.Writer = (*outWriter)(nil)
