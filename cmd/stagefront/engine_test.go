@@ -18,7 +18,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/cloudfront/types"
 )
 
-// TestServeEdgeEngines: both edge engines serve a distribution (the second
+// TestServeEdgeEngines: every edge engine serves a distribution (the second
 // request from the cache), and SIGTERM stops serve cleanly (exit status 0).
 func TestServeEdgeEngines(t *testing.T) {
 	t.Parallel()
@@ -30,7 +30,7 @@ func TestServeEdgeEngines(t *testing.T) {
 	defer origin.Close()
 	var port int32
 	fmt.Sscan(strings.TrimPrefix(origin.URL, "http://127.0.0.1:"), &port)
-	for _, engine := range []string{"nethttp", "fasthttp"} {
+	for _, engine := range []string{"nethttp", "fasthttp", "loop"} {
 		t.Run(engine, func(t *testing.T) {
 			api, admin, edgeAddr := testutil.FreeAddr(t), testutil.FreeAddr(t), testutil.FreeAddr(t)
 			cmd := startProc(t, bin, "serve", "--auth", "none", "--data-dir", t.TempDir(), "--api-addr", api,

@@ -33,7 +33,13 @@ import (
 // replaced by the edge's, and a viewer that goes away does not cancel the
 // origin fetch (recorded as 499 under net/http).
 func (s *Server) FastHandler() fasthttp.RequestHandler {
-	return func(ctx *fasthttp.RequestCtx) { s.serveFast(ctx, nil) }
+	return func(ctx *fasthttp.RequestCtx) {
+		start := ctx.Time() // fasthttp reads the clock as the request arrives
+		if start.IsZero() { // a RequestCtx not from a fasthttp.Server
+			start = time.Now()
+		}
+		s.serveFast(ctx, nil, start)
+	}
 }
 
 // directWriter is the event-loop engine's writer of a cached hit (see
@@ -46,12 +52,8 @@ type directWriter interface {
 // engine, see exchange.noBlock) it may instead report deferred, having
 // written and recorded nothing: the request must be served off the loop;
 // and a fresh cached hit is written by dw rather than into ctx.Response
-// (direct).
-func (s *Server) serveFast(ctx *fasthttp.RequestCtx, dw directWriter) (deferred, direct bool) {
-	start := ctx.Time() // fasthttp reads the clock as the request arrives
-	if start.IsZero() { // a RequestCtx not from a fasthttp.Server
-		start = time.Now()
-	}
+// (direct). start is when the request arrived.
+func (s *Server) serveFast(ctx *fasthttp.RequestCtx, dw directWriter, start time.Time) (deferred, direct bool) {
 	// The request's header keys were normalized as it was parsed, and
 	// viewer lookups use canonical names: Peek need not normalize
 	// them again (fasthttp turns this off for the next request).

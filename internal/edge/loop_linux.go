@@ -17,6 +17,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
 	"github.com/valyala/fasthttp"
 	"golang.org/x/sys/unix"
 )
@@ -80,6 +81,33 @@ func (s *Server) LoopServer(loops int) *LoopServer {
 	}
 	ls := &LoopServer{srv: s, fast: s.FastServer(), idle: s.opts.Viewer.IdleTimeout}
 	ls.loops = make([]*eventLoop, loops)
+	sum := func(count func(el *eventLoop) uint64) func() float64 {
+		return func() float64 {
+			ls.mu.Lock()
+			defer ls.mu.Unlock()
+			var n uint64
+			for _, el := range ls.loops {
+				if el != nil {
+					n += count(el)
+				}
+			}
+			return float64(n)
+		}
+	}
+	for _, c := range []prometheus.Collector{
+		prometheus.NewCounterFunc(prometheus.CounterOpts{
+			Name: "stagefront_edge_loop_answers_total",
+			Help: "Requests answered by the event-loop engine's loops (fresh cached hits).",
+		}, sum(func(el *eventLoop) uint64 { return el.answers.Load() })),
+		prometheus.NewCounterFunc(prometheus.CounterOpts{
+			Name: "stagefront_edge_loop_handoffs_total",
+			Help: "Connections the event-loop engine handed to the fasthttp engine at a request that was not a fresh hit (or not yet complete, or not read by its viewer).",
+		}, sum(func(el *eventLoop) uint64 { return el.handoffs.Load() })),
+	} {
+		if err := s.opts.Registry.Register(c); err != nil {
+			s.log.Warn("event loop metrics", "err", err)
+		}
+	}
 	return ls
 }
 
@@ -279,6 +307,8 @@ type eventLoop struct {
 	ctx fasthttp.RequestCtx
 	// ctxConn is the connection ctx was last set up for.
 	ctxConn *loopConn
+	// now is when the batch being answered was read: its requests' start.
+	now time.Time
 	// closeAfter: the request being answered closes the connection.
 	closeAfter bool
 	// date is the Date of direct answers, for the second dateSec.
@@ -288,6 +318,9 @@ type eventLoop struct {
 	br      *bufio.Reader
 	bw      *bufio.Writer
 	events  []unix.EpollEvent
+
+	// answers and handoffs count for the metrics; the loop writes them.
+	answers, handoffs atomic.Uint64
 }
 
 func newEventLoop(ls *LoopServer) (*eventLoop, error) {
@@ -375,13 +408,20 @@ func (el *eventLoop) run() {
 	defer runtime.UnlockOSThread()
 	lastSweep := time.Now()
 	for {
-		n, err := unix.EpollWait(el.epfd, el.events, 1000)
+		// Under load a connection is ready again by the time a batch is
+		// answered: a wait that cannot block keeps the loop's thread
+		// and its P, which a blocking one may lose to the scheduler.
+		n, err := unix.EpollWait(el.epfd, el.events, 0)
+		if n == 0 && err == nil {
+			n, err = unix.EpollWait(el.epfd, el.events, 1000)
+		}
 		if err != nil && !errors.Is(err, unix.EINTR) {
 			el.ls.srv.log.Error("event loop: epoll_wait", "err", err)
 			el.closeAll()
 			return
 		}
 		now := time.Now()
+		el.now = now
 		el.setDate(now)
 		for _, ev := range el.events[:max(n, 0)] {
 			fd := int(ev.Fd)
@@ -443,6 +483,7 @@ func (el *eventLoop) close(lc *loopConn) {
 // handOff gives lc to the fasthttp engine (LoopServer.handOff) with
 // copies of in and out.
 func (el *eventLoop) handOff(lc *loopConn, in, out []byte, closeAfter bool) {
+	el.handoffs.Add(1)
 	el.forget(lc)
 	go el.ls.handOff(lc, bytes.Clone(in), bytes.Clone(out), closeAfter)
 }
@@ -598,10 +639,11 @@ func (el *eventLoop) answer(lc *loopConn, head []byte) (ok, closeAfter bool) {
 		ctx.Init2(lc, fastLogger{el.ls.srv}, false)
 		el.ctxConn = lc
 	}
-	deferred, direct := el.ls.srv.serveFast(ctx, el)
+	deferred, direct := el.ls.srv.serveFast(ctx, el, el.now)
 	if deferred {
 		return false, false
 	}
+	el.answers.Add(1)
 	if direct {
 		return true, closeAfter // writeDirect wrote it
 	}

@@ -1,0 +1,174 @@
+//go:build linux
+
+package edge_test
+
+import (
+	"bufio"
+	"io"
+	"net"
+	"net/http"
+	"strings"
+	"testing"
+	"time"
+)
+
+// loopConn opens a raw keep-alive connection to the harness's edge.
+func rawEdgeConn(t *testing.T, h *harness) (net.Conn, *bufio.Reader) {
+	t.Helper()
+	c, err := net.Dial("tcp", strings.TrimPrefix(h.edgeURL, "http://"))
+	if err != nil {
+		t.Fatalf("dial edge: %v", err)
+	}
+	t.Cleanup(func() { c.Close() })
+	_ = c.SetDeadline(time.Now().Add(20 * time.Second))
+	return c, bufio.NewReader(c)
+}
+
+// readRaw reads one response to method from br, body included.
+func readRaw(t *testing.T, br *bufio.Reader, method string) response {
+	t.Helper()
+	resp, err := http.ReadResponse(br, &http.Request{Method: method})
+	if err != nil {
+		t.Fatalf("read response: %v", err)
+	}
+	body, err := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if err != nil {
+		t.Fatalf("read body: %v", err)
+	}
+	return response{status: resp.StatusCode, header: resp.Header, body: string(body)}
+}
+
+// TestLoopEngineConnection follows one keep-alive connection through the
+// event-loop engine: pipelined hits answered by a loop in order, a HEAD
+// whose answer has no body (the next answer is framed right), then a miss
+// that hands the connection to fasthttp, which serves what follows on it;
+// and a hit asking to close gets Connection: close and an end of stream.
+func TestLoopEngineConnection(t *testing.T) {
+	h := newHarness(t, harnessOptions{tables: true, engine: engineLoop})
+	o := h.newTestOrigin("loop.origin.test", versionOrigin("max-age=3600"))
+	d := h.createDistribution(customOriginConfig("loop", o.host, "/v1", cachingOptimized))
+	h.waitServed()
+	if r := h.get(d.domain, "/a", nil); r.status != http.StatusOK || r.body != "v1:/a" {
+		t.Fatalf("warming GET /a = %d %q", r.status, r.body)
+	}
+	answers := func() float64 { return counterValue(t, h, "stagefront_edge_loop_answers_total", nil) }
+	handoffs := func() float64 { return counterValue(t, h, "stagefront_edge_loop_handoffs_total", nil) }
+	a0, h0 := answers(), handoffs()
+
+	c, br := rawEdgeConn(t, h)
+	get := func(method, path string) string {
+		return method + " " + path + " HTTP/1.1\r\nHost: " + d.domain + "\r\nUser-Agent: loop-test\r\n\r\n"
+	}
+	// Three pipelined requests in one write: GET, HEAD, GET.
+	if _, err := io.WriteString(c, get("GET", "/a")+get("HEAD", "/a")+get("GET", "/a")); err != nil {
+		t.Fatal(err)
+	}
+	for i, method := range []string{"GET", "HEAD", "GET"} {
+		r := readRaw(t, br, method)
+		wantBody := "v1:/a"
+		if method == "HEAD" {
+			wantBody = ""
+		}
+		if r.status != http.StatusOK || r.body != wantBody || r.header.Get("X-Cache") != "Hit from stagefront" ||
+			r.header.Get("Content-Length") != "5" || r.header.Get("Date") == "" {
+			t.Fatalf("pipelined %d (%s): %d %q %v", i, method, r.status, r.body, r.header)
+		}
+	}
+	if got := answers() - a0; got != 3 {
+		t.Errorf("loop answers = %v, want the 3 pipelined hits", got)
+	}
+	if got := handoffs() - h0; got != 0 {
+		t.Errorf("hand-offs = %v before any miss, want 0", got)
+	}
+
+	// A miss, then a hit behind it: fasthttp serves both, in order.
+	if _, err := io.WriteString(c, get("GET", "/b")+get("GET", "/a")); err != nil {
+		t.Fatal(err)
+	}
+	if r := readRaw(t, br, "GET"); r.status != http.StatusOK || r.body != "v1:/b" || !strings.HasPrefix(r.header.Get("X-Cache"), "Miss") {
+		t.Fatalf("miss after hand-off: %d %q X-Cache %q", r.status, r.body, r.header.Get("X-Cache"))
+	}
+	if r := readRaw(t, br, "GET"); r.status != http.StatusOK || r.body != "v1:/a" || r.header.Get("X-Cache") != "Hit from stagefront" {
+		t.Fatalf("hit after hand-off: %d %q X-Cache %q", r.status, r.body, r.header.Get("X-Cache"))
+	}
+	if got := handoffs() - h0; got != 1 {
+		t.Errorf("hand-offs = %v after the miss, want 1", got)
+	}
+	if got := answers() - a0; got != 3 {
+		t.Errorf("loop answers = %v after the hand-off, want still 3 (fasthttp serves the connection)", got)
+	}
+	if n := o.hits.Load(); n != 2 {
+		t.Errorf("origin fetches = %d, want 2 (/a and /b once each)", n)
+	}
+
+	// Connection: close on a hit: the answer says so and the stream ends.
+	c2, br2 := rawEdgeConn(t, h)
+	if _, err := io.WriteString(c2, "GET /a HTTP/1.1\r\nHost: "+d.domain+"\r\nConnection: close\r\n\r\n"); err != nil {
+		t.Fatal(err)
+	}
+	resp, err := http.ReadResponse(br2, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ := io.ReadAll(resp.Body)
+	// net/http reads "Connection: close" into Close and drops the line.
+	if resp.StatusCode != http.StatusOK || string(body) != "v1:/a" || !resp.Close {
+		t.Fatalf("hit with Connection: close: %d %q Close %v", resp.StatusCode, body, resp.Close)
+	}
+	if n, err := br2.Read(make([]byte, 1)); n != 0 || err != io.EOF {
+		t.Errorf("after a closing answer: read %d, %v; want EOF", n, err)
+	}
+	if got := answers() - a0; got != 4 {
+		t.Errorf("loop answers = %v, want 4 with the closing hit", got)
+	}
+}
+
+// TestLoopEngineSplitAndBodies: a request that arrives in pieces, and a
+// request with a body, are served by fasthttp from their first byte: the
+// loop answers only complete requests it needs nothing more for.
+func TestLoopEngineSplitAndBodies(t *testing.T) {
+	h := newHarness(t, harnessOptions{tables: true, engine: engineLoop})
+	o := h.newTestOrigin("split.origin.test", versionOrigin("max-age=3600"))
+	d := h.createDistribution(customOriginConfig("split", o.host, "/v1", cachingOptimized))
+	h.waitServed()
+	h.get(d.domain, "/a", nil)
+
+	c, br := rawEdgeConn(t, h)
+	req := "GET /a HTTP/1.1\r\nHost: " + d.domain + "\r\n\r\n"
+	// The first half, a pause long enough for the loop to read it alone,
+	// then the rest.
+	if _, err := io.WriteString(c, req[:10]); err != nil {
+		t.Fatal(err)
+	}
+	time.Sleep(50 * time.Millisecond)
+	if _, err := io.WriteString(c, req[10:]); err != nil {
+		t.Fatal(err)
+	}
+	if r := readRaw(t, br, "GET"); r.status != http.StatusOK || r.body != "v1:/a" {
+		t.Fatalf("split request: %d %q", r.status, r.body)
+	}
+
+	// A GET with a body on a new connection: it is not answered as if the
+	// body were the next request (a smuggled request would get a 200).
+	c2, br2 := rawEdgeConn(t, h)
+	smuggled := "GET /a HTTP/1.1\r\nHost: " + d.domain + "\r\nContent-Length: " +
+		"34\r\n\r\nGET /smuggled HTTP/1.1\r\nHost: x\r\n\r\n"
+	if _, err := io.WriteString(c2, smuggled); err != nil {
+		t.Fatal(err)
+	}
+	r := readRaw(t, br2, "GET")
+	if r.body == "v1:/smuggled" {
+		t.Fatalf("the body was served as a request: %d %q", r.status, r.body)
+	}
+	_ = c2.SetReadDeadline(time.Now().Add(500 * time.Millisecond))
+	if extra, err := http.ReadResponse(br2, nil); err == nil {
+		body, _ := io.ReadAll(extra.Body)
+		t.Fatalf("a second answer to one request with a body: %d %q", extra.StatusCode, body)
+	}
+	for _, rec := range o.recorded() {
+		if rec.path == "/v1/smuggled" {
+			t.Fatalf("the body reached the origin as a request")
+		}
+	}
+}
