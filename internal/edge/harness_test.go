@@ -69,6 +69,8 @@ type harnessOptions struct {
 	// cacheDir and cacheDiskBytes give the edge cache a disk tier.
 	cacheDir       string
 	cacheDiskBytes int64
+	// viewer sets the viewer connections' timeouts and caps.
+	viewer edge.ViewerLimits
 	// https is edge.Options.HTTPS (redirect-to-https then redirects).
 	https bool
 }
@@ -127,6 +129,7 @@ func newHarness(t testing.TB, opts harnessOptions) *harness {
 		CacheBytes: opts.cacheBytes, MaxBodyBytes: opts.maxBodyBytes,
 		AccessLog: opts.accessLog, HTTPS: opts.https,
 		CacheDir: opts.cacheDir, CacheDiskBytes: opts.cacheDiskBytes,
+		Viewer: opts.viewer,
 	})
 	if err != nil {
 		t.Fatalf("edge.New: %v", err)

@@ -10,6 +10,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/stagefront/stagefront/internal/edge"
 )
 
 // loopConn opens a raw keep-alive connection to the harness's edge.
@@ -171,4 +173,50 @@ func TestLoopEngineSplitAndBodies(t *testing.T) {
 			t.Fatalf("the body reached the origin as a request")
 		}
 	}
+}
+
+// TestLoopEngineTimeouts: a connection the loop holds is closed once idle
+// for the idle timeout, whether it never sent anything or was answered;
+// one that sent part of a request is handed to fasthttp and closed at the
+// header timeout. No connection outlives its timeouts on a loop.
+func TestLoopEngineTimeouts(t *testing.T) {
+	h := newHarness(t, harnessOptions{tables: true, engine: engineLoop,
+		viewer: edge.ViewerLimits{IdleTimeout: time.Second, ReadHeaderTimeout: 500 * time.Millisecond}})
+	o := h.newTestOrigin("idle.origin.test", versionOrigin("max-age=3600"))
+	d := h.createDistribution(customOriginConfig("idle", o.host, "/v1", cachingOptimized))
+	h.waitServed()
+	h.get(d.domain, "/a", nil)
+	closedWithin := func(name string, br *bufio.Reader, limit time.Duration) {
+		t.Helper()
+		start := time.Now()
+		for {
+			_, err := br.ReadByte()
+			if err == io.EOF {
+				break
+			}
+			if err != nil {
+				t.Fatalf("%s: %v; want the edge to close the connection", name, err)
+			}
+		}
+		if took := time.Since(start); took > limit {
+			t.Errorf("%s: closed after %v, want within %v", name, took, limit)
+		}
+	}
+	silent, silentR := rawEdgeConn(t, h)
+	_ = silent
+	answered, answeredR := rawEdgeConn(t, h)
+	if _, err := io.WriteString(answered, "GET /a HTTP/1.1\r\nHost: "+d.domain+"\r\n\r\n"); err != nil {
+		t.Fatal(err)
+	}
+	if r := readRaw(t, answeredR, "GET"); r.status != http.StatusOK || r.header.Get("X-Cache") != "Hit from stagefront" {
+		t.Fatalf("hit: %d %v", r.status, r.header)
+	}
+	partial, partialR := rawEdgeConn(t, h)
+	if _, err := io.WriteString(partial, "GET /a HTTP/1.1\r\nHost: "+d.domain); err != nil {
+		t.Fatal(err)
+	}
+	// The idle timeout is 1s and the loop sweeps once a second.
+	closedWithin("silent connection", silentR, 4*time.Second)
+	closedWithin("answered connection", answeredR, 4*time.Second)
+	closedWithin("partial request", partialR, 4*time.Second)
 }
