@@ -15,8 +15,8 @@
 # edge's connections to the origin (pooled: at most one per viewer connection).
 # Knobs: DURATION, CONNS, THREADS (wrk), ROUNDS, BASELINE=1 (see below); EDGE_ENV="GOGC=100" runs the edge
 # with extra environment; PROFILE=dir saves a CPU profile of each edge run.
-# EDGE_ENGINE="nethttp fasthttp" (one or both, in that run) measures
-# `stagefront serve --edge-engine ENGINE`; unset, the default (fasthttp).
+# EDGE_ENGINE="loop fasthttp nethttp" (one or more, in that run) measures
+# `stagefront serve --edge-engine ENGINE`; unset, the default (loop).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 command -v wrk >/dev/null && command -v nginx >/dev/null || { echo "needs wrk and nginx: apt-get install -y wrk nginx-light"; exit 1; }

@@ -83,13 +83,18 @@ func shieldFleet(t *testing.T, n int, table *routing.Table) []*fleetEdge {
 		testutil.Must(t, err)
 		t.Cleanup(e.srv.Close)
 		e.srv.Publish(table, nil)
-		// The first edge serves viewers on net/http, the others on
-		// fasthttp (the default engine): both hand misses to the shield.
-		if i == 0 {
+		// The first edge serves viewers on net/http, the second on
+		// fasthttp, the others on the event loops (the default engine):
+		// each hands misses to the shield.
+		switch i {
+		case 0:
 			vs := httptest.NewServer(e.srv)
 			e.viewerURL, e.viewerStop = vs.URL, vs.Close
-		} else {
+		case 1:
 			e.viewerURL = serveFast(t, e.srv)
+			e.viewerStop = func() {}
+		default:
+			e.viewerURL = serveLoop(t, e.srv)
 			e.viewerStop = func() {}
 		}
 		t.Cleanup(e.viewerStop)
