@@ -1,6 +1,8 @@
 package edge_test
 
 import (
+	"time"
+
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -66,5 +68,39 @@ func TestMetrics(t *testing.T) {
 		if !strings.Contains(string(text), want) {
 			t.Errorf("/metrics lacks %q", want)
 		}
+	}
+}
+
+// TestCacheHitsCountedOnce: stagefront_cache_hits_total counts each hit
+// once on every engine: fresh hits, and a stale-while-revalidate hit
+// (which the cache itself counts as it serves the stale copy).
+func TestCacheHitsCountedOnce(t *testing.T) {
+	for _, engine := range engines {
+		t.Run(engine, func(t *testing.T) {
+			clock := newFakeClock()
+			h := newHarness(t, harnessOptions{tables: true, engine: engine, clock: clock.Now})
+			o := h.newTestOrigin("count.origin.test", versionOrigin("max-age=10, stale-while-revalidate=60"))
+			d := h.createDistribution(customOriginConfig("count", o.host, "/v1", cachingOptimized))
+			h.waitServed()
+			h.get(d.domain, "/a", nil) // the miss that stores it
+			hits := func() float64 { return counterValue(t, h, "stagefront_cache_hits_total", nil) }
+			before := hits()
+			for range 3 {
+				if r := h.get(d.domain, "/a", nil); r.header.Get("X-Cache") != "Hit from stagefront" {
+					t.Fatalf("X-Cache %q, want a hit", r.header.Get("X-Cache"))
+				}
+			}
+			if got := hits() - before; got != 3 {
+				t.Errorf("3 fresh hits counted %v times", got)
+			}
+			clock.Advance(20 * time.Second) // stale, within stale-while-revalidate
+			before = hits()
+			if r := h.get(d.domain, "/a", nil); r.header.Get("X-Cache") != "Hit from stagefront" {
+				t.Fatalf("stale-while-revalidate: X-Cache %q, want a hit", r.header.Get("X-Cache"))
+			}
+			if got := hits() - before; got != 1 {
+				t.Errorf("a stale-while-revalidate hit counted %v times", got)
+			}
+		})
 	}
 }

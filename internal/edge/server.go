@@ -355,6 +355,9 @@ func (s *Server) respond(x *exchange, v viewer, lt *liveTable, d *routing.Dist, 
 	kb := &x.key
 	buildCacheKey(kb, rt.identity, b, path, v)
 	entry, hit := s.cache.PeekBuiltAt(kb, now)
+	// A fresh hit is counted once it is served (the event-loop engine may
+	// yet hand it off); GetOrRefresh counts its own.
+	peeked := hit
 	if !hit {
 		if x.offLoop() {
 			return
@@ -407,7 +410,7 @@ func (s *Server) respond(x *exchange, v viewer, lt *liveTable, d *routing.Dist, 
 		x.deferred = true
 		return
 	}
-	if hit {
+	if peeked {
 		s.cache.CountHit()
 	}
 	h := w.Header()
