@@ -527,6 +527,9 @@ func rendered(e *cache.Entry) *renderedEntry {
 		if k == "Age" || k == "X-Cache" { // the edge's own replace the origin's
 			continue
 		}
+		if k == "Content-Length" && (e.Status < 200 || e.Status == http.StatusNoContent) {
+			continue // RFC 9110, section 8.6: none on a 204 (net/http drops it too)
+		}
 		for _, value := range values {
 			rh.Add(k, value)
 		}
@@ -542,7 +545,11 @@ func wireHeader(rh *fasthttp.ResponseHeader, e *cache.Entry) []byte {
 	var h fasthttp.ResponseHeader
 	rh.CopyTo(&h)
 	h.SetStatusCode(e.Status)
-	h.SetContentLength(len(e.Body))
+	if e.Status >= 200 && e.Status != http.StatusNoContent && e.Status != http.StatusNotModified {
+		// As fasthttp's Response.Write: no Content-Length on a 204
+		// (RFC 9110, section 8.6), which has no body.
+		h.SetContentLength(len(e.Body))
+	}
 	b := h.AppendBytes(nil)
 	// fasthttp writes its Date after the status line and any Server line.
 	if i := bytes.Index(b, []byte("\r\nDate: ")); i >= 0 {

@@ -220,3 +220,53 @@ func TestLoopEngineTimeouts(t *testing.T) {
 	closedWithin("answered connection", answeredR, 4*time.Second)
 	closedWithin("partial request", partialR, 4*time.Second)
 }
+
+// TestCachedNoContent: a cached 204 goes out without a Content-Length
+// (RFC 9110, section 8.6) or a body on every engine (the fasthttp ones
+// sent "Content-Length: 0", from the stored header), and the next answer
+// on the connection is framed right; on the event-loop engine both are
+// answered by a loop.
+func TestCachedNoContent(t *testing.T) {
+	for _, engine := range engines {
+		t.Run(engine, func(t *testing.T) { testCachedNoContent(t, engine) })
+	}
+}
+
+func testCachedNoContent(t *testing.T, engine string) {
+	h := newHarness(t, harnessOptions{tables: true, engine: engine})
+	o := h.newTestOrigin("nocontent.origin.test", func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Cache-Control", "max-age=600")
+		if r.URL.Path == "/v1/empty" {
+			w.WriteHeader(http.StatusNoContent)
+			return
+		}
+		versionOrigin("max-age=600")(w, r)
+	})
+	d := h.createDistribution(customOriginConfig("nocontent", o.host, "/v1", cachingOptimized))
+	h.waitServed()
+	h.get(d.domain, "/empty", nil)
+	h.get(d.domain, "/a", nil)
+	a0 := counterValue(t, h, "stagefront_edge_loop_answers_total", nil)
+	c, br := rawEdgeConn(t, h)
+	if _, err := io.WriteString(c, "GET /empty HTTP/1.1\r\nHost: "+d.domain+"\r\n\r\nGET /a HTTP/1.1\r\nHost: "+d.domain+"\r\n\r\n"); err != nil {
+		t.Fatal(err)
+	}
+	var head strings.Builder
+	for !strings.HasSuffix(head.String(), "\r\n\r\n") {
+		b, err := br.ReadByte()
+		if err != nil {
+			t.Fatalf("reading the 204: %v (so far %q)", err, head.String())
+		}
+		head.WriteByte(b)
+	}
+	if !strings.HasPrefix(head.String(), "HTTP/1.1 204 ") || !strings.Contains(head.String(), "X-Cache: Hit") ||
+		strings.Contains(strings.ToLower(head.String()), "content-length") {
+		t.Fatalf("cached 204:\n%s", head.String())
+	}
+	if r := readRaw(t, br, "GET"); r.status != http.StatusOK || r.body != "v1:/a" {
+		t.Fatalf("the answer after the 204: %d %q", r.status, r.body)
+	}
+	if got := counterValue(t, h, "stagefront_edge_loop_answers_total", nil) - a0; engine == engineLoop && got != 2 {
+		t.Errorf("loop answers = %v, want 2 (both hits)", got)
+	}
+}
