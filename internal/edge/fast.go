@@ -509,8 +509,10 @@ type renderedEntry struct {
 	// the entry's status and Content-Length, without the Date line and
 	// without the CRLF after its last line and the blank line: the
 	// event-loop engine's hits add Date, Age, X-Amz-Cf-Id and the
-	// request's extra lines, each after a CRLF, and the end.
-	wire []byte
+	// request's extra lines, each after a CRLF, and the end. Built on the
+	// loop engine's first hit (wireOf), not for the other engines.
+	wireOnce sync.Once
+	wire     []byte
 }
 
 // rendered returns e's renderedEntry, built on first use.
@@ -535,9 +537,15 @@ func rendered(e *cache.Entry) *renderedEntry {
 		}
 	}
 	rh.SetCanonical(headerXCache, xCacheBytes[cacheHit])
-	r.wire = wireHeader(rh, e)
 	e.Rendered.Store(r) // a racing hit may store its own, identical one
 	return r
+}
+
+// wireOf returns e's renderedEntry.wire, built on first use.
+func wireOf(e *cache.Entry) []byte {
+	r := rendered(e)
+	r.wireOnce.Do(func() { r.wire = wireHeader(&r.header, e) })
+	return r.wire
 }
 
 // wireHeader is renderedEntry.wire for the header rh of entry e.

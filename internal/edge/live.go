@@ -211,10 +211,8 @@ const loopMaxBody = 64 << 10
 // offLoop reports whether the request must leave the event loop (see
 // noBlock), marking it deferred if so.
 func (x *exchange) offLoop() bool {
-	if x.noBlock {
-		x.deferred = true
-	}
-	return x.deferred
+	x.deferred = x.noBlock
+	return x.noBlock
 }
 
 // exchanges pools exchange values.

@@ -541,7 +541,7 @@ var crlfcrlf = []byte("\r\n\r\n")
 // the order of these lines.
 func (el *eventLoop) writeDirect(w *fastWriter) {
 	e := w.directEntry
-	out := append(el.out, rendered(e).wire...)
+	out := append(el.out, wireOf(e)...)
 	out = append(out, "\r\nDate: "...)
 	out = append(out, el.date...)
 	for k, values := range w.h {

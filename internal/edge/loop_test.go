@@ -14,7 +14,7 @@ import (
 	"github.com/stagefront/stagefront/internal/edge"
 )
 
-// loopConn opens a raw keep-alive connection to the harness's edge.
+// rawEdgeConn opens a raw keep-alive connection to the harness's edge.
 func rawEdgeConn(t *testing.T, h *harness) (net.Conn, *bufio.Reader) {
 	t.Helper()
 	c, err := net.Dial("tcp", strings.TrimPrefix(h.edgeURL, "http://"))

@@ -900,7 +900,7 @@ func copyResponseHeader(dst, src http.Header) {
 // would take the bytes after the chunked body for another request than
 // the edge does (request smuggling). net/http removes that Content-Length
 // before a handler sees it, so every chunked request closes its
-// connection, on both engines; viewers rarely send chunked bodies.
+// connection, on every engine; viewers rarely send chunked bodies.
 func closeAfterChunked(h http.Header) { h["Connection"] = connectionClose }
 
 var connectionClose = []string{"close"}

@@ -12,8 +12,9 @@ import (
 
 // viewer is the transport-neutral view of a viewer request that the
 // request path (serve, respond, proxy, the cache key, the origin fetch)
-// is written against. Two engines implement it: net/http (netViewer, the
-// default) and fasthttp (fastViewer). The response side is an
+// is written against. Two views implement it: net/http's (netViewer) and
+// fasthttp's (fastViewer), which serves both the fasthttp engine and the
+// event-loop engine (loop_linux.go). The response side is an
 // http.ResponseWriter either way (statusRecorder wraps it).
 //
 // Strings returned by HeaderGet are valid until the request ends (the
