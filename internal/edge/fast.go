@@ -53,7 +53,11 @@ type directWriter interface {
 // written and recorded nothing: the request must be served off the loop;
 // and a fresh cached hit is written by dw rather than into ctx.Response
 // (direct). start is when the request arrived.
-func (s *Server) serveFast(ctx *fasthttp.RequestCtx, dw directWriter, start time.Time) (deferred, direct bool) {
+//
+// On the event-loop engine an uncached request may also come back pending
+// (see loopProxy): the loop fetches it and hands the response to
+// resumeProxy, then endFast.
+func (s *Server) serveFast(ctx *fasthttp.RequestCtx, dw directWriter, start time.Time) (deferred, direct bool, pending *exchange) {
 	// The request's header keys were normalized as it was parsed, and
 	// viewer lookups use canonical names: Peek need not normalize
 	// them again (fasthttp turns this off for the next request).
@@ -74,13 +78,24 @@ func (s *Server) serveFast(ctx *fasthttp.RequestCtx, dw directWriter, start time
 	s.handle(x, &x.fast, lt, start)
 	if x.deferred {
 		s.exchanges.put(x)
-		return true, false
+		return true, false, nil
+	}
+	if x.pending {
+		return false, false, x
 	}
 	if x.fw.directEntry != nil {
 		dw.writeDirect(&x.fw)
 		s.exchanges.put(x)
-		return false, true
+		return false, true, nil
 	}
+	s.endFast(x)
+	return false, false, nil
+}
+
+// endFast completes the response of x's request in its RequestCtx, for
+// fasthttp (or the event-loop engine) to write, and releases x.
+func (s *Server) endFast(x *exchange) {
+	ctx := x.fast.ctx
 	x.fw.WriteHeader(http.StatusOK) // a no-op when the response has begun
 	// A request body is streamed (StreamRequestBody): fasthttp would
 	// read what the handler left unread as the next request on the
@@ -96,7 +111,6 @@ func (s *Server) serveFast(ctx *fasthttp.RequestCtx, dw directWriter, start time
 		ctx.SetConnectionClose()
 	}
 	s.exchanges.put(x)
-	return false, false
 }
 
 // FastServer returns a fasthttp.Server for FastHandler with the edge's

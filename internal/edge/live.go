@@ -201,6 +201,10 @@ type exchange struct {
 	// answer, and the engine hands the connection to the fasthttp engine,
 	// which serves the request from its first byte.
 	noBlock, deferred bool
+	// pending: the event-loop engine fetches this uncached request
+	// itself (loopProxy), with lp.
+	pending bool
+	lp      loopProxyState
 }
 
 // loopMaxBody is the largest cached body the event-loop engine writes
@@ -234,7 +238,8 @@ func (x *exchanges) put(e *exchange) {
 	e.fw.reset()
 	e.signed = signedViewer{}
 	e.dist, e.reqID, e.logRec = nil, "", accesslog.Record{}
-	e.noBlock, e.deferred = false, false
+	e.noBlock, e.deferred, e.pending = false, false, false
+	e.lp = loopProxyState{req: e.lp.req[:0]}
 	x.pool.Put(e)
 }
 

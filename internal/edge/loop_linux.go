@@ -70,6 +70,9 @@ type LoopServer struct {
 	ln      net.Listener
 	closing atomic.Bool
 	loopsWG sync.WaitGroup
+	// detached counts the goroutines that finish a loop's origin fetch off
+	// the loop (loopfetch_linux.go), until they have written its answer.
+	detached sync.WaitGroup
 }
 
 // LoopServer returns the event-loop engine over s, with loops event
@@ -99,6 +102,10 @@ func (s *Server) LoopServer(loops int) *LoopServer {
 			Name: "stagefront_edge_loop_answers_total",
 			Help: "Requests answered by the event-loop engine's loops (fresh cached hits).",
 		}, sum(func(el *eventLoop) uint64 { return el.answers.Load() })),
+		prometheus.NewCounterFunc(prometheus.CounterOpts{
+			Name: "stagefront_edge_loop_fetches_total",
+			Help: "Uncached requests whose origin fetch an event loop made itself (answered on the loop, or off it for an error page or a large body).",
+		}, sum(func(el *eventLoop) uint64 { return el.fetches.Load() })),
 		prometheus.NewCounterFunc(prometheus.CounterOpts{
 			Name: "stagefront_edge_loop_handoffs_total",
 			Help: "Connections the event-loop engine handed to the fasthttp engine at a request that was not a fresh hit (or not yet complete, or not read by its viewer).",
@@ -164,7 +171,7 @@ func (ls *LoopServer) Shutdown(ctx context.Context) error {
 	}
 	ls.mu.Unlock()
 	done := make(chan struct{})
-	go func() { ls.loopsWG.Wait(); close(done) }()
+	go func() { ls.loopsWG.Wait(); ls.detached.Wait(); close(done) }()
 	select {
 	case <-done:
 	case <-ctx.Done():
@@ -288,6 +295,11 @@ type loopConn struct {
 	raddr    net.Addr
 	laddr    net.Addr
 	last     int64 // UnixNano of the last read, for the idle timeout
+	// fetch is the request whose origin fetch the loop is making; the
+	// loop reads nothing more from the connection until it is answered
+	// (muted: the loop stopped watching it meanwhile).
+	fetch *loopFetch
+	muted bool
 }
 
 func (c *loopConn) RemoteAddr() net.Addr { return c.raddr }
@@ -304,7 +316,9 @@ type eventLoop struct {
 
 	buf []byte
 	out []byte
-	ctx fasthttp.RequestCtx
+	// ctx is the request being answered; a request whose origin fetch
+	// the loop makes keeps its own (loopFetch.ctx).
+	ctx *fasthttp.RequestCtx
 	// ctxConn is the connection ctx was last set up for.
 	ctxConn *loopConn
 	// now is when the batch being answered was read: its requests' start.
@@ -319,8 +333,19 @@ type eventLoop struct {
 	bw      *bufio.Writer
 	events  []unix.EpollEvent
 
-	// answers and handoffs count for the metrics; the loop writes them.
-	answers, handoffs atomic.Uint64
+	// The loop's origin fetches (loopfetch_linux.go): connections by
+	// descriptor, idle ones by origin pool, dials that finished (from
+	// dialing goroutines, under mu) and the readers of responses.
+	origins []*originConn
+	idle    map[string][]*originConn
+	dialed  []dialResult
+	stopped bool // under mu: the loop is gone; dialers finish alone
+	rbr     *bufio.Reader
+	rrd     bytes.Reader
+
+	// answers, fetches and handoffs count for the metrics; the loop
+	// writes them.
+	answers, fetches, handoffs atomic.Uint64
 }
 
 func newEventLoop(ls *LoopServer) (*eventLoop, error) {
@@ -338,8 +363,9 @@ func newEventLoop(ls *LoopServer) (*eventLoop, error) {
 		_ = unix.Close(wakefd)
 		return nil, fmt.Errorf("epoll_ctl: %w", err)
 	}
-	el := &eventLoop{ls: ls, epfd: epfd, wakefd: wakefd,
-		buf: make([]byte, loopReadBytes), events: make([]unix.EpollEvent, 128)}
+	el := &eventLoop{ls: ls, epfd: epfd, wakefd: wakefd, ctx: newLoopCtx(),
+		buf: make([]byte, loopReadBytes), events: make([]unix.EpollEvent, 128),
+		idle: map[string][]*originConn{}, rbr: bufio.NewReaderSize(nil, 4<<10)}
 	el.br = bufio.NewReaderSize(&el.in, MaxHeaderBytes)
 	// The smallest buffer: fasthttp's writes of a header or a body go
 	// straight to el.out, rather than through a second copy.
@@ -426,29 +452,42 @@ func (el *eventLoop) run() {
 		for _, ev := range el.events[:max(n, 0)] {
 			fd := int(ev.Fd)
 			if fd == el.wakefd {
+				var b [8]byte
+				_, _ = unix.Read(el.wakefd, b[:])
 				if el.ls.closing.Load() {
 					el.closeAll()
 					return
 				}
+				el.takeDialed()
+				continue
+			}
+			if 0 <= fd && fd < len(el.origins) && el.origins[fd] != nil {
+				el.originEvent(el.origins[fd], ev.Events)
 				continue
 			}
 			if lc := el.lookup(fd); lc != nil {
 				el.serve(lc, now)
 			}
 		}
-		if el.ls.idle > 0 && now.Sub(lastSweep) >= time.Second {
+		if now.Sub(lastSweep) >= time.Second {
 			lastSweep = now
 			el.sweep(now)
+			el.sweepOrigins(now)
 		}
 	}
 }
 
 // sweep closes the connections idle for longer than the idle timeout.
 func (el *eventLoop) sweep(now time.Time) {
+	if el.ls.idle <= 0 {
+		return
+	}
 	el.lookup(-1) // take in the pending ones
 	limit := now.Add(-el.ls.idle).UnixNano()
 	for _, lc := range el.conns {
-		if lc != nil && lc.last < limit {
+		// One whose origin fetch is under way waits on the origin's
+		// read timeout instead.
+		if lc != nil && lc.last < limit && lc.fetch == nil {
 			el.close(lc)
 		}
 	}
@@ -456,6 +495,7 @@ func (el *eventLoop) sweep(now time.Time) {
 
 func (el *eventLoop) closeAll() {
 	el.lookup(-1)
+	el.detachFetches()
 	for _, lc := range el.conns {
 		if lc != nil {
 			el.close(lc)
@@ -491,6 +531,11 @@ func (el *eventLoop) handOff(lc *loopConn, in, out []byte, closeAfter bool) {
 // serve reads what lc sent, answers the complete requests that are hits,
 // and hands lc off at the first that is not.
 func (el *eventLoop) serve(lc *loopConn, now time.Time) {
+	if lc.fetch != nil {
+		// More from a viewer waiting for its answer: read once it has it.
+		el.mute(lc, true)
+		return
+	}
 	n, err := unix.Read(lc.fd, el.buf)
 	switch {
 	case errors.Is(err, unix.EAGAIN) || errors.Is(err, unix.EINTR):
@@ -500,15 +545,38 @@ func (el *eventLoop) serve(lc *loopConn, now time.Time) {
 		return
 	}
 	lc.last = now.UnixNano()
-	data := el.buf[:n]
 	el.out = el.out[:0]
+	el.process(lc, el.buf[:n])
+}
+
+// process answers the complete requests at the start of data, after the
+// answers already in el.out, and hands lc off at the first it cannot
+// answer. At a request whose origin fetch the loop makes, it writes the
+// answers before it and starts the fetch: the rest of data waits for it.
+func (el *eventLoop) process(lc *loopConn, data []byte) {
 	for len(data) > 0 {
 		end := bytes.Index(data, crlfcrlf)
 		if end < 0 {
 			break // not complete yet: fasthttp reads the rest
 		}
 		end += len(crlfcrlf)
-		ok, closeAfter := el.answer(lc, data[:end])
+		ok, closeAfter, x := el.answer(lc, data[:end])
+		if x != nil {
+			f := &loopFetch{lc: lc, x: x, ctx: el.ctx, closeAfter: closeAfter}
+			if !closeAfter {
+				f.rest = bytes.Clone(data[end:]) // (what follows a close is not read)
+			}
+			el.ctx, el.ctxConn = newLoopCtx(), nil
+			if len(el.out) > 0 && !el.flush(lc, data, false) {
+				// Handed off from this request on: fasthttp serves it.
+				f.release(el.ls.srv)
+				return
+			}
+			el.fetches.Add(1)
+			lc.fetch = f
+			el.connect(f)
+			return
+		}
 		if !ok {
 			break
 		}
@@ -620,18 +688,22 @@ func (el *eventLoop) flush(lc *loopConn, in []byte, closeAfter bool) bool {
 // serves, appending the answer to el.out, and reports whether the answer
 // closes the connection (the viewer asked it to); it reports !ok, having
 // written nothing, for one the fasthttp engine must serve.
-func (el *eventLoop) answer(lc *loopConn, head []byte) (ok, closeAfter bool) {
-	ctx := &el.ctx
+//
+// A request whose origin fetch the loop makes (loopProxy) comes back as
+// its exchange, x, with nothing written: its answer is written once the
+// origin's response is in (loopfetch_linux.go).
+func (el *eventLoop) answer(lc *loopConn, head []byte) (ok, closeAfter bool, x *exchange) {
+	ctx := el.ctx
 	ctx.Request.Reset()
 	ctx.Response.Reset()
 	el.in.Reset(head)
 	el.br.Reset(&el.in)
 	h := &ctx.Request.Header
 	if err := h.Read(el.br); err != nil || el.br.Buffered() != 0 || el.in.Len() != 0 {
-		return false, false // not read as exactly this head: fasthttp decides
+		return false, false, nil // not read as exactly this head: fasthttp decides
 	}
 	if !loopRequest(h) {
-		return false, false
+		return false, false, nil
 	}
 	closeAfter = h.ConnectionClose()
 	el.closeAfter = closeAfter
@@ -639,14 +711,23 @@ func (el *eventLoop) answer(lc *loopConn, head []byte) (ok, closeAfter bool) {
 		ctx.Init2(lc, fastLogger{el.ls.srv}, false)
 		el.ctxConn = lc
 	}
-	deferred, direct := el.ls.srv.serveFast(ctx, el, el.now)
+	deferred, direct, x := el.ls.srv.serveFast(ctx, el, el.now)
 	if deferred {
-		return false, false
+		return false, false, nil
+	}
+	if x != nil {
+		return false, closeAfter, x
 	}
 	el.answers.Add(1)
 	if direct {
-		return true, closeAfter // writeDirect wrote it
+		return true, closeAfter, nil // writeDirect wrote it
 	}
+	return true, el.writeResponse(ctx, closeAfter), nil
+}
+
+// writeResponse appends ctx's response to el.out and reports whether it
+// closes the connection (closeAfter: the viewer asked it to).
+func (el *eventLoop) writeResponse(ctx *fasthttp.RequestCtx, closeAfter bool) bool {
 	if ctx.Response.ConnectionClose() {
 		closeAfter = true
 	} else if closeAfter {
@@ -662,10 +743,10 @@ func (el *eventLoop) answer(lc *loopConn, head []byte) (ok, closeAfter bool) {
 		// the connection is closed rather than left in doubt.
 		el.bw.Reset((*outWriter)(el))
 		el.out = el.out[:mark]
-		return true, true
+		return true
 	}
 	_ = el.bw.Flush() // to el.out: cannot fail
-	return true, closeAfter
+	return closeAfter
 }
 
 // loopRequest reports whether a loop may serve the request with header h:

@@ -7,9 +7,13 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"strconv"
 	"strings"
+	"sync"
 	"testing"
 	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
 
 	"github.com/stagefront/stagefront/internal/edge"
 )
@@ -268,5 +272,116 @@ func testCachedNoContent(t *testing.T, engine string) {
 	}
 	if got := counterValue(t, h, "stagefront_edge_loop_answers_total", nil) - a0; engine == engineLoop && got != 2 {
 		t.Errorf("loop answers = %v, want 2 (both hits)", got)
+	}
+}
+
+// TestLoopEngineFetches follows uncached requests through the event-loop
+// engine's own origin fetches: pipelined on one keep-alive connection they
+// are answered in order by the loop (no hand-off), on one reused origin
+// connection; a HEAD's answer has no body; an origin connection closed
+// while idle costs no error; an origin past its read timeout gives a 504
+// and the connection goes on; Connection: close is honoured.
+func TestLoopEngineFetches(t *testing.T) {
+	h := newHarness(t, harnessOptions{tables: true, engine: engineLoop})
+	var mu sync.Mutex
+	remotes := map[string]bool{}
+	o := h.newTestOrigin("fetch.origin.test", func(w http.ResponseWriter, r *http.Request) {
+		mu.Lock()
+		remotes[r.RemoteAddr] = true
+		mu.Unlock()
+		if r.URL.Path == "/slow" {
+			select {
+			case <-time.After(4 * time.Second):
+			case <-r.Context().Done():
+			}
+		}
+		w.Header().Set("Cache-Control", "no-store")
+		w.Header().Set("Content-Type", "text/plain")
+		io.WriteString(w, "api:"+r.URL.Path)
+	})
+	cfg := customOriginConfig("loop-fetch", o.host, "", cachingDisabled)
+	cfg.Origins.Items[0].CustomOriginConfig.OriginReadTimeout = aws.Int32(1)
+	d := h.createDistribution(cfg)
+	h.waitServed()
+	metric := func(name string) float64 { return counterValue(t, h, name, nil) }
+	f0, a0, h0 := metric("stagefront_edge_loop_fetches_total"), metric("stagefront_edge_loop_answers_total"), metric("stagefront_edge_loop_handoffs_total")
+
+	c, br := rawEdgeConn(t, h)
+	req := func(method, path string, extra ...string) string {
+		return method + " " + path + " HTTP/1.1\r\nHost: " + d.domain + "\r\n" + strings.Join(extra, "") + "\r\n"
+	}
+	if _, err := io.WriteString(c, req("GET", "/1")+req("GET", "/2")+req("HEAD", "/3")); err != nil {
+		t.Fatal(err)
+	}
+	for i, method := range []string{"GET", "GET", "HEAD"} {
+		r := readRaw(t, br, method)
+		want := "api:/" + strconv.Itoa(i+1)
+		if method == "HEAD" {
+			want = ""
+		}
+		if r.status != http.StatusOK || r.body != want || r.header.Get("X-Cache") != "Miss from stagefront" {
+			t.Fatalf("pipelined %d (%s): %d %q %v", i, method, r.status, r.body, r.header)
+		}
+	}
+	if got := metric("stagefront_edge_loop_fetches_total") - f0; got != 3 {
+		t.Errorf("loop fetches = %v, want 3", got)
+	}
+	if got := metric("stagefront_edge_loop_answers_total") - a0; got != 3 {
+		t.Errorf("loop answers = %v, want 3", got)
+	}
+	if got := metric("stagefront_edge_loop_handoffs_total") - h0; got != 0 {
+		t.Errorf("hand-offs = %v, want 0: the loop answered them all", got)
+	}
+	mu.Lock()
+	conns := len(remotes)
+	mu.Unlock()
+	if conns != 1 {
+		t.Errorf("the origin saw %d connections for 3 fetches in a row, want 1 reused", conns)
+	}
+
+	// The origin drops its idle connections: the next fetch still works
+	// (a connection found closed is replaced before any answer is lost).
+	o.srv.CloseClientConnections()
+	if _, err := io.WriteString(c, req("GET", "/4")); err != nil {
+		t.Fatal(err)
+	}
+	if r := readRaw(t, br, "GET"); r.status != http.StatusOK || r.body != "api:/4" {
+		t.Fatalf("after the origin closed its connections: %d %q", r.status, r.body)
+	}
+
+	// Past the origin's read timeout: a 504 page, and the connection
+	// goes on (off the loop).
+	start := time.Now()
+	if _, err := io.WriteString(c, req("GET", "/slow")); err != nil {
+		t.Fatal(err)
+	}
+	if r := readRaw(t, br, "GET"); r.status != http.StatusGatewayTimeout || r.header.Get("X-Cache") != "Error from stagefront" {
+		t.Fatalf("slow origin: %d X-Cache %q, want a 504 error page", r.status, r.header.Get("X-Cache"))
+	}
+	if took := time.Since(start); took > 3500*time.Millisecond {
+		t.Errorf("the 1 s read timeout took %v to answer", took)
+	}
+	if _, err := io.WriteString(c, req("GET", "/5")); err != nil {
+		t.Fatal(err)
+	}
+	if r := readRaw(t, br, "GET"); r.status != http.StatusOK || r.body != "api:/5" {
+		t.Fatalf("after the timeout: %d %q", r.status, r.body)
+	}
+
+	// Connection: close on a fetched request: said, and the stream ends.
+	c2, br2 := rawEdgeConn(t, h)
+	if _, err := io.WriteString(c2, req("GET", "/6", "Connection: close\r\n")+req("GET", "/7")); err != nil {
+		t.Fatal(err)
+	}
+	resp, err := http.ReadResponse(br2, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ := io.ReadAll(resp.Body)
+	if resp.StatusCode != http.StatusOK || string(body) != "api:/6" || !resp.Close {
+		t.Fatalf("fetch with Connection: close: %d %q Close %v", resp.StatusCode, body, resp.Close)
+	}
+	if rest, err := io.ReadAll(br2); err != nil || len(rest) != 0 {
+		t.Fatalf("after Connection: close: %q %v, want the end of the stream", rest, err)
 	}
 }

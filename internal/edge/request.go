@@ -274,6 +274,11 @@ func (s *Server) fetchFrom(ctx context.Context, v viewer, b *routing.Behavior, u
 	if s.fetcher == nil {
 		return nil, fmt.Errorf("no origin fetcher configured: %w", origin.ErrOriginUnreachable)
 	}
+	return s.fetcher.Fetch(ctx, up.spec, s.originRequest(ctx, v, b, up, path, method, passRange))
+}
+
+// originRequest is what fetchFrom forwards to up of v's request.
+func (s *Server) originRequest(ctx context.Context, v viewer, b *routing.Behavior, up *upstream, path, method string, passRange bool) *origin.Request {
 	req := &origin.Request{
 		Method: method, Path: path, Header: forwardHeaders(b, v, method, passRange),
 		ViewerScheme: "http", ClientIP: hostOnly(v.RemoteAddr()), ContentLength: -1,
@@ -307,7 +312,7 @@ func (s *Server) fetchFrom(ctx context.Context, v viewer, b *routing.Behavior, u
 	if method != http.MethodGet && method != http.MethodHead {
 		req.Body, req.ContentLength = v.Body()
 	}
-	return s.fetcher.Fetch(ctx, up.spec, req)
+	return req
 }
 
 // originRequestHeaders are the headers a GET sends when the behavior has an

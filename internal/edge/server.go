@@ -242,6 +242,17 @@ func (s *Server) handle(x *exchange, v viewer, lt *liveTable, start time.Time) {
 	if x.deferred {
 		return // the event-loop engine serves it again off the loop
 	}
+	if x.pending {
+		// The event-loop engine fetches it (loopProxy); resumeProxy
+		// records it.
+		x.lp.distID, x.lp.variant, x.lp.start = distID, variant, start
+		return
+	}
+	s.record(x, v, distID, variant, start)
+}
+
+// record counts and logs a served request.
+func (s *Server) record(x *exchange, v viewer, distID, variant string, start time.Time) {
 	taken := time.Since(start) // the request's second and last clock reading
 	s.metrics.observe(distID, variant, x.rec.status(), taken)
 	s.access(v, &x.rec, distID, variant, start)
@@ -345,7 +356,11 @@ func (s *Server) respond(x *exchange, v viewer, lt *liveTable, d *routing.Dist, 
 	method := v.Method()
 	cacheable := (method == http.MethodGet || method == http.MethodHead) && b.CachedMethods.Has(method) && b.TTL.Max > 0
 	if !cacheable {
-		if x.offLoop() {
+		if x.noBlock {
+			// On the event-loop engine: fetched by the loop when it
+			// can (loopProxy), else off the loop.
+			x.pending = s.loopProxy(x, v, lt, d, b, up, path)
+			x.deferred = !x.pending
 			return
 		}
 		path = ownPath(v, path)
@@ -615,6 +630,12 @@ func cacheableStatus(code int) bool {
 // goes with it: nothing is cached, so the origin may cut the range.
 func (s *Server) proxy(w *statusRecorder, v viewer, lt *liveTable, d *routing.Dist, b *routing.Behavior, up *upstream, path string) {
 	resp, err := s.fetch(v.Context(), v, lt, b, up, path, v.Method(), true)
+	s.proxyResponse(w, v, lt, d, b, resp, err)
+}
+
+// proxyResponse sends the viewer the origin's answer to proxy's fetch:
+// resp, or the error page for err.
+func (s *Server) proxyResponse(w *statusRecorder, v viewer, lt *liveTable, d *routing.Dist, b *routing.Behavior, resp *http.Response, err error) {
 	if err != nil {
 		s.originError(w, v, d, err)
 		return

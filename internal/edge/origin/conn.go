@@ -400,6 +400,21 @@ func (e *badHeaderError) Error() string {
 
 // writeRequest writes a request without a body in HTTP/1.1 form.
 func writeRequest(w *bufio.Writer, req *http.Request) error {
+	if err := serializeRequest(w, req); err != nil {
+		return err
+	}
+	return w.Flush()
+}
+
+// requestWriter is what serializeRequest writes to: a bufio.Writer on a
+// connection (writeRequest), or a bytes.Buffer (appendRequest).
+type requestWriter interface {
+	WriteString(s string) (int, error)
+	WriteByte(c byte) error
+}
+
+// serializeRequest writes req's request line and header (no body).
+func serializeRequest(w requestWriter, req *http.Request) error {
 	w.WriteString(req.Method)
 	w.WriteByte(' ')
 	if path := req.URL.EscapedPath(); path != "" {
@@ -429,7 +444,7 @@ func writeRequest(w *bufio.Writer, req *http.Request) error {
 		}
 	}
 	w.WriteString("\r\n")
-	return w.Flush()
+	return nil
 }
 
 // validHeaderName reports whether name is an RFC 9110 token.

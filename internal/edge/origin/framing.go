@@ -1,0 +1,183 @@
+package origin
+
+import (
+	"bufio"
+	"bytes"
+	"errors"
+	"fmt"
+	"net/http"
+	"strings"
+)
+
+// ErrResponseTooLarge is ScanResponse's answer for a response whose body
+// goes beyond its maxBody: the caller reads it from the connection.
+var ErrResponseTooLarge = errors.New("origin response larger than the buffer")
+
+// maxResponseHeader bounds a response header (and the informational
+// responses before it) that ScanResponse waits for.
+const maxResponseHeader = 64 << 10
+
+// ScanResponse looks for a complete response to a request of method in
+// b, the bytes received so far on a connection (eof: and the origin has
+// closed it). It returns n == 0 while more bytes are needed. Once the
+// response is complete it returns its length n and the response, whose
+// Body reads from b[:n] (informational 1xx responses before it are
+// skipped, as Fetch skips them); br is the reader it reads through,
+// reset by ScanResponse. A body longer than maxBody gives
+// ErrResponseTooLarge (the header is complete then), a malformed
+// response another error.
+//
+// The framing is RFC 9112 section 6.3's: no body for HEAD, 1xx, 204 and
+// 304; else chunked, else Content-Length, else until the connection
+// closes.
+func ScanResponse(b []byte, method string, eof bool, maxBody int, br *bufio.Reader, rd *bytes.Reader) (n int, resp *http.Response, err error) {
+	req := &http.Request{Method: method}
+	off := 0
+	for {
+		end := bytes.Index(b[off:], crlfcrlf)
+		if end < 0 {
+			if len(b) > maxResponseHeader {
+				return 0, nil, errors.New("origin response header too large")
+			}
+			if eof {
+				return 0, nil, errors.New("origin closed the connection before a complete response header")
+			}
+			return 0, nil, nil
+		}
+		head := off + end + len(crlfcrlf)
+		if head > maxResponseHeader {
+			return 0, nil, errors.New("origin response header too large")
+		}
+		rd.Reset(b[off:])
+		br.Reset(rd)
+		resp, err = http.ReadResponse(br, req)
+		if err != nil {
+			return 0, nil, fmt.Errorf("read response: %w", err)
+		}
+		if resp.StatusCode == http.StatusSwitchingProtocols {
+			return 0, nil, errors.New("origin switched protocols")
+		}
+		if resp.StatusCode >= 200 {
+			body := b[head:]
+			var size int
+			switch {
+			case method == http.MethodHead || resp.StatusCode == http.StatusNoContent || resp.StatusCode == http.StatusNotModified:
+				size = 0
+			case len(resp.TransferEncoding) > 0:
+				// net/http accepts only "chunked" here.
+				var complete bool
+				size, complete, err = chunkedLength(body, maxBody)
+				if err != nil {
+					return 0, nil, err
+				}
+				if !complete {
+					if eof {
+						return 0, nil, errors.New("origin closed the connection in a chunked body")
+					}
+					return 0, nil, nil
+				}
+			case resp.ContentLength >= 0:
+				if resp.ContentLength > int64(maxBody) {
+					return 0, nil, ErrResponseTooLarge
+				}
+				size = int(resp.ContentLength)
+				if len(body) < size {
+					if eof {
+						return 0, nil, errors.New("origin closed the connection in the body")
+					}
+					return 0, nil, nil
+				}
+			default: // until the connection closes
+				if len(body) > maxBody {
+					return 0, nil, ErrResponseTooLarge
+				}
+				if !eof {
+					return 0, nil, nil
+				}
+				size = len(body)
+			}
+			return head + size, resp, nil
+		}
+		off = head // an informational response: the real one follows
+	}
+}
+
+var crlfcrlf = []byte("\r\n\r\n")
+
+// chunkedLength walks a chunked body (RFC 9112 section 7.1) at the start
+// of b: its length with the last chunk and trailer section, once b holds
+// all of it (complete). Its parsing is that of net/http's chunked reader,
+// which reads the body afterwards: a size line may carry extensions after
+// ';' and trailing spaces or tabs.
+func chunkedLength(b []byte, maxBody int) (n int, complete bool, err error) {
+	data := 0
+	for {
+		eol := bytes.Index(b[n:], []byte("\r\n"))
+		if eol < 0 {
+			if len(b)-n > 4096 {
+				return 0, false, errors.New("origin chunk size line too long")
+			}
+			return 0, false, nil
+		}
+		line := string(b[n : n+eol])
+		if i := strings.IndexByte(line, ';'); i >= 0 {
+			line = line[:i]
+		}
+		line = strings.TrimRight(line, " \t")
+		size, ok := parseHex(line)
+		if !ok {
+			return 0, false, errors.New("origin sent a malformed chunk size")
+		}
+		n += eol + 2
+		if size == 0 {
+			// The trailer section: lines up to an empty one.
+			for {
+				eol := bytes.Index(b[n:], []byte("\r\n"))
+				if eol < 0 {
+					if len(b)-n > 4096 {
+						return 0, false, errors.New("origin trailer too long")
+					}
+					return 0, false, nil
+				}
+				n += eol + 2
+				if eol == 0 {
+					return n, true, nil
+				}
+			}
+		}
+		data += size
+		if data > maxBody {
+			return 0, false, ErrResponseTooLarge
+		}
+		if len(b)-n < size+2 {
+			return 0, false, nil
+		}
+		if b[n+size] != '\r' || b[n+size+1] != '\n' {
+			return 0, false, errors.New("origin chunk not followed by CRLF")
+		}
+		n += size + 2
+	}
+}
+
+// parseHex parses a chunk size: 1 to 15 hexadecimal digits.
+func parseHex(s string) (int, bool) {
+	if s == "" || len(s) > 15 {
+		return 0, false
+	}
+	n := 0
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		switch {
+		case '0' <= c && c <= '9':
+			c -= '0'
+		case 'a' <= c && c <= 'f':
+			c = c - 'a' + 10
+		case 'A' <= c && c <= 'F':
+			c = c - 'A' + 10
+		default:
+			return 0, false
+		}
+		n = n<<4 | int(c)
+	}
+	return n, true
+}

@@ -1,0 +1,106 @@
+package origin
+
+import (
+	"bufio"
+	"bytes"
+	"errors"
+	"io"
+	"testing"
+)
+
+func scan(b []byte, method string, eof bool, maxBody int) (int, string, error) {
+	br := bufio.NewReaderSize(nil, 4096)
+	n, resp, err := ScanResponse(b, method, eof, maxBody, br, new(bytes.Reader))
+	if err != nil || n == 0 {
+		return n, "", err
+	}
+	body, err := io.ReadAll(resp.Body)
+	return n, string(body), err
+}
+
+func TestScanResponse(t *testing.T) {
+	cases := []struct {
+		name, method, in string
+		eof              bool
+		body             string
+		// extra bytes after the response, not part of it
+		extra string
+	}{
+		{name: "length", method: "GET", in: "HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\nhello", body: "hello"},
+		{name: "length, next response behind", method: "GET", in: "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nhi", extra: "HTTP/1.1 200 OK\r\n", body: "hi"},
+		{name: "chunked with trailer", method: "GET", in: "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n5;x=1\r\nhello\r\n1 \r\n!\r\n0\r\nT: 1\r\n\r\n", body: "hello!"},
+		{name: "interim first", method: "GET", in: "HTTP/1.1 103 Early Hints\r\nLink: </a>\r\n\r\nHTTP/1.1 200 OK\r\nContent-Length: 1\r\n\r\nx", body: "x"},
+		{name: "head", method: "HEAD", in: "HTTP/1.1 200 OK\r\nContent-Length: 500\r\n\r\n"},
+		{name: "no content", method: "GET", in: "HTTP/1.1 204 No Content\r\n\r\n"},
+		{name: "not modified", method: "GET", in: "HTTP/1.1 304 Not Modified\r\nContent-Length: 9\r\n\r\n"},
+		{name: "until close", method: "GET", in: "HTTP/1.1 200 OK\r\n\r\nall of it", eof: true, body: "all of it"},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			full := []byte(c.in + c.extra)
+			n, body, err := scan(full, c.method, c.eof, 1<<10)
+			if err != nil || n != len(c.in) || body != c.body {
+				t.Fatalf("scan = %d %q %v, want %d %q", n, body, err, len(c.in), c.body)
+			}
+			if c.eof {
+				return
+			}
+			// Every shorter prefix is incomplete, never an error.
+			for k := range len(c.in) {
+				if n, _, err := scan(full[:k], c.method, false, 1<<10); n != 0 || err != nil {
+					t.Fatalf("prefix of %d bytes: n=%d err=%v, want incomplete", k, n, err)
+				}
+			}
+		})
+	}
+}
+
+func TestScanResponseRefuses(t *testing.T) {
+	cases := []struct {
+		name, in string
+		eof      bool
+		want     error // nil: any error
+	}{
+		{name: "declared length too large", in: "HTTP/1.1 200 OK\r\nContent-Length: 2000\r\n\r\n", want: ErrResponseTooLarge},
+		{name: "chunks too large", in: "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n3ff\r\n" + string(make([]byte, 0x3ff)) + "\r\n3\r\n", want: ErrResponseTooLarge},
+		{name: "until close too large", in: "HTTP/1.1 200 OK\r\n\r\n" + string(make([]byte, 1025)), want: ErrResponseTooLarge},
+		{name: "bad chunk size", in: "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n"},
+		{name: "chunk without CRLF", in: "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n1\r\nabc"},
+		{name: "switching protocols", in: "HTTP/1.1 101 Switching Protocols\r\n\r\n"},
+		{name: "garbage", in: "SSH-2.0-OpenSSH\r\n\r\n"},
+		{name: "closed in the body", in: "HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\nhel", eof: true},
+		{name: "closed in the header", in: "HTTP/1.1 200 OK\r\nContent-", eof: true},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			n, _, err := scan([]byte(c.in), "GET", c.eof, 1<<10)
+			if err == nil || (c.want != nil && !errors.Is(err, c.want)) {
+				t.Fatalf("scan = %d, %v; want error %v", n, err, c.want)
+			}
+		})
+	}
+}
+
+// FuzzScanResponse: a response ScanResponse calls complete reads to its end
+// without error, and is found complete at the same length when nothing
+// follows it; one byte less is never complete.
+func FuzzScanResponse(f *testing.F) {
+	f.Add([]byte("HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\nhello"), false)
+	f.Add([]byte("HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n5;x=1\r\nhello\r\n0\r\nT: 1\r\n\r\nHTTP/1.1"), false)
+	f.Add([]byte("HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 200 OK\r\n\r\nbody"), true)
+	f.Fuzz(func(t *testing.T, b []byte, eof bool) {
+		n, _, err := scan(b, "GET", eof, 4096)
+		if err != nil || n == 0 {
+			return
+		}
+		if n > len(b) {
+			t.Fatalf("length %d beyond the %d bytes", n, len(b))
+		}
+		if m, _, err := scan(b[:n], "GET", eof, 4096); m != n || err != nil {
+			t.Fatalf("alone: %d %v, want %d", m, err, n)
+		}
+		if m, _, _ := scan(b[:n-1], "GET", false, 4096); m != 0 {
+			t.Fatalf("%d bytes of a %d-byte response complete", n-1, n)
+		}
+	})
+}
