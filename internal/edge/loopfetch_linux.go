@@ -139,6 +139,7 @@ func (el *eventLoop) connect(f *loopFetch) {
 		}
 		el.idle[p.Pool] = list
 		oc.f, oc.reused, oc.buf = f, true, oc.buf[:0]
+		oc.deadline = el.now.Add(p.ReadTimeout)
 		f.oc, f.sent = oc, 0
 		el.send(oc)
 		return
@@ -162,12 +163,20 @@ func (el *eventLoop) connect(f *loopFetch) {
 			return
 		}
 		el.mu.Unlock()
-		// The loop is gone (shut down): finish here.
-		if err == nil {
-			err = errors.New("edge shutting down")
-			_ = unix.Close(fd)
-		}
-		el.ls.finishOff(f, func() (*http.Response, error) { return nil, prep.Failed(err) })
+		// The loop is gone (shut down): the fetch is finished here.
+		el.ls.finishOff(f, func() (*http.Response, error) {
+			if err != nil {
+				return nil, prep.Failed(err)
+			}
+			conn, err := fdConn(fd, "origin")
+			if err == nil {
+				_, err = conn.Write(f.x.lp.req)
+			}
+			if err != nil {
+				return nil, prep.Failed(err)
+			}
+			return readOff(conn, nil, prep)
+		})
 	}()
 }
 
@@ -216,6 +225,7 @@ func (el *eventLoop) takeDialed() {
 			el.origins = append(el.origins, make([]*originConn, oc.fd+1-len(el.origins)+64)...)
 		}
 		el.origins[oc.fd] = oc
+		oc.deadline = el.now.Add(f.x.lp.prep.ReadTimeout)
 		f.oc, f.sent = oc, 0
 		el.send(oc)
 	}
@@ -423,6 +433,21 @@ func (el *eventLoop) sweepOrigins(now time.Time) {
 			el.closeOrigin(oc)
 		}
 	}
+	// The idle lists keep no closed connection.
+	for pool, list := range el.idle {
+		open := list[:0]
+		for _, oc := range list {
+			if !oc.closed {
+				open = append(open, oc)
+			}
+		}
+		clear(list[len(open):])
+		if len(open) == 0 {
+			delete(el.idle, pool)
+		} else {
+			el.idle[pool] = open
+		}
+	}
 }
 
 // detach finishes oc's fetch off the loop, reading the rest of the
@@ -430,29 +455,47 @@ func (el *eventLoop) sweepOrigins(now time.Time) {
 func (el *eventLoop) detach(oc *originConn) {
 	f := oc.f
 	el.forgetOrigin(oc)
-	file := os.NewFile(uintptr(oc.fd), "origin")
-	conn, err := net.FileConn(file) // a duplicate, watched by Go's netpoller
-	_ = file.Close()
+	conn, err := fdConn(oc.fd, "origin")
 	got := bytes.Clone(oc.buf)
 	prep := f.x.lp.prep
 	el.finishOff(f, func() (*http.Response, error) {
 		if err != nil {
 			return nil, prep.Failed(err)
 		}
-		br := bufio.NewReader(io.MultiReader(bytes.NewReader(got), &timeoutReader{conn: conn, timeout: prep.ReadTimeout}))
-		req := &http.Request{Method: prep.Method}
-		for {
-			resp, err := http.ReadResponse(br, req)
-			if err != nil {
-				conn.Close()
-				return nil, prep.Failed(err)
-			}
-			if resp.StatusCode >= 200 || resp.StatusCode == http.StatusSwitchingProtocols {
-				resp.Body = &closingBody{ReadCloser: resp.Body, conn: conn}
-				return resp, nil
-			}
-		}
+		return readOff(conn, got, prep)
 	})
+}
+
+// fdConn turns a descriptor of the loop's into a net.Conn watched by Go's
+// netpoller, closing the descriptor (the net.Conn has a duplicate).
+func fdConn(fd int, name string) (net.Conn, error) {
+	file := os.NewFile(uintptr(fd), name)
+	conn, err := net.FileConn(file)
+	_ = file.Close()
+	return conn, err
+}
+
+// readOff reads the response to prep from conn, after got (what the loop
+// had read of it), on a goroutine: the body streams from the connection,
+// which is closed with it.
+func readOff(conn net.Conn, got []byte, prep origin.Prepared) (*http.Response, error) {
+	br := bufio.NewReader(io.MultiReader(bytes.NewReader(got), &timeoutReader{conn: conn, timeout: prep.ReadTimeout}))
+	req := &http.Request{Method: prep.Method}
+	for {
+		resp, err := http.ReadResponse(br, req)
+		if err != nil {
+			conn.Close()
+			return nil, prep.Failed(err)
+		}
+		if resp.StatusCode == http.StatusSwitchingProtocols {
+			conn.Close()
+			return nil, prep.Failed(errors.New("origin switched protocols"))
+		}
+		if resp.StatusCode >= 200 {
+			resp.Body = &closingBody{ReadCloser: resp.Body, conn: conn}
+			return resp, nil
+		}
+	}
 }
 
 // detachFetches finishes every fetch of the loop off it (the loop is
@@ -503,9 +546,7 @@ func (ls *LoopServer) finishOff(f *loopFetch, produce func() (*http.Response, er
 		s.resumeProxy(f.x, resp, err)
 		s.endFast(f.x)
 		ctx := f.ctx
-		file := os.NewFile(uintptr(lc.fd), "viewer")
-		nc, ferr := net.FileConn(file)
-		_ = file.Close()
+		nc, ferr := fdConn(lc.fd, "viewer")
 		if ferr != nil {
 			ls.detached.Done()
 			putLoopCtx(ctx)

@@ -32,6 +32,9 @@ type connPool struct {
 	tlsConfig *tls.Config // nil for http
 	dial      func(ctx context.Context, network, addr string) (net.Conn, error)
 	maxIdle   int
+	// name is the pool's name for Prepared.Pool, made once.
+	name     string
+	nameOnce sync.Once
 
 	mu   sync.Mutex
 	idle []*persistConn // released last, last: idleSince ascending

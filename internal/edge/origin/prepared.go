@@ -72,10 +72,12 @@ func (f *Fetcher) Prepare(spec *Spec, req *Request, dst []byte) (Prepared, []byt
 	}
 	k := keyOf(spec)
 	p := f.pool(k, t.url.Scheme, t.url.Host)
+	p.nameOnce.Do(func() {
+		p.name = p.addr + "|" + strconv.FormatInt(int64(k.connectTimeout), 36) + "|" + strconv.Itoa(k.attempts) +
+			"|" + strconv.FormatInt(int64(k.readTimeout), 36) + "|" + strconv.FormatInt(int64(k.keepalive), 36)
+	})
 	return Prepared{
-		Pool: p.addr + "|" + strconv.FormatInt(int64(k.connectTimeout), 36) + "|" + strconv.Itoa(k.attempts) +
-			"|" + strconv.FormatInt(int64(k.readTimeout), 36) + "|" + strconv.FormatInt(int64(k.keepalive), 36),
-		Addr: p.addr, OriginID: spec.ID, Method: method,
+		Pool: p.name, Addr: p.addr, OriginID: spec.ID, Method: method,
 		ReadTimeout: k.readTimeout, Keepalive: k.keepalive, key: k,
 	}, dst, nil
 }
