@@ -5,22 +5,23 @@
 // distribution and hour. The field list and order are CloudFront's
 // (https://docs.aws.amazon.com/AmazonCloudFront/latest/DeveloperGuide/standard-logs-reference.html).
 //
-// A record is copied on the request's goroutine (it reads the request's
-// buffers, which the engine reuses) into the current batch (64 KiB), as
-// it is, unformatted (capture.go); formatting, compressing and writing
-// happen on the Writer's own goroutine, which takes full batches from a
-// bounded queue and the current one every second. When the queue is full the batch's lines are dropped and
-// counted (stagefront_access_log_dropped_total), never waited for.
+// A record is formatted on the request's goroutine (it reads the
+// request's buffers, which the engine reuses) into the current batch
+// (64 KiB); compressing and writing happen on the Writer's own
+// goroutine, which takes full batches from a bounded queue and the
+// current one every second. When the queue is full the batch's lines are
+// dropped and counted (stagefront_access_log_dropped_total), never
+// waited for. The files are compressed by gzEncoder (deflate.go), made
+// for such lines.
 package accesslog
 
 import (
-	"bufio"
 	"context"
-	"encoding/base64"
 	"encoding/binary"
 	"errors"
 	"fmt"
 	"log/slog"
+	"math/bits"
 	"math/rand/v2"
 	"net/netip"
 	"os"
@@ -32,7 +33,6 @@ import (
 	"sync/atomic"
 	"time"
 
-	"github.com/klauspost/compress/gzip"
 	"github.com/prometheus/client_golang/prometheus"
 )
 
@@ -88,23 +88,56 @@ type Record struct {
 const RequestIDLen = 56
 
 // NewRequestID returns a fresh request id shaped like CloudFront's
-// (56 characters of base64 over 40 random bytes).
+// (56 characters of URL-safe base64 over 40 random bytes).
 func NewRequestID() string {
 	var b [RequestIDLen]byte
 	return string(AppendRequestID(b[:0]))
 }
 
 // AppendRequestID appends a fresh request id (see NewRequestID) to dst,
-// without allocating when dst has room.
+// without allocating when dst has room. Its 320 bits are five of
+// math/rand/v2's (ChaCha8, seeded by the runtime from the system's
+// randomness): 53 characters of 6 bits, a 54th of 2 (as the last of 40
+// bytes is encoded) and the padding "==". The characters are made 8 at a
+// time, from 48 bits spread into the 8 bytes of a word and mapped to the
+// alphabet by comparing all 8 at once (a table and a byte at a time, as
+// encoding/base64 does, took twice as long).
 func AppendRequestID(dst []byte) []byte {
-	var b [40]byte
-	for i := 0; i < 40; i += 8 {
-		binary.LittleEndian.PutUint64(b[i:], rand.Uint64())
-	}
-	n := len(dst)
-	dst = slices.Grow(dst, RequestIDLen)[:n+RequestIDLen]
-	base64.URLEncoding.Encode(dst[n:], b[:])
-	return dst
+	w0, w1, w2, w3, w4 := rand.Uint64(), rand.Uint64(), rand.Uint64(), rand.Uint64(), rand.Uint64()
+	var id [RequestIDLen]byte
+	binary.LittleEndian.PutUint64(id[0:], base64Word(spread48(w0)))
+	binary.LittleEndian.PutUint64(id[8:], base64Word(spread48(w1)))
+	binary.LittleEndian.PutUint64(id[16:], base64Word(spread48(w2)))
+	binary.LittleEndian.PutUint64(id[24:], base64Word(spread48(w3)))
+	binary.LittleEndian.PutUint64(id[32:], base64Word(spread48(w4)))
+	// The words' top 16 bits: 48 more, then 32 (5 characters and the
+	// 54th's 2 bits, the top of its 6).
+	binary.LittleEndian.PutUint64(id[40:], base64Word(spread48(w0>>48|w1>>48<<16|w2>>48<<32)))
+	last := w3>>48 | w4>>48<<16
+	x := base64Word(spread48(last&(1<<30-1)) | last>>30<<(5*8+4))
+	binary.LittleEndian.PutUint64(id[48:], x&(1<<48-1)|'='<<48|'='<<56)
+	return append(dst, id[:]...)
+}
+
+// spread48 puts x's low 48 bits, 6 at a time, in the low 6 bits of a
+// word's 8 bytes (bits 0-5 in the first byte).
+func spread48(x uint64) uint64 {
+	x = x&0xFFFFFF | x&0xFFFFFF000000<<8
+	x = x&0x00000FFF00000FFF | x&0x00FFF00000FFF000<<4
+	return x&0x003F003F003F003F | x&0x0FC00FC00FC00FC0<<2
+}
+
+// base64Word maps each byte of x, 0 to 63, to its URL-safe base64
+// character: 'A'+v, plus 6 from 26 on ('a'), less 75 from 52 on ('0'),
+// less 13 for 62 ('-'), plus 49 for 63 ('_'). v >= n is the top bit of
+// v+128-n, which carries into no other byte.
+func base64Word(x uint64) uint64 {
+	const ones = 0x0101010101010101
+	ge26 := (x + ones*(128-26)) >> 7 & ones
+	ge52 := (x + ones*(128-52)) >> 7 & ones
+	ge62 := (x + ones*(128-62)) >> 7 & ones
+	ge63 := (x + ones*(128-63)) >> 7 & ones
+	return x + ones*'A' + ge26*6 - ge52*75 - ge62*13 + ge63*49
 }
 
 // Config configures a Writer.
@@ -136,10 +169,11 @@ type batch struct {
 }
 
 // seg ends at end in its batch's buf (and starts where the one before
-// ends); its lines go to the file of key.
+// ends); its lines (n of them) go to the file of key.
 type seg struct {
 	key fileKey
 	end int
+	n   int64
 }
 
 type fileKey struct {
@@ -154,6 +188,7 @@ type Writer struct {
 	bufs    sync.Pool
 	mu      sync.Mutex
 	cur     *batch // guarded by mu
+	clock   clock  // guarded by mu
 	dropped prometheus.Counter
 	written prometheus.Counter
 	// ndropped mirrors dropped for Dropped.
@@ -163,22 +198,18 @@ type Writer struct {
 	// open files, owned by the run goroutine.
 	files map[fileKey]*file
 	errs  []error
-	// lines is the run goroutine's buffer of formatted lines.
-	lines []byte
 }
 
 type file struct {
 	tmp, final string
 	f          *os.File
-	bw         *bufio.Writer // between gz and f
-	gz         *gzip.Writer
+	gz         *gzEncoder
 	hour       time.Time
 }
 
-// fileBuffer is the buffer between a file's compressor and the file. The
-// compressor hands its output on in pieces of about 240 bytes, a few
-// lines' worth: unbuffered, that was one write system call per few
-// requests logged, about a third of the writer's own CPU.
+// fileBuffer is how much compressed output a file's encoder keeps before
+// writing it: a write system call per few requests logged was about a
+// third of the writer's own CPU.
 const fileBuffer = 32 << 10
 
 // New starts a Writer. Close flushes and finishes its files.
@@ -240,12 +271,13 @@ func (w *Writer) Log(r *Record) {
 		b = w.bufs.Get().(*batch)
 		w.cur = b
 	}
-	b.buf = appendCaptured(b.buf, r)
+	b.buf = appendLine(b.buf, r, w.cfg.Location, &w.clock)
 	b.lines++
 	if n := len(b.segs); n > 0 && b.segs[n-1].key == key {
 		b.segs[n-1].end = len(b.buf)
+		b.segs[n-1].n++
 	} else {
-		b.segs = append(b.segs, seg{key: key, end: len(b.buf)})
+		b.segs = append(b.segs, seg{key: key, end: len(b.buf), n: 1})
 	}
 	if len(b.buf) < w.cfg.BatchBytes {
 		w.mu.Unlock()
@@ -326,16 +358,8 @@ func (w *Writer) fail(err error) {
 func (w *Writer) write(b *batch) {
 	defer w.recycle(b)
 	start := 0
-	var r Record
 	for _, sg := range b.segs {
-		// Format the segment's records into lines, then compress them.
-		lines := w.lines[:0]
-		n := 0
-		for rest := b.buf[start:sg.end]; len(rest) > 0; n++ {
-			rest = readCaptured(rest, &r)
-			lines = AppendLine(lines, &r, w.cfg.Location)
-		}
-		w.lines = lines
+		lines := b.buf[start:sg.end]
 		start = sg.end
 		f, ok := w.files[sg.key]
 		if !ok {
@@ -346,11 +370,11 @@ func (w *Writer) write(b *batch) {
 			}
 			w.files[sg.key] = f
 		}
-		if _, err := f.gz.Write(lines); err != nil {
+		if err := f.gz.write(lines); err != nil {
 			w.fail(fmt.Errorf("write %s: %w", f.tmp, err))
 			continue
 		}
-		w.written.Add(float64(n))
+		w.written.Add(float64(sg.n))
 	}
 }
 
@@ -370,23 +394,9 @@ func (w *Writer) open(k fileKey) (*file, error) {
 	if err != nil {
 		return nil, fmt.Errorf("access log file: %w", err)
 	}
-	// Level 1: the writer keeps up with the edge at a fraction of the
-	// default level's CPU, for files a little larger. klauspost/compress's
-	// gzip (a drop-in for compress/gzip, already in the module through
-	// fasthttp) compresses these lines about 2.5 times as fast as the
-	// standard library's at the same level: the writer's CPU per logged
-	// request is more than the hit's own without it.
-	bw := bufio.NewWriterSize(fh, fileBuffer)
-	gz, err := gzip.NewWriterLevel(bw, gzip.BestSpeed)
-	if err != nil {
-		_ = fh.Close()
-		return nil, fmt.Errorf("access log gzip: %w", err)
-	}
-	if _, err := gz.Write([]byte(Header())); err != nil {
-		_ = fh.Close()
-		return nil, fmt.Errorf("write %s: %w", tmp, err)
-	}
-	return &file{tmp: tmp, final: final, f: fh, bw: bw, gz: gz, hour: hour}, nil
+	gz := newGzEncoder(fh)
+	gz.writeText([]byte(Header()))
+	return &file{tmp: tmp, final: final, f: fh, gz: gz, hour: hour}, nil
 }
 
 // closeBefore finishes the files of hours before cutoff.
@@ -396,10 +406,7 @@ func (w *Writer) closeBefore(cutoff time.Time) {
 			continue
 		}
 		delete(w.files, name)
-		err := f.gz.Close()
-		if err == nil {
-			err = f.bw.Flush()
-		}
+		err := f.gz.close()
 		if err == nil {
 			err = f.f.Sync()
 		}
@@ -419,54 +426,75 @@ func (w *Writer) closeBefore(cutoff time.Time) {
 
 // AppendLine appends r as one log line (with its newline) to b.
 func AppendLine(b []byte, r *Record, location string) []byte {
-	b = appendDateTime(b, r.Time.UTC())
-	b = append(b, '\t')
-	b = appendField(b, location)
-	b = strconv.AppendInt(append(b, '\t'), r.SCBytes, 10)
+	return appendLine(b, r, location, nil)
+}
+
+// clock keeps the date and time last formatted, for the lines of the
+// same second.
+type clock struct {
+	sec  int64 // Unix time
+	n    int   // len of text; 0: none yet
+	text [32]byte
+}
+
+// appendLine is AppendLine, with the date and time from c when they are
+// c's (c may be nil).
+func appendLine(b []byte, r *Record, location string, c *clock) []byte {
+	if c == nil {
+		b = appendDateTime(b, r.Time.UTC())
+	} else if sec := r.Time.Unix(); c.n > 0 && sec == c.sec {
+		b = append(b, c.text[:c.n]...)
+	} else {
+		n := len(b)
+		b = appendDateTime(b, r.Time.UTC())
+		c.sec, c.n = sec, copy(c.text[:], b[n:])
+	}
+	b = appendTabField(b, location)
+	b = appendTabInt(b, r.SCBytes)
 	if r.ClientIP == "" && r.ClientAddr.IsValid() {
 		b = r.ClientAddr.Addr().AppendTo(append(b, '\t'))
 	} else {
-		b = appendField(append(b, '\t'), r.ClientIP)
+		b = appendTabField(b, r.ClientIP)
 	}
-	b = appendField(append(b, '\t'), r.Method)
-	b = appendField(append(b, '\t'), r.Host)
-	b = appendField(append(b, '\t'), r.URIStem)
-	b = strconv.AppendInt(append(b, '\t'), int64(r.Status), 10)
-	b = appendField(append(b, '\t'), r.Referer)
-	b = appendField(append(b, '\t'), r.UserAgent)
-	b = appendField(append(b, '\t'), r.URIQuery)
+	b = appendTabField(b, r.Method)
+	b = appendTabField(b, r.Host)
+	b = appendTabField(b, r.URIStem)
+	b = appendTabInt(b, int64(r.Status))
+	b = appendTabField(b, r.Referer)
+	b = appendTabField(b, r.UserAgent)
+	b = appendTabField(b, r.URIQuery)
 	if r.IncludeCookies {
-		b = appendField(append(b, '\t'), r.Cookie)
+		b = appendTabField(b, r.Cookie)
 	} else {
 		b = append(b, "\t-"...)
 	}
-	b = appendField(append(b, '\t'), r.ResultType)
-	b = appendField(append(b, '\t'), r.RequestID)
-	b = appendField(append(b, '\t'), r.HostHeader)
-	b = appendField(append(b, '\t'), r.Protocol)
-	b = strconv.AppendInt(append(b, '\t'), r.CSBytes, 10)
+	b = appendTabField(b, r.ResultType)
+	b = appendTabField(b, r.RequestID)
+	b = appendTabField(b, r.HostHeader)
+	b = appendTabField(b, r.Protocol)
+	b = appendTabInt(b, r.CSBytes)
 	b = appendSeconds(append(b, '\t'), r.TimeTaken)
-	b = appendField(append(b, '\t'), r.XForwardedFor)
-	b = appendField(append(b, '\t'), r.SSLProtocol)
-	b = appendField(append(b, '\t'), r.SSLCipher)
-	b = appendField(append(b, '\t'), r.ResultType) // x-edge-response-result-type
-	b = appendField(append(b, '\t'), r.ProtocolVersion)
+	b = appendTabField(b, r.XForwardedFor)
+	b = appendTabField(b, r.SSLProtocol)
+	b = appendTabField(b, r.SSLCipher)
+	b = appendTabField(b, r.ResultType) // x-edge-response-result-type
+	b = appendTabField(b, r.ProtocolVersion)
 	b = append(b, "\t-\t-"...) // fle-status, fle-encrypted-fields: no field-level encryption
 	if r.ClientPort == "" && r.ClientAddr.IsValid() {
-		b = strconv.AppendUint(append(b, '\t'), uint64(r.ClientAddr.Port()), 10)
+		b = appendTabInt(b, int64(r.ClientAddr.Port()))
 	} else {
-		b = appendField(append(b, '\t'), r.ClientPort)
+		b = appendTabField(b, r.ClientPort)
 	}
 	b = appendSeconds(append(b, '\t'), r.TTFB)
-	b = appendField(append(b, '\t'), r.ResultType) // x-edge-detailed-result-type
-	b = appendField(append(b, '\t'), r.ContentType)
+	b = appendTabField(b, r.ResultType) // x-edge-detailed-result-type
+	b = appendTabField(b, r.ContentType)
 	if r.ContentLen >= 0 {
-		b = strconv.AppendInt(append(b, '\t'), r.ContentLen, 10)
+		b = appendTabInt(b, r.ContentLen)
 	} else {
 		b = append(b, "\t-"...)
 	}
-	b = appendField(append(b, '\t'), r.RangeStart)
-	b = appendField(append(b, '\t'), r.RangeEnd)
+	b = appendTabField(b, r.RangeStart)
+	b = appendTabField(b, r.RangeEnd)
 	return append(b, '\n')
 }
 
@@ -491,37 +519,164 @@ func appendSeconds(b []byte, d time.Duration) []byte {
 		d = 0
 	}
 	ms := (d + time.Millisecond/2) / time.Millisecond
+	if ms < 1000 {
+		return append(b, '0', '.', byte('0'+ms/100), byte('0'+ms/10%10), byte('0'+ms%10))
+	}
 	b = strconv.AppendInt(b, int64(ms/1000), 10)
 	frac := ms % 1000
 	return append(b, '.', byte('0'+frac/100), byte('0'+frac/10%10), byte('0'+frac%10))
 }
 
+// appendTabInt appends a tab and n in decimal: below 10^7, the tab and
+// digits are put together in a word, stored at once (b's capacity takes
+// the store past the end).
+func appendTabInt(b []byte, n int64) []byte {
+	if n < 0 || n >= 1e7 {
+		return strconv.AppendInt(append(b, '\t'), n, 10)
+	}
+	u := uint64(n)
+	w, k := uint64(0), 1
+	for ; u >= 100; k += 2 {
+		q := u / 100
+		d := (u - q*100) * 2
+		w = w<<16 | uint64(digitPairs[d+1])<<8 | uint64(digitPairs[d])
+		u = q
+	}
+	if u >= 10 {
+		w = w<<16 | uint64(digitPairs[u*2+1])<<8 | uint64(digitPairs[u*2])
+		k += 2
+	} else {
+		w = w<<8 | ('0' + u)
+		k++
+	}
+	w = w<<8 | '\t'
+	at := len(b)
+	if cap(b)-at < 8 {
+		b = slices.Grow(b, 8)
+	}
+	binary.LittleEndian.PutUint64(b[at:at+8], w)
+	return b[:at+k]
+}
+
+const digitPairs = "00010203040506070809101112131415161718192021222324252627282930313233343536373839" +
+	"40414243444546474849505152535455565758596061626364656667686970717273747576777879" +
+	"8081828384858687888990919293949596979899"
+
 const hexDigits = "0123456789ABCDEF"
 
-// appendField appends s, "-" when empty, percent-encoding what would
-// break the line: spaces, tabs, control bytes and bytes beyond ASCII (as
-// CloudFront URL-encodes User-Agent, Referer and the like).
-func appendField(b []byte, s string) []byte {
-	if s == "" {
-		return append(b, '-')
+// appendTabField appends a tab and s, "-" when empty, percent-encoding
+// what would break the line: spaces, tabs, control bytes and bytes
+// beyond ASCII (as CloudFront URL-encodes User-Agent, Referer and the
+// like). s is checked and copied a word at a time, in one pass: words of
+// 8 bytes (the last one overlapping the one before), two of 4 or three
+// bytes; b's capacity takes a word's store past the end.
+func appendTabField(b []byte, s string) []byte {
+	n := len(s)
+	if n == 0 {
+		return append(b, '\t', '-')
 	}
-	clean := true
-	for i := 0; i < len(s); i++ {
-		if s[i] <= ' ' || s[i] >= 0x7f {
-			clean = false
-			break
+	at := len(b)
+	if cap(b)-at < n+9 {
+		b = slices.Grow(b, n+9)
+	}
+	w := b[at : at+n+9]
+	w[0] = '\t'
+	switch {
+	case n >= 8:
+		for i := 0; i+8 < n; i += 8 {
+			x := load64(s, i)
+			if dirtyBytes(x) != 0 {
+				return appendEscaped(b[:at+1], s)
+			}
+			binary.LittleEndian.PutUint64(w[1+i:], x)
 		}
+		x := load64(s, n-8)
+		if dirtyBytes(x) != 0 {
+			return appendEscaped(b[:at+1], s)
+		}
+		binary.LittleEndian.PutUint64(w[n-7:], x)
+	case n >= 4:
+		lo, hi := load32(s, 0), load32(s, n-4)
+		if dirtyBytes(uint64(lo)|uint64(hi)<<32) != 0 {
+			return appendEscaped(b[:at+1], s)
+		}
+		binary.LittleEndian.PutUint32(w[1:], lo)
+		binary.LittleEndian.PutUint32(w[n-3:], hi)
+	default:
+		c0, c1, c2 := s[0], s[n>>1], s[n-1]
+		if dirtyBytes(uint64(c0)|uint64(c1)<<8|uint64(c2)<<16|0x2121212121<<24) != 0 {
+			return appendEscaped(b[:at+1], s)
+		}
+		w[1], w[1+n>>1], w[n] = c0, c1, c2
 	}
-	if clean {
-		return append(b, s...)
-	}
-	for i := 0; i < len(s); i++ {
+	return b[:at+1+n]
+}
+
+// appendEscaped appends s, percent-encoding what is not from '!' to '~'.
+func appendEscaped(b []byte, s string) []byte {
+	for {
+		i := cleanPrefix(s)
+		b = append(b, s[:i]...)
+		if i == len(s) {
+			return b
+		}
 		c := s[i]
-		if c <= ' ' || c >= 0x7f {
-			b = append(b, '%', hexDigits[c>>4], hexDigits[c&15])
-			continue
-		}
-		b = append(b, c)
+		b = append(b, '%', hexDigits[c>>4], hexDigits[c&15])
+		s = s[i+1:]
 	}
-	return b
+}
+
+// cleanPrefix is the length of s's prefix of bytes from '!' to '~'.
+func cleanPrefix(s string) int {
+	n := len(s)
+	var x uint64
+	switch {
+	case n >= 8:
+		i := 0
+		for ; i+8 < n; i += 8 {
+			if m := dirtyBytes(load64(s, i)); m != 0 {
+				return i + bits.TrailingZeros64(m)>>3
+			}
+		}
+		// The last 8 bytes: their first dirty one is past those seen.
+		if m := dirtyBytes(load64(s, n-8)); m != 0 {
+			return n - 8 + bits.TrailingZeros64(m)>>3
+		}
+		return n
+	case n >= 4: // two words of 4, which may overlap
+		x = uint64(load32(s, 0)) | uint64(load32(s, n-4))<<32
+	case n > 0:
+		x = uint64(s[0]) | uint64(s[n>>1])<<8 | uint64(s[n-1])<<16 | 0x2121212121<<24
+	}
+	if dirtyBytes(x) == 0 {
+		return n
+	}
+	for i := 0; i < n; i++ {
+		if c := s[i]; c <= ' ' || c >= 0x7f {
+			return i
+		}
+	}
+	return n
+}
+
+// dirtyBytes has the top bit set of x's bytes that are not from '!' to
+// '~', and maybe of bytes above one that is not: a byte below '!'
+// borrows into its top bit when '!' is subtracted (and on to the next
+// byte), one of '\x7f' and above has it set once 1 is added (or had).
+func dirtyBytes(x uint64) uint64 {
+	const ones = 0x0101010101010101
+	return ((x-ones*'!')&^x | (x + ones) | x) & (ones * 0x80)
+}
+
+// load32 is s[i:i+4] as a little-endian integer.
+func load32(s string, i int) uint32 {
+	s = s[i : i+4]
+	return uint32(s[0]) | uint32(s[1])<<8 | uint32(s[2])<<16 | uint32(s[3])<<24
+}
+
+// load64 is s[i:i+8] as a little-endian integer.
+func load64(s string, i int) uint64 {
+	s = s[i : i+8]
+	return uint64(s[0]) | uint64(s[1])<<8 | uint64(s[2])<<16 | uint64(s[3])<<24 |
+		uint64(s[4])<<32 | uint64(s[5])<<40 | uint64(s[6])<<48 | uint64(s[7])<<56
 }
