@@ -11,8 +11,7 @@
 // goroutine, which takes full batches from a bounded queue and the
 // current one every second. When the queue is full the batch's lines are
 // dropped and counted (stagefront_access_log_dropped_total), never
-// waited for. The files are compressed by gzEncoder (deflate.go), made
-// for such lines.
+// waited for.
 package accesslog
 
 import (
@@ -394,8 +393,15 @@ func (w *Writer) open(k fileKey) (*file, error) {
 	if err != nil {
 		return nil, fmt.Errorf("access log file: %w", err)
 	}
-	gz := newGzEncoder(fh)
-	gz.writeText([]byte(Header()))
+	gz, err := newGzEncoder(fh)
+	if err == nil {
+		err = gz.write([]byte(Header()))
+	}
+	if err != nil {
+		fh.Close()
+		os.Remove(tmp)
+		return nil, err
+	}
 	return &file{tmp: tmp, final: final, f: fh, gz: gz, hour: hour}, nil
 }
 

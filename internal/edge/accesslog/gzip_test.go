@@ -132,9 +132,14 @@ func choppyRecords(n int, rng *rand.Rand) []Record {
 func encode(t testing.TB, recs []Record, rng *rand.Rand) (plain, gz []byte) {
 	t.Helper()
 	var out bytes.Buffer
-	e := newGzEncoder(&out)
+	e, err := newGzEncoder(&out)
+	if err != nil {
+		t.Fatal(err)
+	}
 	plain = []byte(Header())
-	e.writeText(plain)
+	if err := e.write(plain); err != nil {
+		t.Fatal(err)
+	}
 	var c clock
 	for i := 0; i < len(recs); {
 		n := 1 + rng.IntN(400)
@@ -167,8 +172,7 @@ func gunzip(t testing.TB, b []byte) []byte {
 }
 
 // TestGzEncoderRoundTrip: what the encoder writes decompresses to the
-// lines given it, with Go's decompressor (which refuses incomplete
-// Huffman codes, as zlib does) and with gzip(1) when installed.
+// lines given it, with Go's decompressor and with gzip(1) when installed.
 func TestGzEncoderRoundTrip(t *testing.T) {
 	t.Parallel()
 	rng := rand.New(rand.NewPCG(1, 2))
@@ -195,9 +199,9 @@ func TestGzEncoderRoundTrip(t *testing.T) {
 	}
 }
 
-// TestCompressionRatio: the files stay about as small as the general
-// compressors' fastest levels make them (klauspost/compress's level 1
-// made the bench lines 5.5 times smaller, the varied ones 4.4 times).
+// TestCompressionRatio: the files are as small as klauspost/compress's
+// fastest level makes them (it made the bench lines 5.5 times smaller,
+// the varied ones 4.4 times, when this was written).
 func TestCompressionRatio(t *testing.T) {
 	t.Parallel()
 	rng := rand.New(rand.NewPCG(3, 4))
@@ -208,66 +212,6 @@ func TestCompressionRatio(t *testing.T) {
 		plain, gz := encode(t, c.recs, rng)
 		if r := float64(len(plain)) / float64(len(gz)); r < c.min {
 			t.Errorf("%s lines compressed %.2f times, want %.1f at least", name, r, c.min)
-		}
-	}
-}
-
-// TestHuffLengths: the code lengths are a complete prefix code (Kraft's
-// sum exactly 1), within the limit, for every symbol used and at least
-// two, whatever the frequencies.
-func TestHuffLengths(t *testing.T) {
-	rng := rand.New(rand.NewPCG(5, 6))
-	fib := make([]uint32, 30)
-	fib[0], fib[1] = 1, 1
-	for i := 2; i < len(fib); i++ {
-		fib[i] = fib[i-1] + fib[i-2]
-	}
-	cases := [][]uint32{make([]uint32, 19), {0, 5}, {7, 0}, fib, append(make([]uint32, 256), fib...)}
-	for range 2000 {
-		f := make([]uint32, []int{19, 30, numLitLen}[rng.IntN(3)])
-		for i := range f {
-			if rng.IntN(3) == 0 {
-				f[i] = uint32(rng.IntN(1 << uint(rng.IntN(20))))
-			}
-		}
-		cases = append(cases, f)
-	}
-	for _, freq := range cases {
-		for _, max := range []int{7, 15} {
-			if len(freq) > 1<<max {
-				continue
-			}
-			lens := make([]uint8, len(freq))
-			huffLengths(append([]uint32(nil), freq...), lens, max)
-			kraft, used := 0, 0
-			for s, l := range lens {
-				if int(l) > max || (freq[s] > 0 && l == 0) {
-					t.Fatalf("freq %v max %d: lengths %v", freq, max, lens)
-				}
-				if l > 0 {
-					kraft += 1 << (max - int(l))
-					used++
-				}
-			}
-			if kraft != 1<<max || used < 2 {
-				t.Fatalf("freq %v max %d: lengths %v, Kraft sum %d/%d", freq, max, lens, kraft, 1<<max)
-			}
-		}
-	}
-}
-
-// TestCodes: the length and distance codes are RFC 1951's (3.2.5).
-func TestCodes(t *testing.T) {
-	for l := 3; l <= maxMatch; l++ {
-		c := lengthCode[l]
-		if base := int(lengthBase[c]); l < base || l-base >= 1<<lengthBits[c] || (l == maxMatch) != (c == 28) {
-			t.Fatalf("length %d: code %d", l, c)
-		}
-	}
-	for d := 1; d <= windowSize; d++ {
-		c := distCode(d)
-		if base := int(distBase[c]); d < base || d-base >= 1<<distBits[c] {
-			t.Fatalf("distance %d: code %d", d, c)
 		}
 	}
 }
