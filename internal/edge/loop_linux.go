@@ -401,7 +401,11 @@ func (el *eventLoop) add(lc *loopConn) {
 	}
 }
 
-func (el *eventLoop) stop() {
+// stop wakes the loop, which stops when the server is closing (and
+// otherwise takes in what dialers finished, see takeDialed).
+func (el *eventLoop) stop() { el.wake() }
+
+func (el *eventLoop) wake() {
 	var one [8]byte
 	one[0] = 1
 	_, _ = unix.Write(el.wakefd, one[:])

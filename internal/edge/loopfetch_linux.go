@@ -159,7 +159,7 @@ func (el *eventLoop) connect(f *loopFetch) {
 		if !el.stopped {
 			el.dialed = append(el.dialed, dialResult{f: f, fd: fd, err: err})
 			el.mu.Unlock()
-			el.stop() // wakes the loop
+			el.wake()
 			return
 		}
 		el.mu.Unlock()
