@@ -63,7 +63,7 @@ func newRoleCmd(use, short string, r server.Roles) *cobra.Command {
 		fl.StringVar(&f.TLSKey, "tls-key", "", "edge HTTPS private key (PEM)")
 		fl.StringVar(&f.ShieldAddr, "shield-addr", "", "in a fleet: listen here for the other edges' Origin Shield requests (docs/architecture.md, Origin Shield); without it this edge shields nothing but still uses the others' shields")
 		fl.StringVar(&f.ShieldAdvertiseAddr, "shield-advertise-addr", "", "the address other edges dial for this edge's shield listener (default: --shield-addr)")
-		fl.StringVar(&f.EdgeEngine, "edge-engine", "loop", "plain-HTTP edge server: loop (event loops answer cached hits, fasthttp serves the rest), fasthttp, or nethttp (net/http: cancels the origin fetch of a viewer that goes away)")
+		fl.StringVar(&f.EdgeEngine, "edge-engine", "loop", "plain-HTTP edge server: loop (event loops answer cached hits and fetch uncached requests, fasthttp serves the rest), fasthttp, or nethttp (net/http: cancels the origin fetch of a viewer that goes away)")
 	}
 	return cmd
 }

@@ -31,8 +31,10 @@ import (
 // its connection, and Go's scheduler and netpoller cost about as much as
 // the edge's own work on a small cached object.
 //
-// A loop never waits. Anything else (a cache miss, a request with a body,
-// a conditional or range request, compression, a large object, a request
+// A loop never waits. An uncached request to a plain-HTTP custom origin
+// it fetches itself, without waiting either (loopfetch_linux.go).
+// Anything else (a miss of a cacheable object, a request with a body, a
+// conditional or range request, compression, a large object, a request
 // not yet complete in what was read, a viewer not reading its answers)
 // moves the connection to the fasthttp engine: the loop stops watching
 // it, and a goroutine serves it with fasthttp.Server.ServeConn from the
@@ -40,7 +42,7 @@ import (
 // life. So every request the loop does not answer is served by the
 // fasthttp engine exactly as it would be without the loop, timeouts,
 // body streaming and flow control included, and the loop's own share is
-// the one kind of request whose answer is ready in memory.
+// the requests whose answer is ready in memory or a read away.
 //
 // Connections are accepted by the listener the server is given (with its
 // caps, see internal/netlimit); the loop takes a duplicate of each
@@ -100,7 +102,7 @@ func (s *Server) LoopServer(loops int) *LoopServer {
 	for _, c := range []prometheus.Collector{
 		prometheus.NewCounterFunc(prometheus.CounterOpts{
 			Name: "stagefront_edge_loop_answers_total",
-			Help: "Requests answered by the event-loop engine's loops (fresh cached hits).",
+			Help: "Requests answered by the event-loop engine's loops (fresh cached hits, and uncached requests they fetched).",
 		}, sum(func(el *eventLoop) uint64 { return el.answers.Load() })),
 		prometheus.NewCounterFunc(prometheus.CounterOpts{
 			Name: "stagefront_edge_loop_fetches_total",
