@@ -5,6 +5,7 @@ package edge_test
 import (
 	"bufio"
 	"bytes"
+	"context"
 	"io"
 	"net"
 	"net/http"
@@ -436,4 +437,55 @@ func BenchmarkLoopEngineHit(b *testing.B) {
 		sent++ // the last batch was sent whole
 	}
 	read(sent)
+}
+
+// TestLoopEngineShutdownFinishesFetches: a loop shut down while its own
+// origin fetch is under way hands the fetch to a goroutine, and the viewer
+// still gets the whole answer; Shutdown and Serve return without error.
+func TestLoopEngineShutdownFinishesFetches(t *testing.T) {
+	h := newHarness(t, harnessOptions{tables: true})
+	started := make(chan struct{}, 1)
+	o := h.newTestOrigin("shutdown.origin.test", func(w http.ResponseWriter, r *http.Request) {
+		select {
+		case started <- struct{}{}:
+		default:
+		}
+		time.Sleep(300 * time.Millisecond)
+		w.Header().Set("Content-Type", "text/plain")
+		io.WriteString(w, "late:"+r.URL.Path)
+	})
+	d := h.createDistribution(customOriginConfig("loop-shutdown", o.host, "", cachingDisabled))
+	h.waitServed()
+
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	ls := h.edge.LoopServer(1)
+	served := make(chan error, 1)
+	go func() { served <- ls.Serve(ln) }()
+	c, err := net.Dial("tcp", ln.Addr().String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	_ = c.SetDeadline(time.Now().Add(10 * time.Second))
+	if _, err := io.WriteString(c, "GET /p HTTP/1.1\r\nHost: "+d.domain+"\r\n\r\n"); err != nil {
+		t.Fatal(err)
+	}
+	<-started // the loop's fetch is waiting for the origin
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	shut := make(chan error, 1)
+	go func() { shut <- ls.Shutdown(ctx) }()
+	r := readRaw(t, bufio.NewReader(c), "GET")
+	if r.status != http.StatusOK || r.body != "late:/p" {
+		t.Fatalf("answer across the shutdown: %d %q", r.status, r.body)
+	}
+	if err := <-shut; err != nil {
+		t.Errorf("Shutdown: %v", err)
+	}
+	if err := <-served; err != nil {
+		t.Errorf("Serve: %v", err)
+	}
 }
