@@ -2,7 +2,6 @@ package edge_test
 
 import (
 	"context"
-	"net"
 	"net/http"
 	"runtime"
 	"strings"
@@ -10,18 +9,15 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
+
+	"github.com/stagefront/stagefront/internal/testutil"
 )
 
-// closedAddr returns a loopback address nothing listens on.
-func closedAddr(t *testing.T) string {
+// closedAddr returns a loopback address whose connections are refused
+// for the rest of the test (see testutil.RefusedAddr).
+func closedAddr(t testing.TB) string {
 	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	addr := ln.Addr().String()
-	ln.Close()
-	return addr
+	return testutil.RefusedAddr(t)
 }
 
 func TestOriginFailures(t *testing.T) {

@@ -35,3 +35,17 @@ func TestFreeAddrBelowEphemeralRange(t *testing.T) {
 		ln.Close()
 	}
 }
+
+// TestRefusedAddr: connections to the address are refused, and nobody can
+// listen on it while the test holds it.
+func TestRefusedAddr(t *testing.T) {
+	addr := RefusedAddr(t)
+	if c, err := net.Dial("tcp", addr); err == nil {
+		c.Close()
+		t.Fatalf("dial %s succeeded, want refused", addr)
+	}
+	if l, err := net.Listen("tcp", addr); err == nil {
+		l.Close()
+		t.Fatalf("listen on %s succeeded while it is held", addr)
+	}
+}

@@ -14,6 +14,8 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/credentials"
+
+	"github.com/stagefront/stagefront/internal/testutil"
 )
 
 // newTestFetcher returns a Fetcher with static credentials (tests never read
@@ -315,13 +317,7 @@ func (c *countingDial) attempts() int {
 // closedAddr returns a loopback address nobody listens on.
 func closedAddr(t testing.TB) string {
 	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	addr := l.Addr().String()
-	l.Close()
-	return addr
+	return testutil.RefusedAddr(t)
 }
 
 // rawServer accepts connections and hands each to handle; closed at the end
