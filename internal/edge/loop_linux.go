@@ -109,6 +109,10 @@ func (s *Server) LoopServer(loops int) *LoopServer {
 			Help: "Uncached requests whose origin fetch an event loop made itself (answered on the loop, or off it for an error page or a large body).",
 		}, sum(func(el *eventLoop) uint64 { return el.fetches.Load() })),
 		prometheus.NewCounterFunc(prometheus.CounterOpts{
+			Name: "stagefront_edge_loop_offloads_total",
+			Help: "Requests an event loop had served on a goroutine (a cache miss, compression, a conditional or range request on a cached object), their connection staying on the loop.",
+		}, sum(func(el *eventLoop) uint64 { return el.offloads.Load() })),
+		prometheus.NewCounterFunc(prometheus.CounterOpts{
 			Name: "stagefront_edge_loop_handoffs_total",
 			Help: "Connections the event-loop engine handed to the fasthttp engine at a request that was not a fresh hit (or not yet complete, or not read by its viewer).",
 		}, sum(func(el *eventLoop) uint64 { return el.handoffs.Load() })),
@@ -345,9 +349,13 @@ type eventLoop struct {
 	rbr     *bufio.Reader
 	rrd     bytes.Reader
 
-	// answers, fetches and handoffs count for the metrics; the loop
-	// writes them.
-	answers, fetches, handoffs atomic.Uint64
+	// served holds the requests offloaded to goroutines (offload) whose
+	// answer is ready, under mu.
+	served []*loopFetch
+
+	// answers, fetches, offloads and handoffs count for the metrics; the
+	// loop writes them.
+	answers, fetches, offloads, handoffs atomic.Uint64
 }
 
 func newEventLoop(ls *LoopServer) (*eventLoop, error) {
@@ -465,6 +473,7 @@ func (el *eventLoop) run() {
 					return
 				}
 				el.takeDialed()
+				el.takeServed()
 				continue
 			}
 			if 0 <= fd && fd < len(el.origins) && el.origins[fd] != nil {
@@ -566,8 +575,8 @@ func (el *eventLoop) process(lc *loopConn, data []byte) {
 			break // not complete yet: fasthttp reads the rest
 		}
 		end += len(crlfcrlf)
-		ok, closeAfter, x := el.answer(lc, data[:end])
-		if x != nil {
+		ok, closeAfter, x, offload := el.answer(lc, data[:end])
+		if x != nil || offload {
 			f := &loopFetch{lc: lc, x: x, ctx: el.ctx, closeAfter: closeAfter}
 			if !closeAfter {
 				f.rest = bytes.Clone(data[end:]) // (what follows a close is not read)
@@ -578,9 +587,14 @@ func (el *eventLoop) process(lc *loopConn, data []byte) {
 				f.release(el.ls.srv)
 				return
 			}
-			el.fetches.Add(1)
 			lc.fetch = f
-			el.connect(f)
+			if x != nil {
+				el.fetches.Add(1)
+				el.connect(f)
+			} else {
+				el.offloads.Add(1)
+				el.offload(f)
+			}
 			return
 		}
 		if !ok {
@@ -698,7 +712,12 @@ func (el *eventLoop) flush(lc *loopConn, in []byte, closeAfter bool) bool {
 // A request whose origin fetch the loop makes (loopProxy) comes back as
 // its exchange, x, with nothing written: its answer is written once the
 // origin's response is in (loopfetch_linux.go).
-func (el *eventLoop) answer(lc *loopConn, head []byte) (ok, closeAfter bool, x *exchange) {
+//
+// A request the loop can read but not answer without waiting (a cache
+// miss, compression, a conditional or range request on a cached object,
+// a large one) comes back as offload, with nothing written: it is served
+// on a goroutine (offload), and its connection stays on the loop.
+func (el *eventLoop) answer(lc *loopConn, head []byte) (ok, closeAfter bool, x *exchange, offload bool) {
 	ctx := el.ctx
 	ctx.Request.Reset()
 	ctx.Response.Reset()
@@ -706,10 +725,10 @@ func (el *eventLoop) answer(lc *loopConn, head []byte) (ok, closeAfter bool, x *
 	el.br.Reset(&el.in)
 	h := &ctx.Request.Header
 	if err := h.Read(el.br); err != nil || el.br.Buffered() != 0 || el.in.Len() != 0 {
-		return false, false, nil // not read as exactly this head: fasthttp decides
+		return false, false, nil, false // not read as exactly this head: fasthttp decides
 	}
 	if !loopRequest(h) {
-		return false, false, nil
+		return false, false, nil, false
 	}
 	closeAfter = h.ConnectionClose()
 	el.closeAfter = closeAfter
@@ -719,16 +738,16 @@ func (el *eventLoop) answer(lc *loopConn, head []byte) (ok, closeAfter bool, x *
 	}
 	deferred, direct, x := el.ls.srv.serveFast(ctx, el, el.now)
 	if deferred {
-		return false, false, nil
+		return false, closeAfter, nil, true
 	}
 	if x != nil {
-		return false, closeAfter, x
+		return false, closeAfter, x, false
 	}
 	el.answers.Add(1)
 	if direct {
-		return true, closeAfter, nil // writeDirect wrote it
+		return true, closeAfter, nil, false // writeDirect wrote it
 	}
-	return true, el.writeResponse(ctx, closeAfter), nil
+	return true, el.writeResponse(ctx, closeAfter), nil, false
 }
 
 // writeResponse appends ctx's response to el.out and reports whether it

@@ -50,8 +50,10 @@ func readRaw(t *testing.T, br *bufio.Reader, method string) response {
 // TestLoopEngineConnection follows one keep-alive connection through the
 // event-loop engine: pipelined hits answered by a loop in order, a HEAD
 // whose answer has no body (the next answer is framed right), then a miss
-// that hands the connection to fasthttp, which serves what follows on it;
-// and a hit asking to close gets Connection: close and an end of stream.
+// served on a goroutine with the hit behind it answered by the loop, a
+// request the loop does not take, which hands the connection to fasthttp
+// for what follows on it; and a hit asking to close gets Connection: close
+// and an end of stream.
 func TestLoopEngineConnection(t *testing.T) {
 	h := newHarness(t, harnessOptions{tables: true, engine: engineLoop})
 	o := h.newTestOrigin("loop.origin.test", versionOrigin("max-age=3600"))
@@ -90,24 +92,43 @@ func TestLoopEngineConnection(t *testing.T) {
 		t.Errorf("hand-offs = %v before any miss, want 0", got)
 	}
 
-	// A miss, then a hit behind it: fasthttp serves both, in order.
+	// A miss, then a hit behind it: the miss is served on a goroutine,
+	// the connection stays on the loop, which answers the hit after it.
+	offloads := func() float64 { return counterValue(t, h, "stagefront_edge_loop_offloads_total", nil) }
+	o0 := offloads()
 	if _, err := io.WriteString(c, get("GET", "/b")+get("GET", "/a")); err != nil {
 		t.Fatal(err)
 	}
 	if r := readRaw(t, br, "GET"); r.status != http.StatusOK || r.body != "v1:/b" || !strings.HasPrefix(r.header.Get("X-Cache"), "Miss") {
-		t.Fatalf("miss after hand-off: %d %q X-Cache %q", r.status, r.body, r.header.Get("X-Cache"))
+		t.Fatalf("miss: %d %q X-Cache %q", r.status, r.body, r.header.Get("X-Cache"))
 	}
 	if r := readRaw(t, br, "GET"); r.status != http.StatusOK || r.body != "v1:/a" || r.header.Get("X-Cache") != "Hit from stagefront" {
-		t.Fatalf("hit after hand-off: %d %q X-Cache %q", r.status, r.body, r.header.Get("X-Cache"))
+		t.Fatalf("hit after the miss: %d %q X-Cache %q", r.status, r.body, r.header.Get("X-Cache"))
 	}
-	if got := handoffs() - h0; got != 1 {
-		t.Errorf("hand-offs = %v after the miss, want 1", got)
+	if got := offloads() - o0; got != 1 {
+		t.Errorf("offloads = %v after the miss, want 1", got)
 	}
-	if got := answers() - a0; got != 3 {
-		t.Errorf("loop answers = %v after the hand-off, want still 3 (fasthttp serves the connection)", got)
+	if got := answers() - a0; got != 4 {
+		t.Errorf("loop answers = %v after the miss, want 4 (the hit behind it too)", got)
 	}
 	if n := o.hits.Load(); n != 2 {
 		t.Errorf("origin fetches = %d, want 2 (/a and /b once each)", n)
+	}
+	// A request the loop does not take (an absolute-form target) hands
+	// the connection to fasthttp, which serves it and what follows.
+	if _, err := io.WriteString(c, get("GET", "http://"+d.domain+"/a")+get("GET", "/a")); err != nil {
+		t.Fatal(err)
+	}
+	for i := range 2 {
+		if r := readRaw(t, br, "GET"); r.status != http.StatusOK || r.body != "v1:/a" {
+			t.Fatalf("answer %d after the hand-off: %d %q", i, r.status, r.body)
+		}
+	}
+	if got := handoffs() - h0; got != 1 {
+		t.Errorf("hand-offs = %v after the absolute-form request, want 1", got)
+	}
+	if got := answers() - a0; got != 4 {
+		t.Errorf("loop answers = %v after the hand-off, want still 4 (fasthttp serves the connection)", got)
 	}
 
 	// Connection: close on a hit: the answer says so and the stream ends.
@@ -127,8 +148,8 @@ func TestLoopEngineConnection(t *testing.T) {
 	if n, err := br2.Read(make([]byte, 1)); n != 0 || err != io.EOF {
 		t.Errorf("after a closing answer: read %d, %v; want EOF", n, err)
 	}
-	if got := answers() - a0; got != 4 {
-		t.Errorf("loop answers = %v, want 4 with the closing hit", got)
+	if got := answers() - a0; got != 5 {
+		t.Errorf("loop answers = %v, want 5 with the closing hit", got)
 	}
 }
 

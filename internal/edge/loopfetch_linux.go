@@ -65,7 +65,9 @@ type loopFetch struct {
 
 // release drops f's request unanswered and unrecorded.
 func (f *loopFetch) release(s *Server) {
-	s.exchanges.put(f.x)
+	if f.x != nil {
+		s.exchanges.put(f.x)
+	}
 	putLoopCtx(f.ctx)
 }
 
@@ -499,13 +501,21 @@ func readOff(conn net.Conn, got []byte, prep origin.Prepared) (*http.Response, e
 }
 
 // detachFetches finishes every fetch of the loop off it (the loop is
-// shutting down); a fetch still connecting is finished by its dialer.
+// shutting down); a fetch still connecting is finished by its dialer, an
+// offloaded request by its goroutine.
 func (el *eventLoop) detachFetches() {
 	el.mu.Lock()
 	el.stopped = true
 	dialed := el.dialed
 	el.dialed = nil
+	served := el.served
+	el.served = nil
 	el.mu.Unlock()
+	for _, f := range served {
+		el.forget(f.lc)
+		el.ls.detached.Add(1)
+		go el.ls.writeOff(f)
+	}
 	for _, d := range dialed {
 		if d.err == nil {
 			_ = unix.Close(d.fd)
@@ -520,7 +530,7 @@ func (el *eventLoop) detachFetches() {
 	}
 	for _, lc := range el.conns {
 		if lc != nil && lc.fetch != nil {
-			el.forget(lc) // its dialer finishes it
+			el.forget(lc) // its dialer or goroutine finishes it
 		}
 	}
 }
@@ -537,47 +547,108 @@ func (el *eventLoop) finishOff(f *loopFetch, resp func() (*http.Response, error)
 }
 
 func (ls *LoopServer) finishOff(f *loopFetch, produce func() (*http.Response, error)) {
-	lc := f.lc
-	lc.fetch = nil
+	f.lc.fetch = nil
 	ls.detached.Add(1)
 	go func() {
 		s := ls.srv
 		resp, err := produce()
 		s.resumeProxy(f.x, resp, err)
 		s.endFast(f.x)
-		ctx := f.ctx
-		nc, ferr := fdConn(lc.fd, "viewer")
-		if ferr != nil {
-			ls.detached.Done()
-			putLoopCtx(ctx)
-			_ = lc.orig.Close()
-			return
-		}
-		hc := &handedConn{Conn: nc, orig: lc.orig, in: f.rest}
-		closeAfter := f.closeAfter || ctx.Response.ConnectionClose()
-		if closeAfter {
-			ctx.Response.SetConnectionClose()
-		}
-		if ctx.IsHead() {
-			ctx.Response.SkipBody = true
-		}
-		if wt := ls.fast.WriteTimeout; wt > 0 {
-			_ = nc.SetWriteDeadline(time.Now().Add(wt))
-		}
-		bw := bufio.NewWriterSize(hc, 4<<10)
-		werr := ctx.Response.Write(bw)
-		if werr == nil {
-			werr = bw.Flush()
-		}
-		_ = nc.SetWriteDeadline(time.Time{})
-		putLoopCtx(ctx)
-		ls.detached.Done()
-		if werr != nil || closeAfter {
-			_ = hc.Close()
-			return
-		}
-		ls.serveHandedOff(hc)
+		ls.writeOff(f)
 	}()
+}
+
+// offload serves f's request on a goroutine, which may wait (for the
+// origin, a collapsed fetch, compression): the request path runs from the
+// start, as the fasthttp engine would run it, and the loop writes the
+// answer (takeServed) and goes on with the connection.
+func (el *eventLoop) offload(f *loopFetch) {
+	el.ls.detached.Add(1)
+	start := el.now
+	f.ctx.Response.Reset() // the loop's attempt wrote nothing; from scratch
+	go func() {
+		el.ls.srv.serveFast(f.ctx, nil, start)
+		el.mu.Lock()
+		if !el.stopped {
+			el.served = append(el.served, f)
+			el.mu.Unlock()
+			el.ls.detached.Done()
+			el.wake()
+			return
+		}
+		el.mu.Unlock()
+		el.ls.writeOff(f) // the loop is gone
+	}()
+}
+
+// takeServed writes the answers of offloaded requests and goes on with
+// their connections; an answer with a large or streamed body is written
+// off the loop, and the connection goes on to the fasthttp engine.
+func (el *eventLoop) takeServed() {
+	el.mu.Lock()
+	served := el.served
+	el.served = nil
+	el.mu.Unlock()
+	for _, f := range served {
+		lc := f.lc
+		lc.fetch = nil
+		if f.ctx.Response.IsBodyStream() || len(f.ctx.Response.Body()) > loopMaxBody {
+			el.forget(lc)
+			el.ls.detached.Add(1)
+			go el.ls.writeOff(f)
+			continue
+		}
+		el.out = el.out[:0]
+		closeAfter := el.writeResponse(f.ctx, f.closeAfter)
+		putLoopCtx(f.ctx)
+		if closeAfter {
+			if el.flush(lc, nil, true) {
+				el.close(lc)
+			}
+			continue
+		}
+		el.mute(lc, false)
+		el.process(lc, f.rest)
+	}
+}
+
+// writeOff writes f's answer (in f.ctx) to its viewer and hands the
+// connection on to the fasthttp engine; it runs on a goroutine counted in
+// LoopServer.detached, which it marks done once the answer is written.
+func (ls *LoopServer) writeOff(f *loopFetch) {
+	lc := f.lc
+	ctx := f.ctx
+	nc, ferr := fdConn(lc.fd, "viewer")
+	if ferr != nil {
+		ls.detached.Done()
+		putLoopCtx(ctx)
+		_ = lc.orig.Close()
+		return
+	}
+	hc := &handedConn{Conn: nc, orig: lc.orig, in: f.rest}
+	closeAfter := f.closeAfter || ctx.Response.ConnectionClose()
+	if closeAfter {
+		ctx.Response.SetConnectionClose()
+	}
+	if ctx.IsHead() {
+		ctx.Response.SkipBody = true
+	}
+	if wt := ls.fast.WriteTimeout; wt > 0 {
+		_ = nc.SetWriteDeadline(time.Now().Add(wt))
+	}
+	bw := bufio.NewWriterSize(hc, 4<<10)
+	werr := ctx.Response.Write(bw)
+	if werr == nil {
+		werr = bw.Flush()
+	}
+	_ = nc.SetWriteDeadline(time.Time{})
+	putLoopCtx(ctx)
+	ls.detached.Done()
+	if werr != nil || closeAfter {
+		_ = hc.Close()
+		return
+	}
+	ls.serveHandedOff(hc)
 }
 
 // timeoutReader reads from conn, each read bounded by timeout (the
