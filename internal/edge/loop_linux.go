@@ -32,17 +32,19 @@ import (
 // the edge's own work on a small cached object.
 //
 // A loop never waits. An uncached request to a plain-HTTP custom origin
-// it fetches itself, without waiting either (loopfetch_linux.go).
-// Anything else (a miss of a cacheable object, a request with a body, a
-// conditional or range request, compression, a large object, a request
-// not yet complete in what was read, a viewer not reading its answers)
-// moves the connection to the fasthttp engine: the loop stops watching
-// it, and a goroutine serves it with fasthttp.Server.ServeConn from the
-// first byte the loop did not answer, for the rest of the connection's
-// life. So every request the loop does not answer is served by the
-// fasthttp engine exactly as it would be without the loop, timeouts,
-// body streaming and flow control included, and the loop's own share is
-// the requests whose answer is ready in memory or a read away.
+// it fetches itself, without waiting either (loopfetch_linux.go). Any
+// other request it reads but cannot answer from memory (a miss of a
+// cacheable object, compression, a conditional or range request on a
+// cached object) is served on a goroutine from the start of the request
+// path, as the fasthttp engine would serve it, and the loop writes the
+// answer and keeps the connection (offload). A request it does not read
+// (one with a body or Expect, HTTP/1.0, an absolute-form target, an
+// unusual Host, one not complete in what was read), an answer with a body
+// over 64 KiB or streamed, and a viewer not reading its answers move the
+// connection to the fasthttp engine: the loop stops watching it, and a
+// goroutine serves it with fasthttp.Server.ServeConn from the first byte
+// the loop did not answer, for the rest of the connection's life, timeouts,
+// body streaming and flow control included.
 //
 // Connections are accepted by the listener the server is given (with its
 // caps, see internal/netlimit); the loop takes a duplicate of each

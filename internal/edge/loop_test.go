@@ -510,3 +510,75 @@ func TestLoopEngineShutdownFinishesFetches(t *testing.T) {
 		t.Errorf("Serve: %v", err)
 	}
 }
+
+// TestLoopEngineOffloads: on one keep-alive connection, a conditional
+// request on a cached object (a 304) and a compressed answer are served
+// on goroutines and the hits after them by the loop; a cached object over
+// 64 KiB is written off the loop, and the connection goes on to fasthttp,
+// which answers the hit after it.
+func TestLoopEngineOffloads(t *testing.T) {
+	h := newHarness(t, harnessOptions{tables: true, engine: engineLoop})
+	big := strings.Repeat("b", 100<<10)
+	o := h.newTestOrigin("offload.origin.test", func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Cache-Control", "max-age=3600")
+		w.Header().Set("Content-Type", "text/plain")
+		w.Header().Set("ETag", `"v1"`)
+		if r.URL.Path == "/big" {
+			io.WriteString(w, big)
+			return
+		}
+		io.WriteString(w, strings.Repeat("s", 2000))
+	})
+	plain := h.createDistribution(customOriginConfig("loop-offload", o.host, "", cachingOptimized))
+	cfg := customOriginConfig("loop-offload-gzip", o.host, "", cachingOptimized)
+	cfg.DefaultCacheBehavior.Compress = aws.Bool(true)
+	zipped := h.createDistribution(cfg)
+	h.waitServed()
+	h.get(plain.domain, "/small", nil)
+	h.get(plain.domain, "/big", nil)
+	h.get(zipped.domain, "/small", nil)
+	metric := func(name string) float64 { return counterValue(t, h, name, nil) }
+	a0, o0, h0 := metric("stagefront_edge_loop_answers_total"), metric("stagefront_edge_loop_offloads_total"), metric("stagefront_edge_loop_handoffs_total")
+
+	c, br := rawEdgeConn(t, h)
+	req := func(domain, path string, extra ...string) string {
+		return "GET " + path + " HTTP/1.1\r\nHost: " + domain + "\r\n" + strings.Join(extra, "") + "\r\n"
+	}
+	if _, err := io.WriteString(c, req(plain.domain, "/small", "If-None-Match: \"v1\"\r\n")+req(plain.domain, "/small")+
+		req(zipped.domain, "/small", "Accept-Encoding: gzip\r\n")+req(plain.domain, "/small")); err != nil {
+		t.Fatal(err)
+	}
+	if r := readRaw(t, br, "GET"); r.status != http.StatusNotModified {
+		t.Fatalf("conditional: %d, want 304", r.status)
+	}
+	if r := readRaw(t, br, "GET"); r.status != http.StatusOK || len(r.body) != 2000 {
+		t.Fatalf("hit after the 304: %d, %d bytes", r.status, len(r.body))
+	}
+	if r := readRaw(t, br, "GET"); r.status != http.StatusOK || r.header.Get("Content-Encoding") != "gzip" {
+		t.Fatalf("compressed: %d, Content-Encoding %q", r.status, r.header.Get("Content-Encoding"))
+	}
+	if r := readRaw(t, br, "GET"); r.status != http.StatusOK || len(r.body) != 2000 {
+		t.Fatalf("hit after the compressed answer: %d, %d bytes", r.status, len(r.body))
+	}
+	if got := metric("stagefront_edge_loop_offloads_total") - o0; got != 2 {
+		t.Errorf("offloads = %v, want 2 (the 304 and the compressed answer)", got)
+	}
+	if got := metric("stagefront_edge_loop_answers_total") - a0; got != 2 {
+		t.Errorf("loop answers = %v, want 2 (the hits)", got)
+	}
+	if _, err := io.WriteString(c, req(plain.domain, "/big")+req(plain.domain, "/small")); err != nil {
+		t.Fatal(err)
+	}
+	if r := readRaw(t, br, "GET"); r.status != http.StatusOK || r.body != big {
+		t.Fatalf("big: %d, %d bytes", r.status, len(r.body))
+	}
+	if r := readRaw(t, br, "GET"); r.status != http.StatusOK || len(r.body) != 2000 {
+		t.Fatalf("hit after big: %d, %d bytes", r.status, len(r.body))
+	}
+	if got := metric("stagefront_edge_loop_handoffs_total") - h0; got != 1 {
+		t.Errorf("hand-offs = %v, want 1 (after the large answer)", got)
+	}
+	if got := metric("stagefront_edge_loop_answers_total") - a0; got != 2 {
+		t.Errorf("loop answers = %v, want still 2: fasthttp answers the hit after the large answer", got)
+	}
+}

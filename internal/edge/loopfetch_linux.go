@@ -593,6 +593,7 @@ func (el *eventLoop) takeServed() {
 		lc := f.lc
 		lc.fetch = nil
 		if f.ctx.Response.IsBodyStream() || len(f.ctx.Response.Body()) > loopMaxBody {
+			el.handoffs.Add(1)
 			el.forget(lc)
 			el.ls.detached.Add(1)
 			go el.ls.writeOff(f)
