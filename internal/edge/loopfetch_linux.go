@@ -49,7 +49,9 @@ import (
 // origin pool.
 const loopMaxIdlePerOrigin = 128
 
-// loopFetch is one request whose origin fetch a loop makes.
+// loopFetch is one request a loop waits on without waiting: one whose
+// origin fetch it makes (x is its exchange), or one offloaded to a
+// goroutine (x nil; see offload).
 type loopFetch struct {
 	lc  *loopConn
 	x   *exchange
