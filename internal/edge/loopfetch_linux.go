@@ -361,6 +361,13 @@ func (el *eventLoop) answerFetch(f *loopFetch, resp *http.Response) {
 	s.resumeProxy(f.x, resp, nil)
 	s.endFast(f.x)
 	el.answers.Add(1)
+	el.resume(f)
+}
+
+// resume writes the answer in f.ctx and goes on with f's connection:
+// what the viewer sent after the request, then more.
+func (el *eventLoop) resume(f *loopFetch) {
+	lc := f.lc
 	el.out = el.out[:0]
 	closeAfter := el.writeResponse(f.ctx, f.closeAfter)
 	putLoopCtx(f.ctx)
@@ -601,17 +608,7 @@ func (el *eventLoop) takeServed() {
 			go el.ls.writeOff(f)
 			continue
 		}
-		el.out = el.out[:0]
-		closeAfter := el.writeResponse(f.ctx, f.closeAfter)
-		putLoopCtx(f.ctx)
-		if closeAfter {
-			if el.flush(lc, nil, true) {
-				el.close(lc)
-			}
-			continue
-		}
-		el.mute(lc, false)
-		el.process(lc, f.rest)
+		el.resume(f)
 	}
 }
 

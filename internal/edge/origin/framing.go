@@ -112,12 +112,9 @@ var crlfcrlf = []byte("\r\n\r\n")
 func chunkedLength(b []byte, maxBody int) (n int, complete bool, err error) {
 	data := 0
 	for {
-		eol := bytes.Index(b[n:], []byte("\r\n"))
-		if eol < 0 {
-			if len(b)-n > 4096 {
-				return 0, false, errors.New("origin chunk size line too long")
-			}
-			return 0, false, nil
+		eol, err := lineEnd(b[n:], "origin chunk size line too long")
+		if eol < 0 || err != nil {
+			return 0, false, err
 		}
 		line := string(b[n : n+eol])
 		if i := strings.IndexByte(line, ';'); i >= 0 {
@@ -132,12 +129,9 @@ func chunkedLength(b []byte, maxBody int) (n int, complete bool, err error) {
 		if size == 0 {
 			// The trailer section: lines up to an empty one.
 			for {
-				eol := bytes.Index(b[n:], []byte("\r\n"))
-				if eol < 0 {
-					if len(b)-n > 4096 {
-						return 0, false, errors.New("origin trailer too long")
-					}
-					return 0, false, nil
+				eol, err := lineEnd(b[n:], "origin trailer too long")
+				if eol < 0 || err != nil {
+					return 0, false, err
 				}
 				n += eol + 2
 				if eol == 0 {
@@ -157,6 +151,17 @@ func chunkedLength(b []byte, maxBody int) (n int, complete bool, err error) {
 		}
 		n += size + 2
 	}
+}
+
+// lineEnd is the index of the CRLF ending the line at the start of b: -1
+// while it has not arrived, and an error (tooLong) when a line of chunk
+// framing runs on past 4 KiB.
+func lineEnd(b []byte, tooLong string) (int, error) {
+	eol := bytes.Index(b, []byte("\r\n"))
+	if eol < 0 && len(b) > 4096 {
+		return -1, errors.New(tooLong)
+	}
+	return eol, nil
 }
 
 // parseHex parses a chunk size: 1 to 15 hexadecimal digits.
