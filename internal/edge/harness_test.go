@@ -147,9 +147,11 @@ func newHarness(t testing.TB, opts harnessOptions) *harness {
 		t.Cleanup(edgeSrv.Close)
 		h.edgeURL = edgeSrv.URL
 	}
-	// The event-loop engine hands a connection to fasthttp at its first
-	// request that is not a fresh hit, for good: a connection per request
-	// has every hit served by the loop.
+	// The event-loop engine hands a connection to fasthttp for good at a
+	// request it does not read (a body…) or a large answer: a connection
+	// per request has every request start on a loop. (The matrix passes
+	// with keep-alive connections too; the loop tests in loop_test.go
+	// follow keep-alive connections through the loop's states.)
 	tr := &http.Transport{MaxIdleConnsPerHost: 64, DisableCompression: true, DisableKeepAlives: opts.engine == engineLoop}
 	t.Cleanup(tr.CloseIdleConnections)
 	h.client = &http.Client{Transport: tr, Timeout: 30 * time.Second,
