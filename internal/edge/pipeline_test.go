@@ -63,7 +63,7 @@ func (h *harness) brokenDistribution(id string) []byte {
 	return b
 }
 
-func counterValue(t *testing.T, h *harness, name string, labels map[string]string) float64 {
+func counterValue(t testing.TB, h *harness, name string, labels map[string]string) float64 {
 	t.Helper()
 	mfs, err := h.reg.Gather()
 	if err != nil {
