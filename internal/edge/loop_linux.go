@@ -11,7 +11,6 @@ import (
 	"io"
 	"net"
 	"net/http"
-	"os"
 	"runtime"
 	"sync"
 	"sync/atomic"
@@ -101,24 +100,24 @@ func (s *Server) LoopServer(loops int) *LoopServer {
 			return float64(n)
 		}
 	}
-	for _, c := range []prometheus.Collector{
-		prometheus.NewCounterFunc(prometheus.CounterOpts{
-			Name: "stagefront_edge_loop_answers_total",
-			Help: "Requests answered by the event-loop engine's loops (fresh cached hits, and uncached requests they fetched).",
-		}, sum(func(el *eventLoop) uint64 { return el.answers.Load() })),
-		prometheus.NewCounterFunc(prometheus.CounterOpts{
-			Name: "stagefront_edge_loop_fetches_total",
-			Help: "Uncached requests whose origin fetch an event loop made itself (answered on the loop, or off it for an error page or a large body).",
-		}, sum(func(el *eventLoop) uint64 { return el.fetches.Load() })),
-		prometheus.NewCounterFunc(prometheus.CounterOpts{
-			Name: "stagefront_edge_loop_offloads_total",
-			Help: "Requests an event loop had served on a goroutine (a cache miss, compression, a conditional or range request on a cached object), their connection staying on the loop.",
-		}, sum(func(el *eventLoop) uint64 { return el.offloads.Load() })),
-		prometheus.NewCounterFunc(prometheus.CounterOpts{
-			Name: "stagefront_edge_loop_handoffs_total",
-			Help: "Connections the event-loop engine handed to the fasthttp engine at a request that was not a fresh hit (or not yet complete, or not read by its viewer).",
-		}, sum(func(el *eventLoop) uint64 { return el.handoffs.Load() })),
+	for _, m := range []struct {
+		name, help string
+		count      func(el *eventLoop) uint64
+	}{
+		{"stagefront_edge_loop_answers_total",
+			"Requests answered by the event-loop engine's loops (fresh cached hits, and uncached requests they fetched).",
+			func(el *eventLoop) uint64 { return el.answers.Load() }},
+		{"stagefront_edge_loop_fetches_total",
+			"Uncached requests whose origin fetch an event loop made itself (answered on the loop, or off it for an error page or a large body).",
+			func(el *eventLoop) uint64 { return el.fetches.Load() }},
+		{"stagefront_edge_loop_offloads_total",
+			"Requests an event loop had served on a goroutine (a cache miss, compression, a conditional or range request on a cached object), their connection staying on the loop.",
+			func(el *eventLoop) uint64 { return el.offloads.Load() }},
+		{"stagefront_edge_loop_handoffs_total",
+			"Connections the event-loop engine handed to the fasthttp engine (at a request it does not read, a large answer, or a viewer not reading its answers).",
+			func(el *eventLoop) uint64 { return el.handoffs.Load() }},
 	} {
+		c := prometheus.NewCounterFunc(prometheus.CounterOpts{Name: m.name, Help: m.help}, sum(m.count))
 		if err := s.opts.Registry.Register(c); err != nil {
 			s.log.Warn("event loop metrics", "err", err)
 		}
@@ -196,12 +195,7 @@ func (ls *LoopServer) adopt(c net.Conn) {
 		go ls.serveHandedOff(c)
 		return
 	}
-	raw, err := tcp.SyscallConn()
-	fd := -1
-	if err == nil {
-		cerr := raw.Control(func(f uintptr) { fd, err = unix.FcntlInt(f, unix.F_DUPFD_CLOEXEC, 0) })
-		err = errors.Join(err, cerr)
-	}
+	fd, err := dupFD(tcp)
 	if err != nil {
 		ls.srv.log.Debug("event loop: cannot take over a connection; fasthttp serves it", "err", err)
 		go ls.serveHandedOff(c)
@@ -214,6 +208,20 @@ func (ls *LoopServer) adopt(c net.Conn) {
 	_ = tcp.Close()
 	el := ls.loops[int(ls.next.Add(1))%len(ls.loops)]
 	el.add(lc)
+}
+
+// dupFD returns a duplicate of tcp's descriptor, the caller's to close.
+func dupFD(tcp *net.TCPConn) (int, error) {
+	raw, err := tcp.SyscallConn()
+	if err != nil {
+		return -1, err
+	}
+	fd := -1
+	cerr := raw.Control(func(f uintptr) { fd, err = unix.FcntlInt(f, unix.F_DUPFD_CLOEXEC, 0) })
+	if err = errors.Join(err, cerr); err != nil {
+		return -1, err
+	}
+	return fd, nil
 }
 
 // tcpConnOf unwraps c (netlimit's and similar wrappers) to its TCP
@@ -241,9 +249,7 @@ func (ls *LoopServer) serveHandedOff(c net.Conn) {
 // read before the socket. With closeAfter (the last answer closes the
 // connection), the connection is closed once out is written.
 func (ls *LoopServer) handOff(lc *loopConn, in, out []byte, closeAfter bool) {
-	f := os.NewFile(uintptr(lc.fd), "viewer")
-	nc, err := net.FileConn(f) // a duplicate, watched by Go's netpoller
-	_ = f.Close()
+	nc, err := fdConn(lc.fd, "viewer")
 	if err != nil {
 		ls.srv.log.Debug("event loop: hand-off failed", "err", err)
 		_ = lc.orig.Close()

@@ -192,16 +192,7 @@ func adoptFD(conn net.Conn) (int, error) {
 	if tcp == nil {
 		return -1, errors.New("origin connection is not TCP")
 	}
-	raw, err := tcp.SyscallConn()
-	if err != nil {
-		return -1, err
-	}
-	fd := -1
-	cerr := raw.Control(func(f uintptr) { fd, err = unix.FcntlInt(f, unix.F_DUPFD_CLOEXEC, 0) })
-	if err = errors.Join(err, cerr); err != nil {
-		return -1, err
-	}
-	return fd, nil
+	return dupFD(tcp)
 }
 
 // takeDialed takes in the connections dialed for the loop's fetches.
