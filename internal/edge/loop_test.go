@@ -47,6 +47,24 @@ func readRaw(t *testing.T, br *bufio.Reader, method string) response {
 	return response{status: resp.StatusCode, header: resp.Header, body: string(body)}
 }
 
+// readClosing reads an answer to a request that asked to close the
+// connection: a 200 with body that says Connection: close (net/http reads
+// it into Close and drops the line), then the end of the stream.
+func readClosing(t *testing.T, br *bufio.Reader, body string) {
+	t.Helper()
+	resp, err := http.ReadResponse(br, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, _ := io.ReadAll(resp.Body)
+	if resp.StatusCode != http.StatusOK || string(got) != body || !resp.Close {
+		t.Fatalf("answer asking to close: %d %q Close %v, want 200 %q and Close", resp.StatusCode, got, resp.Close, body)
+	}
+	if rest, err := io.ReadAll(br); err != nil || len(rest) != 0 {
+		t.Fatalf("after the closing answer: %q %v, want the end of the stream", rest, err)
+	}
+}
+
 // TestLoopEngineConnection follows one keep-alive connection through the
 // event-loop engine: pipelined hits answered by a loop in order, a HEAD
 // whose answer has no body (the next answer is framed right), then a miss
@@ -136,18 +154,7 @@ func TestLoopEngineConnection(t *testing.T) {
 	if _, err := io.WriteString(c2, "GET /a HTTP/1.1\r\nHost: "+d.domain+"\r\nConnection: close\r\n\r\n"); err != nil {
 		t.Fatal(err)
 	}
-	resp, err := http.ReadResponse(br2, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	body, _ := io.ReadAll(resp.Body)
-	// net/http reads "Connection: close" into Close and drops the line.
-	if resp.StatusCode != http.StatusOK || string(body) != "v1:/a" || !resp.Close {
-		t.Fatalf("hit with Connection: close: %d %q Close %v", resp.StatusCode, body, resp.Close)
-	}
-	if n, err := br2.Read(make([]byte, 1)); n != 0 || err != io.EOF {
-		t.Errorf("after a closing answer: read %d, %v; want EOF", n, err)
-	}
+	readClosing(t, br2, "v1:/a")
 	if got := answers() - a0; got != 5 {
 		t.Errorf("loop answers = %v, want 5 with the closing hit", got)
 	}
@@ -396,17 +403,7 @@ func TestLoopEngineFetches(t *testing.T) {
 	if _, err := io.WriteString(c2, req("GET", "/6", "Connection: close\r\n")+req("GET", "/7")); err != nil {
 		t.Fatal(err)
 	}
-	resp, err := http.ReadResponse(br2, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	body, _ := io.ReadAll(resp.Body)
-	if resp.StatusCode != http.StatusOK || string(body) != "api:/6" || !resp.Close {
-		t.Fatalf("fetch with Connection: close: %d %q Close %v", resp.StatusCode, body, resp.Close)
-	}
-	if rest, err := io.ReadAll(br2); err != nil || len(rest) != 0 {
-		t.Fatalf("after Connection: close: %q %v, want the end of the stream", rest, err)
-	}
+	readClosing(t, br2, "api:/6")
 }
 
 // BenchmarkLoopEngineHit: cached 1 KiB hits answered by the event-loop
@@ -419,26 +416,29 @@ func BenchmarkLoopEngineHit(b *testing.B) {
 	if r := h.get(plain.domain, "/obj.html", nil); r.header.Get("X-Cache") != "Hit from stagefront" {
 		b.Fatalf("warm-up: X-Cache %q", r.header.Get("X-Cache"))
 	}
-	c, err := net.Dial("tcp", strings.TrimPrefix(h.edgeURL, "http://"))
+	pipelined(b, h.edgeURL, "GET /obj.html HTTP/1.1\r\nHost: "+plain.domain+"\r\nUser-Agent: bench\r\n\r\n")
+}
+
+// pipelined runs b's loop over one keep-alive connection to the edge at
+// edgeURL, sending request 16 at a time and reading the answers with
+// nothing allocated, and returns how many it sent (and read answers to).
+func pipelined(b *testing.B, edgeURL, request string) int {
+	c, err := net.Dial("tcp", strings.TrimPrefix(edgeURL, "http://"))
 	if err != nil {
 		b.Fatal(err)
 	}
 	defer c.Close()
 	const batch = 16
-	one := "GET /obj.html HTTP/1.1\r\nHost: " + plain.domain + "\r\nUser-Agent: bench\r\n\r\n"
-	reqs := []byte(strings.Repeat(one, batch))
-	buf := make([]byte, 64<<10)
-	var tail [3]byte // the end of the last read, for a header end split between reads
-	ends := 0        // header ends read: one per answer
+	reqs := []byte(strings.Repeat(request, batch))
+	var r headEnds
+	ends := 0 // answers read
 	read := func(want int) {
 		for ends < want {
-			n, err := c.Read(buf[3:])
+			n, err := r.read(c)
 			if err != nil {
 				b.Fatal(err)
 			}
-			copy(buf, tail[:])
-			ends += bytes.Count(buf[:3+n], []byte("\r\n\r\n"))
-			copy(tail[:], buf[n:n+3])
+			ends += n
 		}
 	}
 	b.ReportAllocs()
@@ -458,6 +458,27 @@ func BenchmarkLoopEngineHit(b *testing.B) {
 		sent++ // the last batch was sent whole
 	}
 	read(sent)
+	return sent
+}
+
+// headEnds counts the header ends ("\r\n\r\n": one per request or
+// answer without one in its body) in what it reads, one split between
+// reads included.
+type headEnds struct {
+	buf  [64 << 10]byte
+	tail [3]byte // the end of the last read
+}
+
+// read reads once from c and returns the header ends it completed.
+func (r *headEnds) read(c net.Conn) (int, error) {
+	n, err := c.Read(r.buf[3:])
+	if err != nil {
+		return 0, err
+	}
+	copy(r.buf[:3], r.tail[:])
+	ends := bytes.Count(r.buf[:3+n], []byte("\r\n\r\n"))
+	copy(r.tail[:], r.buf[n:n+3])
+	return ends, nil
 }
 
 // TestLoopEngineShutdownFinishesFetches: a loop shut down while its own
@@ -603,20 +624,17 @@ func BenchmarkLoopEngineFetch(b *testing.B) {
 			}
 			go func() {
 				defer c.Close()
-				buf := make([]byte, 64<<10)
-				var tail [3]byte
+				var r headEnds
 				for {
-					n, err := c.Read(buf[3:])
+					n, err := r.read(c)
 					if err != nil {
 						return
 					}
-					copy(buf, tail[:])
-					for range bytes.Count(buf[:3+n], []byte("\r\n\r\n")) {
+					for range n {
 						if _, err := c.Write(canned); err != nil {
 							return
 						}
 					}
-					copy(tail[:], buf[n:n+3])
 				}
 			}()
 		}
@@ -627,45 +645,8 @@ func BenchmarkLoopEngineFetch(b *testing.B) {
 	if r := h.get(d.domain, "/f", nil); r.status != http.StatusOK || len(r.body) != 1024 {
 		b.Fatalf("warm-up: %d, %d bytes", r.status, len(r.body))
 	}
-	c, err := net.Dial("tcp", strings.TrimPrefix(h.edgeURL, "http://"))
-	if err != nil {
-		b.Fatal(err)
-	}
-	defer c.Close()
-	const batch = 16
-	reqs := []byte(strings.Repeat("GET /f HTTP/1.1\r\nHost: "+d.domain+"\r\nUser-Agent: bench\r\n\r\n", batch))
-	buf := make([]byte, 64<<10)
-	var tail [3]byte
-	ends := 0
-	read := func(want int) {
-		for ends < want {
-			n, err := c.Read(buf[3:])
-			if err != nil {
-				b.Fatal(err)
-			}
-			copy(buf, tail[:])
-			ends += bytes.Count(buf[:3+n], []byte("\r\n\r\n"))
-			copy(tail[:], buf[n:n+3])
-		}
-	}
 	fetches0 := counterValue(b, h, "stagefront_edge_loop_fetches_total", nil)
-	b.ReportAllocs()
-	b.ResetTimer()
-	sent := 0
-	for b.Loop() {
-		if sent%batch == 0 {
-			if _, err := c.Write(reqs); err != nil {
-				b.Fatal(err)
-			}
-			read(sent)
-		}
-		sent++
-	}
-	b.StopTimer()
-	for sent%batch != 0 {
-		sent++
-	}
-	read(sent)
+	sent := pipelined(b, h.edgeURL, "GET /f HTTP/1.1\r\nHost: "+d.domain+"\r\nUser-Agent: bench\r\n\r\n")
 	if got := counterValue(b, h, "stagefront_edge_loop_fetches_total", nil) - fetches0; got != float64(sent) {
 		b.Fatalf("loop fetches = %v for %d requests: not all fetched by the loop", got, sent)
 	}
