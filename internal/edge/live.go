@@ -198,8 +198,8 @@ type exchange struct {
 	// thread serves many connections and must never wait: the request
 	// path sets deferred and returns, having sent and recorded nothing,
 	// where it would wait for an origin or do work beyond a cached
-	// answer, and the engine hands the connection to the fasthttp engine,
-	// which serves the request from its first byte.
+	// answer, and the engine serves the request again from its start on
+	// a goroutine (or hands the connection to the fasthttp engine).
 	noBlock, deferred bool
 	// pending: the event-loop engine fetches this uncached request
 	// itself (loopProxy), with lp.

@@ -371,7 +371,7 @@ func (s *Server) respond(x *exchange, v viewer, lt *liveTable, d *routing.Dist, 
 	buildCacheKey(kb, rt.identity, b, path, v)
 	entry, hit := s.cache.PeekBuiltAt(kb, now)
 	// A fresh hit is counted once it is served (the event-loop engine may
-	// yet hand it off); GetOrRefresh counts its own.
+	// yet serve it off the loop); GetOrRefresh counts its own.
 	peeked := hit
 	if !hit {
 		if x.offLoop() {
