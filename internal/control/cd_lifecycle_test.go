@@ -606,3 +606,123 @@ func (e *cdEnv) checkLinks() {
 		}
 	}
 }
+
+// interleavingStore runs hook once, right after the n-th listing of
+// distributions it answers, counted from when the hook is set: a way to
+// commit one request between two reads of another.
+type interleavingStore struct {
+	store.Store
+	mu    sync.Mutex
+	n     int
+	hook  func()
+	lists int
+}
+
+func (s *interleavingStore) arm(n int, hook func()) {
+	s.mu.Lock()
+	s.n, s.hook, s.lists = n, hook, 0
+	s.mu.Unlock()
+}
+
+func (s *interleavingStore) List(ctx context.Context, prefix string) ([]store.KV, int64, error) {
+	kvs, rev, err := s.Store.List(ctx, prefix)
+	if prefix != model.DistributionPrefix {
+		return kvs, rev, err
+	}
+	s.mu.Lock()
+	s.lists++
+	var hook func()
+	if s.hook != nil && s.lists == s.n {
+		hook, s.hook = s.hook, nil
+	}
+	s.mu.Unlock()
+	if hook != nil {
+		hook()
+	}
+	return kvs, rev, err
+}
+
+// TestCDLinkInterleavings runs one link change (the victim) and commits
+// another on the same trio (the intruder) between any two of the victim's
+// reads of the distributions. Whatever the interleaving, the links stay
+// whole: at most one primary holds a policy, and the staging distribution a
+// held policy names points back at it. Two reads taken at different moments
+// ("which primary holds the policy", then "the staging distribution at
+// revision R") once let both of two attaches commit.
+func TestCDLinkInterleavings(t *testing.T) {
+	t.Parallel()
+	// A scene is a trio, a second primary and a second staging
+	// distribution in a store of its own; an op is one API call on it,
+	// whose error is allowed (a conflict or an in-use refusal) as long as
+	// the links stay whole.
+	type scene struct {
+		*cdEnv
+		trio
+		is                   *interleavingStore
+		second, otherStaging string
+	}
+	newScene := func() scene {
+		st, err := bolt.Open(filepath.Join(t.TempDir(), "stagefront.db"), bolt.Options{})
+		if err != nil {
+			t.Fatalf("bolt.Open: %v", err)
+		}
+		t.Cleanup(func() { _ = st.Close() })
+		is := &interleavingStore{Store: st}
+		e := &cdEnv{t: t, ctx: context.Background(), svc: control.New(is, control.Options{DomainSuffix: "cdn.test"}), st: is}
+		return scene{
+			cdEnv: e, is: is,
+			trio:         e.trio("inter", false),
+			second:       cf.Str(e.create(distConfig("inter-second", false)).Distribution.Id),
+			otherStaging: cf.Str(e.create(distConfig("inter-other", true)).Distribution.DomainName),
+		}
+	}
+	attach := func(primary func(scene) string) func(scene) error {
+		return func(sc scene) error {
+			_, err := sc.update(primary(sc), func(c *cf.DistributionConfig) { c.ContinuousDeploymentPolicyId = cf.String(sc.policyID) })
+			return err
+		}
+	}
+	ops := map[string]func(scene) error{
+		"attach primary": attach(func(sc scene) string { return sc.primaryID }),
+		"attach second":  attach(func(sc scene) string { return sc.second }),
+		"rename staging": func(sc scene) error {
+			cur := sc.policy(sc.policyID)
+			cfg := roundTrip(t, cur.Policy.ContinuousDeploymentPolicyConfig)
+			cfg.StagingDistributionDnsNames.Items[0] = sc.otherStaging
+			_, err := sc.svc.UpdatePolicy(sc.ctx, sc.policyID, cur.ETag, cfg)
+			return err
+		},
+		"delete policy": func(sc scene) error { return sc.svc.DeletePolicy(sc.ctx, sc.policyID, sc.policy(sc.policyID).ETag) },
+	}
+	pairs := [][2]string{
+		{"attach second", "attach primary"},
+		{"attach primary", "rename staging"},
+		{"rename staging", "attach primary"},
+		{"attach primary", "delete policy"},
+		{"delete policy", "attach primary"},
+	}
+	for _, pair := range pairs {
+		victim, intruder := ops[pair[0]], ops[pair[1]]
+		// How many listings the victim makes, undisturbed.
+		sc := newScene()
+		sc.is.arm(1<<30, nil)
+		if err := victim(sc); err != nil {
+			t.Fatalf("%s alone: %v", pair[0], err)
+		}
+		sc.is.mu.Lock()
+		lists := sc.is.lists
+		sc.is.mu.Unlock()
+		if lists == 0 {
+			t.Fatalf("%s made no listing of distributions", pair[0])
+		}
+		for k := 1; k <= lists; k++ {
+			sc := newScene()
+			sc.is.arm(k, func() { _ = intruder(sc) })
+			_ = victim(sc)
+			sc.checkLinks()
+			if t.Failed() {
+				t.Fatalf("%s with %s committed after its listing %d of %d", pair[0], pair[1], k, lists)
+			}
+		}
+	}
+}

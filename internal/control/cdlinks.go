@@ -135,15 +135,18 @@ func (s *Service) relink(ctx context.Context, primaryID, oldPolicy, newPolicy st
 	if hv := cf.Str(cfg.HttpVersion); hv == "http3" || hv == "http2and3" {
 		return edit, cf.ErrInvalidArgument.WithMessage("Continuous deployment cannot be used with a distribution that supports HTTP/3 (HttpVersion %s).", hv)
 	}
-	if owner, err := s.primaryOfPolicy(ctx, newPolicy); err != nil {
-		return edit, err
-	} else if owner != "" && owner != primaryID {
-		return edit, cf.ErrCDPolicyInUse.WithMessage("The continuous deployment policy %s is already attached to distribution %s.", newPolicy, owner)
-	}
-	stg, err := s.distributionByDomain(ctx, pol.rec.StagingDNSName())
+	// Who holds the policy and the staging distribution's revision come
+	// from one listing. Read apart, an attach committed between the two
+	// reads would be missed by the first and pass the second's condition,
+	// and two primaries would hold the policy.
+	all, err := listRecords[model.Distribution](ctx, s, model.DistributionPrefix)
 	if err != nil {
 		return edit, err
 	}
+	if owner := primaryHolding(all, newPolicy); owner != "" && owner != primaryID {
+		return edit, cf.ErrCDPolicyInUse.WithMessage("The continuous deployment policy %s is already attached to distribution %s.", newPolicy, owner)
+	}
+	stg := withDomain(all, pol.rec.StagingDNSName())
 	if stg.rec == nil {
 		return edit, cf.ErrInvalidArgument.WithMessage("The staging distribution %s named by policy %s does not exist.", pol.rec.StagingDNSName(), newPolicy)
 	}
@@ -198,12 +201,8 @@ func (s *Service) writeReversePointer(stg loaded[model.Distribution], policyID s
 // distributions: when a primary holds the policy, the reverse pointer moves
 // from the old staging distribution to the new one; when none does, both
 // are held at the revisions read, so an attach racing the rename fails.
-func (s *Service) moveStaging(ctx context.Context, policyID string, attached bool, oldDomain string, newStg loaded[model.Distribution]) (linkEdit, error) {
+func (s *Service) moveStaging(policyID string, attached bool, oldStg, newStg loaded[model.Distribution]) (linkEdit, error) {
 	var edit linkEdit
-	oldStg, err := s.distributionByDomain(ctx, oldDomain)
-	if err != nil {
-		return edit, err
-	}
 	if !attached {
 		for _, d := range []loaded[model.Distribution]{oldStg, newStg} {
 			if d.rec != nil {
@@ -265,12 +264,27 @@ func (s *Service) distributionByDomain(ctx context.Context, domain string) (load
 	if err != nil {
 		return loaded[model.Distribution]{}, err
 	}
+	return withDomain(all, domain), nil
+}
+
+// withDomain returns the distribution named domain, or a zero value.
+func withDomain(all []loaded[model.Distribution], domain string) loaded[model.Distribution] {
 	for _, d := range all {
 		if strings.EqualFold(d.rec.DomainName, domain) {
-			return d, nil
+			return d
 		}
 	}
-	return loaded[model.Distribution]{}, nil
+	return loaded[model.Distribution]{}
+}
+
+// withID returns the distribution with id, or a zero value.
+func withID(all []loaded[model.Distribution], id string) loaded[model.Distribution] {
+	for _, d := range all {
+		if d.rec.ID == id {
+			return d
+		}
+	}
+	return loaded[model.Distribution]{}
 }
 
 // primaryOfPolicy returns the id of the primary the policy is attached to, or "".
@@ -279,12 +293,18 @@ func (s *Service) primaryOfPolicy(ctx context.Context, policyID string) (string,
 	if err != nil {
 		return "", err
 	}
+	return primaryHolding(all, policyID), nil
+}
+
+// primaryHolding returns the id of the primary in all that holds
+// policyID, or "".
+func primaryHolding(all []loaded[model.Distribution], policyID string) string {
 	for _, d := range all {
 		if !d.rec.IsStaging() && d.rec.PolicyID() == policyID {
-			return d.rec.ID, nil
+			return d.rec.ID
 		}
 	}
-	return "", nil
+	return ""
 }
 
 func (s *Service) policyNamingStaging(ctx context.Context, domain string) (loaded[model.Policy], error) {

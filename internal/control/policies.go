@@ -143,15 +143,16 @@ func (s *Service) UpdatePolicy(ctx context.Context, id, ifMatch string, cfg *cf.
 			store.Op{Key: model.StagingPolicyKey(stg.rec.DomainName), Value: []byte(id)})
 	}
 
-	primaryID, err := s.primaryOfPolicy(ctx, id)
+	// The primary holding the policy and the old staging distribution come
+	// from one listing, so an attach committed after it fails this
+	// update's conditions and one committed before it is seen.
+	all, err := listRecords[model.Distribution](ctx, s, model.DistributionPrefix)
 	if err != nil {
 		return nil, err
 	}
+	primaryID := primaryHolding(all, id)
 	if primaryID != "" {
-		primary, err := s.getDistribution(ctx, primaryID)
-		if err != nil {
-			return nil, err
-		}
+		primary := withID(all, primaryID)
 		touched := *primary.rec
 		touched.LastModified = next.LastModified
 		p, err := putOp(model.DistributionKey(primaryID), &touched)
@@ -162,7 +163,7 @@ func (s *Service) UpdatePolicy(ctx context.Context, id, ifMatch string, cfg *cf.
 		ops = append(ops, p)
 	}
 	if oldName := cur.rec.StagingDNSName(); !strings.EqualFold(oldName, stg.rec.DomainName) {
-		move, err := s.moveStaging(ctx, id, primaryID != "", oldName, stg)
+		move, err := s.moveStaging(id, primaryID != "", withDomain(all, oldName), stg)
 		if err != nil {
 			return nil, err
 		}
