@@ -11,7 +11,8 @@
 # Besides requests/s, each line shows the CPU the server under test spent per
 # request (stagefront, or the nginx workers under test; user+system; the
 # origin's CPU is not counted), which is less sensitive to
-# other load on the machine than requests/s, and the miss run counts the
+# other load on the machine than requests/s, and the context switches of
+# its threads per request; the miss run counts the
 # edge's connections to the origin (pooled: at most one per viewer connection).
 # Knobs: DURATION, CONNS, THREADS (wrk), ROUNDS, BASELINE=1 (see below); EDGE_ENV="GOGC=100" runs the edge
 # with extra environment; PROFILE=dir saves a CPU profile of each edge run.
@@ -101,23 +102,29 @@ cpu_ticks() { # utime+stime of the given pids
   local p
   for p in "$@"; do awk '{print $14+$15}' "/proc/$p/stat"; done | awk '{s+=$1} END {print s}'
 }
-# measure NAME "PIDS" [wrk args...] prints "NAME req/s server-CPU-us/req",
-# the CPU being that of PIDS (the server under test) only.
+# ctx_switches PIDS: the context switches (voluntary and not) of every
+# thread of the given pids so far.
+ctx_switches() {
+  local p
+  for p in "$@"; do cat /proc/"$p"/task/*/status 2>/dev/null; done | awk '/ctxt_switches/ {s+=$2} END {print s}'
+}
+# measure NAME "PIDS" [wrk args...] prints "NAME req/s server-CPU-us/req
+# context-switches/req", both of PIDS (the server under test) only.
 measure() {
-  local name=$1 pids=$2 before after out prof=""; shift 2
+  local name=$1 pids=$2 before after sw0 sw1 out prof=""; shift 2
   if [ -n "${PROFILE:-}" ] && [[ $name == edge-* ]]; then
     mkdir -p "$PROFILE"
     local e=${name#edge-*-}
     curl -s "http://127.0.0.1:${ADMINP[$e]}/debug/pprof/profile?seconds=$(( ${DURATION%s} > 2 ? ${DURATION%s} - 1 : 1 ))" > "$PROFILE/$name-$ROUND.pprof" &
     prof=$!
   fi
-  before=$(cpu_ticks $pids)
+  before=$(cpu_ticks $pids); sw0=$(ctx_switches $pids)
   out=$(wrk -t"$THREADS" -c"$CONNS" -d"$DURATION" "$@")
-  after=$(cpu_ticks $pids)
+  after=$(cpu_ticks $pids); sw1=$(ctx_switches $pids)
   [ -z "$prof" ] || wait "$prof"
-  awk -v name="$name" -v b="$before" -v a="$after" -v hz="$HZ" '
+  awk -v name="$name" -v b="$before" -v a="$after" -v hz="$HZ" -v sw="$((sw1 - sw0))" '
     /requests in/ {n = $1} /Requests\/sec/ {rps = $2}
-    END {printf "%s %s %.1f\n", name, rps, (a - b) * 1e6 / hz / n}' <<<"$out"
+    END {printf "%s %s %.1f %.2f\n", name, rps, (a - b) * 1e6 / hz / n, sw / n}' <<<"$out"
 }
 echo "wrk -t$THREADS -c$CONNS -d$DURATION, $ROUNDS rounds (medians shown), 1 KiB object, HTTP/1.1 keep-alive, loopback, $(nproc) cores${EDGE_ENV:+, edge env $EDGE_ENV}${ENGINES:+, engines: $ENGINES}"
 if [ -n "$ENGINES" ]; then NAMES=$ENGINES; else NAMES=serve; fi
@@ -164,7 +171,8 @@ label() {
   go-static) echo "bare fasthttp baseline, constant object" ;; go-proxy) echo "bare fasthttp baseline, proxy" ;;
   esac
 }
-# median NAME COLUMN: the median of a case's rounds (2: req/s, 3: CPU).
+# median NAME COLUMN: the median of a case's rounds (2: req/s, 3: CPU,
+# 4: context switches).
 median() { printf '%s\n' "${RESULTS[@]}" | awk -v n="$1" -v c="$2" '$1 == n {print $c}' | sort -g | awk '{v[NR] = $1} END {print (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2}'; }
 CASES=()
 for n in $NAMES; do CASES+=("edge-cached-$n" "edge-logged-$n"); done
@@ -174,9 +182,9 @@ for n in $NAMES; do CASES+=("edge-miss-$n"); done
 CASES+=(nginx-proxy)
 [ ${#GO_PIDS[@]} = 0 ] || CASES+=(go-proxy)
 MEDIANS=()
-for c in "${CASES[@]}"; do MEDIANS+=("$c $(median "$c" 2) $(median "$c" 3)"); done
-printf '%-46s %12s %20s\n' "" "req/s" "server CPU us/req"
-for r in "${MEDIANS[@]}"; do set -- $r; printf '%-46s %12.0f %20s\n' "$(label "$1")" "$2" "$3"; done
+for c in "${CASES[@]}"; do MEDIANS+=("$c $(median "$c" 2) $(median "$c" 3) $(median "$c" 4)"); done
+printf '%-46s %12s %20s %16s\n' "" "req/s" "server CPU us/req" "ctx switch/req"
+for r in "${MEDIANS[@]}"; do set -- $r; printf '%-46s %12.0f %20s %16s\n' "$(label "$1")" "$2" "$3" "$4"; done
 for n in $NAMES; do echo "edge $n connections to the origin during the miss run: $(cat "$WORK/origin-conns-$n") (wrk holds $CONNS)"; done
 for n in $NAMES; do
   m=$(curl -s "http://127.0.0.1:${ADMINP[$n]}/metrics")

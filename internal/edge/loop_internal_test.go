@@ -5,6 +5,8 @@ package edge
 import (
 	"bufio"
 	"bytes"
+	"os"
+	"runtime"
 	"testing"
 
 	"github.com/valyala/fasthttp"
@@ -51,4 +53,24 @@ func FuzzLoopRequest(f *testing.F) {
 			t.Fatalf("kept for a loop, but fasthttp's URI parse fails (host %q, target %q): %v", h.Host(), h.RequestURI(), err)
 		}
 	})
+}
+
+// TestDefaultLoops: the default engine runs a loop per P the process
+// started with and one P more, so that one is idle while every loop
+// waits; a GOMAXPROCS the operator set is left alone.
+func TestDefaultLoops(t *testing.T) {
+	if loops, procs := loopProcs(4, ""); loops != 4 || procs != 5 {
+		t.Errorf("loopProcs(4, \"\") = %d, %d; want 4 loops on 5 Ps", loops, procs)
+	}
+	if loops, procs := loopProcs(4, "4"); loops != 4 || procs != 4 {
+		t.Errorf("loopProcs(4, \"4\") = %d, %d; want 4 loops on 4 Ps", loops, procs)
+	}
+	loops := defaultLoops()
+	want := loops + 1
+	if os.Getenv("GOMAXPROCS") != "" {
+		want = loops
+	}
+	if got := runtime.GOMAXPROCS(0); got != want || defaultLoops() != loops {
+		t.Errorf("after defaultLoops() = %d: GOMAXPROCS %d, want %d (twice: %d)", loops, got, want, defaultLoops())
+	}
 }
