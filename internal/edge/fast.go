@@ -316,9 +316,28 @@ func (v *fastViewer) StickyCookie() string {
 	return ""
 }
 
+// textAddr is a TCP address that keeps its text: the event-loop engine's
+// connections give it, so that the viewer's address is formatted once per
+// connection rather than once per request.
+type textAddr struct {
+	*net.TCPAddr
+	text string
+}
+
+func newTextAddr(a *net.TCPAddr) *textAddr { return &textAddr{a, a.String()} }
+
+func (a *textAddr) String() string { return a.text }
+
 func (v *fastViewer) remoteAddrPort() netip.AddrPort {
-	if a, ok := v.ctx.RemoteAddr().(*net.TCPAddr); ok {
-		ap := a.AddrPort()
+	var tcp *net.TCPAddr
+	switch a := v.ctx.RemoteAddr().(type) {
+	case *net.TCPAddr:
+		tcp = a
+	case *textAddr:
+		tcp = a.TCPAddr
+	}
+	if tcp != nil {
+		ap := tcp.AddrPort()
 		return netip.AddrPortFrom(ap.Addr().Unmap(), ap.Port())
 	}
 	ap, _ := netip.ParseAddrPort(v.RemoteAddr())

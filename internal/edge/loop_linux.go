@@ -232,7 +232,11 @@ func (ls *LoopServer) adopt(c net.Conn) {
 		go ls.serveHandedOff(c)
 		return
 	}
-	lc := &loopConn{fd: fd, orig: c, raddr: tcp.RemoteAddr(), laddr: tcp.LocalAddr(), last: time.Now().UnixNano()}
+	var raddr net.Addr = tcp.RemoteAddr()
+	if a, ok := raddr.(*net.TCPAddr); ok {
+		raddr = newTextAddr(a)
+	}
+	lc := &loopConn{fd: fd, orig: c, raddr: raddr, laddr: tcp.LocalAddr(), last: time.Now().UnixNano()}
 	// Go's netpoller forgets the socket (Close removes it from Go's epoll
 	// set before closing Go's descriptor); the duplicate keeps it open.
 	// Released with orig.Close when the connection ends.
