@@ -48,11 +48,16 @@ func ScanResponse(b []byte, method string, eof bool, maxBody int, br *bufio.Read
 		if head > maxResponseHeader {
 			return 0, nil, errors.New("origin response header too large")
 		}
-		rd.Reset(b[off:])
-		br.Reset(rd)
-		resp, err = http.ReadResponse(br, req)
-		if err != nil {
-			return 0, nil, fmt.Errorf("read response: %w", err)
+		var quick bool
+		if !slowResponses {
+			resp, quick = quickResponse(b[off:head], b[head:], req)
+		}
+		if !quick {
+			rd.Reset(b[off:])
+			br.Reset(rd)
+			if resp, err = http.ReadResponse(br, req); err != nil {
+				return 0, nil, fmt.Errorf("read response: %w", err)
+			}
 		}
 		if resp.StatusCode == http.StatusSwitchingProtocols {
 			return 0, nil, errors.New("origin switched protocols")
@@ -103,6 +108,10 @@ func ScanResponse(b []byte, method string, eof bool, maxBody int, br *bufio.Read
 }
 
 var crlfcrlf = []byte("\r\n\r\n")
+
+// slowResponses makes ScanResponse parse every header with
+// http.ReadResponse, for the tests that compare quickResponse with it.
+var slowResponses = false
 
 // chunkedLength walks a chunked body (RFC 9112 section 7.1) at the start
 // of b: its length with the last chunk and trailer section, once b holds

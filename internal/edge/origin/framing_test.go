@@ -5,6 +5,9 @@ import (
 	"bytes"
 	"errors"
 	"io"
+	"net/http"
+	"reflect"
+	"strings"
 	"testing"
 )
 
@@ -103,4 +106,91 @@ func FuzzScanResponse(f *testing.F) {
 			t.Fatalf("%d bytes of a %d-byte response complete", n-1, n)
 		}
 	})
+}
+
+// FuzzQuickResponse: ScanResponse answers the same with quickResponse as
+// with http.ReadResponse alone, for whatever an origin sends: the same
+// length or error, and a response with the same status, protocol, header,
+// framing and body.
+func FuzzQuickResponse(f *testing.F) {
+	for _, seed := range []string{
+		"HTTP/1.1 200 OK\r\nContent-Length: 5\r\nContent-Type: text/plain\r\nX-a: 1\r\nx-A:  2 \r\n\r\nhello",
+		"HTTP/1.1 200 OK\r\nConnection: close\r\n\r\nuntil close",
+		"HTTP/1.1 404 Not Found\r\nConnection: keep-alive\r\nContent-Length: 0\r\n\r\n",
+		"HTTP/1.1 304 Not Modified\r\nETag: \"x\"\r\nContent-Length: 10\r\n\r\n",
+		"HTTP/1.1 204\r\nConnection: keep-alive\r\nconnection: close\r\n\r\n",
+		"HTTP/1.1 200 OK\r\nContent-Length: 3\r\nContent-Length: 3\r\n\r\nabc",
+		"HTTP/1.1 200 OK\r\nContent-Length: 003\r\nPragma: no-cache\r\n\r\nabc",
+		"HTTP/1.1 200 OK\r\nX: a\r\n b\r\nContent-Length: 1\r\n\r\nz",
+		"HTTP/1.1 200 OK\r\nX : a\r\nContent-Length: 1\r\n\r\nz",
+		"HTTP/1.1 200 OK\nX: a\n\nz",
+		"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n1\r\na\r\n0\r\n\r\n",
+		"HTTP/1.0 200 OK\r\nContent-Length: 1\r\n\r\nz",
+		"HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 200 OK\r\nContent-Length: 1\r\n\r\nz",
+		"HTTP/1.1 +20 OK\r\n\r\n",
+		"HTTP/1.1 200OK\r\n\r\n",
+	} {
+		f.Add([]byte(seed), "GET", true)
+		f.Add([]byte(seed), "HEAD", false)
+	}
+	f.Fuzz(func(t *testing.T, b []byte, method string, eof bool) {
+		type answer struct {
+			n                 int
+			err               bool
+			status, proto     string
+			code, major, minr int
+			header, trailer   http.Header
+			length            int64
+			te                []string
+			close             bool
+			body              string
+			bodyErr           bool
+		}
+		run := func(slow bool) answer {
+			slowResponses = slow
+			defer func() { slowResponses = false }()
+			n, resp, err := ScanResponse(b, method, eof, 1<<20, bufio.NewReader(nil), new(bytes.Reader))
+			a := answer{n: n, err: err != nil}
+			if resp == nil {
+				return a
+			}
+			body, err := io.ReadAll(resp.Body)
+			a.status, a.proto, a.code, a.major, a.minr = resp.Status, resp.Proto, resp.StatusCode, resp.ProtoMajor, resp.ProtoMinor
+			a.header, a.length, a.te, a.close = resp.Header, resp.ContentLength, resp.TransferEncoding, resp.Close
+			a.body, a.bodyErr, a.trailer = string(body), err != nil, resp.Trailer
+			if resp.Request == nil || resp.Request.Method != method {
+				t.Fatalf("slow=%v: the response's request is %+v", slow, resp.Request)
+			}
+			return a
+		}
+		quick, slow := run(false), run(true)
+		if !reflect.DeepEqual(quick, slow) {
+			t.Fatalf("quickResponse and http.ReadResponse differ on %q:\nquick %+v\nslow  %+v", b, quick, slow)
+		}
+	})
+}
+
+// TestQuickResponse: the plain responses take the quick path, and those it
+// leaves to http.ReadResponse do not.
+func TestQuickResponse(t *testing.T) {
+	for in, want := range map[string]bool{
+		"HTTP/1.1 200 OK\r\nServer: nginx\r\nContent-Length: 5\r\nETag: \"a\"\r\nAccept-Ranges: bytes\r\n\r\nhello": true,
+		"HTTP/1.1 404 Not Found\r\nconnection: close\r\n\r\n":                                                       true,
+		"HTTP/1.1 304 Not Modified\r\nCache-Control: max-age=60\r\n\r\n":                                            true,
+		"HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\nhell":                                                          false, // the body is not all in
+		"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n":                                            false,
+		"HTTP/1.1 200 OK\r\nPragma: no-cache\r\nContent-Length: 0\r\n\r\n":                                          false,
+		"HTTP/1.0 200 OK\r\nContent-Length: 0\r\n\r\n":                                                              false,
+		"HTTP/1.1 100 Continue\r\n\r\n":                                                                             false,
+		"HTTP/1.1 200 OK\r\nX: a\r\n b\r\nContent-Length: 0\r\n\r\n":                                                false,
+		"HTTP/1.1 200 OK\r\nX: \xe2\x82\xac\r\nContent-Length: 0\r\n\r\n":                                           false,
+		"HTTP/1.1 200 OK\r\nConnection: close\r\nConnection: keep-alive\r\nContent-Length: 0\r\n\r\n":               false,
+		"HTTP/1.1 200 OK\r\nContent-Length: 1\r\nContent-Length: 1\r\n\r\nz":                                        false,
+	} {
+		head := strings.Index(in, "\r\n\r\n") + 4
+		_, ok := quickResponse([]byte(in[:head]), []byte(in[head:]), &http.Request{Method: "GET"})
+		if ok != want {
+			t.Errorf("quickResponse(%q) took it: %v, want %v", in, ok, want)
+		}
+	}
 }

@@ -1,0 +1,137 @@
+package origin
+
+import (
+	"bytes"
+	"io"
+	"net/http"
+	"net/textproto"
+	"strings"
+)
+
+// quickResponse parses a response header, head (its status line, fields
+// and the empty line), the way http.ReadResponse does, for the plain
+// responses most origins send: HTTP/1.1, a final status, fields of
+// token names and printable ASCII values, one line each, a Content-Length
+// or none, and no Transfer-Encoding, Trailer, Pragma or Connection other
+// than close or keep-alive. rest is what follows the header: the body is
+// read from it. req is the request it answers, of which only the method
+// is read. ok is false for anything else, which http.ReadResponse
+// parses instead: its results for every response quickResponse takes are
+// the same (FuzzQuickResponse), with one string and two slices allocated
+// instead of a dozen values.
+func quickResponse(head, rest []byte, req *http.Request) (resp *http.Response, ok bool) {
+	method := req.Method
+	// The status line: "HTTP/1.1 NNN" and a reason phrase or nothing.
+	const proto = "HTTP/1.1 "
+	eol := bytes.IndexByte(head, '\n')
+	if eol < len(proto)+3 || head[eol-1] != '\r' || string(head[:len(proto)]) != proto {
+		return nil, false
+	}
+	line := head[:eol-1]
+	code := line[len(proto) : len(proto)+3]
+	if code[0] < '2' || code[0] > '5' || !isDigit(code[1]) || !isDigit(code[2]) ||
+		(len(line) > len(proto)+3 && line[len(proto)+3] != ' ') || !printable(line) {
+		return nil, false
+	}
+	// One string holds the header; names and values are pieces of it.
+	s := string(head)
+	fields := bytes.Count(head, []byte("\n")) - 2
+	h := make(http.Header, fields)
+	values := make([]string, fields)
+	contentLength := int64(-1)
+	closing, sawConnection := false, false
+	for off := eol + 1; ; {
+		next := strings.IndexByte(s[off:], '\n')
+		if next < 1 || s[off+next-1] != '\r' {
+			return nil, false
+		}
+		field := s[off : off+next-1]
+		off += next + 1
+		if field == "" {
+			break
+		}
+		colon := strings.IndexByte(field, ':')
+		if colon < 1 || !isToken(field[:colon]) || !printable([]byte(field[colon+1:])) {
+			// (Also an obs-fold line, which starts with a space.)
+			return nil, false
+		}
+		name := textproto.CanonicalMIMEHeaderKey(field[:colon])
+		value := strings.Trim(field[colon+1:], " \t")
+		switch name {
+		case "Transfer-Encoding", "Trailer", "Pragma":
+			return nil, false
+		case "Content-Length":
+			if contentLength >= 0 || value == "" || len(value) > 18 || strings.Trim(value, "0123456789") != "" {
+				return nil, false
+			}
+			contentLength = 0
+			for i := 0; i < len(value); i++ {
+				contentLength = contentLength*10 + int64(value[i]-'0')
+			}
+		case "Connection":
+			if sawConnection {
+				return nil, false
+			}
+			sawConnection = true
+			switch {
+			case strings.EqualFold(value, "close"):
+				// net/http takes it out and sets Close.
+				closing = true
+				continue
+			case !strings.EqualFold(value, "keep-alive"):
+				return nil, false
+			}
+		}
+		if vs := h[name]; vs != nil {
+			h[name] = append(vs, value)
+			continue
+		}
+		i := len(h)
+		values[i] = value
+		h[name] = values[i : i+1 : i+1]
+	}
+	resp = &http.Response{
+		Status: s[len(proto) : eol-1], StatusCode: int(code[0]-'0')*100 + int(code[1]-'0')*10 + int(code[2]-'0'),
+		Proto: "HTTP/1.1", ProtoMajor: 1, ProtoMinor: 1,
+		Header: h, Request: req, Close: closing,
+	}
+	switch {
+	case method == http.MethodHead:
+		resp.ContentLength, resp.Body = contentLength, http.NoBody
+	case resp.StatusCode == http.StatusNoContent || resp.StatusCode == http.StatusNotModified:
+		resp.ContentLength, resp.Body = 0, http.NoBody
+	case contentLength == 0:
+		resp.ContentLength, resp.Body = 0, http.NoBody
+	case contentLength > 0:
+		if int64(len(rest)) < contentLength {
+			return nil, false
+		}
+		resp.ContentLength, resp.Body = contentLength, io.NopCloser(bytes.NewReader(rest[:contentLength]))
+	default: // until the connection closes
+		resp.ContentLength, resp.Close, resp.Body = -1, true, io.NopCloser(bytes.NewReader(rest))
+	}
+	return resp, true
+}
+
+func isDigit(c byte) bool { return '0' <= c && c <= '9' }
+
+// printable: printable ASCII and tabs only.
+func printable(b []byte) bool {
+	for _, c := range b {
+		if (c < ' ' && c != '\t') || c > '~' {
+			return false
+		}
+	}
+	return true
+}
+
+// isToken: a field name of RFC 9110's token characters.
+func isToken(s string) bool {
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if !isDigit(c) && !('a' <= c && c <= 'z') && !('A' <= c && c <= 'Z') && !strings.ContainsRune("!#$%&'*+-.^_`|~", rune(c)) {
+			return false
+		}
+	}
+	return true
+}
