@@ -85,15 +85,16 @@ type LoopServer struct {
 // defaultLoops is the number of loops of LoopServer(0): the GOMAXPROCS the
 // process started with, which Go sets from the CPUs it may use (cgroup
 // limits included). The first call also raises GOMAXPROCS by one, unless
-// the GOMAXPROCS environment variable set it. With a P more than there
-// are loops, one is idle while every loop waits in epoll_wait, and Go's
-// sysmon then leaves a waiting loop its P (it takes a P from a goroutine
-// in a system call after 20 µs only when no P is idle): the loops and the
-// goroutines they offload to never queue for a P, and a loop that wakes
-// goes on at once. Measured with 64 keep-alive viewers on two cores
-// (GOMAXPROCS 2 against 3, two loops locked to their threads), a loop
-// fetch cost 0.9 instead of 1.4 context switches, and ran at 0.68–0.78×
-// instead of 0.61–0.67× nginx proxy_pass's requests per second.
+// the GOMAXPROCS environment variable set it; raising it stops Go from
+// following later changes of the CPU limit, which the number of loops
+// would not follow either. With a P more than there are loops, one is
+// idle while every loop waits in epoll_wait, and Go's sysmon then leaves
+// a waiting loop its P (it takes the P of a goroutine in a system call
+// after 20 µs when no P is idle, else after 10 ms), and a goroutine a
+// loop offloads to finds a free P. Measured with 64 keep-alive viewers on
+// two cores (GOMAXPROCS 2 against 3, two loops locked to their threads),
+// a loop fetch cost 0.9 instead of 1.4 context switches, and ran at
+// 0.68–0.78× instead of 0.61–0.67× nginx proxy_pass's requests per second.
 var defaultLoops = sync.OnceValue(func() int {
 	loops, procs := loopProcs(runtime.GOMAXPROCS(0), os.Getenv("GOMAXPROCS"))
 	runtime.GOMAXPROCS(procs)

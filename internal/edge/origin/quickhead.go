@@ -24,17 +24,17 @@ func quickResponse(head, rest []byte, req *http.Request) (resp *http.Response, o
 	// The status line: "HTTP/1.1 NNN" and a reason phrase or nothing.
 	const proto = "HTTP/1.1 "
 	eol := bytes.IndexByte(head, '\n')
-	if eol < len(proto)+3 || head[eol-1] != '\r' || string(head[:len(proto)]) != proto {
+	if eol < len(proto)+4 || head[eol-1] != '\r' || string(head[:len(proto)]) != proto {
 		return nil, false
 	}
-	line := head[:eol-1]
+	// One string holds the header; names and values are pieces of it.
+	s := string(head)
+	line := s[:eol-1]
 	code := line[len(proto) : len(proto)+3]
 	if code[0] < '2' || code[0] > '5' || !isDigit(code[1]) || !isDigit(code[2]) ||
 		(len(line) > len(proto)+3 && line[len(proto)+3] != ' ') || !printable(line) {
 		return nil, false
 	}
-	// One string holds the header; names and values are pieces of it.
-	s := string(head)
 	fields := bytes.Count(head, []byte("\n")) - 2
 	h := make(http.Header, fields)
 	values := make([]string, fields)
@@ -51,7 +51,7 @@ func quickResponse(head, rest []byte, req *http.Request) (resp *http.Response, o
 			break
 		}
 		colon := strings.IndexByte(field, ':')
-		if colon < 1 || !isToken(field[:colon]) || !printable([]byte(field[colon+1:])) {
+		if colon < 1 || !isToken(field[:colon]) || !printable(field[colon+1:]) {
 			// (Also an obs-fold line, which starts with a space.)
 			return nil, false
 		}
@@ -91,7 +91,7 @@ func quickResponse(head, rest []byte, req *http.Request) (resp *http.Response, o
 		h[name] = values[i : i+1 : i+1]
 	}
 	resp = &http.Response{
-		Status: s[len(proto) : eol-1], StatusCode: int(code[0]-'0')*100 + int(code[1]-'0')*10 + int(code[2]-'0'),
+		Status: line[len(proto):], StatusCode: int(code[0]-'0')*100 + int(code[1]-'0')*10 + int(code[2]-'0'),
 		Proto: "HTTP/1.1", ProtoMajor: 1, ProtoMinor: 1,
 		Header: h, Request: req, Close: closing,
 	}
@@ -116,9 +116,9 @@ func quickResponse(head, rest []byte, req *http.Request) (resp *http.Response, o
 func isDigit(c byte) bool { return '0' <= c && c <= '9' }
 
 // printable: printable ASCII and tabs only.
-func printable(b []byte) bool {
-	for _, c := range b {
-		if (c < ' ' && c != '\t') || c > '~' {
+func printable(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; (c < ' ' && c != '\t') || c > '~' {
 			return false
 		}
 	}
@@ -128,10 +128,17 @@ func printable(b []byte) bool {
 // isToken: a field name of RFC 9110's token characters.
 func isToken(s string) bool {
 	for i := 0; i < len(s); i++ {
-		c := s[i]
-		if !isDigit(c) && !('a' <= c && c <= 'z') && !('A' <= c && c <= 'Z') && !strings.ContainsRune("!#$%&'*+-.^_`|~", rune(c)) {
+		if !tokenByte[s[i]] {
 			return false
 		}
 	}
 	return true
 }
+
+var tokenByte = func() (t [256]bool) {
+	for c := range 256 {
+		b := byte(c)
+		t[c] = isDigit(b) || ('a' <= b && b <= 'z') || ('A' <= b && b <= 'Z') || strings.IndexByte("!#$%&'*+-.^_`|~", b) >= 0
+	}
+	return t
+}()
