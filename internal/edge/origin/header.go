@@ -34,7 +34,12 @@ func isHopByHop(key string) bool {
 // headers the caller selected. It never modifies in. viewerHost is the
 // forwarded Host header, if the caller included one.
 func originHeader(in http.Header, spec *Spec, clientIP string) (out http.Header, viewerHost string) {
-	out = make(http.Header, len(in)+len(spec.CustomHeaders)+3)
+	return originHeaderInto(make(http.Header, len(in)+len(spec.CustomHeaders)+3), in, spec, clientIP)
+}
+
+// originHeaderInto is originHeader into out, an empty map.
+func originHeaderInto(out, in http.Header, spec *Spec, clientIP string) (http.Header, string) {
+	var viewerHost string
 	var connectionTokens []string
 	for key, values := range in {
 		key = http.CanonicalHeaderKey(key)

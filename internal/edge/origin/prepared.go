@@ -1,13 +1,13 @@
 package origin
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"fmt"
 	"net"
 	"net/http"
 	"strconv"
+	"sync"
 	"time"
 )
 
@@ -55,7 +55,16 @@ func (f *Fetcher) Prepare(spec *Spec, req *Request, dst []byte) (Prepared, []byt
 	if t.url.Scheme != "http" {
 		return Prepared{}, dst, ErrNotPrepared
 	}
-	header, viewerHost := originHeader(req.Header, spec, req.ClientIP)
+	// The header is only serialized: its map goes back to a pool.
+	header, _ := preparedHeaders.Get().(http.Header)
+	if header == nil {
+		header = make(http.Header, len(req.Header)+len(spec.CustomHeaders)+3)
+	}
+	defer func() {
+		clear(header)
+		preparedHeaders.Put(header)
+	}()
+	header, viewerHost := originHeaderInto(header, req.Header, spec, req.ClientIP)
 	if viewerHost != "" {
 		t.host = viewerHost
 	}
@@ -112,9 +121,26 @@ var errReadTimeout = errors.New("no response within the origin's read timeout")
 // appendRequest appends req (no body) in HTTP/1.1 form, as writeRequest
 // writes it.
 func appendRequest(dst []byte, req *http.Request) ([]byte, error) {
-	b := bytes.NewBuffer(dst)
-	if err := serializeRequest(b, req); err != nil {
+	b := appender{dst}
+	if err := serializeRequest(&b, req); err != nil {
 		return dst, err
 	}
-	return b.Bytes(), nil
+	return b.b, nil
 }
+
+// appender is a requestWriter that appends to a slice.
+type appender struct{ b []byte }
+
+func (a *appender) WriteString(s string) (int, error) {
+	a.b = append(a.b, s...)
+	return len(s), nil
+}
+
+func (a *appender) WriteByte(c byte) error {
+	a.b = append(a.b, c)
+	return nil
+}
+
+// preparedHeaders holds the origin header maps Prepare fills, serializes
+// and empties.
+var preparedHeaders sync.Pool
