@@ -56,16 +56,19 @@ func quickResponse(head, rest []byte, req *http.Request) (resp *http.Response, o
 			return nil, false
 		}
 		name := textproto.CanonicalMIMEHeaderKey(field[:colon])
-		value := strings.Trim(field[colon+1:], " \t")
+		value := trimSpace(field[colon+1:])
 		switch name {
 		case "Transfer-Encoding", "Trailer", "Pragma":
 			return nil, false
 		case "Content-Length":
-			if contentLength >= 0 || value == "" || len(value) > 18 || strings.Trim(value, "0123456789") != "" {
+			if contentLength >= 0 || value == "" || len(value) > 18 {
 				return nil, false
 			}
 			contentLength = 0
 			for i := 0; i < len(value); i++ {
+				if !isDigit(value[i]) {
+					return nil, false
+				}
 				contentLength = contentLength*10 + int64(value[i]-'0')
 			}
 		case "Connection":
@@ -114,6 +117,17 @@ func quickResponse(head, rest []byte, req *http.Request) (resp *http.Response, o
 }
 
 func isDigit(c byte) bool { return '0' <= c && c <= '9' }
+
+// trimSpace trims spaces and tabs, as net/textproto trims a field value.
+func trimSpace(s string) string {
+	for len(s) > 0 && (s[0] == ' ' || s[0] == '\t') {
+		s = s[1:]
+	}
+	for len(s) > 0 && (s[len(s)-1] == ' ' || s[len(s)-1] == '\t') {
+		s = s[:len(s)-1]
+	}
+	return s
+}
 
 // printable: printable ASCII and tabs only.
 func printable(s string) bool {
