@@ -17,8 +17,9 @@ import (
 // read from it. req is the request it answers, of which only the method
 // is read. ok is false for anything else, which http.ReadResponse
 // parses instead: its results for every response quickResponse takes are
-// the same (FuzzQuickResponse), with one string and two slices allocated
-// instead of a dozen values.
+// the same (FuzzQuickResponse). It allocates one string for the whole
+// header, the map and one slice of values, where http.ReadResponse
+// allocates a string per field and its reader's state.
 func quickResponse(head, rest []byte, req *http.Request) (resp *http.Response, ok bool) {
 	method := req.Method
 	// The status line: "HTTP/1.1 NNN" and a reason phrase or nothing.
