@@ -12,7 +12,8 @@
 # request (stagefront, or the nginx workers under test; user+system; the
 # origin's CPU is not counted), which is less sensitive to
 # other load on the machine than requests/s, and the context switches of
-# its threads per request; the miss run counts the
+# its threads per request, and the origin nginx's CPU per request (the
+# same for every proxy that talks to it alike); the miss run counts the
 # edge's connections to the origin (pooled: at most one per viewer connection).
 # Knobs: DURATION, CONNS, THREADS (wrk), ROUNDS, BASELINE=1 (see below); EDGE_ENV="GOGC=100" runs the edge
 # with extra environment; PROFILE=dir saves a CPU profile of each edge run.
@@ -98,6 +99,7 @@ start_edge() {
 
 HZ=$(getconf CLK_TCK)
 NGX_WORKERS=$(pgrep -P "$(cat "$WORK/nginx/nginx.pid")" | tr '\n' ' ')
+ORIGIN_WORKERS=$(pgrep -P "$(cat "$WORK/origin/nginx.pid")" | tr '\n' ' ')
 cpu_ticks() { # utime+stime of the given pids
   local p
   for p in "$@"; do awk '{print $14+$15}' "/proc/$p/stat"; done | awk '{s+=$1} END {print s}'
@@ -118,13 +120,14 @@ measure() {
     curl -s "http://127.0.0.1:${ADMINP[$e]}/debug/pprof/profile?seconds=$(( ${DURATION%s} > 2 ? ${DURATION%s} - 1 : 1 ))" > "$PROFILE/$name-$ROUND.pprof" &
     prof=$!
   fi
-  before=$(cpu_ticks $pids); sw0=$(ctx_switches $pids)
+  local o0 o1
+  before=$(cpu_ticks $pids); sw0=$(ctx_switches $pids); o0=$(cpu_ticks $ORIGIN_WORKERS)
   out=$(wrk -t"$THREADS" -c"$CONNS" -d"$DURATION" "$@")
-  after=$(cpu_ticks $pids); sw1=$(ctx_switches $pids)
+  after=$(cpu_ticks $pids); sw1=$(ctx_switches $pids); o1=$(cpu_ticks $ORIGIN_WORKERS)
   [ -z "$prof" ] || wait "$prof"
-  awk -v name="$name" -v b="$before" -v a="$after" -v hz="$HZ" -v sw="$((sw1 - sw0))" '
+  awk -v name="$name" -v b="$before" -v a="$after" -v hz="$HZ" -v sw="$((sw1 - sw0))" -v o="$((o1 - o0))" '
     /requests in/ {n = $1} /Requests\/sec/ {rps = $2}
-    END {printf "%s %s %.1f %.2f\n", name, rps, (a - b) * 1e6 / hz / n, sw / n}' <<<"$out"
+    END {printf "%s %s %.1f %.2f %.1f\n", name, rps, (a - b) * 1e6 / hz / n, sw / n, o * 1e6 / hz / n}' <<<"$out"
 }
 echo "wrk -t$THREADS -c$CONNS -d$DURATION, $ROUNDS rounds (medians shown), 1 KiB object, HTTP/1.1 keep-alive, loopback, $(nproc) cores${EDGE_ENV:+, edge env $EDGE_ENV}${ENGINES:+, engines: $ENGINES}"
 if [ -n "$ENGINES" ]; then NAMES=$ENGINES; else NAMES=serve; fi
@@ -172,7 +175,7 @@ label() {
   esac
 }
 # median NAME COLUMN: the median of a case's rounds (2: req/s, 3: CPU,
-# 4: context switches).
+# 4: context switches, 5: the origin's CPU).
 median() { printf '%s\n' "${RESULTS[@]}" | awk -v n="$1" -v c="$2" '$1 == n {print $c}' | sort -g | awk '{v[NR] = $1} END {print (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2}'; }
 CASES=()
 for n in $NAMES; do CASES+=("edge-cached-$n" "edge-logged-$n"); done
@@ -182,9 +185,9 @@ for n in $NAMES; do CASES+=("edge-miss-$n"); done
 CASES+=(nginx-proxy)
 [ ${#GO_PIDS[@]} = 0 ] || CASES+=(go-proxy)
 MEDIANS=()
-for c in "${CASES[@]}"; do MEDIANS+=("$c $(median "$c" 2) $(median "$c" 3) $(median "$c" 4)"); done
-printf '%-46s %12s %20s %16s\n' "" "req/s" "server CPU us/req" "ctx switch/req"
-for r in "${MEDIANS[@]}"; do set -- $r; printf '%-46s %12.0f %20s %16s\n' "$(label "$1")" "$2" "$3" "$4"; done
+for c in "${CASES[@]}"; do MEDIANS+=("$c $(median "$c" 2) $(median "$c" 3) $(median "$c" 4) $(median "$c" 5)"); done
+printf '%-46s %12s %20s %16s %20s\n' "" "req/s" "server CPU us/req" "ctx switch/req" "origin CPU us/req"
+for r in "${MEDIANS[@]}"; do set -- $r; printf '%-46s %12.0f %20s %16s %20s\n' "$(label "$1")" "$2" "$3" "$4" "$5"; done
 for n in $NAMES; do echo "edge $n connections to the origin during the miss run: $(cat "$WORK/origin-conns-$n") (wrk holds $CONNS)"; done
 for n in $NAMES; do
   m=$(curl -s "http://127.0.0.1:${ADMINP[$n]}/metrics")
