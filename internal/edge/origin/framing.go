@@ -31,7 +31,7 @@ const maxResponseHeader = 64 << 10
 // 304; else chunked, else Content-Length, else until the connection
 // closes.
 func ScanResponse(b []byte, method string, eof bool, maxBody int, br *bufio.Reader, rd *bytes.Reader) (n int, resp *http.Response, err error) {
-	req := &http.Request{Method: method}
+	var req *http.Request // made once a header is complete
 	off := 0
 	for {
 		end := bytes.Index(b[off:], crlfcrlf)
@@ -47,6 +47,9 @@ func ScanResponse(b []byte, method string, eof bool, maxBody int, br *bufio.Read
 		head := off + end + len(crlfcrlf)
 		if head > maxResponseHeader {
 			return 0, nil, errors.New("origin response header too large")
+		}
+		if req == nil {
+			req = &http.Request{Method: method}
 		}
 		var quick bool
 		if !slowResponses {

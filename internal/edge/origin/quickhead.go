@@ -52,12 +52,12 @@ func quickResponse(head, rest []byte, req *http.Request) (resp *http.Response, o
 			break
 		}
 		colon := strings.IndexByte(field, ':')
-		if colon < 1 || !isToken(field[:colon]) || !printable(field[colon+1:]) {
+		if colon < 1 || !validHeaderName(field[:colon]) || !printable(field[colon+1:]) {
 			// (Also an obs-fold line, which starts with a space.)
 			return nil, false
 		}
 		name := textproto.CanonicalMIMEHeaderKey(field[:colon])
-		value := trimSpace(field[colon+1:])
+		value := textproto.TrimString(field[colon+1:])
 		switch name {
 		case "Transfer-Encoding", "Trailer", "Pragma":
 			return nil, false
@@ -119,17 +119,6 @@ func quickResponse(head, rest []byte, req *http.Request) (resp *http.Response, o
 
 func isDigit(c byte) bool { return '0' <= c && c <= '9' }
 
-// trimSpace trims spaces and tabs, as net/textproto trims a field value.
-func trimSpace(s string) string {
-	for len(s) > 0 && (s[0] == ' ' || s[0] == '\t') {
-		s = s[1:]
-	}
-	for len(s) > 0 && (s[len(s)-1] == ' ' || s[len(s)-1] == '\t') {
-		s = s[:len(s)-1]
-	}
-	return s
-}
-
 // printable: printable ASCII and tabs only.
 func printable(s string) bool {
 	for i := 0; i < len(s); i++ {
@@ -139,21 +128,3 @@ func printable(s string) bool {
 	}
 	return true
 }
-
-// isToken: a field name of RFC 9110's token characters.
-func isToken(s string) bool {
-	for i := 0; i < len(s); i++ {
-		if !tokenByte[s[i]] {
-			return false
-		}
-	}
-	return true
-}
-
-var tokenByte = func() (t [256]bool) {
-	for c := range 256 {
-		b := byte(c)
-		t[c] = isDigit(b) || ('a' <= b && b <= 'z') || ('A' <= b && b <= 'Z') || strings.IndexByte("!#$%&'*+-.^_`|~", b) >= 0
-	}
-	return t
-}()
