@@ -231,7 +231,7 @@ func (el *eventLoop) send(oc *originConn) {
 	f := oc.f
 	req := f.x.lp.req
 	for f.sent < len(req) {
-		n, err := unix.Write(oc.fd, req[f.sent:])
+		n, err := sockSend(oc.fd, req[f.sent:])
 		if errors.Is(err, unix.EINTR) {
 			continue
 		}
@@ -285,7 +285,7 @@ func (el *eventLoop) receive(oc *originConn) {
 	if len(oc.buf) == cap(oc.buf) {
 		oc.buf = append(oc.buf, make([]byte, max(16<<10, len(oc.buf)))...)[:len(oc.buf)]
 	}
-	n, err := unix.Read(oc.fd, oc.buf[len(oc.buf):cap(oc.buf)])
+	n, err := sockRecv(oc.fd, oc.buf[len(oc.buf):cap(oc.buf)])
 	if errors.Is(err, unix.EAGAIN) || errors.Is(err, unix.EINTR) {
 		return
 	}

@@ -10,6 +10,7 @@ import (
 	"net"
 	"net/http"
 	"slices"
+	"strings"
 	"sync"
 	"time"
 )
@@ -456,15 +457,21 @@ func validHeaderName(name string) bool {
 		return false
 	}
 	for i := 0; i < len(name); i++ {
-		c := name[i]
-		if c <= ' ' || c >= 0x7f || c == ':' || c == '"' || c == '(' || c == ')' || c == ',' || c == '/' ||
-			c == ';' || c == '<' || c == '=' || c == '>' || c == '?' || c == '@' || c == '[' || c == '\\' ||
-			c == ']' || c == '{' || c == '}' {
+		if !tokenByte[name[i]] {
 			return false
 		}
 	}
 	return true
 }
+
+// tokenByte reports the bytes of an RFC 9110 token: visible ASCII but
+// for the delimiters "(),/:;<=>?@[\]{}.
+var tokenByte = func() (t [256]bool) {
+	for c := '!'; c <= '~'; c++ {
+		t[c] = !strings.ContainsRune(`"(),/:;<=>?@[\]{}`, c)
+	}
+	return t
+}()
 
 // validHeaderValue rejects control characters other than tab, which would
 // end the header line early (request splitting).

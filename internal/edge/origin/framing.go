@@ -23,7 +23,8 @@ const maxResponseHeader = 64 << 10
 // response is complete it returns its length n and the response, whose
 // Body reads from b[:n] (informational 1xx responses before it are
 // skipped, as Fetch skips them); br is the reader it reads through,
-// reset by ScanResponse. A body longer than maxBody gives
+// reset by ScanResponse; the response's Request, which only names the
+// method, is shared and must not be modified. A body longer than maxBody gives
 // ErrResponseTooLarge (the header is complete then), a malformed
 // response another error.
 //
@@ -49,7 +50,7 @@ func ScanResponse(b []byte, method string, eof bool, maxBody int, br *bufio.Read
 			return 0, nil, errors.New("origin response header too large")
 		}
 		if req == nil {
-			req = &http.Request{Method: method}
+			req = requestOf(method)
 		}
 		var quick bool
 		if !slowResponses {
@@ -111,6 +112,22 @@ func ScanResponse(b []byte, method string, eof bool, maxBody int, br *bufio.Read
 }
 
 var crlfcrlf = []byte("\r\n\r\n")
+
+// requestOf returns the request a response to method is read for, of
+// which http.ReadResponse and quickResponse read only the method and
+// which they set as the response's Request: shared for GET and HEAD,
+// so nothing may modify it.
+func requestOf(method string) *http.Request {
+	switch method {
+	case http.MethodGet:
+		return getRequest
+	case http.MethodHead:
+		return headRequest
+	}
+	return &http.Request{Method: method}
+}
+
+var getRequest, headRequest = &http.Request{Method: http.MethodGet}, &http.Request{Method: http.MethodHead}
 
 // slowResponses makes ScanResponse parse every header with
 // http.ReadResponse, for the tests that compare quickResponse with it.

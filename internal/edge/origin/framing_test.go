@@ -186,11 +186,19 @@ func TestQuickResponse(t *testing.T) {
 		"HTTP/1.1 200 OK\r\nX: \xe2\x82\xac\r\nContent-Length: 0\r\n\r\n":                                           false,
 		"HTTP/1.1 200 OK\r\nConnection: close\r\nConnection: keep-alive\r\nContent-Length: 0\r\n\r\n":               false,
 		"HTTP/1.1 200 OK\r\nContent-Length: 1\r\nContent-Length: 1\r\n\r\nz":                                        false,
+		"HTTP/1.1 200 OK\r\nx-lower\":a\r\n\r\n":                                                                    false, // not a token, after a letter to canonicalize
 	} {
 		head := strings.Index(in, "\r\n\r\n") + 4
 		_, ok := quickResponse([]byte(in[:head]), []byte(in[head:]), &http.Request{Method: "GET"})
 		if ok != want {
 			t.Errorf("quickResponse(%q) took it: %v, want %v", in, ok, want)
+		}
+	}
+	for in, want := range map[string]string{
+		"Content-Type": "Content-Type", "content-type": "Content-Type", "ETAG": "Etag", "x-": "X-", "1-a": "1-A",
+	} {
+		if got, ok := canonicalName(in); !ok || got != want {
+			t.Errorf("canonicalName(%q) = %q, %v; want %q", in, got, ok, want)
 		}
 	}
 }

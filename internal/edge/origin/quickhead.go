@@ -2,7 +2,6 @@ package origin
 
 import (
 	"bytes"
-	"io"
 	"net/http"
 	"net/textproto"
 	"strings"
@@ -52,11 +51,14 @@ func quickResponse(head, rest []byte, req *http.Request) (resp *http.Response, o
 			break
 		}
 		colon := strings.IndexByte(field, ':')
-		if colon < 1 || !validHeaderName(field[:colon]) || !printable(field[colon+1:]) {
+		if colon < 1 || !printable(field[colon+1:]) {
+			return nil, false
+		}
+		name, ok := canonicalName(field[:colon])
+		if !ok {
 			// (Also an obs-fold line, which starts with a space.)
 			return nil, false
 		}
-		name := textproto.CanonicalMIMEHeaderKey(field[:colon])
 		value := textproto.TrimString(field[colon+1:])
 		switch name {
 		case "Transfer-Encoding", "Trailer", "Pragma":
@@ -110,11 +112,45 @@ func quickResponse(head, rest []byte, req *http.Request) (resp *http.Response, o
 		if int64(len(rest)) < contentLength {
 			return nil, false
 		}
-		resp.ContentLength, resp.Body = contentLength, io.NopCloser(bytes.NewReader(rest[:contentLength]))
+		resp.ContentLength, resp.Body = contentLength, newMemBody(rest[:contentLength])
 	default: // until the connection closes
-		resp.ContentLength, resp.Close, resp.Body = -1, true, io.NopCloser(bytes.NewReader(rest))
+		resp.ContentLength, resp.Close, resp.Body = -1, true, newMemBody(rest)
 	}
 	return resp, true
+}
+
+// memBody is a body in memory: one allocation, where
+// io.NopCloser(bytes.NewReader(b)) makes two.
+type memBody struct{ bytes.Reader }
+
+func newMemBody(b []byte) *memBody {
+	m := new(memBody)
+	m.Reset(b)
+	return m
+}
+
+func (*memBody) Close() error { return nil }
+
+// canonicalName returns name, a field name, in canonical form
+// (textproto.CanonicalMIMEHeaderKey's) without a copy when it is in that
+// form already, as most origins send it; ok is false for a name that is
+// not an RFC 9110 token.
+func canonicalName(name string) (canonical string, ok bool) {
+	upper, canon := true, true // upper: the next letter starts a word
+	for i := 0; i < len(name); i++ {
+		c := name[i]
+		if !tokenByte[c] {
+			return "", false
+		}
+		if upper && 'a' <= c && c <= 'z' || !upper && 'A' <= c && c <= 'Z' {
+			canon = false
+		}
+		upper = c == '-'
+	}
+	if !canon {
+		return textproto.CanonicalMIMEHeaderKey(name), true
+	}
+	return name, name != ""
 }
 
 func isDigit(c byte) bool { return '0' <= c && c <= '9' }
