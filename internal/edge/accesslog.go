@@ -134,6 +134,22 @@ func (v *fastViewer) logFields(r *accesslog.Record, w *statusRecorder) string {
 		r.ContentLen = int64(len(fw.directEntry.Body))
 		return xCacheValues[cacheHit][0]
 	}
+	if fw, ok := w.ResponseWriter.(*fastWriter); ok && fw.lazy {
+		// The event-loop engine writes the header from fw.h (writeLazy).
+		if ct := fw.h["Content-Type"]; len(ct) > 0 {
+			r.ContentType = ct[0]
+		}
+		r.ContentLen = w.bytes
+		if cl := fw.h["Content-Length"]; len(cl) == 1 {
+			if n, err := strconv.ParseInt(cl[0], 10, 64); err == nil {
+				r.ContentLen = n
+			}
+		}
+		if xc := fw.h["X-Cache"]; len(xc) > 0 {
+			return xc[0]
+		}
+		return ""
+	}
 	r.ContentType = bytesString(resp.Header.ContentType())
 	if n := resp.Header.ContentLength(); n >= 0 {
 		r.ContentLen = int64(n)

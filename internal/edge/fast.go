@@ -450,6 +450,13 @@ type fastWriter struct {
 	directEntry *cache.Entry
 	directAge   string
 	directHead  bool
+	// lazy (the event-loop engine's own origin fetches, see
+	// eventLoop.answerFetch) leaves the header in h when the status is
+	// written, code, for the engine to serialize with the body
+	// (eventLoop.writeLazy) instead of copying it into ctx.Response
+	// first; unlazy copies it after all, for fasthttp to write.
+	lazy bool
+	code int
 }
 
 func (w *fastWriter) reset() {
@@ -458,6 +465,7 @@ func (w *fastWriter) reset() {
 	}
 	w.ctx, w.wrote, w.reqID = nil, false, nil
 	w.direct, w.directEntry, w.directAge, w.directHead = false, nil, "", false
+	w.lazy, w.code = false, 0
 }
 
 func (w *fastWriter) setRequestID(id []byte) { w.reqID = id }
@@ -476,6 +484,15 @@ func (w *fastWriter) WriteHeader(code int) {
 		return
 	}
 	w.wrote = true
+	if w.lazy {
+		w.code = code
+		return
+	}
+	w.copyHeader(code)
+}
+
+// copyHeader puts the status and the header in ctx.Response.
+func (w *fastWriter) copyHeader(code int) {
 	rh := &w.ctx.Response.Header
 	for k, values := range w.h {
 		for _, value := range values {
@@ -486,11 +503,23 @@ func (w *fastWriter) WriteHeader(code int) {
 	w.ctx.SetStatusCode(code)
 }
 
+// unlazy ends lazy: a status written is copied into ctx.Response with the
+// header, for fasthttp to write the response.
+func (w *fastWriter) unlazy() {
+	if !w.lazy {
+		return
+	}
+	w.lazy = false
+	if w.wrote {
+		w.copyHeader(w.code)
+	}
+}
+
 // writeCached writes a cached entry (see cachedWriter): its prepared
 // fasthttp header is copied rather than converted from an http.Header, and
 // the body is sent from the entry, which is immutable, without a copy.
 func (w *fastWriter) writeCached(e *cache.Entry, extra http.Header, age string, result cacheResult, head bool) {
-	w.wrote = true
+	w.wrote, w.lazy = true, false
 	if w.direct && result == cacheHit {
 		w.directEntry, w.directAge, w.directHead = e, age, head
 		return
@@ -617,7 +646,7 @@ func (w *fastWriter) resetUnsent() bool {
 	w.ctx.Response.Header.SetNoDefaultContentType(true)
 	w.ctx.Response.Header.DisableNormalizing()
 	clear(w.h)
-	w.wrote = false
+	w.wrote, w.code = false, 0
 	return true
 }
 
@@ -625,6 +654,7 @@ func (w *fastWriter) resetUnsent() bool {
 // fasthttp closes it when the response is written (or the viewer is gone).
 func (w *fastWriter) streamBody(body io.ReadCloser, size int64) {
 	w.WriteHeader(http.StatusOK) // a no-op when the status is written
+	w.unlazy()
 	if size > math.MaxInt {
 		size = -1
 	}

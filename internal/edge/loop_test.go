@@ -5,10 +5,14 @@ package edge_test
 import (
 	"bufio"
 	"bytes"
+	"compress/gzip"
 	"context"
 	"io"
 	"net"
 	"net/http"
+	"os"
+	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -16,8 +20,11 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/cloudfront/types"
+	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/stagefront/stagefront/internal/edge"
+	"github.com/stagefront/stagefront/internal/edge/accesslog"
 )
 
 // rawEdgeConn opens a raw keep-alive connection to the harness's edge.
@@ -649,5 +656,180 @@ func BenchmarkLoopEngineFetch(b *testing.B) {
 	sent := pipelined(b, h.edgeURL, "GET /f HTTP/1.1\r\nHost: "+d.domain+"\r\nUser-Agent: bench\r\n\r\n")
 	if got := counterValue(b, h, "stagefront_edge_loop_fetches_total", nil) - fetches0; got != float64(sent) {
 		b.Fatalf("loop fetches = %v for %d requests: not all fetched by the loop", got, sent)
+	}
+}
+
+// TestLoopLazyAnswers: an uncached GET the event-loop engine fetches
+// itself is serialized by the loop from the header the request path
+// built (eventLoop.writeLazy), not by fasthttp. For every kind of origin
+// response its answer carries what the fasthttp engine's does (but for
+// Date, each answer's own) and nothing else. Statuses without a body,
+// HEAD and bodies read until the origin closes take fasthttp's path on
+// the loop too.
+func TestLoopLazyAnswers(t *testing.T) {
+	handler := func(w http.ResponseWriter, r *http.Request) {
+		h := w.Header()
+		h.Set("Cache-Control", "no-store")
+		switch r.URL.Path {
+		case "/plain":
+			h.Set("Content-Type", "text/plain")
+			h["ETag"] = []string{`"v1"`}
+			h.Set("Date", "Mon, 02 Jan 2006 15:04:05 GMT") // the edge's Date replaces it
+			io.WriteString(w, "plain body")
+		case "/cookies":
+			h.Add("Set-Cookie", "a=1; Path=/x")
+			h.Add("Set-Cookie", "a=2; Path=/y")
+			h.Add("Set-Cookie", "b=3")
+			h.Add("X-Multi", "one")
+			h.Add("X-Multi", "two")
+			io.WriteString(w, "cookies")
+		case "/empty":
+			h.Set("Content-Length", "0")
+		case "/notfound":
+			h.Set("Content-Type", "text/html")
+			w.WriteHeader(http.StatusNotFound)
+			io.WriteString(w, "<p>no</p>")
+		case "/nocontent":
+			w.WriteHeader(http.StatusNoContent)
+		case "/notmodified":
+			h.Set("ETag", `"v1"`)
+			w.WriteHeader(http.StatusNotModified)
+		case "/closing":
+			h.Set("Connection", "close")
+			io.WriteString(w, "closing")
+		case "/unframed": // no length: read until the origin closes
+			hj, _, _ := w.(http.Hijacker).Hijack()
+			io.WriteString(hj, "HTTP/1.1 200 OK\r\nCache-Control: no-store\r\nContent-Type: text/plain\r\n\r\nuntil close")
+			hj.Close()
+		}
+	}
+	type answer struct {
+		resp response
+		raw  string
+	}
+	paths := []string{"/plain", "/cookies", "/empty", "/notfound", "/nocontent", "/notmodified", "/closing", "/unframed"}
+	answers := map[string]map[string]answer{}
+	logDir := t.TempDir() // the loop engine's access log
+	var logw *accesslog.Writer
+	for _, engine := range []string{engineFastHTTP, engineLoop} {
+		w, err := accesslog.New(accesslog.Config{Dir: filepath.Join(logDir, engine), Registry: prometheus.NewRegistry()})
+		if err != nil {
+			t.Fatal(err)
+		}
+		logw = w
+		h := newHarness(t, harnessOptions{tables: true, engine: engine, accessLog: w})
+		o := h.newTestOrigin("lazy.origin.test", handler)
+		cfg := customOriginConfig("lazy-"+engine, o.host, "", cachingDisabled)
+		cfg.Logging = &types.LoggingConfig{Enabled: aws.Bool(true), Bucket: aws.String("logs.s3.amazonaws.com"),
+			Prefix: aws.String(""), IncludeCookies: aws.Bool(false)}
+		d := h.createDistribution(cfg)
+		h.waitServed()
+		answers[engine] = map[string]answer{}
+		for _, method := range []string{"GET", "HEAD"} {
+			for _, path := range paths {
+				c, br := rawEdgeConn(t, h)
+				if _, err := io.WriteString(c, method+" "+path+" HTTP/1.1\r\nHost: "+d.domain+"\r\n\r\n"); err != nil {
+					t.Fatal(err)
+				}
+				var raw bytes.Buffer
+				r := readRaw(t, bufio.NewReader(io.TeeReader(br, &raw)), method)
+				answers[engine][method+" "+path] = answer{resp: r, raw: raw.String()}
+				c.Close()
+			}
+		}
+	}
+	for key, fast := range answers[engineFastHTTP] {
+		loop := answers[engineLoop][key]
+		if loop.resp.status != fast.resp.status || loop.resp.body != fast.resp.body {
+			t.Errorf("%s: loop %d %q, fasthttp %d %q", key, loop.resp.status, loop.resp.body, fast.resp.status, fast.resp.body)
+		}
+		for _, name := range []string{"Date", "X-Amz-Cf-Id"} {
+			if len(loop.resp.header[name]) != 1 {
+				t.Errorf("%s: loop %s %q, want one", key, name, loop.resp.header[name])
+			}
+		}
+		for name, values := range fast.resp.header {
+			if name == "Date" || name == "X-Amz-Cf-Id" || name == "Set-Cookie" {
+				continue
+			}
+			if got := loop.resp.header[name]; !slices.Equal(got, values) {
+				t.Errorf("%s: loop %s %q, fasthttp %q", key, name, got, values)
+			}
+		}
+		for name := range loop.resp.header {
+			if _, ok := fast.resp.header[name]; !ok && name != "Set-Cookie" {
+				t.Errorf("%s: loop sends %s %q, fasthttp does not", key, name, loop.resp.header[name])
+			}
+		}
+		// What fasthttp keeps of the cookies, the loop keeps too.
+		for _, c := range fast.resp.header["Set-Cookie"] {
+			if !slices.Contains(loop.resp.header["Set-Cookie"], c) {
+				t.Errorf("%s: loop Set-Cookie %q lacks fasthttp's %q", key, loop.resp.header["Set-Cookie"], c)
+			}
+		}
+	}
+	// Every Set-Cookie line, in order.
+	cookies := answers[engineLoop]["GET /cookies"].resp.header["Set-Cookie"]
+	if want := []string{"a=1; Path=/x", "a=2; Path=/y", "b=3"}; !slices.Equal(cookies, want) {
+		t.Errorf("loop Set-Cookie %q, want %q", cookies, want)
+	}
+	// The loop wrote these itself: writeLazy puts Content-Length last,
+	// where fasthttp puts it before the origin's fields; the origin's
+	// length is not sent as well.
+	for _, key := range []string{"GET /plain", "GET /cookies", "GET /empty", "GET /notfound", "GET /closing"} {
+		raw := answers[engineLoop][key].raw
+		head, _, _ := strings.Cut(raw, "\r\n\r\n")
+		if last := head[strings.LastIndex(head, "\r\n")+2:]; !strings.HasPrefix(last, "Content-Length: ") && !strings.HasPrefix(last, "Connection: close") ||
+			strings.Count(head, "Content-Length:") != 1 {
+			t.Errorf("%s: not written by writeLazy:\n%s", key, head)
+		}
+	}
+	if d := answers[engineLoop]["GET /plain"].resp.header.Get("Date"); d == "Mon, 02 Jan 2006 15:04:05 GMT" {
+		t.Errorf("loop answer kept the origin's Date")
+	}
+	// The access log reads the answer from the lazy header.
+	if err := logw.Close(); err != nil {
+		t.Fatal(err)
+	}
+	files, _ := filepath.Glob(filepath.Join(logDir, engineLoop, "*.gz"))
+	if len(files) != 1 {
+		t.Fatalf("loop access logs %q, want one file", files)
+	}
+	f, err := os.Open(files[0])
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	zr, err := gzip.NewReader(f)
+	if err != nil {
+		t.Fatal(err)
+	}
+	all, err := io.ReadAll(zr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	lines := strings.Split(strings.TrimSpace(string(all)), "\n")
+	fields := strings.Fields(strings.TrimPrefix(lines[1], "#Fields: "))
+	plainID := answers[engineLoop]["GET /plain"].resp.header.Get("X-Amz-Cf-Id")
+	found := false
+	for _, l := range lines[2:] {
+		got := map[string]string{}
+		for j, v := range strings.Split(l, "\t") {
+			if j < len(fields) {
+				got[fields[j]] = v
+			}
+		}
+		if got["x-edge-request-id"] != plainID {
+			continue
+		}
+		found = true
+		for k, v := range map[string]string{"x-edge-result-type": "Miss", "sc-status": "200", "sc-content-type": "text/plain", "sc-content-len": "10", "cs-uri-stem": "/plain"} {
+			if got[k] != v {
+				t.Errorf("GET /plain logged %s = %q, want %q", k, got[k], v)
+			}
+		}
+	}
+	if !found {
+		t.Errorf("no access log line for GET /plain (id %s):\n%s", plainID, all)
 	}
 }
