@@ -361,8 +361,10 @@ func (el *eventLoop) answerFetch(f *loopFetch, resp *http.Response) {
 	written, closeAfter := w.lazy && !f.x.rec.aborted && el.writeLazy(w, f.closeAfter), false
 	if written {
 		closeAfter = f.closeAfter || f.ctx.Response.ConnectionClose()
+		w.lazy = false
+	} else {
+		w.unlazy() // f.ctx gets the header, for writeResponse
 	}
-	w.unlazy() // not written: f.ctx gets the header, for writeResponse
 	s.endFast(f.x)
 	el.answers.Add(1)
 	if !written {
