@@ -21,6 +21,8 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/valyala/fasthttp"
 	"golang.org/x/sys/unix"
+
+	"github.com/stagefront/stagefront/internal/edge/origin"
 )
 
 // The event-loop engine (--edge-engine loop) serves plain-HTTP viewers
@@ -386,13 +388,12 @@ type eventLoop struct {
 
 	// The loop's origin fetches (loopfetch_linux.go): connections by
 	// descriptor, idle ones by origin pool, dials that finished (from
-	// dialing goroutines, under mu) and the readers of responses.
+	// dialing goroutines, under mu) and what responses are read with.
 	origins []*originConn
 	idle    map[string][]*originConn
 	dialed  []dialResult
 	stopped bool // under mu: the loop is gone; dialers finish alone
-	rbr     *bufio.Reader
-	rrd     bytes.Reader
+	scratch origin.Scratch
 
 	// served holds the requests offloaded to goroutines (offload) whose
 	// answer is ready, under mu.
@@ -420,7 +421,7 @@ func newEventLoop(ls *LoopServer) (*eventLoop, error) {
 	}
 	el := &eventLoop{ls: ls, epfd: epfd, wakefd: wakefd, ctx: newLoopCtx(),
 		buf: make([]byte, loopReadBytes), events: make([]unix.EpollEvent, 128),
-		idle: map[string][]*originConn{}, rbr: bufio.NewReaderSize(nil, 4<<10)}
+		idle: map[string][]*originConn{}}
 	el.br = bufio.NewReaderSize(&el.in, MaxHeaderBytes)
 	// The smallest buffer: fasthttp's writes of a header or a body go
 	// straight to el.out, rather than through a second copy.

@@ -300,7 +300,10 @@ func (el *eventLoop) receive(oc *originConn) {
 	eof := n == 0
 	oc.buf = oc.buf[:len(oc.buf)+n]
 	oc.deadline = el.now.Add(f.x.lp.prep.ReadTimeout)
-	size, resp, err := origin.ScanResponse(oc.buf, f.x.lp.prep.Method, eof, loopMaxBody, el.rbr, &el.rrd)
+	// The loop is done with a response it answers before it reads
+	// another (answerFetch); one answered off the loop is scanned again
+	// from a copy, without the scratch.
+	size, resp, err := origin.ScanResponse(oc.buf, f.x.lp.prep.Method, eof, loopMaxBody, &el.scratch)
 	switch {
 	case errors.Is(err, origin.ErrResponseTooLarge):
 		el.detach(oc)
@@ -336,7 +339,7 @@ func (el *eventLoop) receive(oc *originConn) {
 	if !onLoop {
 		prep := f.x.lp.prep
 		el.finishOff(f, func() (*http.Response, error) {
-			_, resp, err := origin.ScanResponse(body, prep.Method, true, len(body), bufio.NewReader(nil), new(bytes.Reader))
+			_, resp, err := origin.ScanResponse(body, prep.Method, true, len(body), nil)
 			return resp, err
 		})
 		return

@@ -22,16 +22,17 @@ const maxResponseHeader = 64 << 10
 // closed it). It returns n == 0 while more bytes are needed. Once the
 // response is complete it returns its length n and the response, whose
 // Body reads from b[:n] (informational 1xx responses before it are
-// skipped, as Fetch skips them); br is the reader it reads through,
-// reset by ScanResponse; the response's Request, which only names the
-// method, is shared and must not be modified. A body longer than maxBody gives
+// skipped, as Fetch skips them). The response's Request, which only names
+// the method, is shared and must not be modified. With a Scratch, the
+// response, its header and its body reader are sc's storage (see
+// Scratch). A body longer than maxBody gives
 // ErrResponseTooLarge (the header is complete then), a malformed
 // response another error.
 //
 // The framing is RFC 9112 section 6.3's: no body for HEAD, 1xx, 204 and
 // 304; else chunked, else Content-Length, else until the connection
 // closes.
-func ScanResponse(b []byte, method string, eof bool, maxBody int, br *bufio.Reader, rd *bytes.Reader) (n int, resp *http.Response, err error) {
+func ScanResponse(b []byte, method string, eof bool, maxBody int, sc *Scratch) (n int, resp *http.Response, err error) {
 	var req *http.Request // made once a header is complete
 	off := 0
 	for {
@@ -54,11 +55,20 @@ func ScanResponse(b []byte, method string, eof bool, maxBody int, br *bufio.Read
 		}
 		var quick bool
 		if !slowResponses {
-			resp, quick = quickResponse(b[off:head], b[head:], req)
+			resp, quick = quickResponse(b[off:head], b[head:], req, sc)
 		}
 		if !quick {
-			rd.Reset(b[off:])
-			br.Reset(rd)
+			var br *bufio.Reader
+			if sc != nil {
+				if sc.br == nil {
+					sc.br = bufio.NewReaderSize(nil, 4<<10)
+				}
+				sc.rd.Reset(b[off:])
+				br = sc.br
+				br.Reset(&sc.rd)
+			} else {
+				br = bufio.NewReader(bytes.NewReader(b[off:]))
+			}
 			if resp, err = http.ReadResponse(br, req); err != nil {
 				return 0, nil, fmt.Errorf("read response: %w", err)
 			}
@@ -112,6 +122,21 @@ func ScanResponse(b []byte, method string, eof bool, maxBody int, br *bufio.Read
 }
 
 var crlfcrlf = []byte("\r\n\r\n")
+
+// A Scratch is what ScanResponse reuses from one response to the next for
+// a caller that is done with each response, its header and its body,
+// before it scans the next: the Response, the header map, the slice its
+// values are in, the body's reader and the reader net/http parses through.
+// Nothing of a response scanned with it may be kept (the header's strings
+// may: they are the response's own).
+type Scratch struct {
+	resp   http.Response
+	header http.Header
+	values []string
+	body   memBody
+	br     *bufio.Reader
+	rd     bytes.Reader
+}
 
 // requestOf returns the request a response to method is read for, of
 // which http.ReadResponse and quickResponse read only the method and

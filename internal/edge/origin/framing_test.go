@@ -1,8 +1,6 @@
 package origin
 
 import (
-	"bufio"
-	"bytes"
 	"errors"
 	"io"
 	"net/http"
@@ -12,8 +10,7 @@ import (
 )
 
 func scan(b []byte, method string, eof bool, maxBody int) (int, string, error) {
-	br := bufio.NewReaderSize(nil, 4096)
-	n, resp, err := ScanResponse(b, method, eof, maxBody, br, new(bytes.Reader))
+	n, resp, err := ScanResponse(b, method, eof, maxBody, nil)
 	if err != nil || n == 0 {
 		return n, "", err
 	}
@@ -146,26 +143,36 @@ func FuzzQuickResponse(f *testing.F) {
 			body              string
 			bodyErr           bool
 		}
-		run := func(slow bool) answer {
+		// sc has read a response before, as a caller's Scratch would
+		// have: what it holds must not show in the next.
+		sc := new(Scratch)
+		prior := []byte("HTTP/1.1 200 OK\r\nA: 1\r\nB: 2\r\nC: 3\r\nD: 4\r\nE: 5\r\nF: 6\r\nG: 7\r\nH: 8\r\nI: 9\r\nContent-Length: 1\r\n\r\nz")
+		if _, _, err := ScanResponse(prior, "GET", false, 10, sc); err != nil {
+			t.Fatal(err)
+		}
+		run := func(slow bool, sc *Scratch) answer {
 			slowResponses = slow
 			defer func() { slowResponses = false }()
-			n, resp, err := ScanResponse(b, method, eof, 1<<20, bufio.NewReader(nil), new(bytes.Reader))
+			n, resp, err := ScanResponse(b, method, eof, 1<<20, sc)
 			a := answer{n: n, err: err != nil}
 			if resp == nil {
 				return a
 			}
 			body, err := io.ReadAll(resp.Body)
 			a.status, a.proto, a.code, a.major, a.minr = resp.Status, resp.Proto, resp.StatusCode, resp.ProtoMajor, resp.ProtoMinor
-			a.header, a.length, a.te, a.close = resp.Header, resp.ContentLength, resp.TransferEncoding, resp.Close
+			a.header, a.length, a.te, a.close = resp.Header.Clone(), resp.ContentLength, resp.TransferEncoding, resp.Close
 			a.body, a.bodyErr, a.trailer = string(body), err != nil, resp.Trailer
 			if resp.Request == nil || resp.Request.Method != method {
 				t.Fatalf("slow=%v: the response's request is %+v", slow, resp.Request)
 			}
 			return a
 		}
-		quick, slow := run(false), run(true)
+		quick, slow := run(false, sc), run(true, new(Scratch))
 		if !reflect.DeepEqual(quick, slow) {
 			t.Fatalf("quickResponse and http.ReadResponse differ on %q:\nquick %+v\nslow  %+v", b, quick, slow)
+		}
+		if again := run(false, nil); !reflect.DeepEqual(again, quick) {
+			t.Fatalf("quickResponse with and without a scratch differ on %q:\nwith    %+v\nwithout %+v", b, quick, again)
 		}
 	})
 }
@@ -189,7 +196,7 @@ func TestQuickResponse(t *testing.T) {
 		"HTTP/1.1 200 OK\r\nx-lower\":a\r\n\r\n":                                                                    false, // not a token, after a letter to canonicalize
 	} {
 		head := strings.Index(in, "\r\n\r\n") + 4
-		_, ok := quickResponse([]byte(in[:head]), []byte(in[head:]), &http.Request{Method: "GET"})
+		_, ok := quickResponse([]byte(in[:head]), []byte(in[head:]), &http.Request{Method: "GET"}, nil)
 		if ok != want {
 			t.Errorf("quickResponse(%q) took it: %v, want %v", in, ok, want)
 		}

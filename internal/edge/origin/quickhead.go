@@ -17,9 +17,10 @@ import (
 // is read. ok is false for anything else, which http.ReadResponse
 // parses instead: its results for every response quickResponse takes are
 // the same (FuzzQuickResponse). It allocates one string for the whole
-// header, the map and one slice of values, where http.ReadResponse
-// allocates a string per field and its reader's state.
-func quickResponse(head, rest []byte, req *http.Request) (resp *http.Response, ok bool) {
+// header, and without a Scratch the response, the map, one slice of
+// values and the body's reader, where http.ReadResponse allocates a
+// string per field and its reader's state.
+func quickResponse(head, rest []byte, req *http.Request, sc *Scratch) (resp *http.Response, ok bool) {
 	method := req.Method
 	// The status line: "HTTP/1.1 NNN" and a reason phrase or nothing.
 	const proto = "HTTP/1.1 "
@@ -36,8 +37,17 @@ func quickResponse(head, rest []byte, req *http.Request) (resp *http.Response, o
 		return nil, false
 	}
 	fields := bytes.Count(head, []byte("\n")) - 2
-	h := make(http.Header, fields)
-	values := make([]string, fields)
+	var h http.Header
+	var values []string
+	if sc != nil && sc.header != nil && cap(sc.values) >= fields {
+		h, values = sc.header, sc.values[:fields]
+		clear(h)
+	} else {
+		h, values = make(http.Header, fields), make([]string, fields)
+		if sc != nil {
+			sc.header, sc.values = h, values
+		}
+	}
 	contentLength := int64(-1)
 	closing, sawConnection := false, false
 	for off := eol + 1; ; {
@@ -96,7 +106,12 @@ func quickResponse(head, rest []byte, req *http.Request) (resp *http.Response, o
 		values[i] = value
 		h[name] = values[i : i+1 : i+1]
 	}
-	resp = &http.Response{
+	if sc != nil {
+		resp = &sc.resp
+	} else {
+		resp = new(http.Response)
+	}
+	*resp = http.Response{
 		Status: line[len(proto):], StatusCode: int(code[0]-'0')*100 + int(code[1]-'0')*10 + int(code[2]-'0'),
 		Proto: "HTTP/1.1", ProtoMajor: 1, ProtoMinor: 1,
 		Header: h, Request: req, Close: closing,
@@ -112,19 +127,24 @@ func quickResponse(head, rest []byte, req *http.Request) (resp *http.Response, o
 		if int64(len(rest)) < contentLength {
 			return nil, false
 		}
-		resp.ContentLength, resp.Body = contentLength, newMemBody(rest[:contentLength])
+		resp.ContentLength, resp.Body = contentLength, newMemBody(rest[:contentLength], sc)
 	default: // until the connection closes
-		resp.ContentLength, resp.Close, resp.Body = -1, true, newMemBody(rest)
+		resp.ContentLength, resp.Close, resp.Body = -1, true, newMemBody(rest, sc)
 	}
 	return resp, true
 }
 
-// memBody is a body in memory: one allocation, where
-// io.NopCloser(bytes.NewReader(b)) makes two.
+// memBody is a body in memory: one allocation (none with a Scratch),
+// where io.NopCloser(bytes.NewReader(b)) makes two.
 type memBody struct{ bytes.Reader }
 
-func newMemBody(b []byte) *memBody {
-	m := new(memBody)
+func newMemBody(b []byte, sc *Scratch) *memBody {
+	var m *memBody
+	if sc != nil {
+		m = &sc.body
+	} else {
+		m = new(memBody)
+	}
 	m.Reset(b)
 	return m
 }
