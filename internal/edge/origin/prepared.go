@@ -55,6 +55,17 @@ func (f *Fetcher) Prepare(spec *Spec, req *Request, dst []byte) (Prepared, []byt
 	if t.url.Scheme != "http" {
 		return Prepared{}, dst, ErrNotPrepared
 	}
+	if len(req.Header) == 0 && asciiHost(t.host) {
+		// Nothing of the viewer's forwarded (a behavior that forwards no
+		// header, as CachingDisabled without an origin request policy):
+		// the header is written without a map.
+		if out, ok, err := appendBareRequest(dst, method, &t, spec, req.ClientIP); ok {
+			if err != nil {
+				return Prepared{}, dst, fetchError(spec.ID, err)
+			}
+			return f.prepared(spec, &t, method), out, nil
+		}
+	}
 	// The header is only serialized: its map goes back to a pool.
 	header, _ := preparedHeaders.Get().(http.Header)
 	if header == nil {
@@ -79,6 +90,11 @@ func (f *Fetcher) Prepare(spec *Spec, req *Request, dst []byte) (Prepared, []byt
 	if err != nil {
 		return Prepared{}, dst, fetchError(spec.ID, err)
 	}
+	return f.prepared(spec, &t, method), dst, nil
+}
+
+// prepared is the Prepared of a request to t.
+func (f *Fetcher) prepared(spec *Spec, t *target, method string) Prepared {
 	k := keyOf(spec)
 	p := f.pool(k, t.url.Scheme, t.url.Host)
 	p.nameOnce.Do(func() {
@@ -88,7 +104,54 @@ func (f *Fetcher) Prepare(spec *Spec, req *Request, dst []byte) (Prepared, []byt
 	return Prepared{
 		Pool: p.name, Addr: p.addr, OriginID: spec.ID, Method: method,
 		ReadTimeout: k.readTimeout, Keepalive: k.keepalive, key: k,
-	}, dst, nil
+	}
+}
+
+// appendBareRequest appends the request to t with none of the viewer's
+// headers: what originHeader and serializeRequest make of an empty
+// header (the origin's custom headers, Via, X-Forwarded-For when clientIP
+// is known, and User-Agent), without a map. ok is false when a custom
+// header is one of the three, which the general path merges.
+func appendBareRequest(dst []byte, method string, t *target, spec *Spec, clientIP string) (out []byte, ok bool, err error) {
+	for _, h := range spec.CustomHeaders {
+		switch http.CanonicalHeaderKey(h[0]) {
+		case "Via", "X-Forwarded-For", "User-Agent":
+			return dst, false, nil
+		}
+	}
+	b := appender{dst}
+	hreq := http.Request{Method: method, URL: &t.url, Host: t.host}
+	if err := serializeRequest(&b, &hreq); err != nil {
+		return dst, true, err
+	}
+	out = b.b[:len(b.b)-2] // before the blank line
+	line := func(name, value string) error {
+		if !validHeaderName(name) || !validHeaderValue(value) {
+			return &badHeaderError{name}
+		}
+		out = append(out, name...)
+		out = append(out, ": "...)
+		out = append(out, value...)
+		out = append(out, "\r\n"...)
+		return nil
+	}
+	for _, h := range spec.CustomHeaders {
+		if err := line(http.CanonicalHeaderKey(h[0]), h[1]); err != nil {
+			return dst, true, err
+		}
+	}
+	if err := line("Via", Via); err != nil {
+		return dst, true, err
+	}
+	if clientIP != "" {
+		if err := line("X-Forwarded-For", clientIP); err != nil {
+			return dst, true, err
+		}
+	}
+	if err := line("User-Agent", userAgent); err != nil {
+		return dst, true, err
+	}
+	return append(out, "\r\n"...), true, nil
 }
 
 // Dial connects to p's origin as Fetch would: its connection attempts,

@@ -24,6 +24,10 @@ func TestPrepareSendsWhatFetchSends(t *testing.T) {
 	base := Spec{ID: "web", DomainName: "origin.example.com", OriginPath: "/v1", ProtocolPolicy: HTTPOnly}
 	custom := base
 	custom.CustomHeaders = [][2]string{{"X-Origin-Secret", "s3cret"}, {"x-forwarded-for", "custom"}}
+	secrets := base // custom headers none of which the edge sets itself
+	secrets.CustomHeaders = [][2]string{{"x-origin-secret", "a"}, {"X-Other", "b"}, {"X-Origin-Secret", "c"}}
+	via := base
+	via.CustomHeaders = [][2]string{{"via", "1.1 custom"}}
 	cases := []struct {
 		name string
 		spec *Spec
@@ -49,6 +53,10 @@ func TestPrepareSendsWhatFetchSends(t *testing.T) {
 		{"after a big one, a bare HEAD", &base, Request{Method: http.MethodHead, Path: "/c"}},
 		{"custom headers replace the viewer's", &custom, Request{Path: "/d", ClientIP: "192.0.2.3", Header: http.Header{"X-Origin-Secret": {"viewer"}, "Accept": {"*/*"}}}},
 		{"and again without them", &base, Request{Path: "/e", Header: http.Header{"Accept": {"*/*"}}}},
+		// Nothing from the viewer: the header is written without a map.
+		{"custom headers alone", &secrets, Request{Path: "/f", RawQuery: "q=1", ClientIP: "192.0.2.4"}},
+		{"a custom Via alone", &via, Request{Path: "/g", ClientIP: "192.0.2.5"}},
+		{"a custom Via after a viewer header", &via, Request{Path: "/h", ClientIP: "192.0.2.5", Header: http.Header{"Via": {"1.0 viewer"}}}},
 	}
 	for _, c := range cases {
 		resp, err := f.Fetch(context.Background(), c.spec, &c.req)
