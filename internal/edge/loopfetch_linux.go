@@ -379,12 +379,11 @@ func (el *eventLoop) answerFetch(f *loopFetch, resp *http.Response) {
 
 // writeLazy appends the answer w holds lazily (fastWriter.lazy) to
 // el.out, and reports false, having written nothing, for one it leaves to
-// fasthttp (a status without a body, or an aborted response). The answer
-// is what fasthttp would write, but for the order of the lines, and the
-// names and Set-Cookie values as the origin sent them (fasthttp's writing
-// normalizes names and keeps one Set-Cookie per cookie name): the status
-// line, Date, the header, X-Amz-Cf-Id, Content-Length, Connection: close
-// when the connection ends with it, and the body.
+// fasthttp (a status without a body, or a streamed body). The answer is
+// what fasthttp would write but for the order of the lines
+// (TestLoopLazyAnswers): the status line, Date, the header, X-Amz-Cf-Id,
+// Content-Length, Connection: close when the connection ends with it, and
+// the body.
 func (el *eventLoop) writeLazy(w *fastWriter, closeAfter bool) bool {
 	code := w.code
 	if !w.wrote || code < 200 || code == http.StatusNoContent || code == http.StatusNotModified || code > 999 ||
