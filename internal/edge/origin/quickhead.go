@@ -44,7 +44,7 @@ func quickResponse(head, rest []byte, req *http.Request, sc *Scratch) (resp *htt
 		clear(h)
 	} else {
 		h, values = make(http.Header, fields), make([]string, fields)
-		if sc != nil {
+		if sc != nil && fields <= maxScratchFields {
 			sc.header, sc.values = h, values
 		}
 	}
@@ -172,6 +172,10 @@ func canonicalName(name string) (canonical string, ok bool) {
 	}
 	return name, name != ""
 }
+
+// maxScratchFields bounds the header a Scratch keeps for the next
+// response: an origin's rare huge header is not held on to.
+const maxScratchFields = 64
 
 func isDigit(c byte) bool { return '0' <= c && c <= '9' }
 
