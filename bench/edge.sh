@@ -204,3 +204,21 @@ printf '%s\n' "${MEDIANS[@]}" | awk -v names="$NAMES" '
       printf "proxy%s:  edge/nginx = %.2fx req/s (goal >= 1.0x), %.2fx CPU per request\n", tag, rps["edge-miss-" e] / rps["nginx-proxy"], cpu["edge-miss-" e] / cpu["nginx-proxy"]
     }
   }'
+# The same ratios round by round: each pairs measurements taken a few
+# seconds apart, which a machine whose speed drifts (a shared host)
+# disturbs less than the ratio of two medians.
+printf '%s\n' "${RESULTS[@]}" | awk -v names="$NAMES" '
+  {k = $1; seen[k]++; rps[k, seen[k]] = $2}
+  END {
+    n = split(names, ns, " ")
+    for (i = 1; i <= n; i++) {
+      e = ns[i]; tag = (e == "serve") ? "" : " (" e ")"
+      split("cached nginx-static|logged edge-cached-" e "|miss nginx-proxy", pairs, "|")
+      for (p = 1; p <= 3; p++) {
+        split(pairs[p], ab, " "); a = "edge-" ab[1] "-" e; b = ab[2]
+        line = ""
+        for (r = 1; r <= seen[a]; r++) if (rps[b, r] > 0) line = line sprintf(" %.2f", rps[a, r] / rps[b, r])
+        printf "%s%s per round:%s\n", (p == 1 ? "cached" : p == 2 ? "access log" : "proxy"), tag, line
+      }
+    }
+  }'
