@@ -13,6 +13,7 @@ import (
 	"net/http"
 	"os"
 	"runtime"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -718,6 +719,9 @@ func appendHeaderLine(dst []byte, key, value string) []byte {
 	dst = append(dst, ": "...)
 	start := len(dst)
 	dst = append(dst, value...)
+	if strings.IndexByte(value, '\r') < 0 && strings.IndexByte(value, '\n') < 0 {
+		return dst // the usual value: found so by two vectorized searches
+	}
 	for i := start; i < len(dst); i++ {
 		if dst[i] == '\r' || dst[i] == '\n' {
 			dst[i] = ' '

@@ -21,6 +21,7 @@ import (
 
 	"github.com/stagefront/stagefront/internal/edge/cache"
 	"github.com/stagefront/stagefront/internal/edge/cache/disk"
+	"github.com/stagefront/stagefront/internal/edge/origin"
 	"github.com/stagefront/stagefront/internal/routing"
 )
 
@@ -672,7 +673,13 @@ func (s *Server) proxyResponse(w *statusRecorder, v viewer, lt *liveTable, d *ro
 		}
 	}
 	w.WriteHeader(resp.StatusCode)
-	if v.Method() != http.MethodHead {
+	if b, ok := origin.InMemory(resp.Body); ok && v.Method() != http.MethodHead {
+		// Read into memory already (the event-loop engine's fetches):
+		// written in one piece, not copied through a buffer first.
+		if _, err := w.Write(b); err == nil {
+			_ = w.flush()
+		}
+	} else if v.Method() != http.MethodHead {
 		buf := s.copyBufs.get()
 		// What the origin has sent goes on to the viewer at once (see
 		// copyFlushing); a small body leaves in one write with the header.

@@ -201,6 +201,20 @@ func TestQuickResponse(t *testing.T) {
 			t.Errorf("quickResponse(%q) took it: %v, want %v", in, ok, want)
 		}
 	}
+	// The body of a quick response can be taken in one piece; half read,
+	// what is left of it.
+	in := "HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\nhello"
+	resp, _ := quickResponse([]byte(in[:len(in)-5]), []byte(in[len(in)-5:]), getRequest, nil)
+	if b, ok := InMemory(resp.Body); !ok || string(b) != "hello" {
+		t.Errorf("InMemory = %q, %v; want hello", b, ok)
+	}
+	_, _ = io.ReadFull(resp.Body, make([]byte, 2))
+	if b, _ := InMemory(resp.Body); string(b) != "llo" {
+		t.Errorf("InMemory after 2 bytes read = %q, want llo", b)
+	}
+	if _, ok := InMemory(http.NoBody); ok {
+		t.Error("InMemory(http.NoBody) = ok")
+	}
 	for in, want := range map[string]string{
 		"Content-Type": "Content-Type", "content-type": "Content-Type", "ETAG": "Etag", "x-": "X-", "1-a": "1-A",
 	} {

@@ -2,6 +2,7 @@ package origin
 
 import (
 	"bytes"
+	"io"
 	"net/http"
 	"net/textproto"
 	"strings"
@@ -136,7 +137,10 @@ func quickResponse(head, rest []byte, req *http.Request, sc *Scratch) (resp *htt
 
 // memBody is a body in memory: one allocation (none with a Scratch),
 // where io.NopCloser(bytes.NewReader(b)) makes two.
-type memBody struct{ bytes.Reader }
+type memBody struct {
+	bytes.Reader
+	b []byte // what the Reader reads
+}
 
 func newMemBody(b []byte, sc *Scratch) *memBody {
 	var m *memBody
@@ -146,10 +150,23 @@ func newMemBody(b []byte, sc *Scratch) *memBody {
 		m = new(memBody)
 	}
 	m.Reset(b)
+	m.b = b
 	return m
 }
 
 func (*memBody) Close() error { return nil }
+
+// InMemory returns what is left of body when it is a body ScanResponse
+// read from memory (whose bytes stay valid as long as the buffer it was
+// scanned from), for a caller that can take it in one piece rather than
+// copy it through a buffer of its own.
+func InMemory(body io.Reader) ([]byte, bool) {
+	m, ok := body.(*memBody)
+	if !ok {
+		return nil, false
+	}
+	return m.b[len(m.b)-m.Len():], true
+}
 
 // canonicalName returns name, a field name, in canonical form
 // (textproto.CanonicalMIMEHeaderKey's) without a copy when it is in that
