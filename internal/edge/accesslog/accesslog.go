@@ -87,23 +87,47 @@ type Record struct {
 const RequestIDLen = 56
 
 // NewRequestID returns a fresh request id shaped like CloudFront's
-// (56 characters of URL-safe base64 over 40 random bytes).
+// (56 characters of URL-safe base64 over 40 bytes; see AppendRequestID).
 func NewRequestID() string {
 	var b [RequestIDLen]byte
 	return string(AppendRequestID(b[:0]))
 }
 
-// AppendRequestID appends a fresh request id (see NewRequestID) to dst,
-// without allocating when dst has room. Its 320 bits are five of
-// math/rand/v2's (ChaCha8, seeded by the runtime from the system's
-// randomness): 53 characters of 6 bits, a 54th of 2 (as the last of 40
-// bytes is encoded) and the padding "==". The characters are made 8 at a
-// time, from 48 bits spread into the 8 bytes of a word and mapped to the
-// alphabet by comparing all 8 at once (a table and a byte at a time, as
-// encoding/base64 does, took twice as long).
+// AppendRequestID appends a fresh request id to dst, without allocating
+// when dst has room. Its first 22 characters (132 bits) are new for each
+// id, from math/rand/v2 (ChaCha8, seeded by the runtime from the system's
+// randomness); the other 34 are the process's own, drawn once (idTail).
+// 132 bits make an id as unique and as hard to guess as a random UUID's
+// 122; the tail that every id of the process shares is what lets gzip
+// match most of each id in the access log instead of coding it literally:
+// fully random ids took 0.56 µs of gzip (klauspost/compress, level 1)
+// per line and compressed 5.5:1, these 0.31 µs and 10.7:1.
+//
+// The characters are made 8 at a time, from 48 bits spread into the 8
+// bytes of a word and mapped to the alphabet by comparing all 8 at once
+// (a table and a byte at a time, as encoding/base64 does, took twice as
+// long).
 func AppendRequestID(dst []byte) []byte {
+	w0, w1, w2 := rand.Uint64(), rand.Uint64(), rand.Uint64()
+	id := idTail
+	binary.LittleEndian.PutUint64(id[0:], base64Word(spread48(w0)))
+	binary.LittleEndian.PutUint64(id[8:], base64Word(spread48(w1)))
+	// 36 more bits: the words' top 16 bits and 4 of w2, characters 16
+	// to 21; 22 and 23 stay the tail's.
+	x := base64Word(spread48(w0>>48 | w1>>48<<16 | w2&0xF<<32))
+	binary.LittleEndian.PutUint64(id[16:], x&(1<<48-1)|binary.LittleEndian.Uint64(idTail[16:])&^(1<<48-1))
+	return append(dst, id[:]...)
+}
+
+// idTail is an id of the process's: the last 34 characters of every id
+// it makes (AppendRequestID).
+var idTail = randomID()
+
+// randomID returns an id of 40 random bytes (320 bits): 53 characters
+// of 6 bits, a 54th of 2 (as the last of 40 bytes is encoded) and the
+// padding "==".
+func randomID() (id [RequestIDLen]byte) {
 	w0, w1, w2, w3, w4 := rand.Uint64(), rand.Uint64(), rand.Uint64(), rand.Uint64(), rand.Uint64()
-	var id [RequestIDLen]byte
 	binary.LittleEndian.PutUint64(id[0:], base64Word(spread48(w0)))
 	binary.LittleEndian.PutUint64(id[8:], base64Word(spread48(w1)))
 	binary.LittleEndian.PutUint64(id[16:], base64Word(spread48(w2)))
@@ -115,7 +139,7 @@ func AppendRequestID(dst []byte) []byte {
 	last := w3>>48 | w4>>48<<16
 	x := base64Word(spread48(last&(1<<30-1)) | last>>30<<(5*8+4))
 	binary.LittleEndian.PutUint64(id[48:], x&(1<<48-1)|'='<<48|'='<<56)
-	return append(dst, id[:]...)
+	return id
 }
 
 // spread48 puts x's low 48 bits, 6 at a time, in the low 6 bits of a

@@ -88,14 +88,28 @@ func TestRequestID(t *testing.T) {
 		if err != nil || len(raw) != 40 || base64.URLEncoding.EncodeToString(raw) != id {
 			t.Fatalf("id %q is not the URL-safe base64 of 40 bytes (%v)", id, err)
 		}
-		for i := range ones {
-			ones[i] += int(raw[i/8] >> (i % 8) & 1)
+		for i := range ones { // bit i of the base64 stream: most significant first
+			ones[i] += int(raw[i/8] >> (7 - i%8) & 1)
 		}
 	}
+	// The first 22 characters' 132 bits are each id's own, the rest the
+	// process's (the same in every id).
 	for i, c := range ones {
-		if c < n*45/100 || c > n*55/100 {
+		if i < 132 && (c < n*45/100 || c > n*55/100) {
 			t.Errorf("bit %d set in %d of %d ids", i, c, n)
 		}
+		if i >= 132 && c != 0 && c != n {
+			t.Errorf("bit %d of the shared tail set in %d of %d ids", i, c, n)
+		}
+	}
+	// The tail itself is random: about half its bits set.
+	tail, _ := base64.URLEncoding.DecodeString(string(idTail[:]))
+	set := 0
+	for i := 132; i < 320; i++ {
+		set += int(tail[i/8] >> (7 - i%8) & 1)
+	}
+	if set < 188*30/100 || set > 188*70/100 {
+		t.Errorf("%d of the tail's 188 bits set", set)
 	}
 	if id := NewRequestID(); len(id) != RequestIDLen || seen[id] {
 		t.Errorf("NewRequestID = %q", id)
