@@ -402,53 +402,58 @@ func (e *badHeaderError) Error() string {
 	return fmt.Sprintf("invalid header field %q for the origin request", e.name)
 }
 
-// writeRequest writes a request without a body in HTTP/1.1 form.
+// writeRequest writes a request without a body in HTTP/1.1 form,
+// serialized in w's free buffer (nothing is written when the header has a
+// field that cannot be sent).
 func writeRequest(w *bufio.Writer, req *http.Request) error {
-	if err := serializeRequest(w, req); err != nil {
+	b, err := appendRequest(w.AvailableBuffer(), req)
+	if err != nil {
+		return err
+	}
+	if _, err := w.Write(b); err != nil {
 		return err
 	}
 	return w.Flush()
 }
 
-// requestWriter is what serializeRequest writes to: a bufio.Writer on a
-// connection (writeRequest), or a bytes.Buffer (appendRequest).
-type requestWriter interface {
-	WriteString(s string) (int, error)
-	WriteByte(c byte) error
-}
-
-// serializeRequest writes req's request line and header (no body).
-func serializeRequest(w requestWriter, req *http.Request) error {
-	w.WriteString(req.Method)
-	w.WriteByte(' ')
+// appendRequest appends req's request line and header (no body) in
+// HTTP/1.1 form to dst. Appending, rather than writing through an
+// interface, keeps req and what it points to off the heap.
+func appendRequest(dst []byte, req *http.Request) ([]byte, error) {
+	b := append(dst, req.Method...)
+	b = append(b, ' ')
 	if path := req.URL.EscapedPath(); path != "" {
-		w.WriteString(path)
+		b = append(b, path...)
 	} else {
-		w.WriteByte('/')
+		b = append(b, '/')
 	}
 	if req.URL.RawQuery != "" {
-		w.WriteByte('?')
-		w.WriteString(req.URL.RawQuery)
+		b = append(b, '?')
+		b = append(b, req.URL.RawQuery...)
 	}
-	w.WriteString(" HTTP/1.1\r\nHost: ")
-	w.WriteString(req.Host)
-	w.WriteString("\r\n")
+	b = append(b, " HTTP/1.1\r\nHost: "...)
+	b = append(b, req.Host...)
+	b = append(b, "\r\n"...)
 	for name, values := range req.Header {
 		if !validHeaderName(name) {
-			return &badHeaderError{name}
+			return dst, &badHeaderError{name}
 		}
 		for _, v := range values {
 			if !validHeaderValue(v) {
-				return &badHeaderError{name}
+				return dst, &badHeaderError{name}
 			}
-			w.WriteString(name)
-			w.WriteString(": ")
-			w.WriteString(v)
-			w.WriteString("\r\n")
+			b = appendField(b, name, v)
 		}
 	}
-	w.WriteString("\r\n")
-	return nil
+	return append(b, "\r\n"...), nil
+}
+
+// appendField appends the header line "name: value".
+func appendField(b []byte, name, value string) []byte {
+	b = append(b, name...)
+	b = append(b, ": "...)
+	b = append(b, value...)
+	return append(b, "\r\n"...)
 }
 
 // validHeaderName reports whether name is an RFC 9110 token.

@@ -108,7 +108,7 @@ func (f *Fetcher) prepared(spec *Spec, t *target, method string) Prepared {
 }
 
 // appendBareRequest appends the request to t with none of the viewer's
-// headers: what originHeader and serializeRequest make of an empty
+// headers: what originHeader and appendRequest make of an empty
 // header (the origin's custom headers, Via, X-Forwarded-For when clientIP
 // is known, and User-Agent), without a map. ok is false when a custom
 // header is one of the three, which the general path merges.
@@ -119,38 +119,27 @@ func appendBareRequest(dst []byte, method string, t *target, spec *Spec, clientI
 			return dst, false, nil
 		}
 	}
-	b := appender{dst}
 	hreq := http.Request{Method: method, URL: &t.url, Host: t.host}
-	if err := serializeRequest(&b, &hreq); err != nil {
+	out, err = appendRequest(dst, &hreq)
+	if err != nil {
 		return dst, true, err
 	}
-	out = b.b[:len(b.b)-2] // before the blank line
-	line := func(name, value string) error {
-		if !validHeaderName(name) || !validHeaderValue(value) {
-			return &badHeaderError{name}
-		}
-		out = append(out, name...)
-		out = append(out, ": "...)
-		out = append(out, value...)
-		out = append(out, "\r\n"...)
-		return nil
-	}
+	out = out[:len(out)-2] // before the blank line
 	for _, h := range spec.CustomHeaders {
-		if err := line(http.CanonicalHeaderKey(h[0]), h[1]); err != nil {
-			return dst, true, err
+		name := http.CanonicalHeaderKey(h[0])
+		if !validHeaderName(name) || !validHeaderValue(h[1]) {
+			return dst, true, &badHeaderError{name}
 		}
+		out = appendField(out, name, h[1])
 	}
-	if err := line("Via", Via); err != nil {
-		return dst, true, err
-	}
+	out = appendField(out, "Via", Via)
 	if clientIP != "" {
-		if err := line("X-Forwarded-For", clientIP); err != nil {
-			return dst, true, err
+		if !validHeaderValue(clientIP) {
+			return dst, true, &badHeaderError{"X-Forwarded-For"}
 		}
+		out = appendField(out, "X-Forwarded-For", clientIP)
 	}
-	if err := line("User-Agent", userAgent); err != nil {
-		return dst, true, err
-	}
+	out = appendField(out, "User-Agent", userAgent)
 	return append(out, "\r\n"...), true, nil
 }
 
@@ -180,29 +169,6 @@ func (p Prepared) Timeout() error {
 }
 
 var errReadTimeout = errors.New("no response within the origin's read timeout")
-
-// appendRequest appends req (no body) in HTTP/1.1 form, as writeRequest
-// writes it.
-func appendRequest(dst []byte, req *http.Request) ([]byte, error) {
-	b := appender{dst}
-	if err := serializeRequest(&b, req); err != nil {
-		return dst, err
-	}
-	return b.b, nil
-}
-
-// appender is a requestWriter that appends to a slice.
-type appender struct{ b []byte }
-
-func (a *appender) WriteString(s string) (int, error) {
-	a.b = append(a.b, s...)
-	return len(s), nil
-}
-
-func (a *appender) WriteByte(c byte) error {
-	a.b = append(a.b, c)
-	return nil
-}
 
 // preparedHeaders holds the origin header maps Prepare fills, serializes
 // and empties.
