@@ -442,18 +442,13 @@ func appendRequest(dst []byte, req *http.Request) ([]byte, error) {
 			if !validHeaderValue(v) {
 				return dst, &badHeaderError{name}
 			}
-			b = appendField(b, name, v)
+			b = append(b, name...)
+			b = append(b, ": "...)
+			b = append(b, v...)
+			b = append(b, "\r\n"...)
 		}
 	}
 	return append(b, "\r\n"...), nil
-}
-
-// appendField appends the header line "name: value".
-func appendField(b []byte, name, value string) []byte {
-	b = append(b, name...)
-	b = append(b, ": "...)
-	b = append(b, value...)
-	return append(b, "\r\n"...)
 }
 
 // validHeaderName reports whether name is an RFC 9110 token.

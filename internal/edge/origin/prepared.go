@@ -55,17 +55,6 @@ func (f *Fetcher) Prepare(spec *Spec, req *Request, dst []byte) (Prepared, []byt
 	if t.url.Scheme != "http" {
 		return Prepared{}, dst, ErrNotPrepared
 	}
-	if len(req.Header) == 0 && asciiHost(t.host) {
-		// Nothing of the viewer's forwarded (a behavior that forwards no
-		// header, as CachingDisabled without an origin request policy):
-		// the header is written without a map.
-		if out, ok, err := appendBareRequest(dst, method, &t, spec, req.ClientIP); ok {
-			if err != nil {
-				return Prepared{}, dst, fetchError(spec.ID, err)
-			}
-			return f.prepared(spec, &t, method), out, nil
-		}
-	}
 	// The header is only serialized: its map goes back to a pool.
 	header, _ := preparedHeaders.Get().(http.Header)
 	if header == nil {
@@ -90,11 +79,6 @@ func (f *Fetcher) Prepare(spec *Spec, req *Request, dst []byte) (Prepared, []byt
 	if err != nil {
 		return Prepared{}, dst, fetchError(spec.ID, err)
 	}
-	return f.prepared(spec, &t, method), dst, nil
-}
-
-// prepared is the Prepared of a request to t.
-func (f *Fetcher) prepared(spec *Spec, t *target, method string) Prepared {
 	k := keyOf(spec)
 	p := f.pool(k, t.url.Scheme, t.url.Host)
 	p.nameOnce.Do(func() {
@@ -104,43 +88,7 @@ func (f *Fetcher) prepared(spec *Spec, t *target, method string) Prepared {
 	return Prepared{
 		Pool: p.name, Addr: p.addr, OriginID: spec.ID, Method: method,
 		ReadTimeout: k.readTimeout, Keepalive: k.keepalive, key: k,
-	}
-}
-
-// appendBareRequest appends the request to t with none of the viewer's
-// headers: what originHeader and appendRequest make of an empty
-// header (the origin's custom headers, Via, X-Forwarded-For when clientIP
-// is known, and User-Agent), without a map. ok is false when a custom
-// header is one of the three, which the general path merges.
-func appendBareRequest(dst []byte, method string, t *target, spec *Spec, clientIP string) (out []byte, ok bool, err error) {
-	for _, h := range spec.CustomHeaders {
-		switch http.CanonicalHeaderKey(h[0]) {
-		case "Via", "X-Forwarded-For", "User-Agent":
-			return dst, false, nil
-		}
-	}
-	hreq := http.Request{Method: method, URL: &t.url, Host: t.host}
-	out, err = appendRequest(dst, &hreq)
-	if err != nil {
-		return dst, true, err
-	}
-	out = out[:len(out)-2] // before the blank line
-	for _, h := range spec.CustomHeaders {
-		name := http.CanonicalHeaderKey(h[0])
-		if !validHeaderName(name) || !validHeaderValue(h[1]) {
-			return dst, true, &badHeaderError{name}
-		}
-		out = appendField(out, name, h[1])
-	}
-	out = appendField(out, "Via", Via)
-	if clientIP != "" {
-		if !validHeaderValue(clientIP) {
-			return dst, true, &badHeaderError{"X-Forwarded-For"}
-		}
-		out = appendField(out, "X-Forwarded-For", clientIP)
-	}
-	out = appendField(out, "User-Agent", userAgent)
-	return append(out, "\r\n"...), true, nil
+	}, dst, nil
 }
 
 // Dial connects to p's origin as Fetch would: its connection attempts,
