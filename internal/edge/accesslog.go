@@ -99,11 +99,18 @@ func resultType(xcache string, status int) string {
 func (v *netViewer) logFields(r *accesslog.Record, w *statusRecorder) string {
 	r.ProtocolVersion = v.r.Proto
 	r.CSBytes = netRequestBytes(v.r)
+	return headerLogFields(r, w, v.Method() == http.MethodHead)
+}
+
+// headerLogFields fills in the response's type and length from w's
+// http.Header (the length sent, else the body's for all but a HEAD) and
+// returns the X-Cache value sent.
+func headerLogFields(r *accesslog.Record, w *statusRecorder, head bool) string {
 	h := w.Header()
 	r.ContentType = h.Get("Content-Type")
 	if n, err := strconv.ParseInt(h.Get("Content-Length"), 10, 64); err == nil {
 		r.ContentLen = n
-	} else if v.Method() != http.MethodHead {
+	} else if !head {
 		r.ContentLen = w.bytes
 	}
 	return h.Get("X-Cache")
@@ -136,19 +143,7 @@ func (v *fastViewer) logFields(r *accesslog.Record, w *statusRecorder) string {
 	}
 	if fw, ok := w.ResponseWriter.(*fastWriter); ok && fw.lazy {
 		// The event-loop engine writes the header from fw.h (writeLazy).
-		if ct := fw.h["Content-Type"]; len(ct) > 0 {
-			r.ContentType = ct[0]
-		}
-		r.ContentLen = w.bytes
-		if cl := fw.h["Content-Length"]; len(cl) == 1 {
-			if n, err := strconv.ParseInt(cl[0], 10, 64); err == nil {
-				r.ContentLen = n
-			}
-		}
-		if xc := fw.h["X-Cache"]; len(xc) > 0 {
-			return xc[0]
-		}
-		return ""
+		return headerLogFields(r, w, v.ctx.IsHead())
 	}
 	r.ContentType = bytesString(resp.Header.ContentType())
 	if n := resp.Header.ContentLength(); n >= 0 {

@@ -361,9 +361,9 @@ func (el *eventLoop) answerFetch(f *loopFetch, resp *http.Response) {
 	w.lazy = f.ctx.IsGet()
 	s.resumeProxy(f.x, resp, nil)
 	el.out = el.out[:0]
-	written, closeAfter := w.lazy && !f.x.rec.aborted && el.writeLazy(w, f.closeAfter), false
+	written := w.lazy && !f.x.rec.aborted && el.writeLazy(w, f.closeAfter)
+	closeAfter := f.closeAfter || f.ctx.Response.ConnectionClose()
 	if written {
-		closeAfter = f.closeAfter || f.ctx.Response.ConnectionClose()
 		w.lazy = false
 	} else {
 		w.unlazy() // f.ctx gets the header, for writeResponse

@@ -673,13 +673,7 @@ func (s *Server) proxyResponse(w *statusRecorder, v viewer, lt *liveTable, d *ro
 		}
 	}
 	w.WriteHeader(resp.StatusCode)
-	if b, ok := origin.InMemory(resp.Body); ok && v.Method() != http.MethodHead {
-		// Read into memory already (the event-loop engine's fetches):
-		// written in one piece, not copied through a buffer first.
-		if _, err := w.Write(b); err == nil {
-			_ = w.flush()
-		}
-	} else if v.Method() != http.MethodHead {
+	if v.Method() != http.MethodHead {
 		buf := s.copyBufs.get()
 		// What the origin has sent goes on to the viewer at once (see
 		// copyFlushing); a small body leaves in one write with the header.
@@ -727,7 +721,17 @@ func (s *Server) originBodyFailed(w *statusRecorder, v viewer, d *routing.Dist, 
 // for more (a slow or event-stream origin), as httputil.ReverseProxy does
 // with a negative FlushInterval. A write of a full buffer bypasses a
 // bufio.Writer anyway, so this costs no extra write for a fast origin.
+// A body the origin package holds in memory already (origin.InMemory: the
+// event-loop engine's fetches) is written in one piece, not copied
+// through buf first.
 func copyFlushing(dst io.Writer, src io.Reader, buf []byte, flush func() error) (int64, error) {
+	if b, ok := origin.InMemory(src); ok {
+		n, err := dst.Write(b)
+		if err == nil {
+			err = flush()
+		}
+		return int64(n), err
+	}
 	var written int64
 	for {
 		n, rerr := src.Read(buf)
