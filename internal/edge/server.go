@@ -679,8 +679,9 @@ func (s *Server) proxyResponse(w *statusRecorder, v viewer, lt *liveTable, d *ro
 		// copyFlushing); a small body leaves in one write with the header.
 		_, err := copyFlushing(w, resp.Body, *buf, w.flush)
 		s.copyBufs.put(buf)
-		var rerr *originReadError
-		if errors.As(err, &rerr) {
+		// copyFlushing returns it unwrapped: a type assertion, where
+		// errors.As would put rerr on the heap for every response.
+		if rerr, ok := err.(*originReadError); ok {
 			s.originBodyFailed(w, v, d, rerr.err)
 		}
 	}
