@@ -22,10 +22,10 @@ type AccessLogger interface {
 // X-Amz-Cf-Id does; the access log's x-edge-request-id is the same id.
 const requestIDHeader = "X-Amz-Cf-Id"
 
-// startAccessLog gives the request its id, in the response header. An
+// startRequestID gives the request its id, in the response header. An
 // engine whose writer takes the id as bytes (requestIDWriter) gets it
 // from the exchange's own buffer, without allocating.
-func (s *Server) startAccessLog(x *exchange) {
+func (s *Server) startRequestID(x *exchange) {
 	id := accesslog.AppendRequestID(x.idBuf[:0])
 	if iw, ok := x.rec.ResponseWriter.(requestIDWriter); ok {
 		x.reqID = bytesString(id) // valid while the exchange serves this request

@@ -3,6 +3,7 @@ package edge_test
 import (
 	"bufio"
 	"compress/gzip"
+	"fmt"
 	"net"
 	"net/http"
 	"os"
@@ -208,43 +209,63 @@ func BenchmarkFastServeCachedAccessLog(b *testing.B) {
 // TestOriginCannotSetTheRequestID: X-Amz-Cf-Id is the edge's request id
 // (the access log's x-edge-request-id), as CloudFront replaces whatever an
 // origin sends. The net/http engine used to let an origin's X-Amz-Cf-Id
-// overwrite it, on the miss and on every hit of the stored object.
+// overwrite it, on the miss and on every hit of the stored object. Every
+// answer carries one, as every CloudFront answer does, whether or not the
+// edge writes access logs (it used to send none without them), and so
+// does the error of a host no distribution serves.
 func TestOriginCannotSetTheRequestID(t *testing.T) {
 	t.Parallel()
 	for _, engine := range []string{"", engineFastHTTP, engineLoop} {
-		t.Run("engine="+engine, func(t *testing.T) {
-			t.Parallel()
-			w, err := accesslog.New(accesslog.Config{Dir: t.TempDir(), Registry: prometheus.NewRegistry()})
-			if err != nil {
-				t.Fatal(err)
-			}
-			t.Cleanup(func() { _ = w.Close() })
-			h := newHarness(t, harnessOptions{tables: true, engine: engine, accessLog: w})
-			o := h.newTestOrigin("spoof.origin.test", func(w http.ResponseWriter, r *http.Request) {
-				w.Header().Set("X-Amz-Cf-Id", "spoofed-by-the-origin")
-				w.Header().Set("Cache-Control", "max-age=3600")
-				_, _ = w.Write([]byte("body"))
+		for _, logged := range []bool{true, false} {
+			t.Run(fmt.Sprintf("engine=%s/accesslog=%v", engine, logged), func(t *testing.T) {
+				t.Parallel()
+				testOriginCannotSetTheRequestID(t, engine, logged)
 			})
-			cfg := customOriginConfig("spoof", o.host, "", cachingOptimized)
-			cfg.Logging = &types.LoggingConfig{Enabled: aws.Bool(true), Bucket: aws.String("logs.s3.amazonaws.com"),
-				Prefix: aws.String(""), IncludeCookies: aws.Bool(false)}
-			d := h.createDistribution(cfg)
-			h.waitServed()
-			seen := map[string]bool{}
-			for i, want := range []string{"Miss", "Hit"} {
-				r, err := h.do(http.MethodGet, d.domain, "/a.txt", nil)
-				if err != nil {
-					t.Fatal(err)
-				}
-				ids := r.header.Values("X-Amz-Cf-Id")
-				if len(ids) != 1 || len(ids[0]) != 56 || seen[ids[0]] {
-					t.Fatalf("request %d (%s): X-Amz-Cf-Id %q, want one new 56-character id of the edge's", i, want, ids)
-				}
-				seen[ids[0]] = true
-				if !strings.Contains(r.header.Get("X-Cache"), want) {
-					t.Fatalf("request %d: X-Cache %q, want %s", i, r.header.Get("X-Cache"), want)
-				}
-			}
-		})
+		}
+	}
+}
+
+func testOriginCannotSetTheRequestID(t *testing.T, engine string, logged bool) {
+	opts := harnessOptions{tables: true, engine: engine}
+	if logged {
+		w, err := accesslog.New(accesslog.Config{Dir: t.TempDir(), Registry: prometheus.NewRegistry()})
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { _ = w.Close() })
+		opts.accessLog = w
+	}
+	h := newHarness(t, opts)
+	o := h.newTestOrigin("spoof.origin.test", func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("X-Amz-Cf-Id", "spoofed-by-the-origin")
+		w.Header().Set("Cache-Control", "max-age=3600")
+		_, _ = w.Write([]byte("body"))
+	})
+	cfg := customOriginConfig("spoof", o.host, "", cachingOptimized)
+	cfg.Logging = &types.LoggingConfig{Enabled: aws.Bool(true), Bucket: aws.String("logs.s3.amazonaws.com"),
+		Prefix: aws.String(""), IncludeCookies: aws.Bool(false)}
+	d := h.createDistribution(cfg)
+	h.waitServed()
+	seen := map[string]bool{}
+	for i, want := range []string{"Miss", "Hit"} {
+		r, err := h.do(http.MethodGet, d.domain, "/a.txt", nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		ids := r.header.Values("X-Amz-Cf-Id")
+		if len(ids) != 1 || len(ids[0]) != 56 || seen[ids[0]] {
+			t.Fatalf("request %d (%s): X-Amz-Cf-Id %q, want one new 56-character id of the edge's", i, want, ids)
+		}
+		seen[ids[0]] = true
+		if !strings.Contains(r.header.Get("X-Cache"), want) {
+			t.Fatalf("request %d: X-Cache %q, want %s", i, r.header.Get("X-Cache"), want)
+		}
+	}
+	r, err := h.do(http.MethodGet, "no-such-distribution.cloudfront.net", "/a.txt", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if ids := r.header.Values("X-Amz-Cf-Id"); r.status != http.StatusForbidden || len(ids) != 1 || len(ids[0]) != 56 || seen[ids[0]] {
+		t.Fatalf("unknown host: %d, X-Amz-Cf-Id %q, want 403 with one new 56-character id", r.status, ids)
 	}
 }

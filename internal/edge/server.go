@@ -56,8 +56,8 @@ type Options struct {
 	// its caller from the same values.
 	Viewer ViewerLimits
 	// AccessLog, when set, gets a record of every request of a
-	// distribution whose Logging is enabled, and every response carries
-	// its request id in X-Amz-Cf-Id (accesslog.go).
+	// distribution whose Logging is enabled (accesslog.go), with the
+	// request id every response carries in X-Amz-Cf-Id.
 	AccessLog AccessLogger
 	// Shield, when set, runs Origin Shield in a fleet: cache fills for
 	// origins with OriginShield enabled go through the member rendezvous
@@ -264,9 +264,9 @@ func (s *Server) record(x *exchange, v viewer, distID, variant string, start tim
 
 func (s *Server) serve(x *exchange, v viewer, lt *liveTable, start time.Time) (distID, variant string) {
 	w := &x.rec
-	if s.opts.AccessLog != nil {
-		s.startAccessLog(x)
-	}
+	// Every answer carries its request id in X-Amz-Cf-Id, as CloudFront's
+	// do; the access log's x-edge-request-id is the same id.
+	s.startRequestID(x)
 	if lt == nil {
 		errorPage(w, http.StatusServiceUnavailable, "The edge has not loaded its configuration yet.")
 		return "", ""
