@@ -16,7 +16,9 @@ type loopProxyState struct {
 	lt   *liveTable
 	b    *routing.Behavior
 	prep origin.Prepared
-	// req is the origin request, serialized (a buffer kept by the pool).
+	// origin is the origin request, and req the same serialized (a
+	// buffer kept by the pool).
+	origin          origin.Request
 	req             []byte
 	distID, variant string
 	start           time.Time
@@ -45,7 +47,8 @@ func (s *Server) loopProxy(x *exchange, v viewer, lt *liveTable, d *routing.Dist
 	if g := b.Group; g != nil && len(g.Members) > 1 {
 		return false // failover between origins: fetch's own
 	}
-	req := s.originRequest(context.Background(), v, b, up, path, v.Method(), true)
+	req := &x.lp.origin
+	s.originRequest(context.Background(), req, v, b, up, path, v.Method(), true)
 	p, buf, err := lf.Prepare(up.spec, req, x.lp.req[:0])
 	x.lp.req = buf
 	if err != nil {

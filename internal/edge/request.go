@@ -274,12 +274,16 @@ func (s *Server) fetchFrom(ctx context.Context, v viewer, b *routing.Behavior, u
 	if s.fetcher == nil {
 		return nil, fmt.Errorf("no origin fetcher configured: %w", origin.ErrOriginUnreachable)
 	}
-	return s.fetcher.Fetch(ctx, up.spec, s.originRequest(ctx, v, b, up, path, method, passRange))
+	req := new(origin.Request)
+	s.originRequest(ctx, req, v, b, up, path, method, passRange)
+	return s.fetcher.Fetch(ctx, up.spec, req)
 }
 
-// originRequest is what fetchFrom forwards to up of v's request.
-func (s *Server) originRequest(ctx context.Context, v viewer, b *routing.Behavior, up *upstream, path, method string, passRange bool) *origin.Request {
-	req := &origin.Request{
+// originRequest sets *req to what fetchFrom forwards to up of v's
+// request. (The caller provides req: the event-loop engine's is part of
+// the pooled exchange, not an allocation per request.)
+func (s *Server) originRequest(ctx context.Context, req *origin.Request, v viewer, b *routing.Behavior, up *upstream, path, method string, passRange bool) {
+	*req = origin.Request{
 		Method: method, Path: path, Header: forwardHeaders(b, v, method, passRange),
 		ViewerScheme: "http", ClientIP: hostOnly(v.RemoteAddr()), ContentLength: -1,
 	}
@@ -312,7 +316,6 @@ func (s *Server) originRequest(ctx context.Context, v viewer, b *routing.Behavio
 	if method != http.MethodGet && method != http.MethodHead {
 		req.Body, req.ContentLength = v.Body()
 	}
-	return req
 }
 
 // originRequestHeaders are the headers a GET sends when the behavior has an
