@@ -5,6 +5,8 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"runtime"
+	"runtime/metrics"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -491,4 +493,41 @@ func TestCloseAbortsFetches(t *testing.T) {
 			t.Errorf("err = %v; want context.Canceled", err)
 		}
 	})
+}
+
+// TestHitsStartNoGoroutines: the cache's upkeep after reads runs on the
+// reader, not on a goroutine of its own (runInline): otter's default
+// starts one every 16 or so hits, a parked thread woken each time, which
+// cost the event loops' hits about 3 % of their CPU.
+func TestHitsStartNoGoroutines(t *testing.T) {
+	c := newTestCache(t, Config{MaxBytes: 1 << 20})
+	ctx := context.Background()
+	var calls atomic.Int32
+	keys := make([]Key, 8)
+	for i := range keys {
+		keys[i] = testKey(fmt.Sprintf("/hit/%d", i))
+		if _, _, err := c.GetOrFetch(ctx, keys[i], staticFetch(&calls, "body", time.Hour)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	sample := []metrics.Sample{{Name: "/sched/goroutines-created:goroutines"}}
+	metrics.Read(sample)
+	before := sample[0].Value.Uint64()
+	const hits = 20000
+	for i := range hits {
+		if _, hit, err := c.GetOrFetch(ctx, keys[i%len(keys)], staticFetch(&calls, "body", time.Hour)); err != nil || !hit {
+			t.Fatalf("lookup %d: hit %v, err %v", i, hit, err)
+		}
+		if i%16 == 0 {
+			// As on a busy edge, a drain started on a goroutine of its
+			// own would get to run before the next one is due.
+			runtime.Gosched()
+		}
+	}
+	metrics.Read(sample)
+	// A few may come from elsewhere in the process (timers, the test
+	// framework); a goroutine per drain would be over a thousand.
+	if created := sample[0].Value.Uint64() - before; created > 20 {
+		t.Errorf("%d hits started %d goroutines; want none of the cache's", hits, created)
+	}
 }
