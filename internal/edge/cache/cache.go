@@ -214,8 +214,10 @@ func New(cfg Config) (*Cache, error) {
 // amortized work of that call. otter's default starts a goroutine per
 // pass, about one every 16 hits: under load that is a goroutine created
 // and a parked thread woken (a futex system call, and a context switch
-// on another CPU) for each, which CPU profiles of cached hits on the
-// event loops put at about 3 % of the edge's CPU. Inline is safe here:
+// on another CPU) for each. Creating them and waking threads alone was
+// 2.6 % of CPU profiles of cached hits on the event loops; run inline,
+// a hit took about 10 % less CPU (two edges measured side by side, less
+// in 9 rounds of 10) and a third fewer context switches. Inline is safe here:
 // nothing these caches call back (Weigher, ExpiryCalculator,
 // OnAtomicDeletion, the ComputeIfPresent functions of Purge) reads or
 // writes the cache or blocks, and with expiry set, otter's periodic
