@@ -127,8 +127,11 @@ var crlfcrlf = []byte("\r\n\r\n")
 // a caller that is done with each response, its header and its body,
 // before it scans the next: the Response, the header map, the slice its
 // values are in, the body's reader and the reader net/http parses through.
-// Nothing of a response scanned with it may be kept (the header's strings
-// may: they are the response's own).
+// Nothing of a response scanned with it may be kept, not even the
+// header's strings: those of a response parsed without net/http are
+// pieces of the bytes scanned, as its body is, and change with them.
+// (A copy of the header, one allocation per response, was about 2 % of
+// the event loops' CPU per fetch.)
 type Scratch struct {
 	resp   http.Response
 	header http.Header

@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"net/textproto"
 	"strings"
+	"unsafe"
 )
 
 // quickResponse parses a response header, head (its status line, fields
@@ -30,7 +31,14 @@ func quickResponse(head, rest []byte, req *http.Request, sc *Scratch) (resp *htt
 		return nil, false
 	}
 	// One string holds the header; names and values are pieces of it.
-	s := string(head)
+	// With a Scratch, that string is head itself, as the body is rest
+	// itself (see Scratch); without, a copy the response owns.
+	var s string
+	if sc != nil {
+		s = unsafe.String(unsafe.SliceData(head), len(head))
+	} else {
+		s = string(head)
+	}
 	line := s[:eol-1]
 	code := line[len(proto) : len(proto)+3]
 	if code[0] < '2' || code[0] > '5' || !isDigit(code[1]) || !isDigit(code[2]) ||
