@@ -34,11 +34,13 @@ func isHopByHop(key string) bool {
 // headers the caller selected. It never modifies in. viewerHost is the
 // forwarded Host header, if the caller included one.
 func originHeader(in http.Header, spec *Spec, clientIP string) (out http.Header, viewerHost string) {
-	return originHeaderInto(make(http.Header, len(in)+len(spec.CustomHeaders)+3), in, spec, clientIP)
+	return originHeaderInto(make(http.Header, len(in)+len(spec.CustomHeaders)+3), in, spec, clientIP, nil)
 }
 
-// originHeaderInto is originHeader into out, an empty map.
-func originHeaderInto(out, in http.Header, spec *Spec, clientIP string) (http.Header, string) {
+// originHeaderInto is originHeader into out, an empty map; xff, when not
+// nil, holds the X-Forwarded-For value it adds (for a caller that only
+// serializes out: then it allocates nothing for it).
+func originHeaderInto(out, in http.Header, spec *Spec, clientIP string, xff *[1]string) (http.Header, string) {
 	var viewerHost string
 	var connectionTokens []string
 	for key, values := range in {
@@ -86,7 +88,14 @@ func originHeaderInto(out, in http.Header, spec *Spec, clientIP string) (http.He
 	}
 	appendList(out, "Via", viaValues)
 	if clientIP != "" {
-		appendList(out, "X-Forwarded-For", []string{clientIP})
+		var v []string
+		if xff != nil {
+			xff[0] = clientIP
+			v = xff[:] // len == cap: an append copies
+		} else {
+			v = []string{clientIP}
+		}
+		appendList(out, "X-Forwarded-For", v)
 	}
 	if _, ok := out["User-Agent"]; !ok {
 		out["User-Agent"] = userAgentValues

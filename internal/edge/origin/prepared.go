@@ -55,16 +55,18 @@ func (f *Fetcher) Prepare(spec *Spec, req *Request, dst []byte) (Prepared, []byt
 	if t.url.Scheme != "http" {
 		return Prepared{}, dst, ErrNotPrepared
 	}
-	// The header is only serialized: its map goes back to a pool.
-	header, _ := preparedHeaders.Get().(http.Header)
-	if header == nil {
-		header = make(http.Header, len(req.Header)+len(spec.CustomHeaders)+3)
+	// The header is only serialized: its map, and the X-Forwarded-For
+	// value's slice, go back to a pool.
+	ph, _ := preparedHeaders.Get().(*preparedHeader)
+	if ph == nil {
+		ph = &preparedHeader{h: make(http.Header, len(req.Header)+len(spec.CustomHeaders)+3)}
 	}
 	defer func() {
-		clear(header)
-		preparedHeaders.Put(header)
+		clear(ph.h)
+		ph.xff[0] = ""
+		preparedHeaders.Put(ph)
 	}()
-	header, viewerHost := originHeaderInto(header, req.Header, spec, req.ClientIP)
+	header, viewerHost := originHeaderInto(ph.h, req.Header, spec, req.ClientIP, &ph.xff)
 	if viewerHost != "" {
 		t.host = viewerHost
 	}
@@ -119,5 +121,10 @@ func (p Prepared) Timeout() error {
 var errReadTimeout = errors.New("no response within the origin's read timeout")
 
 // preparedHeaders holds the origin header maps Prepare fills, serializes
-// and empties.
+// and empties (*preparedHeader).
 var preparedHeaders sync.Pool
+
+type preparedHeader struct {
+	h   http.Header
+	xff [1]string
+}
