@@ -16,7 +16,8 @@
 # same for every proxy that talks to it alike); the miss run counts the
 # edge's connections to the origin (pooled: at most one per viewer connection).
 # Knobs: DURATION, CONNS, THREADS (wrk), ROUNDS, BASELINE=1 (see below); EDGE_ENV="GOGC=100" runs the edge
-# with extra environment; PROFILE=dir saves a CPU profile of each edge run.
+# with extra environment, EDGE_ARGS="--cpu-sched normal" with extra flags;
+# PROFILE=dir saves a CPU profile of each edge run.
 # EDGE_ENGINE="loop fasthttp nethttp" (one or more, in that run) measures
 # `stagefront serve --edge-engine ENGINE`; unset, the default (loop).
 set -euo pipefail
@@ -81,7 +82,7 @@ start_edge() {
   local api edge admin
   api=$(free_port); edge=$(free_port); admin=$(free_port)
   env ${EDGE_ENV:-} "$WORK/stagefront" serve --auth none --data-dir "$WORK/data-$1" --api-addr "127.0.0.1:$api" --edge-addr "127.0.0.1:$edge" \
-    --admin-addr "127.0.0.1:$admin" --access-log-dir "$WORK/access-logs-$1" --log-level error ${2:+--edge-engine "$2"} 2>"$WORK/sf-$1.log" &
+    --admin-addr "127.0.0.1:$admin" --access-log-dir "$WORK/access-logs-$1" --log-level error ${2:+--edge-engine "$2"} ${EDGE_ARGS:-} 2>"$WORK/sf-$1.log" &
   PID[$1]=$!; SFS="$SFS $!"; PORT[$1]=$edge; ADMINP[$1]=$admin
   wait_port "$api"; wait_port "$edge"
   API=$api
@@ -129,7 +130,7 @@ measure() {
     /requests in/ {n = $1} /Requests\/sec/ {rps = $2}
     END {printf "%s %s %.1f %.2f %.1f\n", name, rps, (a - b) * 1e6 / hz / n, sw / n, o * 1e6 / hz / n}' <<<"$out"
 }
-echo "wrk -t$THREADS -c$CONNS -d$DURATION, $ROUNDS rounds (medians shown), 1 KiB object, HTTP/1.1 keep-alive, loopback, $(nproc) cores${EDGE_ENV:+, edge env $EDGE_ENV}${ENGINES:+, engines: $ENGINES}"
+echo "wrk -t$THREADS -c$CONNS -d$DURATION, $ROUNDS rounds (medians shown), 1 KiB object, HTTP/1.1 keep-alive, loopback, $(nproc) cores${EDGE_ENV:+, edge env $EDGE_ENV}${EDGE_ARGS:+, edge flags $EDGE_ARGS}${ENGINES:+, engines: $ENGINES}"
 if [ -n "$ENGINES" ]; then NAMES=$ENGINES; else NAMES=serve; fi
 for n in $NAMES; do if [ "$n" = serve ]; then start_edge serve; else start_edge "$n" "$n"; fi; done
 # BASELINE=1 adds bench/gobaseline: a bare fasthttp server with none of the

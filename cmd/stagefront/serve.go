@@ -40,6 +40,7 @@ func newRoleCmd(use, short string, r server.Roles) *cobra.Command {
 	fl.StringVar(&f.LogLevel, "log-level", "info", "log level: debug, info, warn, error (debug includes the access log)")
 	registerStoreFlags(fl, &f.Store)
 	fl.StringVar(&f.NodeName, "node-name", "", "this node's name in the fleet (default: hostname:edge-port)")
+	fl.StringVar(&f.CPUSched, "cpu-sched", server.CPUSchedBatch, "CPU scheduling policy of the process's threads on Linux: batch (SCHED_BATCH: a woken thread does not preempt the running task; more work per context switch under load) or normal (the policy it was started with)")
 	fl.DurationVar(&f.LeaseTTL, "lease-ttl", 5*time.Second, "fleet membership lease: a dead edge stops delaying Deployed after this, and another API node recovers a dead one's CloudFormation operations after this")
 	if r.API {
 		fl.StringVar(&f.APIAddr, "api-addr", server.DefaultAPIAddr, "CloudFront API listen address (also the release API)")

@@ -81,6 +81,9 @@ type Config struct {
 	Limits Limits // zero fields: DefaultLimits
 	// CFNStrict turns off the CloudFormation key repair (docs/cloudformation.md).
 	CFNStrict bool
+	// CPUSched is the threads' CPU scheduling policy: CPUSchedBatch
+	// (also for "") or CPUSchedNormal (see applyCPUSched).
+	CPUSched string
 }
 
 // Roles says which parts a process runs: serve = both, api, edge.
@@ -111,6 +114,9 @@ func IsLoopback(addr string) bool {
 // Run runs the parts r names until ctx ends, then shuts down gracefully.
 func Run(ctx context.Context, f Config, r Roles) error {
 	log := NewLogger(f.LogLevel)
+	if err := applyCPUSched(f.CPUSched, log); err != nil {
+		return err
+	}
 	if err := os.MkdirAll(f.DataDir, 0o700); err != nil {
 		return fmt.Errorf("data dir: %w", err)
 	}
