@@ -8,13 +8,15 @@
 #      (CloudFront standard access logs, written under the run's directory)
 #      vs case 1: what access logging costs a hit
 # The origin is a separate nginx serving the file. Needs wrk and nginx (apt-get install wrk nginx-light).
-# Besides requests/s, each line shows the CPU the server under test spent per
-# request (stagefront, or the nginx workers under test; user+system; the
-# origin's CPU is not counted), which is less sensitive to
-# other load on the machine than requests/s, and the context switches of
-# its threads per request, and the origin nginx's CPU per request (the
-# same for every proxy that talks to it alike); the miss run counts the
-# edge's connections to the origin (pooled: at most one per viewer connection).
+# Besides requests/s, each line shows the CPU the server under test spent
+# per request (stagefront, or the nginx workers under test; user+system;
+# the origin's CPU is not counted), which is less sensitive to other load
+# on the machine than requests/s, the context switches of its threads per
+# request, the origin nginx's CPU per request (the same for every proxy
+# that talks to it alike, unless the proxy disturbs it: see
+# docs/performance.md) and wrk's 99th percentile latency; the miss run
+# counts the edge's connections to the origin (pooled: at most one per
+# viewer connection).
 # Knobs: DURATION, CONNS, THREADS (wrk), ROUNDS, BASELINE=1 (see below); EDGE_ENV="GOGC=100" runs the edge
 # with extra environment, EDGE_ARGS="--cpu-sched normal" with extra flags;
 # PROFILE=dir saves a CPU profile of each edge run.
@@ -123,12 +125,13 @@ measure() {
   fi
   local o0 o1
   before=$(cpu_ticks $pids); sw0=$(ctx_switches $pids); o0=$(cpu_ticks $ORIGIN_WORKERS)
-  out=$(wrk -t"$THREADS" -c"$CONNS" -d"$DURATION" "$@")
+  out=$(wrk --latency -t"$THREADS" -c"$CONNS" -d"$DURATION" "$@")
   after=$(cpu_ticks $pids); sw1=$(ctx_switches $pids); o1=$(cpu_ticks $ORIGIN_WORKERS)
   [ -z "$prof" ] || wait "$prof"
   awk -v name="$name" -v b="$before" -v a="$after" -v hz="$HZ" -v sw="$((sw1 - sw0))" -v o="$((o1 - o0))" '
     /requests in/ {n = $1} /Requests\/sec/ {rps = $2}
-    END {printf "%s %s %.1f %.2f %.1f\n", name, rps, (a - b) * 1e6 / hz / n, sw / n, o * 1e6 / hz / n}' <<<"$out"
+    /^ +99%/ {p99 = $2 + 0; if ($2 ~ /us$/) p99 /= 1000; else if ($2 ~ /[^m]s$/) p99 *= 1000}
+    END {printf "%s %s %.1f %.2f %.1f %.2f\n", name, rps, (a - b) * 1e6 / hz / n, sw / n, o * 1e6 / hz / n, p99}' <<<"$out"
 }
 echo "wrk -t$THREADS -c$CONNS -d$DURATION, $ROUNDS rounds (medians shown), 1 KiB object, HTTP/1.1 keep-alive, loopback, $(nproc) cores${EDGE_ENV:+, edge env $EDGE_ENV}${EDGE_ARGS:+, edge flags $EDGE_ARGS}${ENGINES:+, engines: $ENGINES}"
 if [ -n "$ENGINES" ]; then NAMES=$ENGINES; else NAMES=serve; fi
@@ -176,7 +179,8 @@ label() {
   esac
 }
 # median NAME COLUMN: the median of a case's rounds (2: req/s, 3: CPU,
-# 4: context switches, 5: the origin's CPU).
+# 4: context switches, 5: the origin's CPU, 6: wrk's 99th percentile
+# latency in ms).
 median() { printf '%s\n' "${RESULTS[@]}" | awk -v n="$1" -v c="$2" '$1 == n {print $c}' | sort -g | awk '{v[NR] = $1} END {print (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2}'; }
 CASES=()
 for n in $NAMES; do CASES+=("edge-cached-$n" "edge-logged-$n"); done
@@ -186,9 +190,9 @@ for n in $NAMES; do CASES+=("edge-miss-$n"); done
 CASES+=(nginx-proxy)
 [ ${#GO_PIDS[@]} = 0 ] || CASES+=(go-proxy)
 MEDIANS=()
-for c in "${CASES[@]}"; do MEDIANS+=("$c $(median "$c" 2) $(median "$c" 3) $(median "$c" 4) $(median "$c" 5)"); done
-printf '%-46s %12s %20s %16s %20s\n' "" "req/s" "server CPU us/req" "ctx switch/req" "origin CPU us/req"
-for r in "${MEDIANS[@]}"; do set -- $r; printf '%-46s %12.0f %20s %16s %20s\n' "$(label "$1")" "$2" "$3" "$4" "$5"; done
+for c in "${CASES[@]}"; do MEDIANS+=("$c $(median "$c" 2) $(median "$c" 3) $(median "$c" 4) $(median "$c" 5) $(median "$c" 6)"); done
+printf '%-46s %12s %20s %16s %20s %10s\n' "" "req/s" "server CPU us/req" "ctx switch/req" "origin CPU us/req" "p99 ms"
+for r in "${MEDIANS[@]}"; do set -- $r; printf '%-46s %12.0f %20s %16s %20s %10s\n' "$(label "$1")" "$2" "$3" "$4" "$5" "$6"; done
 for n in $NAMES; do echo "edge $n connections to the origin during the miss run: $(cat "$WORK/origin-conns-$n") (wrk holds $CONNS)"; done
 for n in $NAMES; do
   m=$(curl -s "http://127.0.0.1:${ADMINP[$n]}/metrics")
