@@ -49,7 +49,9 @@ func applyCPUSched(policy string, log *slog.Logger) error {
 			log.Warn("--cpu-sched batch: could not set SCHED_BATCH; running under the normal policy", "err", err)
 			return nil
 		}
-		log.Debug("cpu scheduling: SCHED_BATCH", "threads", threads)
+		if threads > 0 {
+			log.Info("threads run under SCHED_BATCH (--cpu-sched normal to keep the policy the process started with)", "threads", threads)
+		}
 		return nil
 	}
 	return fmt.Errorf("--cpu-sched must be %s or %s, not %q", CPUSchedBatch, CPUSchedNormal, policy)
