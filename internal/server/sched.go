@@ -45,8 +45,8 @@ func applyCPUSched(policy string, log *slog.Logger) error {
 	case CPUSchedBatch, "":
 		threads, err := setBatchScheduling()
 		if err != nil {
-			// Not fatal: the process runs as it would with normal.
-			log.Warn("--cpu-sched batch: could not set SCHED_BATCH; running under the normal policy", "err", err)
+			// Not fatal: the threads not moved run as with normal.
+			log.Warn("--cpu-sched batch: could not move every thread to SCHED_BATCH; the others keep their policy", "moved", threads, "err", err)
 			return nil
 		}
 		if threads > 0 {
