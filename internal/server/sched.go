@@ -33,8 +33,9 @@ const (
 // everyone, less work done per switch. Measured on a 2-core VM with an
 // nginx origin and wrk on the same cores, SCHED_BATCH cut the origin's
 // involuntary context switches from 0.18 to 0.03 per proxied request,
-// and the edge's cache-miss throughput went from 0.83–0.85× nginx
-// proxy_pass's to 0.90–1.14× (docs/performance.md). The cost is wake-up
+// and the edge's cache-miss throughput went from 0.80–0.85× nginx
+// proxy_pass's to a median of 0.99× (0.83–1.14×, eight runs;
+// docs/performance.md). The cost is wake-up
 // latency while every CPU is busy: a woken thread waits for the running
 // task's slice to end. A thread woken on an idle CPU runs at once, under
 // either policy.
