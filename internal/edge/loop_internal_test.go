@@ -5,11 +5,13 @@ package edge
 import (
 	"bufio"
 	"bytes"
+	"net"
 	"os"
 	"runtime"
 	"testing"
 
 	"github.com/valyala/fasthttp"
+	"golang.org/x/sys/unix"
 )
 
 // FuzzLoopRequest: whatever a viewer sends, a request the event-loop
@@ -72,5 +74,38 @@ func TestDefaultLoops(t *testing.T) {
 	}
 	if got := runtime.GOMAXPROCS(0); got != want || defaultLoops() != loops {
 		t.Errorf("after defaultLoops() = %d: GOMAXPROCS %d, want %d (twice: %d)", loops, got, want, defaultLoops())
+	}
+}
+
+// TestDupFDNonBlocking: the descriptors the loops take over, of accepted
+// and of dialed connections, are in non-blocking mode, as the raw
+// send and recv of sockSend and sockRecv need (a blocking call there
+// would stall the whole loop and its P).
+func TestDupFDNonBlocking(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	dialed, err := net.Dial("tcp", ln.Addr().String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer dialed.Close()
+	accepted, err := ln.Accept()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer accepted.Close()
+	for name, c := range map[string]net.Conn{"accepted": accepted, "dialed": dialed} {
+		fd, err := dupFD(c.(*net.TCPConn))
+		if err != nil {
+			t.Fatalf("%s: %v", name, err)
+		}
+		flags, err := unix.FcntlInt(uintptr(fd), unix.F_GETFL, 0)
+		unix.Close(fd)
+		if err != nil || flags&unix.O_NONBLOCK == 0 {
+			t.Errorf("%s: flags %#x (%v): not O_NONBLOCK", name, flags, err)
+		}
 	}
 }

@@ -250,11 +250,10 @@ func (ls *LoopServer) adopt(c net.Conn) {
 	el.add(lc)
 }
 
-// dupFD returns a duplicate of tcp's descriptor, the caller's to close,
-// in non-blocking mode (sockSend and sockRecv rely on it). Go's net
-// package has set the mode already, on the open file the duplicate
-// shares; setting it again costs one system call per connection and
-// makes it this function's promise rather than net's.
+// dupFD returns a duplicate of tcp's descriptor, the caller's to close.
+// It is in non-blocking mode, which sockSend and sockRecv rely on: the
+// mode belongs to the open file, which the duplicate shares, and Go's net
+// package sets it on every socket it makes (TestDupFDNonBlocking).
 func dupFD(tcp *net.TCPConn) (int, error) {
 	raw, err := tcp.SyscallConn()
 	if err != nil {
@@ -263,10 +262,6 @@ func dupFD(tcp *net.TCPConn) (int, error) {
 	fd := -1
 	cerr := raw.Control(func(f uintptr) { fd, err = unix.FcntlInt(f, unix.F_DUPFD_CLOEXEC, 0) })
 	if err = errors.Join(err, cerr); err != nil {
-		return -1, err
-	}
-	if err := unix.SetNonblock(fd, true); err != nil {
-		unix.Close(fd)
 		return -1, err
 	}
 	return fd, nil
