@@ -195,8 +195,19 @@ printf '%-46s %12s %20s %16s %20s %10s\n' "" "req/s" "server CPU us/req" "ctx sw
 for r in "${MEDIANS[@]}"; do set -- $r; printf '%-46s %12.0f %20s %16s %20s %10s\n' "$(label "$1")" "$2" "$3" "$4" "$5" "$6"; done
 for n in $NAMES; do echo "edge $n connections to the origin during the miss run: $(cat "$WORK/origin-conns-$n") (wrk holds $CONNS)"; done
 for n in $NAMES; do
+  # While the CPUs are busy the access log holds its lines (formatting
+  # and compressing them later): wait for it to write what it holds.
+  t0=$(date +%s.%N); first=""
+  for _ in $(seq 600); do
+    held=$(curl -s "http://127.0.0.1:${ADMINP[$n]}/metrics" | awk '/^stagefront_access_log_backlog_bytes/ {printf "%d", $2}')
+    first=${first:-${held:-0}}
+    [ "${held:-0}" = 0 ] && break
+    sleep 0.1
+  done
+  waited=$(awk -v t0="$t0" -v t1="$(date +%s.%N)" 'BEGIN {printf "%.1f", t1 - t0}')
+  sleep 1.2 # the batches being filled join within a second
   m=$(curl -s "http://127.0.0.1:${ADMINP[$n]}/metrics")
-  echo "edge $n access log: $(awk '/^stagefront_access_log_lines_total/ {s+=$2} END {printf "%d", s}' <<<"$m") lines written, $(awk '/^stagefront_access_log_dropped_total/ {s+=$2} END {printf "%d", s}' <<<"$m") dropped"
+  echo "edge $n access log: $(awk '/^stagefront_access_log_lines_total/ {s+=$2} END {printf "%d", s}' <<<"$m") lines written, $(awk '/^stagefront_access_log_dropped_total/ {s+=$2} END {printf "%d", s}' <<<"$m") dropped; it held $((first >> 20)) MiB of requests after the last run and wrote them in ${waited}s"
 done
 printf '%s\n' "${MEDIANS[@]}" | awk -v names="$NAMES" '
   {rps[$1] = $2; cpu[$1] = $3}

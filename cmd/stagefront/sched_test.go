@@ -84,3 +84,13 @@ func TestCPUSched(t *testing.T) {
 		t.Errorf("--cpu-sched fast: %v, %s", err, out)
 	}
 }
+
+// TestAccessLogBacklogFlag: a negative access log backlog is refused
+// before anything starts.
+func TestAccessLogBacklogFlag(t *testing.T) {
+	bin := buildBinary(t)
+	out, err := exec.Command(bin, "serve", "--access-log-backlog-bytes", "-1", "--data-dir", t.TempDir()).CombinedOutput()
+	if err == nil || !strings.Contains(string(out), "--access-log-backlog-bytes must be 0 or more, not -1") {
+		t.Errorf("--access-log-backlog-bytes -1: %v, %s", err, out)
+	}
+}

@@ -8,6 +8,7 @@ import (
 	"github.com/spf13/pflag"
 
 	"github.com/stagefront/stagefront/internal/cloudfront"
+	"github.com/stagefront/stagefront/internal/edge/accesslog"
 	"github.com/stagefront/stagefront/internal/server"
 	"github.com/stagefront/stagefront/internal/store/etcd"
 )
@@ -58,6 +59,7 @@ func newRoleCmd(use, short string, r server.Roles) *cobra.Command {
 		fl.StringVar(&f.CacheDir, "cache-dir", "", "keep a disk tier of the edge object cache in this directory: objects beyond --cache-bytes, and every object after a restart")
 		fl.Int64Var(&f.CacheDiskBytes, "cache-disk-bytes", 1<<30, "size bound of the disk cache tier in bytes (with --cache-dir)")
 		fl.StringVar(&f.AccessLogDir, "access-log-dir", "", "write CloudFront standard access logs (hourly gzip files) of distributions whose Logging is enabled under this directory")
+		fl.Int64Var(&f.AccessLogBacklog, "access-log-backlog-bytes", accesslog.DefaultBacklog, "while the CPUs are busy serving, hold up to this many bytes of requests and format and compress their access log lines once they are not (0: write at once)")
 		fl.StringVar(&f.AccessLogS3Endpoint, "access-log-s3-endpoint", "", "deliver finished access log files to each distribution's Logging.Bucket on this S3-compatible server, path style (credentials: the standard AWS chain); files stay under --access-log-dir until delivered")
 		fl.StringVar(&f.TLSAddr, "tls-addr", "127.0.0.1:8443", "edge HTTPS listen address (used when --tls-cert and --tls-key are set)")
 		fl.StringVar(&f.TLSCert, "tls-cert", "", "edge HTTPS certificate (PEM); enables the HTTPS listener and redirect-to-https")

@@ -56,7 +56,7 @@ func (s *Server) logAccess(x *exchange, v viewer, start time.Time, taken time.Du
 		Referer: v.HeaderGet("Referer"), UserAgent: v.HeaderGet("User-Agent"),
 		RequestID: x.reqID, Protocol: "http", SCBytes: w.bytes,
 		TimeTaken: taken, TTFB: taken, XForwardedFor: v.HeaderGet("X-Forwarded-For"),
-		ContentLen: -1, ClientAddr: v.remoteAddrPort(),
+		ContentLen: -1, ClientAddr: v.remoteAddrPort(), Shard: x.shard,
 	}
 	if d.Logging.IncludeCookies {
 		r.Cookie = v.HeaderGet("Cookie")

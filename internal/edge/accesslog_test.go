@@ -104,6 +104,10 @@ func TestAccessLog(t *testing.T) {
 			fields := strings.Fields(strings.TrimPrefix(lines[1], "#Fields: "))
 			wantResult := []string{"Miss", "Hit", "Error"}
 			wantStatus := []string{"200", "200", "403"}
+			// Lines are in time order per thread that served them, not
+			// across threads (as CloudFront promises no order): each
+			// request's line is found by its id.
+			byID := map[string]map[string]string{}
 			for i, l := range lines[2:] {
 				vals := strings.Split(l, "\t")
 				if len(vals) != len(fields) {
@@ -112,6 +116,13 @@ func TestAccessLog(t *testing.T) {
 				got := map[string]string{}
 				for j, f := range fields {
 					got[f] = vals[j]
+				}
+				byID[got["x-edge-request-id"]] = got
+			}
+			for i, id := range ids {
+				got := byID[id]
+				if got == nil {
+					t.Fatalf("no line of request %d (%s)", i, id)
 				}
 				for k, v := range map[string]string{
 					"x-edge-result-type": wantResult[i], "sc-status": wantStatus[i], "x-edge-request-id": ids[i],

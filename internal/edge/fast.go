@@ -46,6 +46,9 @@ func (s *Server) FastHandler() fasthttp.RequestHandler {
 // fastWriter.direct).
 type directWriter interface {
 	writeDirect(w *fastWriter)
+	// logShard is the access log shard of the requests it serves
+	// (accesslog.Record.Shard): an event loop's own.
+	logShard() uint32
 }
 
 // serveFast serves ctx's request. With a directWriter (the event-loop
@@ -66,6 +69,9 @@ func (s *Server) serveFast(ctx *fasthttp.RequestCtx, dw directWriter, start time
 	x := s.exchanges.get()
 	x.noBlock = dw != nil
 	x.fw.direct = dw != nil
+	if dw != nil {
+		x.shard = dw.logShard()
+	}
 	x.fast.ctx = ctx
 	x.fw.ctx = ctx
 	if x.fw.h == nil {

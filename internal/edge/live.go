@@ -3,6 +3,7 @@ package edge
 import (
 	"slices"
 	"sync"
+	"sync/atomic"
 
 	"github.com/stagefront/stagefront/internal/edge/accesslog"
 	"github.com/stagefront/stagefront/internal/edge/cache"
@@ -194,6 +195,11 @@ type exchange struct {
 	logRec accesslog.Record
 	// idBuf holds reqID's bytes on an engine that takes them as bytes.
 	idBuf [accesslog.RequestIDLen]byte
+	// shard is the access log shard of the requests this exchange
+	// serves (accesslog.Record.Shard). sync.Pool keeps a pool per
+	// processor (P), so one thread mostly gets the same exchanges back,
+	// and its lines go to the same batch.
+	shard uint32
 	// noBlock is set by the event-loop engine (loop_linux.go), whose
 	// thread serves many connections and must never wait: the request
 	// path sets deferred and returns, having sent and recorded nothing,
@@ -220,13 +226,17 @@ func (x *exchange) offLoop() bool {
 }
 
 // exchanges pools exchange values.
-type exchanges struct{ pool sync.Pool }
+type exchanges struct {
+	pool sync.Pool
+	// made counts the exchanges made, which numbers their shards.
+	made atomic.Uint32
+}
 
 func (x *exchanges) get() *exchange {
 	if e, ok := x.pool.Get().(*exchange); ok {
 		return e
 	}
-	return &exchange{}
+	return &exchange{shard: x.made.Add(1)}
 }
 
 func (x *exchanges) put(e *exchange) {

@@ -366,6 +366,9 @@ type eventLoop struct {
 	ls     *LoopServer
 	epfd   int
 	wakefd int // an eventfd: written by stop
+	// shard is the loop's access log shard (accesslog.Record.Shard):
+	// loops made one after the other have consecutive ones.
+	shard uint32
 
 	mu      sync.Mutex
 	pending []*loopConn // added, not yet in conns
@@ -423,7 +426,7 @@ func newEventLoop(ls *LoopServer) (*eventLoop, error) {
 		_ = unix.Close(wakefd)
 		return nil, fmt.Errorf("epoll_ctl: %w", err)
 	}
-	el := &eventLoop{ls: ls, epfd: epfd, wakefd: wakefd, ctx: newLoopCtx(),
+	el := &eventLoop{ls: ls, epfd: epfd, wakefd: wakefd, ctx: newLoopCtx(), shard: loopsMade.Add(1),
 		buf: make([]byte, loopReadBytes), events: make([]unix.EpollEvent, 128),
 		idle: map[string][]*originConn{}}
 	el.br = bufio.NewReaderSize(&el.in, MaxHeaderBytes)
@@ -690,6 +693,11 @@ var crlfcrlf = []byte("\r\n\r\n")
 // sticky cookie, the debug header), Age, X-Amz-Cf-Id, and the body unless
 // the request is a HEAD. The result is what fasthttp would write, but for
 // the order of these lines.
+// loopsMade numbers the event loops' access log shards.
+var loopsMade atomic.Uint32
+
+func (el *eventLoop) logShard() uint32 { return el.shard }
+
 func (el *eventLoop) writeDirect(w *fastWriter) {
 	e := w.directEntry
 	out := append(el.out, wireOf(e)...)

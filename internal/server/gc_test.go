@@ -17,7 +17,7 @@ func TestTuneGC(t *testing.T) {
 	log := slog.New(slog.DiscardHandler)
 	env := func(vars map[string]string) func(string) string { return func(k string) string { return vars[k] } }
 
-	percent, limit, tuned := TuneGC(64<<20, env(nil), log)
+	percent, limit, tuned := TuneGC(64<<20, 0, env(nil), log)
 	if !tuned || percent != 400 || limit != 384<<20 {
 		t.Fatalf("TuneGC(64 MiB) = %d, %d, %v; want 400, 384 MiB, true", percent, limit, tuned)
 	}
@@ -28,9 +28,15 @@ func TestTuneGC(t *testing.T) {
 		t.Errorf("memory limit after TuneGC = %d, want %d", got, 384<<20)
 	}
 
+	// What the access log may hold counts on top.
+	if _, limit, _ := TuneGC(64<<20, 256<<20, env(nil), log); limit != 640<<20 {
+		t.Errorf("TuneGC(64 MiB, access log backlog 256 MiB): limit %d, want 640 MiB", limit)
+	}
+	debug.SetGCPercent(100)
+
 	debug.SetMemoryLimit(math.MaxInt64)
 	for _, vars := range []map[string]string{{"GOGC": "50"}, {"GOMEMLIMIT": "1GiB"}} {
-		if _, _, tuned := TuneGC(64<<20, env(vars), log); tuned {
+		if _, _, tuned := TuneGC(64<<20, 0, env(vars), log); tuned {
 			t.Errorf("TuneGC with %v tuned the collector; the environment's choice must stand", vars)
 		}
 		if got := debug.SetGCPercent(100); got != 100 {

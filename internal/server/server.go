@@ -64,13 +64,17 @@ type Config struct {
 	// AccessLogS3Endpoint, when set, is where finished access log files
 	// are delivered, to each distribution's Logging.Bucket.
 	AccessLogS3Endpoint string
-	Store               StoreConfig
-	NodeName            string
-	LeaseTTL            time.Duration
-	TLSAddr             string
-	TLSCert             string
-	TLSKey              string
-	EdgeEngine          string // loop, fasthttp or nethttp
+	// AccessLogBacklog bounds the bytes of requests the access log holds
+	// while the CPUs are busy, formatting and compressing them later
+	// (accesslog.Config.Backlog); 0 writes them at once.
+	AccessLogBacklog int64
+	Store            StoreConfig
+	NodeName         string
+	LeaseTTL         time.Duration
+	TLSAddr          string
+	TLSCert          string
+	TLSKey           string
+	EdgeEngine       string // loop, fasthttp or nethttp
 	// ShieldAddr is where an edge of a fleet listens for the other edges'
 	// Origin Shield requests ("": it shields nothing, but still sends its
 	// misses to the others' shields). ShieldAdvertiseAddr is the address
@@ -116,6 +120,9 @@ func Run(ctx context.Context, f Config, r Roles) error {
 	log := NewLogger(f.LogLevel)
 	if err := applyCPUSched(f.CPUSched, log); err != nil {
 		return err
+	}
+	if f.AccessLogBacklog < 0 {
+		return fmt.Errorf("--access-log-backlog-bytes must be 0 or more, not %d", f.AccessLogBacklog)
 	}
 	if err := os.MkdirAll(f.DataDir, 0o700); err != nil {
 		return fmt.Errorf("data dir: %w", err)
@@ -409,7 +416,11 @@ func (p *process) shieldOptions(ctx context.Context) (*edge.ShieldOptions, error
 // newEdge builds the viewer server. deliver, when not nil, is the loop
 // that delivers access log files to their buckets.
 func newEdge(ctx context.Context, f Config, reg prometheus.Registerer, log *slog.Logger, shieldOpts *edge.ShieldOptions) (viewer *edge.Server, release func(), deliver func(context.Context) error, err error) {
-	TuneGC(f.CacheBytes, os.Getenv, log)
+	var logBacklog int64
+	if f.AccessLogDir != "" {
+		logBacklog = f.AccessLogBacklog
+	}
+	TuneGC(f.CacheBytes, logBacklog, os.Getenv, log)
 	fetchOpts := origin.Options{Logger: log}
 	if f.S3Endpoint != "" {
 		u, err := url.Parse(f.S3Endpoint)
@@ -433,7 +444,10 @@ func newEdge(ctx context.Context, f Config, reg prometheus.Registerer, log *slog
 	}
 	var alog *accesslog.Writer
 	if f.AccessLogDir != "" {
-		cfg := accesslog.Config{Dir: f.AccessLogDir, Logger: log, Registry: reg}
+		cfg := accesslog.Config{Dir: f.AccessLogDir, Logger: log, Registry: reg, Backlog: int(f.AccessLogBacklog)}
+		if f.AccessLogBacklog == 0 { // write every batch at once
+			cfg.Busy = func() bool { return false }
+		}
 		if uploader != nil {
 			cfg.Finished = uploader.Notify
 		}

@@ -5,13 +5,30 @@
 // distribution and hour. The field list and order are CloudFront's
 // (https://docs.aws.amazon.com/AmazonCloudFront/latest/DeveloperGuide/standard-logs-reference.html).
 //
-// A record is formatted on the request's goroutine (it reads the
-// request's buffers, which the engine reuses) into the current batch
-// (64 KiB); compressing and writing happen on the Writer's own
-// goroutine, which takes full batches from a bounded queue and the
-// current one every second. When the queue is full the batch's lines are
-// dropped and counted (stagefront_access_log_dropped_total), never
-// waited for.
+// A record is copied on the request's goroutine (it reads the request's
+// buffers, which the engine reuses) into a batch (64 KiB) of its shard,
+// in a compact encoding (record.go: about a quarter of the line's size
+// for a run of cached hits). Requests served on one thread share a shard
+// (Record.Shard), so two threads logging at once never write into the
+// same memory or wait for the same lock. Formatting the lines,
+// compressing and writing happen on the Writer's own goroutine, which
+// takes full batches from a bounded queue and every shard's current one
+// every second.
+//
+// While the CPUs are busy (Linux's CPU pressure: tasks waiting for a
+// CPU, see cpuPressure), that goroutine holds the batches rather than
+// format and compress them, so that a burst of requests is not slowed by
+// its own log: the lines are written once the burst has passed, when
+// the held batches reach Config.Backlog, or when they have lines of an
+// hour that has ended. Close writes everything.
+//
+// A file's lines are in time order per shard, batch after batch, not
+// across shards; CloudFront promises no order either: it consolidates
+// each file from every edge location that served the distribution, and
+// can add entries up to 24 hours late (standard-logs-reference.html,
+// "Timing of log file delivery"). When the queue is full the batch's
+// lines are dropped and counted (stagefront_access_log_dropped_total),
+// never waited for.
 package accesslog
 
 import (
@@ -20,11 +37,13 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"math"
 	"math/bits"
 	"math/rand/v2"
 	"net/netip"
 	"os"
 	"path/filepath"
+	"runtime"
 	"slices"
 	"strconv"
 	"strings"
@@ -81,6 +100,11 @@ type Record struct {
 	ContentType          string
 	ContentLen           int64 // -1: unknown
 	RangeStart, RangeEnd string
+
+	// Shard picks the batch the line joins: records logged from one
+	// thread should carry the same value, records of two threads
+	// serving at once different ones (Writer.Log).
+	Shard uint32
 }
 
 // RequestIDLen is the length of a request id.
@@ -169,11 +193,22 @@ type Config struct {
 	Dir string
 	// Location is the x-edge-location field (default "SF1-P1").
 	Location string
-	// Queue bounds the full batches waiting to be written (default 64);
-	// BatchBytes is a batch's size (default 64 KiB).
+	// Queue bounds the full batches on their way to the Writer's
+	// goroutine (default 64); BatchBytes is a batch's size (default
+	// 64 KiB).
 	Queue, BatchBytes int
-	Logger            *slog.Logger
-	Registry          prometheus.Registerer
+	// Backlog bounds the bytes of batches the Writer's goroutine holds
+	// while it puts off formatting and compressing them (default
+	// DefaultBacklog). At Backlog it works whatever the CPUs' load and
+	// takes no more batches until it is below it; Log then drops (and
+	// counts) the lines of a batch that finds the queue full.
+	Backlog int
+	// Busy reports whether the CPUs are too busy for work that can wait
+	// (default: Linux's CPU pressure, see cpuPressure; where there is
+	// none, never). It is called on the Writer's goroutine.
+	Busy     func() bool
+	Logger   *slog.Logger
+	Registry prometheus.Registerer
 	// Now is the clock that closes past hours' files (default time.Now).
 	Now func() time.Time
 	// Finished, when set, is called on the Writer's goroutine with the
@@ -183,16 +218,17 @@ type Config struct {
 	Finished func(path string)
 }
 
-// batch is lines waiting to be written: buf, cut into segments of one
-// file each.
+// batch is records waiting to be written (encoded, see appendRecord):
+// buf, cut into segments of one file each.
 type batch struct {
 	buf   []byte
 	segs  []seg
 	lines int64
+	enc   recordEncoder
 }
 
 // seg ends at end in its batch's buf (and starts where the one before
-// ends); its lines (n of them) go to the file of key.
+// ends); its records (n of them) go to the file of key.
 type seg struct {
 	key fileKey
 	end int
@@ -206,22 +242,51 @@ type fileKey struct {
 
 // Writer writes access log files. Log is safe for concurrent use.
 type Writer struct {
-	cfg     Config
-	queue   chan *batch
-	bufs    sync.Pool
-	mu      sync.Mutex
-	cur     *batch // guarded by mu
-	clock   clock  // guarded by mu
+	cfg    Config
+	queue  chan *batch
+	bufs   sync.Pool
+	shards []shard
+	// mask picks a record's shard: len(shards) is a power of two.
+	mask    uint32
 	dropped prometheus.Counter
 	written prometheus.Counter
 	// ndropped mirrors dropped for Dropped.
 	ndropped atomic.Int64
 	done     chan struct{}
 	stop     context.CancelFunc
-	// open files, owned by the run goroutine.
-	files map[fileKey]*file
-	errs  []error
+	backlog  prometheus.Gauge
+
+	// Owned by the run goroutine: the batches held (from held[head] on,
+	// heldBytes of them), the open files, the line being formatted and
+	// the clock of its date and time.
+	held      []*batch
+	head      int
+	heldBytes int
+	// minHeld is the earliest hour (Unix time / 3600) with held lines,
+	// at most an onTick old (math.MaxInt64: none).
+	minHeld int64
+	files   map[fileKey]*file
+	lines   []byte
+	clock   clock
+	errs    []error
 }
+
+// shard is a batch being filled, by the threads whose records carry its
+// number. The padding keeps two shards' locks off one cache line.
+type shard struct {
+	mu  sync.Mutex
+	cur *batch // guarded by mu
+	_   [64]byte
+}
+
+// DefaultBacklog is Config.Backlog's default: at 100,000 requests a
+// second, about 250 bytes a record, ten seconds of lines before the
+// Writer works whatever the load.
+const DefaultBacklog = 256 << 20
+
+// deferCheck is how often the Writer's goroutine asks again whether the
+// CPUs are still busy, while it holds batches.
+const deferCheck = 50 * time.Millisecond
 
 type file struct {
 	tmp, final string
@@ -252,6 +317,15 @@ func New(cfg Config) (*Writer, error) {
 	if cfg.BatchBytes <= 0 {
 		cfg.BatchBytes = 64 << 10
 	}
+	if cfg.Backlog <= 0 {
+		cfg.Backlog = DefaultBacklog
+	}
+	if cfg.Busy == nil {
+		cfg.Busy = func() bool { return false }
+		if p := newCPUPressure(); p != nil {
+			cfg.Busy = p.Busy
+		}
+	}
 	if cfg.Logger == nil {
 		cfg.Logger = slog.Default()
 	}
@@ -263,6 +337,7 @@ func New(cfg Config) (*Writer, error) {
 	}
 	w := &Writer{
 		cfg: cfg, queue: make(chan *batch, cfg.Queue), done: make(chan struct{}), files: map[fileKey]*file{},
+		minHeld: math.MaxInt64,
 		dropped: prometheus.NewCounter(prometheus.CounterOpts{
 			Name: "stagefront_access_log_dropped_total",
 			Help: "Access log lines dropped because the write queue was full.",
@@ -271,9 +346,18 @@ func New(cfg Config) (*Writer, error) {
 			Name: "stagefront_access_log_lines_total",
 			Help: "Access log lines written.",
 		}),
+		backlog: prometheus.NewGauge(prometheus.GaugeOpts{
+			Name: "stagefront_access_log_backlog_bytes",
+			Help: "Access log records held, their formatting and compression put off while the CPUs are busy.",
+		}),
 	}
 	w.bufs.New = func() any { return &batch{buf: make([]byte, 0, cfg.BatchBytes+1024)} }
-	for _, c := range []prometheus.Collector{w.dropped, w.written} {
+	n := 1
+	for n < 2*runtime.GOMAXPROCS(0) && n < 64 {
+		n *= 2
+	}
+	w.shards, w.mask = make([]shard, n), uint32(n-1)
+	for _, c := range []prometheus.Collector{w.dropped, w.written, w.backlog} {
 		if err := cfg.Registry.Register(c); err != nil {
 			return nil, fmt.Errorf("access log metrics: %w", err)
 		}
@@ -284,17 +368,19 @@ func New(cfg Config) (*Writer, error) {
 	return w, nil
 }
 
-// Log formats r into the current batch; a full batch is queued, or
-// dropped and counted when the queue is full. It never blocks on I/O.
+// Log copies r into the current batch of its shard; a full batch is
+// queued, or dropped and counted when the queue is full. It never blocks
+// on I/O.
 func (w *Writer) Log(r *Record) {
 	key := fileKey{prefix: r.Prefix, dist: r.DistributionID, hour: r.Time.Unix() / 3600}
-	w.mu.Lock()
-	b := w.cur
+	sh := &w.shards[r.Shard&w.mask]
+	sh.mu.Lock()
+	b := sh.cur
 	if b == nil {
 		b = w.bufs.Get().(*batch)
-		w.cur = b
+		sh.cur = b
 	}
-	b.buf = appendLine(b.buf, r, w.cfg.Location, &w.clock)
+	b.buf = b.enc.appendRecord(b.buf, r)
 	b.lines++
 	if n := len(b.segs); n > 0 && b.segs[n-1].key == key {
 		b.segs[n-1].end = len(b.buf)
@@ -303,11 +389,11 @@ func (w *Writer) Log(r *Record) {
 		b.segs = append(b.segs, seg{key: key, end: len(b.buf), n: 1})
 	}
 	if len(b.buf) < w.cfg.BatchBytes {
-		w.mu.Unlock()
+		sh.mu.Unlock()
 		return
 	}
-	w.cur = nil
-	w.mu.Unlock()
+	sh.cur = nil
+	sh.mu.Unlock()
 	select {
 	case w.queue <- b:
 	default:
@@ -318,17 +404,60 @@ func (w *Writer) Log(r *Record) {
 }
 
 func (w *Writer) recycle(b *batch) {
-	b.buf, b.segs, b.lines = b.buf[:0], b.segs[:0], 0
+	b.buf, b.segs, b.lines, b.enc = b.buf[:0], b.segs[:0], 0, recordEncoder{}
 	w.bufs.Put(b)
 }
 
-// takeCurrent takes the batch being filled, if any.
-func (w *Writer) takeCurrent() *batch {
-	w.mu.Lock()
-	defer w.mu.Unlock()
-	b := w.cur
-	w.cur = nil
-	return b
+// holdCurrent takes the batches being filled.
+func (w *Writer) holdCurrent() {
+	for i := range w.shards {
+		sh := &w.shards[i]
+		sh.mu.Lock()
+		b := sh.cur
+		sh.cur = nil
+		sh.mu.Unlock()
+		if b != nil {
+			w.hold(b)
+		}
+	}
+}
+
+// hold puts b at the end of the held batches.
+func (w *Writer) hold(b *batch) {
+	if w.head == len(w.held) {
+		w.held, w.head = w.held[:0], 0
+	}
+	w.held = append(w.held, b)
+	w.heldBytes += len(b.buf)
+	for _, sg := range b.segs {
+		w.minHeld = min(w.minHeld, sg.key.hour)
+	}
+	w.backlog.Set(float64(w.heldBytes))
+}
+
+// writeHeld writes the oldest held batch.
+func (w *Writer) writeHeld() {
+	b := w.held[w.head]
+	w.held[w.head] = nil
+	w.head++
+	w.heldBytes -= len(b.buf)
+	w.backlog.Set(float64(w.heldBytes))
+	w.write(b)
+}
+
+// mayDefer reports whether the held batches can wait: while the CPUs
+// are busy serving, formatting and compressing them would take CPU from
+// the requests, and a burst's lines can be written when it has passed.
+// They cannot wait once they fill the backlog, nor when the oldest has
+// lines of an hour that has ended, whose file is due.
+func (w *Writer) mayDefer() bool {
+	if w.heldBytes >= w.cfg.Backlog {
+		return false
+	}
+	if w.minHeld < w.cfg.Now().Unix()/3600 {
+		return false
+	}
+	return w.cfg.Busy()
 }
 
 // Dropped returns the number of lines dropped so far.
@@ -345,30 +474,82 @@ func (w *Writer) run(ctx context.Context) {
 	defer close(w.done)
 	tick := time.NewTicker(time.Second)
 	defer tick.Stop()
+	retry := time.NewTimer(deferCheck)
+	defer retry.Stop()
 	for {
-		select {
-		case b := <-w.queue:
-			w.write(b)
-		case <-tick.C:
-			if b := w.takeCurrent(); b != nil {
-				w.write(b)
-			}
-			w.closeBefore(w.cfg.Now().UTC().Truncate(time.Hour))
-		case <-ctx.Done():
-			for {
-				select {
-				case b := <-w.queue:
-					w.write(b)
-				default:
-					if b := w.takeCurrent(); b != nil {
-						w.write(b)
-					}
-					w.closeBefore(time.Date(9999, 1, 1, 0, 0, 0, 0, time.UTC))
-					return
-				}
+		// Hold whatever is queued, up to the backlog: the queue is only
+		// the way in, and full batches wait here, not there.
+	take:
+		for w.heldBytes < w.cfg.Backlog {
+			select {
+			case b := <-w.queue:
+				w.hold(b)
+			default:
+				break take
 			}
 		}
+		if w.head < len(w.held) && !w.mayDefer() {
+			w.writeHeld()
+			select { // without waiting
+			case <-tick.C:
+				w.onTick()
+			case <-ctx.Done():
+				w.finish()
+				return
+			default:
+			}
+			continue
+		}
+		var wait <-chan time.Time
+		if w.head < len(w.held) {
+			retry.Reset(deferCheck)
+			wait = retry.C
+		}
+		queue := w.queue
+		if w.heldBytes >= w.cfg.Backlog {
+			queue = nil
+		}
+		select {
+		case b := <-queue:
+			w.hold(b)
+		case <-tick.C:
+			w.onTick()
+		case <-wait:
+		case <-ctx.Done():
+			w.finish()
+			return
+		}
 	}
+}
+
+// onTick takes the batches being filled, so that no line waits more
+// than a second to be held, and finishes the files of past hours that no
+// held line belongs to.
+func (w *Writer) onTick() {
+	w.holdCurrent()
+	w.minHeld = math.MaxInt64
+	for _, b := range w.held[w.head:] {
+		for _, sg := range b.segs {
+			w.minHeld = min(w.minHeld, sg.key.hour)
+		}
+	}
+	cutoff := w.cfg.Now().UTC().Truncate(time.Hour)
+	if w.minHeld < cutoff.Unix()/3600 {
+		cutoff = time.Unix(w.minHeld*3600, 0).UTC()
+	}
+	w.closeBefore(cutoff)
+}
+
+// finish writes everything and finishes every file.
+func (w *Writer) finish() {
+	for len(w.queue) > 0 { // this goroutine is the queue's only reader
+		w.hold(<-w.queue)
+	}
+	w.holdCurrent()
+	for w.head < len(w.held) {
+		w.writeHeld()
+	}
+	w.closeBefore(time.Date(9999, 1, 1, 0, 0, 0, 0, time.UTC))
 }
 
 func (w *Writer) fail(err error) {
@@ -378,23 +559,47 @@ func (w *Writer) fail(err error) {
 	}
 }
 
+// lineFlush is how many formatted bytes the Writer gathers before
+// compressing them.
+const lineFlush = 32 << 10
+
+// write formats b's records and compresses them into their files. Each
+// record is coded against the one before it, so every segment is
+// decoded, even one whose file cannot be written.
 func (w *Writer) write(b *batch) {
 	defer w.recycle(b)
-	start := 0
-	for _, sg := range b.segs {
-		lines := b.buf[start:sg.end]
-		start = sg.end
-		f, ok := w.files[sg.key]
-		if !ok {
-			var err error
-			if f, err = w.open(sg.key); err != nil {
-				w.fail(err)
+	var r Record
+	var dec recordDecoder
+	off := 0
+	for i, sg := range b.segs {
+		f, err := w.files[sg.key], error(nil)
+		if f == nil {
+			if f, err = w.open(sg.key); err == nil {
+				w.files[sg.key] = f
+			}
+		}
+		for off < sg.end {
+			rest, derr := dec.readRecord(b.buf[off:sg.end], &r)
+			if derr != nil { // a bug: the rest of the batch is lost
+				w.fail(fmt.Errorf("batch segment %d of %d: %w", i+1, len(b.segs), derr))
+				return
+			}
+			off = sg.end - len(rest)
+			if err != nil {
 				continue
 			}
-			w.files[sg.key] = f
+			w.lines = appendLine(w.lines, &r, w.cfg.Location, &w.clock)
+			if len(w.lines) >= lineFlush || off == sg.end {
+				err = f.gz.write(w.lines)
+				w.lines = w.lines[:0]
+			}
 		}
-		if err := f.gz.write(lines); err != nil {
-			w.fail(fmt.Errorf("write %s: %w", f.tmp, err))
+		w.lines = w.lines[:0]
+		if err != nil {
+			if f != nil {
+				err = fmt.Errorf("write %s: %w", f.tmp, err)
+			}
+			w.fail(err)
 			continue
 		}
 		w.written.Add(float64(sg.n))

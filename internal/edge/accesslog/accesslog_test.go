@@ -141,7 +141,9 @@ func TestFileNamesAndFieldOrder(t *testing.T) {
 func TestFullQueueDropsAndCounts(t *testing.T) {
 	t.Parallel()
 	dir := t.TempDir()
-	w, err := accesslog.New(accesslog.Config{Dir: dir, Queue: 1, BatchBytes: 1})
+	// A backlog of one byte: the writer takes no batch while it holds
+	// one, so the one-batch queue overflows.
+	w, err := accesslog.New(accesslog.Config{Dir: dir, Queue: 1, BatchBytes: 1, Backlog: 1})
 	if err != nil {
 		t.Fatal(err)
 	}

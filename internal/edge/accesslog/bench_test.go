@@ -2,6 +2,7 @@ package accesslog
 
 import (
 	"net/netip"
+	"sync/atomic"
 	"syscall"
 	"testing"
 	"time"
@@ -84,6 +85,30 @@ func BenchmarkLog(b *testing.B) {
 	for i := 0; i < b.N; i++ {
 		w.Log(&recs[i&4095])
 	}
+}
+
+// BenchmarkLogParallel is BenchmarkLog on every core at once, each
+// goroutine in its own shard (as each event loop is): the cost of a line
+// should not grow with the cores logging.
+func BenchmarkLogParallel(b *testing.B) {
+	recs := benchRecords(4096)
+	w, err := New(Config{Dir: b.TempDir()})
+	if err != nil {
+		b.Fatal(err)
+	}
+	w.stop()
+	<-w.done
+	var shards atomic.Uint32
+	b.ReportAllocs()
+	b.ResetTimer()
+	b.RunParallel(func(pb *testing.PB) {
+		shard := shards.Add(1)
+		for i := 0; pb.Next(); i++ {
+			r := recs[i&4095]
+			r.Shard = shard
+			w.Log(&r)
+		}
+	})
 }
 
 // BenchmarkAppendRequestID is a request's id, made on its goroutine.
