@@ -320,14 +320,17 @@ func New(cfg Config) (*Writer, error) {
 	if cfg.Backlog <= 0 {
 		cfg.Backlog = DefaultBacklog
 	}
+	if cfg.Logger == nil {
+		cfg.Logger = slog.Default()
+	}
 	if cfg.Busy == nil {
 		cfg.Busy = func() bool { return false }
 		if p := newCPUPressure(); p != nil {
 			cfg.Busy = p.Busy
+			cfg.Logger.Info("access log lines wait while the CPUs are busy", "cpu_pressure", p.path, "backlog_bytes", cfg.Backlog)
+		} else {
+			cfg.Logger.Info("access log lines are written at once: the kernel reports no CPU pressure (PSI)")
 		}
-	}
-	if cfg.Logger == nil {
-		cfg.Logger = slog.Default()
 	}
 	if cfg.Now == nil {
 		cfg.Now = time.Now
