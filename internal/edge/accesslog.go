@@ -167,5 +167,5 @@ func netRequestBytes(r *http.Request) int64 {
 }
 
 // bytesString views b as a string without copying; the access logger
-// formats it before the buffer is reused.
+// copies it before the buffer is reused.
 func bytesString(b []byte) string { return unsafe.String(unsafe.SliceData(b), len(b)) }

@@ -69,8 +69,10 @@ func Header() string {
 	return "#Version: 1.0\n#Fields: " + strings.Join(Fields, " ") + "\n"
 }
 
-// Record is one viewer request. Strings may alias request buffers: Log
-// formats them before returning and keeps no reference.
+// Record is one viewer request. Its strings may alias request buffers:
+// Log copies them before returning and keeps no reference, except to
+// DistributionID and Prefix, which name the request's file and must be
+// the distribution's own strings.
 type Record struct {
 	Time           time.Time // when the request arrived
 	DistributionID string
