@@ -688,16 +688,16 @@ func (el *eventLoop) process(lc *loopConn, data []byte) {
 
 var crlfcrlf = []byte("\r\n\r\n")
 
-// writeDirect appends the answer to a fresh cached hit (fastWriter.direct):
-// the entry's serialized header, Date, the request's extra lines (a
-// sticky cookie, the debug header), Age, X-Amz-Cf-Id, and the body unless
-// the request is a HEAD. The result is what fasthttp would write, but for
-// the order of these lines.
 // loopsMade numbers the event loops' access log shards.
 var loopsMade atomic.Uint32
 
 func (el *eventLoop) logShard() uint32 { return el.shard }
 
+// writeDirect appends the answer to a fresh cached hit (fastWriter.direct):
+// the entry's serialized header, Date, the request's extra lines (a
+// sticky cookie, the debug header), Age, X-Amz-Cf-Id, and the body unless
+// the request is a HEAD. The result is what fasthttp would write, but for
+// the order of these lines.
 func (el *eventLoop) writeDirect(w *fastWriter) {
 	e := w.directEntry
 	out := append(el.out, wireOf(e)...)

@@ -220,7 +220,7 @@ type Config struct {
 	Finished func(path string)
 }
 
-// batch is records waiting to be written (encoded, see appendRecord):
+// batch is records waiting to be written (encoded, see recordEncoder):
 // buf, cut into segments of one file each.
 type batch struct {
 	buf   []byte
@@ -281,9 +281,9 @@ type shard struct {
 	_   [64]byte
 }
 
-// DefaultBacklog is Config.Backlog's default: at 100,000 requests a
-// second, about 250 bytes a record, ten seconds of lines before the
-// Writer works whatever the load.
+// DefaultBacklog is Config.Backlog's default: at 100,000 cached hits a
+// second, about 65 bytes a record, some forty seconds of lines before
+// the Writer works whatever the load.
 const DefaultBacklog = 256 << 20
 
 // deferCheck is how often the Writer's goroutine asks again whether the
@@ -510,12 +510,9 @@ func (w *Writer) run(ctx context.Context) {
 			retry.Reset(deferCheck)
 			wait = retry.C
 		}
-		queue := w.queue
-		if w.heldBytes >= w.cfg.Backlog {
-			queue = nil
-		}
+		// Here nothing is held, or it may wait: the backlog is not full.
 		select {
-		case b := <-queue:
+		case b := <-w.queue:
 			w.hold(b)
 		case <-tick.C:
 			w.onTick()
